@@ -1,0 +1,422 @@
+// Starts the Firestore and Pub/Sub emulators for `npm run dev`, `npm run emulators` and the vitest global setup.
+//
+// Two ways to run them:
+//  - `firebase emulators:start`, the natural path on a developer laptop, but firebase-tools refuses Java < 21
+//    and cannot download its emulator jars without network;
+//  - the Google Cloud SDK's own emulator jars (the same emulators), run with `java` directly.
+//
+// Every emulator runs under scripts/emulatorWatchdog.cjs so that no JVM outlives the process that started it,
+// however that process ends (see the watchdog for how).
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer, type Socket } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export interface EmulatorOptions {
+  /** Interface the emulators listen on. Default 127.0.0.1. */
+  host?: string;
+  /** 0 or undefined: pick a free port. */
+  firestorePort?: number;
+  /** 0 or undefined: pick a free port. */
+  pubsubPort?: number;
+  /** Receives the emulators' output, line by line. Without it the output is kept quiet. */
+  log?: (line: string) => void;
+}
+
+export interface RunningEmulators {
+  /** "host:port", the value for FIRESTORE_EMULATOR_HOST. */
+  firestoreHost: string;
+  /** "host:port", the value for PUBSUB_EMULATOR_HOST. */
+  pubsubHost: string;
+  via: 'firebase' | 'gcloud';
+  /** Settles with an error if an emulator exits without stop() having been called; otherwise never. */
+  unexpectedExit: Promise<Error>;
+  /** Stops the emulators and waits until their processes are gone. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export class EmulatorsUnavailableError extends Error {
+  override name = 'EmulatorsUnavailableError';
+}
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WATCHDOG = fileURLToPath(new URL('./emulatorWatchdog.cjs', import.meta.url));
+const DEFAULT_SDK_ROOT = '/usr/lib/google-cloud-sdk';
+const FIRESTORE_MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
+const FIREBASE_MIN_JAVA = 21;
+const READY_TIMEOUT_MS = 60_000;
+const OUTPUT_TAIL_LINES = 50;
+
+/** The emulator ports configured in ./firebase.json (the defaults of firebase-tools where it names none). */
+export function firebaseJsonPorts(): { firestore: number; pubsub: number } {
+  const config = readFirebaseJson();
+  return {
+    firestore: config.emulators?.firestore?.port ?? 8080,
+    pubsub: config.emulators?.pubsub?.port ?? 8085,
+  };
+}
+
+/** Whether an emulator answers `GET /` with `Ok`, as both do once they accept requests. */
+export async function emulatorAnswers(hostAndPort: string): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${hostAndPort}/`, { signal: AbortSignal.timeout(1000) });
+    return (await response.text()).trim() === 'Ok';
+  } catch {
+    return false;
+  }
+}
+
+export async function startEmulators(options: EmulatorOptions = {}): Promise<RunningEmulators> {
+  const host = options.host ?? '127.0.0.1';
+  const [firestorePort, pubsubPort] = await Promise.all([
+    claimPort(host, options.firestorePort, 'Firestore'),
+    claimPort(host, options.pubsubPort, 'Pub/Sub'),
+  ]);
+  const firestoreHost = hostAndPort(host, firestorePort);
+  const pubsubHost = hostAndPort(host, pubsubPort);
+
+  const plan = await planLaunch();
+  const processes: WatchedProcess[] = [];
+  let cleanup = async (): Promise<void> => {};
+  try {
+    if (plan.via === 'firebase') {
+      const launch = await firebaseLaunch(host, firestorePort, pubsubPort);
+      cleanup = launch.cleanup;
+      const firebase = new WatchedProcess('firebase', launch.command, options.log, launch.cwd);
+      processes.push(firebase);
+      await Promise.all([
+        waitUntilReady('Firestore', firestoreHost, firebase),
+        waitUntilReady('Pub/Sub', pubsubHost, firebase),
+      ]);
+    } else {
+      const firestore = new WatchedProcess('firestore', plan.firestore(host, firestorePort), options.log);
+      const pubsub = new WatchedProcess('pubsub', plan.pubsub(host, pubsubPort), options.log);
+      processes.push(firestore, pubsub);
+      await Promise.all([
+        waitUntilReady('Firestore', firestoreHost, firestore),
+        waitUntilReady('Pub/Sub', pubsubHost, pubsub),
+      ]);
+    }
+  } catch (error) {
+    await Promise.all(processes.map((p) => p.stop()));
+    await cleanup();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    firestoreHost,
+    pubsubHost,
+    via: plan.via,
+    unexpectedExit: Promise.race(processes.map((p) => p.unexpectedExit)),
+    stop() {
+      stopping ??= Promise.all(processes.map((p) => p.stop())).then(cleanup);
+      return stopping;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Choosing how to launch
+
+type Command = readonly [file: string, ...args: string[]];
+type LaunchPlan =
+  | { via: 'firebase' }
+  | {
+      via: 'gcloud';
+      firestore: (host: string, port: number) => Command;
+      pubsub: (host: string, port: number) => Command;
+    };
+
+async function planLaunch(): Promise<LaunchPlan> {
+  const firestoreOverride = process.env.FIRESTORE_EMULATOR_BINARY_PATH || undefined;
+  const pubsubOverride = process.env.PUBSUB_EMULATOR_BINARY_PATH || undefined;
+  const [javaMajor, sdkRoot] = await Promise.all([
+    javaMajorVersion(),
+    firestoreOverride && pubsubOverride ? Promise.resolve(undefined) : googleCloudSdkRoot(),
+  ]);
+
+  if (javaMajor !== undefined && javaMajor >= FIREBASE_MIN_JAVA && firebaseEmulatorsInstalled()) {
+    return { via: 'firebase' };
+  }
+
+  const firestoreJar = sdkRoot && join(sdkRoot, 'platform', 'cloud-firestore-emulator', 'cloud-firestore-emulator.jar');
+  const pubsubJar = sdkRoot && newestPubsubJar(join(sdkRoot, 'platform', 'pubsub-emulator', 'lib'));
+  const firestoreBinary = firestoreOverride ?? (firestoreJar && existsSync(firestoreJar) ? firestoreJar : undefined);
+  const pubsubBinary = pubsubOverride ?? pubsubJar;
+
+  if (javaMajor === undefined || !firestoreBinary || !pubsubBinary) {
+    const found = [
+      javaMajor === undefined ? 'no `java` on PATH' : `Java ${javaMajor}`,
+      firestoreBinary ? undefined : `no Firestore emulator in ${sdkRoot ?? DEFAULT_SDK_ROOT}`,
+      pubsubBinary ? undefined : `no Pub/Sub emulator in ${sdkRoot ?? DEFAULT_SDK_ROOT}`,
+    ].filter(Boolean);
+    throw new EmulatorsUnavailableError(
+      `Cannot start the Firestore and Pub/Sub emulators (found: ${found.join(', ')}). Install either ` +
+        `Java ${FIREBASE_MIN_JAVA}+ and firebase-tools' emulators (\`npx firebase setup:emulators:firestore\` and ` +
+        '`npx firebase setup:emulators:pubsub`), or Java 17+ and the Google Cloud SDK packages ' +
+        'google-cloud-cli-firestore-emulator and google-cloud-cli-pubsub-emulator ' +
+        '(or point FIRESTORE_EMULATOR_BINARY_PATH / PUBSUB_EMULATOR_BINARY_PATH at the emulators).',
+    );
+  }
+
+  return {
+    via: 'gcloud',
+    // The SDK's Firestore jar has no Main-Class, hence -cp; its wrapper script would not exec java, which
+    // is why a script given as override still runs only under the watchdog's process-group kill.
+    firestore: (host, port) =>
+      firestoreBinary.endsWith('.jar')
+        ? ['java', '-Duser.language=en', '-cp', firestoreBinary, FIRESTORE_MAIN_CLASS, 'start', `--host=${host}`, `--port=${port}`]
+        : [firestoreBinary, 'start', `--host=${host}`, `--port=${port}`],
+    pubsub: (host, port) =>
+      pubsubBinary.endsWith('.jar')
+        ? ['java', '-jar', pubsubBinary, `--host=${host}`, `--port=${port}`]
+        : [pubsubBinary, `--host=${host}`, `--port=${port}`],
+  };
+}
+
+/** The major version `java -version` reports (8 for "1.8.0_392"), or undefined without a working java. */
+async function javaMajorVersion(): Promise<number | undefined> {
+  const output = await run('java', ['-version']);
+  const match = output && /version "(\d+)(?:\.(\d+))?/.exec(output);
+  if (!match) return undefined;
+  const major = Number(match[1]);
+  return major === 1 ? Number(match[2]) : major;
+}
+
+async function googleCloudSdkRoot(): Promise<string | undefined> {
+  const reported = (await run('gcloud', ['info', '--format=value(installation.sdk_root)']))?.trim();
+  if (reported && existsSync(reported)) return reported;
+  return existsSync(DEFAULT_SDK_ROOT) ? DEFAULT_SDK_ROOT : undefined;
+}
+
+function newestPubsubJar(libDir: string): string | undefined {
+  if (!existsSync(libDir)) return undefined;
+  const jars = readdirSync(libDir)
+    .filter((name) => /^cloud-pubsub-emulator-.*\.jar$/.test(name))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const newest = jars.at(-1);
+  return newest && join(libDir, newest);
+}
+
+/**
+ * Whether `firebase emulators:start` can run both emulators offline: the exact jar versions this
+ * firebase-tools pins must already be in its cache, or be overridden through the environment.
+ */
+function firebaseEmulatorsInstalled(): boolean {
+  try {
+    const require = createRequire(import.meta.url);
+    const pinned = require('firebase-tools/lib/emulator/downloadableEmulatorInfo.json') as {
+      firestore: { downloadPathRelativeToCacheDir: string };
+      pubsub: { binaryPathRelativeToCacheDir: string };
+    };
+    const cacheDir = process.env.FIREBASE_EMULATORS_PATH || join(homedir(), '.cache', 'firebase', 'emulators');
+    const firestore =
+      !!process.env.FIRESTORE_EMULATOR_BINARY_PATH || existsSync(join(cacheDir, pinned.firestore.downloadPathRelativeToCacheDir));
+    const pubsub =
+      !!process.env.PUBSUB_EMULATOR_BINARY_PATH || existsSync(join(cacheDir, pinned.pubsub.binaryPathRelativeToCacheDir));
+    return firestore && pubsub;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * firebase-tools takes ports only from a firebase.json. On the ports of the project's own file it runs on that
+ * file (so rules edits still reload); on other ports it gets a throwaway copy in a temporary directory, with
+ * copies of the rules and indexes, because firebase-tools refuses paths outside the config's directory.
+ */
+async function firebaseLaunch(
+  host: string,
+  firestorePort: number,
+  pubsubPort: number,
+): Promise<{ command: Command; cwd: string; cleanup: () => Promise<void> }> {
+  const firebaseBin = createRequire(import.meta.url).resolve('firebase-tools/lib/bin/firebase.js');
+  const config = readFirebaseJson();
+  const projectId = readFirebaseProjectId();
+  const args = ['emulators:start', '--only', 'firestore,pubsub', '--project', projectId, '--non-interactive'];
+  const configured = config.emulators;
+  if (
+    configured?.firestore?.port === firestorePort &&
+    configured.pubsub?.port === pubsubPort &&
+    (configured.firestore.host ?? '127.0.0.1') === host &&
+    (configured.pubsub.host ?? '127.0.0.1') === host
+  ) {
+    return { command: [process.execPath, firebaseBin, ...args], cwd: PROJECT_ROOT, cleanup: async () => {} };
+  }
+
+  const dir = await mkdtemp(join(tmpdir(), 'eventloom-firebase-'));
+  const firestore = { ...config.firestore };
+  for (const key of ['rules', 'indexes'] as const) {
+    const file = firestore[key];
+    if (file && existsSync(join(PROJECT_ROOT, file))) {
+      await copyFile(join(PROJECT_ROOT, file), join(dir, basename(file)));
+      firestore[key] = basename(file);
+    } else {
+      delete firestore[key];
+    }
+  }
+  const emulators = {
+    ...config.emulators,
+    firestore: { ...config.emulators?.firestore, host, port: firestorePort },
+    pubsub: { ...config.emulators?.pubsub, host, port: pubsubPort },
+  };
+  await writeFile(join(dir, 'firebase.json'), JSON.stringify({ firestore, emulators }, null, 2));
+  return {
+    command: [process.execPath, firebaseBin, ...args, '--config', join(dir, 'firebase.json')],
+    cwd: dir,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+interface FirebaseJson {
+  firestore?: { rules?: string; indexes?: string };
+  emulators?: {
+    firestore?: { host?: string; port?: number };
+    pubsub?: { host?: string; port?: number };
+    [otherEmulatorOrSetting: string]: unknown;
+  };
+}
+
+function readFirebaseJson(): FirebaseJson {
+  return JSON.parse(readFileSync(join(PROJECT_ROOT, 'firebase.json'), 'utf8')) as FirebaseJson;
+}
+
+function readFirebaseProjectId(): string {
+  try {
+    const rc = JSON.parse(readFileSync(join(PROJECT_ROOT, '.firebaserc'), 'utf8')) as { projects?: { default?: string } };
+    return rc.projects?.default ?? 'demo-eventloom';
+  } catch {
+    return 'demo-eventloom';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Running and watching
+
+class WatchedProcess {
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly unexpectedExit: Promise<Error>;
+  private readonly child: ChildProcess;
+  private readonly tail: string[] = [];
+  private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private stopRequested = false;
+
+  constructor(
+    readonly label: string,
+    command: Command,
+    log: ((line: string) => void) | undefined,
+    cwd: string = PROJECT_ROOT,
+  ) {
+    // Detached so that a signal to the starter's whole process group (kill -9 -PGID, a CI runner's timeout)
+    // cannot take the watchdog down together with its parent: it must outlive the parent to clean up.
+    this.child = spawn(process.execPath, [WATCHDOG, ...command], {
+      cwd,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitStatus = { code, signal };
+        resolve(this.exitStatus);
+      });
+    });
+    this.unexpectedExit = this.exited.then(
+      ({ code, signal }) =>
+        new Promise<Error>((resolve) => {
+          if (!this.stopRequested) {
+            resolve(new Error(`The ${label} emulator exited (${signal ?? `code ${code}`}).\n${this.outputTail()}`));
+          }
+        }),
+    );
+
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+        this.tail.push(line);
+        if (this.tail.length > OUTPUT_TAIL_LINES) this.tail.shift();
+        log?.(`[${label}] ${line}`);
+      });
+    }
+    // The emulators should not keep a process alive on their own: when it exits, the closing stdin pipe is
+    // what tells the watchdog to stop them.
+    this.child.unref();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as Socket | null)?.unref();
+  }
+
+  get hasExited(): boolean {
+    return this.exitStatus !== undefined;
+  }
+
+  outputTail(): string {
+    return this.tail.length > 0
+      ? `Last output of ${this.label}:\n  ${this.tail.join('\n  ')}`
+      : `${this.label} printed nothing.`;
+  }
+
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    if (this.hasExited) return;
+    // Hold the event loop open until the watchdog reports back, so `await stop()` really waits.
+    this.child.ref();
+    this.child.stdin?.end();
+    this.child.kill('SIGTERM');
+    // The watchdog escalates to SIGKILL after 3 s; killing the watchdog itself would orphan the JVM.
+    const gaveUp = await Promise.race([this.exited.then(() => false), sleep(15_000, true, { ref: false })]);
+    if (gaveUp) throw new Error(`The ${this.label} emulator did not stop within 15 s (watchdog pid ${this.child.pid}).`);
+  }
+}
+
+async function waitUntilReady(name: string, address: string, emulator: WatchedProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!(await emulatorAnswers(address))) {
+    if (emulator.hasExited) {
+      throw new Error(`The ${name} emulator exited before answering on ${address}. ${emulator.outputTail()}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`The ${name} emulator did not answer on ${address} within ${READY_TIMEOUT_MS / 1000} s. ${emulator.outputTail()}`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * A port to hand to an emulator: a free one for 0/undefined, else the requested one, checked to be free so
+ * that an emulator already running there is reported instead of being mistaken for ours.
+ */
+async function claimPort(host: string, requested: number | undefined, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`Port ${requested} on ${host} for the ${name} emulator is already in use (another emulator running?).`)
+          : error,
+      ),
+    );
+    server.listen({ host, port: requested ?? 0, exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function hostAndPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** stdout and stderr of a short command, or undefined if it cannot run or fails. */
+function run(file: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 15_000 }, (error, stdout, stderr) => resolve(error ? undefined : `${stdout}${stderr}`));
+  });
+}

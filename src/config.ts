@@ -1,0 +1,37 @@
+/** The only module that reads process.env: everything else receives a validated Config. */
+import { z } from 'zod';
+
+const ConfigSchema = z.object({
+  GOOGLE_CLOUD_PROJECT: z.string().min(1).default('demo-eventloom'),
+  PORT: z.coerce.number().int().positive().default(4000),
+  FIRESTORE_EMULATOR_HOST: z.string().optional(),
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+  DOMAIN_EVENTS_TOPIC: z.string().min(3).default('eventloom-domain-events'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  NODE_ENV: z.string().default('development'),
+});
+
+export type Config = {
+  projectId: string;
+  port: number;
+  domainEventsTopic: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  graphiql: boolean;
+  emulators: { firestore?: string; pubsub?: string };
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse({ ...env, GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT });
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    projectId: e.GOOGLE_CLOUD_PROJECT,
+    port: e.PORT,
+    domainEventsTopic: e.DOMAIN_EVENTS_TOPIC,
+    logLevel: e.LOG_LEVEL,
+    graphiql: e.NODE_ENV !== 'production',
+    emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The event store port. Adapters (Firestore, in-memory) implement it and pass the same contract suite.
+ */
+
+/** What a decider produces: a domain event without storage metadata. */
+export interface DomainEvent<Type extends string = string, Data extends object = object> {
+  readonly type: Type;
+  readonly data: Data;
+}
+
+/** Who and why: travels with every event so the audit trail can answer both. */
+export interface EventMetadata {
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly actor?: string | null;
+  readonly command?: string | null;
+  readonly [key: string]: unknown;
+}
+
+/** An event as stored: the domain event plus everything needed to order, trace and upcast it. */
+export interface EventEnvelope<E extends DomainEvent = DomainEvent> {
+  readonly eventId: string;
+  readonly streamId: string;
+  /** 1-based position in its stream. */
+  readonly version: number;
+  readonly type: E['type'];
+  readonly schemaVersion: number;
+  readonly data: E['data'];
+  /** When the event happened, as decided by the command (ISO 8601). */
+  readonly occurredAt: string;
+  readonly metadata: EventMetadata;
+}
+
+/** An event about to be appended. The store assigns stream id and version. */
+export interface NewEvent<E extends DomainEvent = DomainEvent> {
+  readonly eventId: string;
+  readonly type: E['type'];
+  readonly schemaVersion?: number;
+  readonly data: E['data'];
+  readonly occurredAt: string;
+  readonly metadata: EventMetadata;
+}
+
+/**
+ * The version a writer saw. `0` means "the stream must not exist yet"; `'any'` skips the check
+ * (the store still never writes two events at one version).
+ */
+export type ExpectedVersion = number | 'any';
+
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly expectedVersion: ExpectedVersion;
+  readonly events: readonly NewEvent[];
+}
+
+/** Stored with the events, in the same commit, so a retried command can return the first result. */
+export interface IdempotencyRecord {
+  readonly key: string;
+  readonly requestHash: string;
+  readonly result: unknown;
+}
+
+export interface AppendOptions {
+  readonly idempotency?: IdempotencyRecord;
+}
+
+export interface AppendResult {
+  /** The version each stream reached, in the order the appends were given. */
+  readonly streams: ReadonlyArray<{ streamId: string; nextExpectedVersion: number }>;
+  readonly events: readonly EventEnvelope[];
+}
+
+export interface ReadStreamOptions {
+  /** First version to read (inclusive). Default 1. */
+  readonly fromVersion?: number;
+  /** Last version to read (inclusive). */
+  readonly toVersion?: number;
+}
+
+export interface EventStore {
+  /** Appends to one or more streams atomically: all events are stored, or none (ConcurrencyError). */
+  appendToStreams(appends: readonly StreamAppend[], options?: AppendOptions): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<EventEnvelope[]>;
+  /** The result stored with an idempotency key, or null when the key is new. */
+  findIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
+}
+
+export async function appendToStream(
+  store: EventStore,
+  streamId: string,
+  expectedVersion: ExpectedVersion,
+  events: readonly NewEvent[],
+  options?: AppendOptions,
+): Promise<AppendResult> {
+  return store.appendToStreams([{ streamId, expectedVersion, events }], options);
+}
+
+/** Folds a stream into state. `version` is 0 for a stream with no events. */
+export async function aggregateStream<State, E extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  evolve: (state: State, event: EventEnvelope<E>) => State,
+  initialState: () => State,
+): Promise<{ state: State; version: number }> {
+  const events = (await store.readStream(streamId)) as EventEnvelope<E>[];
+  const state = events.reduce(evolve, initialState());
+  return { state, version: events.at(-1)?.version ?? 0 };
+}

@@ -1,0 +1,26 @@
+/** The Pothos schema builder. It defines no types: each schema/<module>.ts owns its own. */
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import ValidationPlugin from '@pothos/plugin-validation';
+import type { GraphQLContext } from './context.ts';
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+  };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [ErrorsPlugin, ValidationPlugin],
+  // Output fields are non-null unless a field says otherwise: clients should not guard every field.
+  defaultFieldNullability: false,
+  errors: {
+    // Invalid input becomes a typed InputValidationError result instead of a top-level error.
+    unsafelyHandleInputErrors: true,
+    // `placeOrder` returns `PlaceOrderPayload | InputValidationError | ...` named `PlaceOrderResult`.
+    directResult: true,
+    defaultUnionOptions: {
+      name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
+    },
+  },
+});

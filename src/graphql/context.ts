@@ -1,0 +1,20 @@
+import type { EventStore } from '../core/eventStore.ts';
+import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
+import type { Logger } from '../logger.ts';
+
+/** What the API needs from the outside world, passed in by the composition root. */
+export interface ApiDeps {
+  readonly store: EventStore;
+  readonly readModels: FirestoreReadModels;
+  readonly logger: Logger;
+  /** Injected so tests and replays control time and ids. */
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+export interface GraphQLContext {
+  readonly deps: ApiDeps;
+  /** Correlates every event a request causes; taken from the caller's trace header when present. */
+  readonly correlationId: string;
+  readonly actor: string | null;
+}

@@ -1,0 +1,72 @@
+/**
+ * Expected failures as typed results. Every error type implements `Error { code message }` so a
+ * client can always read those two, and switch on `__typename` or `code` for the specifics.
+ */
+import { InputValidationError, type StandardSchemaV1 } from '@pothos/plugin-validation';
+import { ConcurrencyError, EventloomError, IdempotencyKeyReusedError } from '../../core/errors.ts';
+import { OrderAlreadyPlacedError, OrderHasNoLinesError } from '../../orders/orderErrors.ts';
+import { builder } from '../builder.ts';
+
+export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  description: 'An expected failure: a stable machine-readable code and a human-readable message.',
+  fields: (t) => ({
+    code: t.string({ resolve: errorCode }),
+    message: t.exposeString('message'),
+  }),
+});
+
+function errorCode(error: Error): string {
+  if (error instanceof EventloomError) return error.code;
+  if (error instanceof InputValidationError) return 'VALIDATION';
+  return 'INTERNAL';
+}
+
+const InputValidationIssue = builder.objectRef<StandardSchemaV1.Issue>('InputValidationIssue').implement({
+  fields: (t) => ({
+    message: t.exposeString('message'),
+    path: t.stringList({
+      resolve: (issue) => issue.path?.map((part) => String(typeof part === 'object' ? part.key : part)) ?? [],
+    }),
+  }),
+});
+
+builder.objectType(InputValidationError, {
+  name: 'InputValidationError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    issues: t.field({ type: [InputValidationIssue], resolve: (error) => error.issues }),
+  }),
+});
+
+builder.objectType(ConcurrencyError, {
+  name: 'ConcurrencyConflict',
+  description: 'Another writer changed the stream first, and retries were exhausted. Retrying later may succeed.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    streamId: t.exposeString('streamId'),
+  }),
+});
+
+builder.objectType(IdempotencyKeyReusedError, {
+  name: 'IdempotencyKeyReused',
+  description: 'The idempotency key was used before with a different request.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    idempotencyKey: t.exposeString('idempotencyKey'),
+  }),
+});
+
+builder.objectType(OrderAlreadyPlacedError, {
+  name: 'OrderAlreadyPlaced',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ orderId: t.exposeID('orderId') }),
+});
+
+builder.objectType(OrderHasNoLinesError, {
+  name: 'OrderHasNoLines',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ orderId: t.exposeID('orderId') }),
+});
+
+/** The error results every command mutation can return. */
+export const commandErrors = [InputValidationError, ConcurrencyError, IdempotencyKeyReusedError] as const;

@@ -1,0 +1,150 @@
+/**
+ * The outbox relay: publishes committed events to Pub/Sub, then marks their outbox record done.
+ *
+ * Every append commits its events and an outbox record together, so nothing committed can be lost:
+ * a relay that dies before publishing leaves the record pending and the next relay publishes it;
+ * one that dies after publishing but before marking publishes it again, which projectors absorb
+ * (they guard on stream versions). Delivery is therefore at-least-once, in commit order per stream
+ * (the ordering key is the stream id).
+ */
+import { FieldValue, Timestamp, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import type { Topic } from '@google-cloud/pubsub';
+import type { EventEnvelope } from '../core/eventStore.ts';
+import { OUTBOX } from '../firestore/firestoreEventStore.ts';
+import type { Logger } from '../logger.ts';
+import { toEventMessage } from '../pubsub/eventMessage.ts';
+
+/** How long a published record stays for inspection; a Firestore TTL policy on `expireAt` deletes it. */
+const KEEP_PUBLISHED_MS = 7 * 24 * 60 * 60 * 1000;
+const RETRY_AFTER_MS = 1000;
+
+export interface OutboxRelayOptions {
+  readonly db: Firestore;
+  /** A topic handle created with `messageOrdering: true`. */
+  readonly topic: Topic;
+  readonly logger: Logger;
+  readonly batchSize?: number;
+}
+
+export class OutboxRelay {
+  private unsubscribe: (() => void) | null = null;
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  /** Listens for pending records and publishes them as they are committed. */
+  start(): void {
+    this.stopped = false;
+    this.unsubscribe = this.pendingQuery().onSnapshot(
+      (snapshot) => {
+        if (!snapshot.empty) this.kick();
+      },
+      (error) => {
+        this.options.logger.error({ err: error }, 'outbox listener failed; polling instead');
+        this.scheduleRetry();
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.running;
+  }
+
+  /** Publishes everything pending now; resolves when the outbox is empty. Returns the events published. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const published = await this.publishBatch();
+      total += published;
+      if (published === 0) return total;
+    }
+  }
+
+  private pendingQuery() {
+    return this.options.db
+      .collection(OUTBOX)
+      .where('pending', '==', true)
+      .orderBy('createdAt')
+      .limit(this.options.batchSize ?? 200);
+  }
+
+  private kick(): void {
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.rerun = false;
+        try {
+          await this.drain();
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'outbox relay failed to publish; will retry');
+          this.scheduleRetry();
+        }
+      } while (this.rerun && !this.stopped);
+    })().finally(() => {
+      this.running = null;
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, RETRY_AFTER_MS);
+    this.retryTimer.unref();
+  }
+
+  /** Publishes one batch of pending records in commit order; returns how many events went out. */
+  private async publishBatch(): Promise<number> {
+    const snapshot = await this.pendingQuery().get();
+    if (snapshot.empty) return 0;
+    const { topic } = this.options;
+    // Issue every publish in commit order before awaiting any: the client keeps per-key order.
+    const publications = snapshot.docs.map((doc) => this.publishRecord(topic, doc));
+    const results = await Promise.allSettled(publications);
+
+    const batch = this.options.db.batch();
+    let events = 0;
+    results.forEach((result, i) => {
+      if (result.status !== 'fulfilled') return;
+      events += result.value;
+      batch.update(snapshot.docs[i]!.ref, {
+        pending: false,
+        publishedAt: FieldValue.serverTimestamp(),
+        expireAt: Timestamp.fromMillis(Date.now() + KEEP_PUBLISHED_MS),
+      });
+    });
+    await batch.commit();
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    this.options.logger.debug({ records: snapshot.size, events }, 'outbox records published');
+    return events;
+  }
+
+  private async publishRecord(topic: Topic, doc: QueryDocumentSnapshot): Promise<number> {
+    const events = doc.get('events') as EventEnvelope[];
+    await Promise.all(
+      events.map(async (event) => {
+        const message = toEventMessage(event);
+        try {
+          await topic.publishMessage(message);
+        } catch (error) {
+          // A failed publish pauses its ordering key; resume it so the retry can go through.
+          topic.resumePublishing(message.orderingKey);
+          throw error;
+        }
+      }),
+    );
+    return events.length;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * How a domain event travels on Pub/Sub. Push deliveries carry no ordering key and no delivery
+ * attempt, so everything a projector needs to route and guard the event is in the attributes.
+ */
+import { z } from 'zod';
+import type { EventEnvelope } from '../core/eventStore.ts';
+
+export interface EventMessage {
+  readonly data: Buffer;
+  readonly attributes: Record<string, string>;
+  readonly orderingKey: string;
+}
+
+export function toEventMessage(event: EventEnvelope): EventMessage {
+  return {
+    data: Buffer.from(JSON.stringify(event)),
+    attributes: {
+      eventId: event.eventId,
+      streamId: event.streamId,
+      version: String(event.version),
+      type: event.type,
+      schemaVersion: String(event.schemaVersion),
+      correlationId: event.metadata.correlationId,
+    },
+    orderingKey: event.streamId,
+  };
+}
+
+export const EventEnvelopeSchema = z.object({
+  eventId: z.string().min(1),
+  streamId: z.string().min(1),
+  version: z.number().int().positive(),
+  type: z.string().min(1),
+  schemaVersion: z.number().int().positive(),
+  data: z.record(z.string(), z.unknown()),
+  occurredAt: z.iso.datetime({ offset: true }),
+  metadata: z.looseObject({
+    correlationId: z.string(),
+    causationId: z.string().nullable(),
+  }),
+});
+
+/** The body Pub/Sub POSTs to a push endpoint. */
+export const PushEnvelopeSchema = z.object({
+  subscription: z.string().min(1),
+  message: z.object({
+    data: z.base64(),
+    attributes: z.record(z.string(), z.string()).default({}),
+    messageId: z.string().min(1),
+    publishTime: z.string().optional(),
+  }),
+});
+
+export class MalformedPushError extends Error {
+  readonly code = 'PUSH.MALFORMED';
+}
+
+/** Validates a push body and the event inside it; the attributes must agree with the payload. */
+export function parsePushedEvent(body: unknown): { event: EventEnvelope; messageId: string; subscription: string } {
+  const push = PushEnvelopeSchema.safeParse(body);
+  if (!push.success) throw new MalformedPushError(`Not a Pub/Sub push envelope: ${z.prettifyError(push.error)}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(push.data.message.data, 'base64').toString('utf8'));
+  } catch {
+    throw new MalformedPushError('Message data is not JSON');
+  }
+  const event = EventEnvelopeSchema.safeParse(json);
+  if (!event.success) throw new MalformedPushError(`Message data is not an event envelope: ${z.prettifyError(event.error)}`);
+  const { attributes } = push.data.message;
+  if (attributes.streamId !== event.data.streamId || attributes.version !== String(event.data.version)) {
+    throw new MalformedPushError('Message attributes disagree with the event payload');
+  }
+  return {
+    event: event.data as EventEnvelope,
+    messageId: push.data.message.messageId,
+    subscription: push.data.subscription,
+  };
+}

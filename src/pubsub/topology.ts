@@ -1,0 +1,59 @@
+/**
+ * Creates the topics and push subscriptions the pipeline needs, if they are missing. Used by
+ * `npm run dev`, the tests and the deploy script, so all three run the same topology.
+ */
+import type { PubSub, Topic } from '@google-cloud/pubsub';
+
+export interface PushSubscriptionSpec {
+  readonly name: string;
+  readonly pushEndpoint: string;
+}
+
+export interface TopologySpec {
+  readonly topic: string;
+  readonly deadLetterTopic?: string;
+  readonly maxDeliveryAttempts?: number;
+  readonly subscriptions: readonly PushSubscriptionSpec[];
+}
+
+const ALREADY_EXISTS = 6;
+
+export async function ensureTopology(pubsub: PubSub, spec: TopologySpec): Promise<Topic> {
+  const topic = await ensureTopic(pubsub, spec.topic);
+  const deadLetter = spec.deadLetterTopic ? await ensureTopic(pubsub, spec.deadLetterTopic) : undefined;
+  for (const sub of spec.subscriptions) {
+    const options = {
+      pushConfig: { pushEndpoint: sub.pushEndpoint },
+      enableMessageOrdering: true,
+      ackDeadlineSeconds: 30,
+      retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 60 } },
+      ...(deadLetter
+        ? { deadLetterPolicy: { deadLetterTopic: deadLetter.name, maxDeliveryAttempts: spec.maxDeliveryAttempts ?? 5 } }
+        : {}),
+    };
+    const subscription = topic.subscription(sub.name);
+    const [exists] = await subscription.exists();
+    if (exists) {
+      // The endpoint changes between runs (free ports in tests, a new function URL in the cloud).
+      await subscription.modifyPushConfig({ pushEndpoint: sub.pushEndpoint });
+    } else {
+      await createIgnoringRace(() => topic.createSubscription(sub.name, options));
+    }
+  }
+  return topic;
+}
+
+async function ensureTopic(pubsub: PubSub, name: string): Promise<Topic> {
+  const topic = pubsub.topic(name);
+  const [exists] = await topic.exists();
+  if (!exists) await createIgnoringRace(() => topic.create());
+  return topic;
+}
+
+async function createIgnoringRace(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+  }
+}

@@ -1,0 +1,4 @@
+import { InMemoryEventStore } from '../src/core/inMemoryEventStore.ts';
+import { eventStoreContract } from './support/eventStoreContract.ts';
+
+eventStoreContract('in-memory', () => new InMemoryEventStore());

@@ -1,0 +1,161 @@
+/**
+ * The event store contract: every adapter runs this same suite (in-memory in unit tests, Firestore
+ * on the emulator), so the in-memory store can stand in for Firestore in unit tests only because
+ * it is proven to behave the same.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyError } from '../../src/core/errors.ts';
+import { aggregateStream, appendToStream, type EventStore, type NewEvent } from '../../src/core/eventStore.ts';
+
+const metadata = { correlationId: 'corr-1', causationId: null, actor: 'tester' };
+
+function event(type: string, data: object = {}): NewEvent {
+  return { eventId: randomUUID(), type, data, occurredAt: '2026-11-29T12:00:00.000Z', metadata };
+}
+
+export function eventStoreContract(adapter: string, makeStore: () => EventStore): void {
+  describe(`EventStore contract: ${adapter}`, () => {
+    const streamId = () => `test-${randomUUID()}`;
+
+    it('appends to a new stream and reads the events back as envelopes, in order', async () => {
+      const store = makeStore();
+      const id = streamId();
+      const first = event('Opened', { n: 1 });
+      const second = event('Renamed', { name: 'x' });
+      const result = await appendToStream(store, id, 0, [first, second]);
+
+      expect(result.streams).toEqual([{ streamId: id, nextExpectedVersion: 2 }]);
+      const read = await store.readStream(id);
+      expect(read).toEqual([
+        {
+          eventId: first.eventId,
+          streamId: id,
+          version: 1,
+          type: 'Opened',
+          schemaVersion: 1,
+          data: { n: 1 },
+          occurredAt: '2026-11-29T12:00:00.000Z',
+          metadata,
+        },
+        expect.objectContaining({ eventId: second.eventId, version: 2, type: 'Renamed', data: { name: 'x' } }),
+      ]);
+    });
+
+    it('reads an unknown stream as empty', async () => {
+      expect(await makeStore().readStream(streamId())).toEqual([]);
+    });
+
+    it('reads a version range', async () => {
+      const store = makeStore();
+      const id = streamId();
+      await appendToStream(store, id, 0, [event('A'), event('B'), event('C'), event('D')]);
+      const range = await store.readStream(id, { fromVersion: 2, toVersion: 3 });
+      expect(range.map((e) => [e.version, e.type])).toEqual([
+        [2, 'B'],
+        [3, 'C'],
+      ]);
+    });
+
+    it('appends at the expected version and rejects a stale expected version with ConcurrencyError', async () => {
+      const store = makeStore();
+      const id = streamId();
+      await appendToStream(store, id, 0, [event('A')]);
+      await appendToStream(store, id, 1, [event('B')]);
+
+      await expect(appendToStream(store, id, 1, [event('Stale')])).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(appendToStream(store, id, 0, [event('Stale')])).rejects.toBeInstanceOf(ConcurrencyError);
+      expect((await store.readStream(id)).map((e) => e.type)).toEqual(['A', 'B']);
+    });
+
+    it('rejects an expected version the stream never reached, leaving no gap', async () => {
+      const store = makeStore();
+      const id = streamId();
+      await appendToStream(store, id, 0, [event('A')]);
+      await expect(appendToStream(store, id, 5, [event('Ahead')])).rejects.toBeInstanceOf(ConcurrencyError);
+      expect((await store.readStream(id)).map((e) => e.version)).toEqual([1]);
+    });
+
+    it("appends with 'any' after whatever is there", async () => {
+      const store = makeStore();
+      const id = streamId();
+      await appendToStream(store, id, 'any', [event('A')]);
+      await appendToStream(store, id, 'any', [event('B')]);
+      expect((await store.readStream(id)).map((e) => [e.version, e.type])).toEqual([
+        [1, 'A'],
+        [2, 'B'],
+      ]);
+    });
+
+    it('lets exactly one of many concurrent writers at the same version win; no event is lost or duplicated', async () => {
+      const store = makeStore();
+      const id = streamId();
+      await appendToStream(store, id, 0, [event('Opened')]);
+      const writers = Array.from({ length: 10 }, (_, i) => appendToStream(store, id, 1, [event('Raced', { writer: i })]));
+      const outcomes = await Promise.allSettled(writers);
+
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      const lost = outcomes.filter((o) => o.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(9);
+      for (const o of lost) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      const stored = await store.readStream(id);
+      expect(stored.map((e) => e.version)).toEqual([1, 2]);
+    });
+
+    it('appends several events to several streams atomically: all or none', async () => {
+      const store = makeStore();
+      const a = streamId();
+      const b = streamId();
+      await appendToStream(store, b, 0, [event('B1')]);
+
+      // b is at 1, not 0: the whole append must fail, including a's events.
+      await expect(
+        store.appendToStreams([
+          { streamId: a, expectedVersion: 0, events: [event('A1'), event('A2')] },
+          { streamId: b, expectedVersion: 0, events: [event('B-stale')] },
+        ]),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await store.readStream(a)).toEqual([]);
+
+      const result = await store.appendToStreams([
+        { streamId: a, expectedVersion: 0, events: [event('A1'), event('A2')] },
+        { streamId: b, expectedVersion: 1, events: [event('B2')] },
+      ]);
+      expect(result.streams).toEqual([
+        { streamId: a, nextExpectedVersion: 2 },
+        { streamId: b, nextExpectedVersion: 2 },
+      ]);
+      expect((await store.readStream(a)).map((e) => e.type)).toEqual(['A1', 'A2']);
+      expect((await store.readStream(b)).map((e) => e.type)).toEqual(['B1', 'B2']);
+    });
+
+    it('stores an idempotency record with the events, and refuses a second append with the same key', async () => {
+      const store = makeStore();
+      const key = `key-${randomUUID()}`;
+      const record = { key, requestHash: 'h1', result: { streamId: 's', version: 1 } };
+      await appendToStream(store, streamId(), 0, [event('A')], { idempotency: record });
+      expect(await store.findIdempotencyRecord(key)).toEqual(record);
+
+      const other = streamId();
+      await expect(appendToStream(store, other, 0, [event('A')], { idempotency: record })).rejects.toBeInstanceOf(
+        ConcurrencyError,
+      );
+      expect(await store.readStream(other)).toEqual([]);
+      expect(await store.findIdempotencyRecord(`unknown-${randomUUID()}`)).toBeNull();
+    });
+
+    it('folds a stream into state with its version', async () => {
+      const store = makeStore();
+      const id = streamId();
+      await appendToStream(store, id, 0, [event('Added', { n: 2 }), event('Added', { n: 3 })]);
+      const { state, version } = await aggregateStream(
+        store,
+        id,
+        (sum: number, e) => sum + (e.data as { n: number }).n,
+        () => 0,
+      );
+      expect({ state, version }).toEqual({ state: 5, version: 2 });
+    });
+  });
+}
