@@ -7,7 +7,7 @@ const ConfigSchema = z.object({
   FIRESTORE_EMULATOR_HOST: z.string().optional(),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   DOMAIN_EVENTS_TOPIC: z.string().min(3).default('eventloom-domain-events'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
 
@@ -15,7 +15,7 @@ export type Config = {
   projectId: string;
   port: number;
   domainEventsTopic: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   graphiql: boolean;
   emulators: { firestore?: string; pubsub?: string };
 };

@@ -3,7 +3,7 @@
  * client can always read those two, and switch on `__typename` or `code` for the specifics.
  */
 import { InputValidationError, type StandardSchemaV1 } from '@pothos/plugin-validation';
-import { ConcurrencyError, EventloomError, IdempotencyKeyReusedError } from '../../core/errors.ts';
+import { ConcurrencyError, IdempotencyKeyReusedError } from '../../core/errors.ts';
 import { OrderAlreadyPlacedError, OrderHasNoLinesError } from '../../orders/orderErrors.ts';
 import { builder } from '../builder.ts';
 
@@ -15,9 +15,14 @@ export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   }),
 });
 
+/**
+ * The errors plugin hands resolvers a proxy of the thrown error whose prototype chain is not the
+ * original's, so `instanceof` is unreliable here: read the code the error carries.
+ */
 function errorCode(error: Error): string {
-  if (error instanceof EventloomError) return error.code;
-  if (error instanceof InputValidationError) return 'VALIDATION';
+  const { code, issues } = error as { code?: unknown; issues?: unknown };
+  if (typeof code === 'string') return code;
+  if (Array.isArray(issues)) return 'VALIDATION';
   return 'INTERNAL';
 }
 

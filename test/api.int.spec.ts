@@ -1,0 +1,99 @@
+/** The GraphQL API over HTTP via yoga.fetch, with the event store on the Firestore emulator. */
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { createApi } from '../src/graphql/createApi.ts';
+import { createLogger } from '../src/logger.ts';
+import { testFirestore } from './support/firestore.ts';
+import { graphql } from './support/pipeline.ts';
+import { CUSTOMER_ORDERS, orderInput, PLACE_ORDER } from './support/orders.ts';
+
+const db = testFirestore();
+const store = new FirestoreEventStore(db);
+const api = createApi({
+  store,
+  readModels: new FirestoreReadModels(db),
+  logger: createLogger({ level: 'silent' }),
+  clock: () => new Date('2026-11-29T15:00:00.000Z'),
+  newId: randomUUID,
+});
+afterAll(() => db.terminate());
+
+type PlaceOrderResult = { placeOrder: Record<string, unknown> & { __typename: string } };
+
+describe('placeOrder', () => {
+  it('appends OrderPlaced with the request correlation id and returns the order id and stream version', async () => {
+    const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input: orderInput('c-api-1') }, {
+      'x-correlation-id': 'corr-abc',
+      'x-actor': 'user:alice',
+    });
+    expect(data?.placeOrder).toMatchObject({ __typename: 'PlaceOrderPayload', version: 1, replayed: false });
+    const orderId = data!.placeOrder.orderId as string;
+    expect(data?.placeOrder.streamId).toBe(`order-${orderId}`);
+
+    const [event] = await store.readStream(`order-${orderId}`);
+    expect(event).toMatchObject({
+      type: 'OrderPlaced',
+      version: 1,
+      occurredAt: '2026-11-29T15:00:00.000Z',
+      data: { orderId, customerId: 'c-api-1', totalCents: 5900 },
+      metadata: { correlationId: 'corr-abc', causationId: null, actor: 'user:alice', command: 'PlaceOrder' },
+    });
+  });
+
+  it('returns InputValidationError with the paths of the issues for invalid input, and appends nothing', async () => {
+    const before = (await db.collectionGroup('events').get()).size;
+    const { data, errors } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, {
+      input: { customerId: ' ', lines: [{ productId: 'p', quantity: 0, unitPriceCents: -1 }] },
+    });
+    expect(errors).toBeUndefined();
+    expect(data?.placeOrder.__typename).toBe('InputValidationError');
+    expect(data?.placeOrder.code).toBe('VALIDATION');
+    const paths = (data?.placeOrder.issues as Array<{ path: string[] }>).map((i) => i.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['input.customerId', 'input.lines.0.quantity']));
+    expect((await db.collectionGroup('events').get()).size).toBe(before);
+  });
+
+  it('rejects a negative price with the path of the offending field', async () => {
+    const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, {
+      input: { customerId: 'c', lines: [{ productId: 'p', quantity: 1, unitPriceCents: -1 }] },
+    });
+    const issues = data?.placeOrder.issues as Array<{ path: string[] }>;
+    expect(issues.map((i) => i.path.join('.'))).toEqual(['input.lines.0.unitPriceCents']);
+  });
+
+  it('returns InputValidationError for an order without lines', async () => {
+    const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input: { customerId: 'c', lines: [] } });
+    expect(data?.placeOrder).toMatchObject({ __typename: 'InputValidationError', code: 'VALIDATION' });
+  });
+
+  it('answers a GraphQL-level error (not a 500) for input of the wrong shape', async () => {
+    const { errors } = await graphql(api, PLACE_ORDER, { input: { customerId: 'c', lines: 'many' } });
+    expect(errors?.[0]?.message).toMatch(/lines/);
+  });
+
+  it('with an idempotency key, a retry returns the first order and appends nothing', async () => {
+    const key = `retry-${randomUUID()}`;
+    const input = orderInput('c-api-2', { idempotencyKey: key });
+    const first = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input });
+    const second = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input });
+    expect(second.data?.placeOrder).toEqual({ ...first.data?.placeOrder, replayed: true });
+  });
+
+  it('with a reused key and a different order, returns IdempotencyKeyReused', async () => {
+    const key = `reuse-${randomUUID()}`;
+    await graphql(api, PLACE_ORDER, { input: orderInput('c-api-3', { idempotencyKey: key }) });
+    const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, {
+      input: orderInput('c-api-3', { idempotencyKey: key, lines: [{ productId: 'x', quantity: 1, unitPriceCents: 1 }] }),
+    });
+    expect(data?.placeOrder).toMatchObject({ __typename: 'IdempotencyKeyReused', code: 'IDEMPOTENCY.KEY_REUSED', idempotencyKey: key });
+  });
+});
+
+describe('customerOrders query', () => {
+  it('answers an empty history for a customer with no orders yet', async () => {
+    const { data } = await graphql(api, CUSTOMER_ORDERS, { customerId: 'nobody' });
+    expect(data).toEqual({ customerOrders: { customerId: 'nobody', orderCount: 0, totalSpentCents: 0, orders: [] } });
+  });
+});

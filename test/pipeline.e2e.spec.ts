@@ -1,0 +1,85 @@
+/**
+ * One order through the whole pipeline on the real emulators: placeOrder over HTTP → Firestore event
+ * stream + outbox → relay → Pub/Sub → push subscription → functions-framework projector → read model
+ * → Firestore listener → GraphQL subscription, seen by one client over SSE and one over WebSocket.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
+import { startPipeline, type Pipeline } from './support/pipeline.ts';
+import { CUSTOMER_ORDERS, CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER } from './support/orders.ts';
+import { subscribeOverSse, subscribeOverWebSocket } from './support/subscriptions.ts';
+
+type History = { customerOrders: { orderCount: number; totalSpentCents: number; orders: Array<{ orderId: string; status: string }> } };
+
+let pipeline: Pipeline;
+beforeAll(async () => {
+  pipeline = await startPipeline();
+});
+afterAll(() => pipeline?.stop());
+
+async function placeOrderOverHttp(input: Record<string, unknown>) {
+  const response = await fetch(pipeline.httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: PLACE_ORDER, variables: { input } }),
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { data: { placeOrder: { __typename: string; orderId: string; version: number } } };
+  expect(body.data.placeOrder.__typename).toBe('PlaceOrderPayload');
+  return body.data.placeOrder;
+}
+
+describe('the pipeline, end to end', () => {
+  it('delivers a placed order to an SSE subscriber and a WebSocket subscriber', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const sse = subscribeOverSse<History>(pipeline.httpUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId });
+    const ws = subscribeOverWebSocket<History>(pipeline.wsUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId });
+    try {
+      // Both start with the current (empty) history before anything is placed.
+      await sse.next((r) => r.data?.customerOrders.orderCount === 0);
+      await ws.next((r) => r.data?.customerOrders.orderCount === 0);
+
+      const order = await placeOrderOverHttp(orderInput(customerId));
+
+      const hasOrder = (r: { data?: History | null }) =>
+        r.data?.customerOrders.orders.some((o) => o.orderId === order.orderId) ?? false;
+      const [overSse, overWs] = await Promise.all([sse.next(hasOrder), ws.next(hasOrder)]);
+      for (const result of [overSse, overWs]) {
+        expect(result.errors).toBeUndefined();
+        expect(result.data?.customerOrders).toMatchObject({
+          orderCount: 1,
+          totalSpentCents: 5900,
+          orders: [{ orderId: order.orderId, status: 'PLACED' }],
+        });
+      }
+    } finally {
+      sse.close();
+      ws.close();
+    }
+  });
+
+  it('serves the same read model to queries, and publishes every outbox record', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const first = await placeOrderOverHttp(orderInput(customerId));
+    const second = await placeOrderOverHttp(orderInput(customerId));
+
+    await expect
+      .poll(async () => (await pipeline.readModels.get(customerOrderHistoryProjection, customerId))?.orderCount, {
+        timeout: 20_000,
+        interval: 50,
+      })
+      .toBe(2);
+    const response = await pipeline.api.fetch('http://api/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: CUSTOMER_ORDERS, variables: { customerId } }),
+    });
+    const { data } = (await response.json()) as { data: History };
+    expect(data.customerOrders.orders.map((o) => o.orderId).sort()).toEqual([first.orderId, second.orderId].sort());
+
+    await expect.poll(async () => (await pipeline.db.collection('outbox').where('pending', '==', true).get()).size, {
+      timeout: 10_000,
+    }).toBe(0);
+  });
+});

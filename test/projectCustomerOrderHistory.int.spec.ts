@@ -1,0 +1,153 @@
+/**
+ * The projector function, reached the way Pub/Sub reaches it: an HTTP POST of the push envelope to
+ * the functions-framework server, with the event store and read model on the Firestore emulator.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendToStream, type EventEnvelope, type NewEvent } from '../src/core/eventStore.ts';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { toEventMessage } from '../src/pubsub/eventMessage.ts';
+import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
+import { testFirestore, uniqueProjectId } from './support/firestore.ts';
+
+const projectId = uniqueProjectId('projector');
+process.env.GOOGLE_CLOUD_PROJECT = projectId;
+process.env.LOG_LEVEL = 'silent';
+await import('../functions/index.ts');
+
+const db = testFirestore(projectId);
+const store = new FirestoreEventStore(db);
+const readModels = new FirestoreReadModels(db);
+let server: Server;
+let endpoint: string;
+
+beforeAll(async () => {
+  server = getTestServer('projectCustomerOrderHistory');
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await db.terminate();
+});
+
+function push(body: unknown): Promise<Response> {
+  return fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+function deliver(event: EventEnvelope): Promise<Response> {
+  const message = toEventMessage(event);
+  return push({
+    subscription: `projects/${projectId}/subscriptions/projector-projectCustomerOrderHistory`,
+    message: {
+      data: message.data.toString('base64'),
+      attributes: message.attributes,
+      messageId: randomUUID(),
+      publishTime: new Date().toISOString(),
+    },
+  });
+}
+
+function newEvent(type: string, data: object): NewEvent {
+  return {
+    eventId: randomUUID(),
+    type,
+    data,
+    occurredAt: new Date().toISOString(),
+    metadata: { correlationId: randomUUID(), causationId: null },
+  };
+}
+
+function orderPlaced(orderId: string, customerId: string, totalCents = 1000): NewEvent {
+  return newEvent('OrderPlaced', {
+    orderId,
+    customerId,
+    lines: [{ productId: 'p1', quantity: 1, unitPriceCents: totalCents }],
+    totalCents,
+    placedAt: new Date().toISOString(),
+  });
+}
+
+const history = (customerId: string) => readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId);
+
+describe('projectCustomerOrderHistory (functions-framework, push envelope)', () => {
+  it('applies a delivered event to the read model and answers 204', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const orderId = randomUUID();
+    const { events } = await appendToStream(store, `order-${orderId}`, 0, [orderPlaced(orderId, customerId, 1500)]);
+
+    const response = await deliver(events[0]!);
+    expect(response.status).toBe(204);
+    expect(await history(customerId)).toMatchObject({ orderCount: 1, totalSpentCents: 1500 });
+  });
+
+  it('changes nothing on a duplicate delivery or an older event', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const orderId = randomUUID();
+    const { events } = await appendToStream(store, `order-${orderId}`, 0, [
+      orderPlaced(orderId, customerId, 700),
+      newEvent('OrderNoteAdded', { orderId, customerId, note: 'gift wrap' }),
+    ]);
+    expect((await deliver(events[0]!)).status).toBe(204);
+    expect((await deliver(events[1]!)).status).toBe(204);
+    const before = await history(customerId);
+
+    expect((await deliver(events[0]!)).status).toBe(204); // older than the checkpoint
+    expect((await deliver(events[1]!)).status).toBe(204); // exact duplicate
+    expect(await history(customerId)).toEqual(before);
+    expect(before).toMatchObject({ orderCount: 1, totalSpentCents: 700 });
+  });
+
+  it('fills a gap by reading the missing events from the event store', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const orderId = randomUUID();
+    const { events } = await appendToStream(store, `order-${orderId}`, 0, [
+      orderPlaced(orderId, customerId, 4200),
+      newEvent('OrderNoteAdded', { orderId, customerId, note: 'leave at the door' }),
+    ]);
+
+    // Version 2 arrives first; version 1 (the OrderPlaced) was never delivered yet.
+    expect((await deliver(events[1]!)).status).toBe(204);
+    expect(await history(customerId)).toMatchObject({ orderCount: 1, totalSpentCents: 4200 });
+    // When version 1 finally arrives, it is already applied.
+    expect((await deliver(events[0]!)).status).toBe(204);
+    expect(await history(customerId)).toMatchObject({ orderCount: 1, totalSpentCents: 4200 });
+  });
+
+  it.each([
+    ['a body that is not a push envelope', { hello: 'world' }],
+    ['message data that is not base64 JSON', { subscription: 's', message: { data: '!!!', messageId: '1' } }],
+    [
+      'an envelope without a stream id',
+      {
+        subscription: 's',
+        message: { data: Buffer.from(JSON.stringify({ type: 'OrderPlaced' })).toString('base64'), messageId: '1' },
+      },
+    ],
+  ])('rejects %s with 400 and a typed reason, touching no view', async (_name, body) => {
+    const response = await push(body);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'PUSH.MALFORMED' } });
+  });
+
+  it('rejects attributes that disagree with the payload', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const orderId = randomUUID();
+    const { events } = await appendToStream(store, `order-${orderId}`, 0, [orderPlaced(orderId, customerId)]);
+    const message = toEventMessage(events[0]!);
+    const response = await push({
+      subscription: 's',
+      message: {
+        data: message.data.toString('base64'),
+        attributes: { ...message.attributes, version: '9' },
+        messageId: '1',
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(await history(customerId)).toBeNull();
+  });
+});

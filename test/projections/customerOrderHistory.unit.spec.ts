@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../../src/core/eventStore.ts';
+import type { OrderEvent } from '../../src/orders/orderEvents.ts';
+import {
+  customerOrderHistoryProjection,
+  ordersNewestFirst,
+} from '../../src/projections/customerOrderHistory.ts';
+
+function placed(orderId: string, totalCents: number, placedAt: string): EventEnvelope<OrderEvent> {
+  return {
+    eventId: `e-${orderId}`,
+    streamId: `order-${orderId}`,
+    version: 1,
+    type: 'OrderPlaced',
+    schemaVersion: 1,
+    data: {
+      orderId,
+      customerId: 'c1',
+      lines: [{ productId: 'p1', quantity: 3, unitPriceCents: totalCents / 3 }],
+      totalCents,
+      placedAt,
+    },
+    occurredAt: placedAt,
+    metadata: { correlationId: 'x', causationId: null },
+  };
+}
+
+describe('CustomerOrderHistory projection', () => {
+  it('given two placed orders, then the view lists both, newest first, with totals', () => {
+    const events = [placed('o1', 300, '2026-11-29T10:00:00.000Z'), placed('o2', 600, '2026-11-29T11:00:00.000Z')];
+    const view = events.reduce(customerOrderHistoryProjection.evolve, null);
+
+    expect(view).toMatchObject({ customerId: 'c1', orderCount: 2, totalSpentCents: 900 });
+    expect(ordersNewestFirst(view!).map((o) => [o.orderId, o.status, o.itemCount, o.version])).toEqual([
+      ['o2', 'PLACED', 3, 1],
+      ['o1', 'PLACED', 3, 1],
+    ]);
+  });
+
+  it('routes every order event to its customer', () => {
+    expect(customerOrderHistoryProjection.viewIds(placed('o1', 300, '2026-11-29T10:00:00.000Z'))).toEqual(['c1']);
+  });
+});

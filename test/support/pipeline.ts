@@ -1,0 +1,123 @@
+/**
+ * The whole pipeline in one test process, on the real emulators: the API on an HTTP port (HTTP, SSE,
+ * WebSocket), the outbox relay, the Pub/Sub topic with a push subscription per projector, and each
+ * projector function served by functions-framework's test server on its own port.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PubSub } from '@google-cloud/pubsub';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
+import { FirestoreReadModels } from '../../src/firestore/firestoreReadModels.ts';
+import { createApi, type Api } from '../../src/graphql/createApi.ts';
+import { attachWebSocket } from '../../src/graphql/webSocket.ts';
+import { createLogger } from '../../src/logger.ts';
+import { OutboxRelay } from '../../src/outbox/outboxRelay.ts';
+import { ensureTopology } from '../../src/pubsub/topology.ts';
+import { testFirestore, uniqueProjectId } from './firestore.ts';
+
+export const DOMAIN_EVENTS_TOPIC = 'eventloom-domain-events';
+
+export interface Pipeline {
+  readonly projectId: string;
+  readonly db: ReturnType<typeof testFirestore>;
+  readonly store: FirestoreEventStore;
+  readonly readModels: FirestoreReadModels;
+  readonly pubsub: PubSub;
+  readonly api: Api;
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  /** A relay handle; tests that simulate a crash stop it and start another. */
+  relay: OutboxRelay;
+  newRelay(): OutboxRelay;
+  stop(): Promise<void>;
+}
+
+export interface PipelineOptions {
+  /** Leave the relay stopped, as if the API died right after committing. */
+  readonly startRelay?: boolean;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+export async function startPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+  const projectId = uniqueProjectId('pipeline');
+  // The projector functions build their runtime from the environment on first use, as in Cloud Functions.
+  process.env.GOOGLE_CLOUD_PROJECT = projectId;
+  process.env.LOG_LEVEL ??= 'warn';
+  const { projectors } = await import('../../functions/index.ts');
+
+  const db = testFirestore(projectId);
+  const store = new FirestoreEventStore(db);
+  const readModels = new FirestoreReadModels(db);
+  const pubsub = new PubSub({ projectId });
+  const logger = createLogger({ level: process.env.LOG_LEVEL, name: 'test-pipeline' });
+
+  const functionServers: Server[] = [];
+  const subscriptions = [];
+  for (const name of Object.keys(projectors)) {
+    const server = getTestServer(name);
+    const port = await listen(server);
+    functionServers.push(server);
+    subscriptions.push({ name: `projector-${name}`, pushEndpoint: `http://127.0.0.1:${port}/` });
+  }
+  await ensureTopology(pubsub, {
+    topic: DOMAIN_EVENTS_TOPIC,
+    deadLetterTopic: `${DOMAIN_EVENTS_TOPIC}-dead-letter`,
+    subscriptions,
+  });
+
+  const newRelay = () =>
+    new OutboxRelay({ db, topic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }), logger });
+  const relay = newRelay();
+  if (options.startRelay ?? true) relay.start();
+
+  const api = createApi({ store, readModels, logger, clock: () => new Date(), newId: randomUUID });
+  const apiServer = createServer(api);
+  const webSocket = attachWebSocket(api, apiServer);
+  const apiPort = await listen(apiServer);
+
+  const pipeline: Pipeline = {
+    projectId,
+    db,
+    store,
+    readModels,
+    pubsub,
+    api,
+    httpUrl: `http://127.0.0.1:${apiPort}/graphql`,
+    wsUrl: `ws://127.0.0.1:${apiPort}/graphql`,
+    relay,
+    newRelay,
+    async stop() {
+      await pipeline.relay.stop();
+      await webSocket.close();
+      apiServer.closeAllConnections();
+      await new Promise((resolve) => apiServer.close(resolve));
+      for (const server of functionServers) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+      await pubsub.close();
+      await db.terminate();
+    },
+  };
+  return pipeline;
+}
+
+/** Sends a GraphQL operation over HTTP through the API's fetch handler (no socket). */
+export async function graphql<T = Record<string, unknown>>(
+  api: Api,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }> {
+  const response = await api.fetch('http://api/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as { data?: T };
+}
