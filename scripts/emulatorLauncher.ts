@@ -11,6 +11,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -63,14 +64,22 @@ export function firebaseJsonPorts(): { firestore: number; pubsub: number } {
   };
 }
 
-/** Whether an emulator answers `GET /` with `Ok`, as both do once they accept requests. */
-export async function emulatorAnswers(hostAndPort: string): Promise<boolean> {
-  try {
-    const response = await fetch(`http://${hostAndPort}/`, { signal: AbortSignal.timeout(1000) });
-    return (await response.text()).trim() === 'Ok';
-  } catch {
-    return false;
-  }
+/**
+ * Whether an emulator answers `GET /` with `Ok`, as both do once they accept requests. node:http rather than
+ * fetch, which refuses the ports on the WHATWG "bad ports" list (6000, 6665 to 6669, 10080, ...).
+ */
+export function emulatorAnswers(hostAndPort: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpGet(`http://${hostAndPort}/`, { timeout: 1000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(response.statusCode === 200 && body.trim() === 'Ok'));
+      response.on('error', () => resolve(false));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
 }
 
 export async function startEmulators(options: EmulatorOptions = {}): Promise<RunningEmulators> {
