@@ -1,13 +1,13 @@
 /** The GraphQL API over HTTP via yoga.fetch, with the event store on the Firestore emulator. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { createLogger } from '../src/logger.ts';
 import { testFirestore } from './support/firestore.ts';
 import { graphql } from './support/pipeline.ts';
-import { CUSTOMER_ORDERS, orderInput, PLACE_ORDER } from './support/orders.ts';
+import { CUSTOMER_ORDERS, orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
 const db = testFirestore();
 const store = new FirestoreEventStore(db);
@@ -19,16 +19,18 @@ const api = createApi({
   newId: randomUUID,
 });
 afterAll(() => db.terminate());
+beforeAll(() => setUpShop(api, ['c-api-1', 'c-api-2', 'c-api-3']));
 
 type PlaceOrderResult = { placeOrder: Record<string, unknown> & { __typename: string } };
 
 describe('placeOrder', () => {
-  it('appends OrderPlaced with the request correlation id and returns the order id and stream version', async () => {
+  it('places the order at catalog prices, reserving stock, with the request correlation id', async () => {
     const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input: orderInput('c-api-1') }, {
       'x-correlation-id': 'corr-abc',
       'x-actor': 'user:alice',
     });
     expect(data?.placeOrder).toMatchObject({ __typename: 'PlaceOrderPayload', version: 1, replayed: false });
+    expect(data?.placeOrder).not.toHaveProperty('errors');
     const orderId = data!.placeOrder.orderId as string;
     expect(data?.placeOrder.streamId).toBe(`order-${orderId}`);
 
@@ -40,12 +42,14 @@ describe('placeOrder', () => {
       data: { orderId, customerId: 'c-api-1', totalCents: 5900 },
       metadata: { correlationId: 'corr-abc', causationId: null, actor: 'user:alice', command: 'PlaceOrder' },
     });
+    const kettle = await store.readStream('product-sku-kettle');
+    expect(kettle.at(-1)).toMatchObject({ type: 'StockReserved', data: { orderId, quantity: 2 }, metadata: { correlationId: 'corr-abc' } });
   });
 
   it('returns InputValidationError with the paths of the issues for invalid input, and appends nothing', async () => {
     const before = (await db.collectionGroup('events').get()).size;
     const { data, errors } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, {
-      input: { customerId: ' ', lines: [{ productId: 'p', quantity: 0, unitPriceCents: -1 }] },
+      input: { customerId: ' ', lines: [{ productId: 'p', quantity: 0 }] },
     });
     expect(errors).toBeUndefined();
     expect(data?.placeOrder.__typename).toBe('InputValidationError');
@@ -55,12 +59,19 @@ describe('placeOrder', () => {
     expect((await db.collectionGroup('events').get()).size).toBe(before);
   });
 
-  it('rejects a negative price with the path of the offending field', async () => {
+  it('rejects a product id with forbidden characters with the path of the offending field', async () => {
     const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, {
-      input: { customerId: 'c', lines: [{ productId: 'p', quantity: 1, unitPriceCents: -1 }] },
+      input: { customerId: 'c', lines: [{ productId: 'a/b', quantity: 1 }] },
     });
     const issues = data?.placeOrder.issues as Array<{ path: string[] }>;
-    expect(issues.map((i) => i.path.join('.'))).toEqual(['input.lines.0.unitPriceCents']);
+    expect(issues.map((i) => i.path.join('.'))).toEqual(['input.lines.0.productId']);
+  });
+
+  it('does not accept a client price: the field does not exist', async () => {
+    const { errors } = await graphql(api, PLACE_ORDER, {
+      input: { customerId: 'c-api-1', lines: [{ productId: 'sku-mug', quantity: 1, unitPriceCents: 1 }] },
+    });
+    expect(errors?.[0]?.message).toMatch(/unitPriceCents/);
   });
 
   it('returns InputValidationError for an order without lines', async () => {
@@ -85,7 +96,7 @@ describe('placeOrder', () => {
     const key = `reuse-${randomUUID()}`;
     await graphql(api, PLACE_ORDER, { input: orderInput('c-api-3', { idempotencyKey: key }) });
     const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, {
-      input: orderInput('c-api-3', { idempotencyKey: key, lines: [{ productId: 'x', quantity: 1, unitPriceCents: 1 }] }),
+      input: orderInput('c-api-3', { idempotencyKey: key, lines: [{ productId: 'sku-mug', quantity: 5 }] }),
     });
     expect(data?.placeOrder).toMatchObject({ __typename: 'IdempotencyKeyReused', code: 'IDEMPOTENCY.KEY_REUSED', idempotencyKey: key });
   });

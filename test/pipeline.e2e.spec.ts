@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { startPipeline, type Pipeline } from './support/pipeline.ts';
-import { CUSTOMER_ORDERS, CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER } from './support/orders.ts';
+import { CUSTOMER_ORDERS, CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { subscribeOverSse, subscribeOverWebSocket } from './support/subscriptions.ts';
 
 type History = { customerOrders: { orderCount: number; totalSpentCents: number; orders: Array<{ orderId: string; status: string }> } };
@@ -33,10 +33,11 @@ async function placeOrderOverHttp(input: Record<string, unknown>) {
 describe('the pipeline, end to end', () => {
   it('delivers a placed order to an SSE subscriber and a WebSocket subscriber', async () => {
     const customerId = `c-${randomUUID()}`;
+    await setUpShop(pipeline.api, [customerId]);
     const sse = subscribeOverSse<History>(pipeline.httpUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId });
     const ws = subscribeOverWebSocket<History>(pipeline.wsUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId });
     try {
-      // Both start with the current (empty) history before anything is placed.
+      // Both start with the current history (the registration may or may not be projected yet).
       await sse.next((r) => r.data?.customerOrders.orderCount === 0);
       await ws.next((r) => r.data?.customerOrders.orderCount === 0);
 
@@ -61,6 +62,7 @@ describe('the pipeline, end to end', () => {
 
   it('serves the same read model to queries, and publishes every outbox record', async () => {
     const customerId = `c-${randomUUID()}`;
+    await setUpShop(pipeline.api, [customerId]);
     const first = await placeOrderOverHttp(orderInput(customerId));
     const second = await placeOrderOverHttp(orderInput(customerId));
 

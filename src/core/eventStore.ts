@@ -17,8 +17,13 @@ export interface EventMetadata {
   readonly [key: string]: unknown;
 }
 
-/** An event as stored: the domain event plus everything needed to order, trace and upcast it. */
-export interface EventEnvelope<E extends DomainEvent = DomainEvent> {
+/**
+ * An event as stored: the domain event plus everything needed to order, trace and upcast it.
+ * Distributes over a union of events, so `switch (envelope.type)` narrows `envelope.data`.
+ */
+export type EventEnvelope<E extends DomainEvent = DomainEvent> = E extends DomainEvent ? EnvelopeOf<E> : never;
+
+interface EnvelopeOf<E extends DomainEvent> {
   readonly eventId: string;
   readonly streamId: string;
   /** 1-based position in its stream. */

@@ -1,12 +1,12 @@
-/** The order aggregate: its state, how events evolve it, and which command does what. */
-import { assertNever, type Decider } from '../core/decider.ts';
-import type { OrderEvent, OrderLine } from './orderEvents.ts';
-import { placeOrder, type PlaceOrder } from './placeOrder.ts';
+/** The order aggregate's state and how its events evolve it. Commands live in one file each. */
+import { assertNever } from '../core/decider.ts';
+import { OrderNotFoundError } from './orderErrors.ts';
+import type { OrderEvent, OrderLine, OrderStatus } from './orderEvents.ts';
 
 export type Order =
-  | { readonly status: 'none' }
+  | { readonly status: 'NONE' }
   | {
-      readonly status: 'placed';
+      readonly status: OrderStatus;
       readonly orderId: string;
       readonly customerId: string;
       readonly lines: readonly OrderLine[];
@@ -14,30 +14,31 @@ export type Order =
       readonly placedAt: string;
     };
 
-export type OrderCommand = PlaceOrder;
+export type ExistingOrder = Exclude<Order, { status: 'NONE' }>;
 
-export const initialOrder = (): Order => ({ status: 'none' });
+export const initialOrder = (): Order => ({ status: 'NONE' });
+
+export function existingOrder(order: Order, orderId: string): ExistingOrder {
+  if (order.status === 'NONE') throw new OrderNotFoundError(orderId);
+  return order;
+}
 
 export function evolveOrder(state: Order, event: OrderEvent): Order {
+  if (event.type === 'OrderPlaced') {
+    const { orderId, customerId, lines, totalCents, placedAt } = event.data;
+    return { status: 'PLACED', orderId, customerId, lines, totalCents, placedAt };
+  }
+  if (state.status === 'NONE') return state;
   switch (event.type) {
-    case 'OrderPlaced':
-      return { status: 'placed', ...event.data };
+    case 'OrderPaymentConfirmed':
+      return { ...state, status: 'PAID' };
+    case 'OrderShipped':
+      return { ...state, status: 'SHIPPED' };
+    case 'OrderCancelled':
+      return { ...state, status: 'CANCELLED' };
     default:
-      return assertNever(event.type);
+      return assertNever(event);
   }
 }
 
-export function decideOrder(command: OrderCommand, state: Order): OrderEvent[] {
-  switch (command.type) {
-    case 'PlaceOrder':
-      return placeOrder(command, state);
-    default:
-      return assertNever(command.type);
-  }
-}
-
-export const orderDecider: Decider<OrderCommand, OrderEvent, Order> = {
-  decide: decideOrder,
-  evolve: evolveOrder,
-  initialState: initialOrder,
-};
+export const orderEvolution = { evolve: evolveOrder, initialState: initialOrder };

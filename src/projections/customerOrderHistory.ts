@@ -1,47 +1,70 @@
-/** CustomerOrderHistory: per customer, the orders they placed with status and totals. */
+/** CustomerOrderHistory: per customer, who they are and the orders they placed, with status and totals. */
 import { assertNever } from '../core/decider.ts';
 import type { EventEnvelope } from '../core/eventStore.ts';
 import type { Projection } from '../core/projection.ts';
-import type { OrderEvent } from '../orders/orderEvents.ts';
+import type { CustomerEvent } from '../customers/customerEvents.ts';
+import type { OrderEvent, OrderStatus } from '../orders/orderEvents.ts';
 
 export interface CustomerOrderSummary {
   readonly orderId: string;
-  readonly status: 'PLACED';
+  readonly status: OrderStatus;
   readonly totalCents: number;
   readonly itemCount: number;
   readonly placedAt: string;
+  readonly updatedAt: string;
   /** The order stream's version this summary reflects. */
   readonly version: number;
 }
 
 export interface CustomerOrderHistory {
   readonly customerId: string;
+  /** Null until the customer's registration has been projected. */
+  readonly name: string | null;
+  readonly email: string | null;
   readonly orders: Readonly<Record<string, CustomerOrderSummary>>;
   readonly orderCount: number;
+  /** Placed orders not cancelled. */
   readonly totalSpentCents: number;
   readonly updatedAt: string;
 }
 
-export const customerOrderHistoryProjection: Projection<CustomerOrderHistory, OrderEvent> = {
+type Event = OrderEvent | CustomerEvent;
+
+export const customerOrderHistoryProjection: Projection<CustomerOrderHistory, Event> = {
   name: 'customerOrderHistory',
   version: 1,
-  eventTypes: ['OrderPlaced'],
+  eventTypes: [
+    'CustomerRegistered',
+    'CustomerDetailsChanged',
+    'OrderPlaced',
+    'OrderPaymentConfirmed',
+    'OrderShipped',
+    'OrderCancelled',
+  ],
   viewIds: (event) => [event.data.customerId],
   evolve: evolveCustomerOrderHistory,
 };
 
-export function evolveCustomerOrderHistory(
-  view: CustomerOrderHistory | null,
-  event: EventEnvelope<OrderEvent>,
-): CustomerOrderHistory {
-  const current = view ?? {
-    customerId: event.data.customerId,
-    orders: {},
-    orderCount: 0,
-    totalSpentCents: 0,
-    updatedAt: event.occurredAt,
+export function emptyCustomerOrderHistory(customerId: string, at: string): CustomerOrderHistory {
+  return { customerId, name: null, email: null, orders: {}, orderCount: 0, totalSpentCents: 0, updatedAt: at };
+}
+
+export function evolveCustomerOrderHistory(view: CustomerOrderHistory | null, event: EventEnvelope<Event>): CustomerOrderHistory {
+  const current = view ?? emptyCustomerOrderHistory(event.data.customerId, event.occurredAt);
+  const at = event.occurredAt;
+  const withStatus = (orderId: string, status: OrderStatus): CustomerOrderHistory => {
+    const order = current.orders[orderId];
+    if (!order) return current;
+    return {
+      ...current,
+      orders: { ...current.orders, [orderId]: { ...order, status, updatedAt: at, version: event.version } },
+      updatedAt: at,
+    };
   };
   switch (event.type) {
+    case 'CustomerRegistered':
+    case 'CustomerDetailsChanged':
+      return { ...current, name: event.data.name, email: event.data.email, updatedAt: at };
     case 'OrderPlaced': {
       const { orderId, totalCents, lines, placedAt } = event.data;
       const summary: CustomerOrderSummary = {
@@ -50,6 +73,7 @@ export function evolveCustomerOrderHistory(
         totalCents,
         itemCount: lines.reduce((n, line) => n + line.quantity, 0),
         placedAt,
+        updatedAt: at,
         version: event.version,
       };
       return {
@@ -57,15 +81,25 @@ export function evolveCustomerOrderHistory(
         orders: { ...current.orders, [orderId]: summary },
         orderCount: current.orderCount + 1,
         totalSpentCents: current.totalSpentCents + totalCents,
-        updatedAt: event.occurredAt,
+        updatedAt: at,
       };
     }
+    case 'OrderPaymentConfirmed':
+      return withStatus(event.data.orderId, 'PAID');
+    case 'OrderShipped':
+      return withStatus(event.data.orderId, 'SHIPPED');
+    case 'OrderCancelled': {
+      const next = withStatus(event.data.orderId, 'CANCELLED');
+      return { ...next, totalSpentCents: next.totalSpentCents - event.data.totalCents };
+    }
     default:
-      return assertNever(event.type);
+      return assertNever(event);
   }
 }
 
 /** Newest first: the order a customer reads their history in. */
 export function ordersNewestFirst(view: CustomerOrderHistory): CustomerOrderSummary[] {
-  return Object.values(view.orders).sort((a, b) => (a.placedAt < b.placedAt ? 1 : a.placedAt > b.placedAt ? -1 : 0));
+  return Object.values(view.orders).sort((a, b) =>
+    a.placedAt < b.placedAt ? 1 : a.placedAt > b.placedAt ? -1 : a.orderId < b.orderId ? 1 : -1,
+  );
 }

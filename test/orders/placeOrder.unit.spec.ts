@@ -1,47 +1,104 @@
 import { describe, it } from 'vitest';
-import { orderDecider } from '../../src/orders/order.ts';
+import { InsufficientStockError, ProductDiscontinuedError, ProductNotFoundError } from '../../src/catalog/productErrors.ts';
+import { CustomerNotFoundError } from '../../src/customers/customerErrors.ts';
 import { OrderAlreadyPlacedError, OrderHasNoLinesError } from '../../src/orders/orderErrors.ts';
-import type { OrderPlaced } from '../../src/orders/orderEvents.ts';
-import type { PlaceOrder } from '../../src/orders/placeOrder.ts';
-import { deciderSpec } from '../support/deciderSpec.ts';
+import { placeOrderDecision, type PlaceOrder } from '../../src/orders/placeOrder.ts';
+import { commandSpec } from '../support/deciderSpec.ts';
+import { customerRegistered, line, orderPlaced, productAdded, stockReserved, T0 } from '../support/shopFixtures.ts';
 
-const spec = deciderSpec(orderDecider);
+const spec = commandSpec(placeOrderDecision);
 
 const placeOrder: PlaceOrder = {
   type: 'PlaceOrder',
   orderId: 'o1',
   customerId: 'c1',
   lines: [
-    { productId: 'p1', quantity: 2, unitPriceCents: 1250 },
-    { productId: 'p2', quantity: 1, unitPriceCents: 499 },
+    { productId: 'kettle', quantity: 2 },
+    { productId: 'mug', quantity: 1 },
   ],
-  placedAt: '2026-11-29T15:00:00.000Z',
+  placedAt: T0,
 };
 
-const orderPlaced: OrderPlaced = {
-  type: 'OrderPlaced',
-  data: {
-    orderId: 'o1',
-    customerId: 'c1',
-    lines: placeOrder.lines,
-    totalCents: 2 * 1250 + 499,
-    placedAt: '2026-11-29T15:00:00.000Z',
-  },
+const shop = {
+  'customer-c1': [customerRegistered('c1')],
+  'product-kettle': [productAdded('kettle', 2500, 10)],
+  'product-mug': [productAdded('mug', 900, 3)],
 };
 
 describe('PlaceOrder', () => {
-  it('places a new order with its total computed from the lines', () => {
-    spec.given([]).when(placeOrder).then([orderPlaced]);
+  it('places the order at catalog prices and reserves the stock of every product in it', async () => {
+    await spec
+      .given(shop)
+      .when(placeOrder)
+      .then(
+        {
+          'order-o1': [orderPlaced('o1', 'c1', [line('kettle', 2, 2500), line('mug', 1, 900)])],
+          'product-kettle': [stockReserved('kettle', 'o1', 2)],
+          'product-mug': [stockReserved('mug', 'o1', 1)],
+        },
+        { orderId: 'o1', streamId: 'order-o1', version: 1, totalCents: 5900 },
+      );
   });
 
-  it('refuses to place the same order twice', () => {
-    spec.given([orderPlaced]).when(placeOrder).thenThrows(OrderAlreadyPlacedError, 'ORDER.ALREADY_PLACED');
+  it('uses the current price after a price change', async () => {
+    await spec
+      .given({
+        ...shop,
+        'product-mug': [productAdded('mug', 900, 3), { type: 'ProductPriceChanged', data: { productId: 'mug', priceCents: 1100, previousPriceCents: 900 } }],
+      })
+      .when({ ...placeOrder, lines: [{ productId: 'mug', quantity: 1 }] })
+      .then({
+        'order-o1': [orderPlaced('o1', 'c1', [line('mug', 1, 1100)])],
+        'product-mug': [stockReserved('mug', 'o1', 1)],
+      });
   });
 
-  it('refuses an order without lines', () => {
-    spec
-      .given([])
-      .when({ ...placeOrder, lines: [] })
-      .thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
+  it('merges lines for the same product', async () => {
+    await spec
+      .given(shop)
+      .when({ ...placeOrder, lines: [{ productId: 'mug', quantity: 1 }, { productId: 'mug', quantity: 2 }] })
+      .then({
+        'order-o1': [orderPlaced('o1', 'c1', [line('mug', 3, 900)])],
+        'product-mug': [stockReserved('mug', 'o1', 3)],
+      });
+  });
+
+  it('refuses more units than are available, counting reservations of other orders', async () => {
+    await spec
+      .given({ ...shop, 'product-mug': [productAdded('mug', 900, 3), stockReserved('mug', 'o0', 2)] })
+      .when({ ...placeOrder, lines: [{ productId: 'mug', quantity: 2 }] })
+      .thenThrows(InsufficientStockError, 'PRODUCT.INSUFFICIENT_STOCK');
+  });
+
+  it('refuses an unknown product', async () => {
+    await spec
+      .given(shop)
+      .when({ ...placeOrder, lines: [{ productId: 'ghost', quantity: 1 }] })
+      .thenThrows(ProductNotFoundError, 'PRODUCT.NOT_FOUND');
+  });
+
+  it('refuses a discontinued product', async () => {
+    await spec
+      .given({ ...shop, 'product-mug': [productAdded('mug', 900, 3), { type: 'ProductDiscontinued', data: { productId: 'mug' } }] })
+      .when(placeOrder)
+      .thenThrows(ProductDiscontinuedError, 'PRODUCT.DISCONTINUED');
+  });
+
+  it('refuses an unregistered customer', async () => {
+    await spec
+      .given({ ...shop, 'customer-c1': [] })
+      .when(placeOrder)
+      .thenThrows(CustomerNotFoundError, 'CUSTOMER.NOT_FOUND');
+  });
+
+  it('refuses to place the same order twice', async () => {
+    await spec
+      .given({ ...shop, 'order-o1': [orderPlaced('o1', 'c1', [line('mug', 1, 900)])] })
+      .when(placeOrder)
+      .thenThrows(OrderAlreadyPlacedError, 'ORDER.ALREADY_PLACED');
+  });
+
+  it('refuses an order without lines', async () => {
+    await spec.given(shop).when({ ...placeOrder, lines: [] }).thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
   });
 });

@@ -16,7 +16,7 @@ function placed(orderId: string, totalCents: number, placedAt: string): EventEnv
     data: {
       orderId,
       customerId: 'c1',
-      lines: [{ productId: 'p1', quantity: 3, unitPriceCents: totalCents / 3 }],
+      lines: [{ productId: 'p1', productName: 'Kettle', quantity: 3, unitPriceCents: totalCents / 3 }],
       totalCents,
       placedAt,
     },

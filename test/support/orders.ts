@@ -1,4 +1,5 @@
 /** Shared GraphQL documents and builders for order tests. */
+import type { Api } from '../../src/graphql/createApi.ts';
 export const PLACE_ORDER = /* GraphQL */ `
   mutation PlaceOrder($input: PlaceOrderInput!) {
     placeOrder(input: $input) {
@@ -29,13 +30,53 @@ export const CUSTOMER_ORDERS_SUBSCRIPTION = /* GraphQL */ `
   }
 `;
 
+/** Two kettles at 25.00 and a mug at 9.00: 59.00 at the prices `setUpShop` puts in the catalog. */
 export function orderInput(customerId: string, extra: Record<string, unknown> = {}) {
   return {
     customerId,
     lines: [
-      { productId: 'sku-kettle', quantity: 2, unitPriceCents: 2500 },
-      { productId: 'sku-mug', quantity: 1, unitPriceCents: 900 },
+      { productId: 'sku-kettle', quantity: 2 },
+      { productId: 'sku-mug', quantity: 1 },
     ],
     ...extra,
   };
+}
+
+const ADD_PRODUCT = /* GraphQL */ `
+  mutation AddProduct($input: AddProductInput!) {
+    addProduct(input: $input) { __typename ... on Error { code message } }
+  }
+`;
+
+const REGISTER_CUSTOMER = /* GraphQL */ `
+  mutation RegisterCustomer($input: RegisterCustomerInput!) {
+    registerCustomer(input: $input) { __typename ... on Error { code message } }
+  }
+`;
+
+async function send(api: Api, query: string, variables: Record<string, unknown>): Promise<string> {
+  const response = await api.fetch('http://api/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: Record<string, { __typename: string }> };
+  return Object.values(body.data ?? {})[0]?.__typename ?? 'none';
+}
+
+/** Puts the kettle and the mug in the catalog (once) and registers the customers, through the API. */
+export async function setUpShop(api: Api, customerIds: string[], stock = 1000): Promise<void> {
+  for (const [productId, name, priceCents] of [
+    ['sku-kettle', 'Kettle', 2500],
+    ['sku-mug', 'Mug', 900],
+  ] as const) {
+    const result = await send(api, ADD_PRODUCT, { input: { productId, name, priceCents, initialStock: stock } });
+    if (result !== 'ProductCommandPayload' && result !== 'ProductAlreadyExists') throw new Error(`addProduct: ${result}`);
+  }
+  for (const customerId of customerIds) {
+    const result = await send(api, REGISTER_CUSTOMER, {
+      input: { customerId, name: `Customer ${customerId}`, email: `${customerId}@example.com` },
+    });
+    if (result !== 'CustomerCommandPayload' && result !== 'CustomerAlreadyRegistered') throw new Error(`registerCustomer: ${result}`);
+  }
 }

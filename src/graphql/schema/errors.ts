@@ -3,8 +3,20 @@
  * client can always read those two, and switch on `__typename` or `code` for the specifics.
  */
 import { InputValidationError, type StandardSchemaV1 } from '@pothos/plugin-validation';
+import {
+  InsufficientStockError,
+  ProductAlreadyExistsError,
+  ProductDiscontinuedError,
+  ProductNotFoundError,
+} from '../../catalog/productErrors.ts';
 import { ConcurrencyError, IdempotencyKeyReusedError } from '../../core/errors.ts';
-import { OrderAlreadyPlacedError, OrderHasNoLinesError } from '../../orders/orderErrors.ts';
+import { CustomerAlreadyRegisteredError, CustomerNotFoundError } from '../../customers/customerErrors.ts';
+import {
+  InvalidOrderTransitionError,
+  OrderAlreadyPlacedError,
+  OrderHasNoLinesError,
+  OrderNotFoundError,
+} from '../../orders/orderErrors.ts';
 import { builder } from '../builder.ts';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
@@ -37,6 +49,7 @@ const InputValidationIssue = builder.objectRef<StandardSchemaV1.Issue>('InputVal
 
 builder.objectType(InputValidationError, {
   name: 'InputValidationError',
+  description: 'The input broke a validation rule; `issues` says where and why. Code VALIDATION.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
     issues: t.field({ type: [InputValidationIssue], resolve: (error) => error.issues }),
@@ -45,20 +58,62 @@ builder.objectType(InputValidationError, {
 
 builder.objectType(ConcurrencyError, {
   name: 'ConcurrencyConflict',
-  description: 'Another writer changed the stream first, and retries were exhausted. Retrying later may succeed.',
+  description: 'Other writers kept changing the same data and retries ran out. Retrying later may succeed.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({
-    streamId: t.exposeString('streamId'),
-  }),
+  fields: (t) => ({ streamId: t.exposeString('streamId') }),
 });
 
 builder.objectType(IdempotencyKeyReusedError, {
   name: 'IdempotencyKeyReused',
   description: 'The idempotency key was used before with a different request.',
   interfaces: [ErrorInterface],
+  fields: (t) => ({ idempotencyKey: t.exposeString('idempotencyKey') }),
+});
+
+builder.objectType(ProductNotFoundError, {
+  name: 'ProductNotFound',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ productId: t.exposeID('productId') }),
+});
+
+builder.objectType(ProductAlreadyExistsError, {
+  name: 'ProductAlreadyExists',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ productId: t.exposeID('productId') }),
+});
+
+builder.objectType(ProductDiscontinuedError, {
+  name: 'ProductDiscontinued',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ productId: t.exposeID('productId') }),
+});
+
+builder.objectType(InsufficientStockError, {
+  name: 'InsufficientStock',
+  interfaces: [ErrorInterface],
   fields: (t) => ({
-    idempotencyKey: t.exposeString('idempotencyKey'),
+    productId: t.exposeID('productId'),
+    requested: t.exposeInt('requested'),
+    available: t.exposeInt('available'),
   }),
+});
+
+builder.objectType(CustomerNotFoundError, {
+  name: 'CustomerNotFound',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ customerId: t.exposeID('customerId') }),
+});
+
+builder.objectType(CustomerAlreadyRegisteredError, {
+  name: 'CustomerAlreadyRegistered',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ customerId: t.exposeID('customerId') }),
+});
+
+builder.objectType(OrderNotFoundError, {
+  name: 'OrderNotFound',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ orderId: t.exposeID('orderId') }),
 });
 
 builder.objectType(OrderAlreadyPlacedError, {
@@ -71,6 +126,17 @@ builder.objectType(OrderHasNoLinesError, {
   name: 'OrderHasNoLines',
   interfaces: [ErrorInterface],
   fields: (t) => ({ orderId: t.exposeID('orderId') }),
+});
+
+builder.objectType(InvalidOrderTransitionError, {
+  name: 'InvalidOrderTransition',
+  description: 'The order is not in a status that allows this action (code ORDER.INVALID_TRANSITION).',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    orderId: t.exposeID('orderId'),
+    status: t.exposeString('status'),
+    action: t.exposeString('action'),
+  }),
 });
 
 /** The error results every command mutation can return. */

@@ -1,0 +1,75 @@
+/** The product aggregate: catalog entry (name, price, status) and stock (on hand, reservations). */
+import { assertNever } from '../core/decider.ts';
+import { ProductDiscontinuedError, ProductNotFoundError } from './productErrors.ts';
+import type { ProductEvent } from './productEvents.ts';
+
+export type Product =
+  | { readonly status: 'none' }
+  | {
+      readonly status: 'active' | 'discontinued';
+      readonly productId: string;
+      readonly name: string;
+      readonly priceCents: number;
+      readonly onHand: number;
+      /** Units reserved per order id, so releasing or shipping an order moves exactly its units. */
+      readonly reservations: Readonly<Record<string, number>>;
+      readonly sold: number;
+      readonly lowStockThreshold: number;
+    };
+
+export type ExistingProduct = Exclude<Product, { status: 'none' }>;
+
+export const initialProduct = (): Product => ({ status: 'none' });
+
+export function reservedUnits(product: ExistingProduct): number {
+  return Object.values(product.reservations).reduce((sum, q) => sum + q, 0);
+}
+
+export function availableUnits(product: ExistingProduct): number {
+  return product.onHand - reservedUnits(product);
+}
+
+export function existing(product: Product, productId: string): ExistingProduct {
+  if (product.status === 'none') throw new ProductNotFoundError(productId);
+  return product;
+}
+
+export function active(product: Product, productId: string): ExistingProduct {
+  const found = existing(product, productId);
+  if (found.status === 'discontinued') throw new ProductDiscontinuedError(productId);
+  return found;
+}
+
+export function evolveProduct(state: Product, event: ProductEvent): Product {
+  if (event.type === 'ProductAdded') {
+    const { productId, name, priceCents, initialStock, lowStockThreshold } = event.data;
+    return { status: 'active', productId, name, priceCents, onHand: initialStock, reservations: {}, sold: 0, lowStockThreshold };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'ProductPriceChanged':
+      return { ...state, priceCents: event.data.priceCents };
+    case 'ProductRestocked':
+      return { ...state, onHand: state.onHand + event.data.quantity };
+    case 'ProductDiscontinued':
+      return { ...state, status: 'discontinued' };
+    case 'StockReserved':
+      return {
+        ...state,
+        reservations: {
+          ...state.reservations,
+          [event.data.orderId]: (state.reservations[event.data.orderId] ?? 0) + event.data.quantity,
+        },
+      };
+    case 'StockReservationReleased': {
+      const { [event.data.orderId]: _released, ...rest } = state.reservations;
+      return { ...state, reservations: rest };
+    }
+    case 'ReservedStockShipped': {
+      const { [event.data.orderId]: _shipped, ...rest } = state.reservations;
+      return { ...state, reservations: rest, onHand: state.onHand - event.data.quantity, sold: state.sold + event.data.quantity };
+    }
+    default:
+      return assertNever(event);
+  }
+}
