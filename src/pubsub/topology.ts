@@ -18,6 +18,16 @@ export interface TopologySpec {
 
 const ALREADY_EXISTS = 6;
 
+/** `projectCustomerOrderHistory` → `projector-customer-order-history`: one push subscription per projector function. */
+export function pushSubscriptionName(functionName: string): string {
+  const kebab = functionName
+    .replace(/^project(?=[A-Z])/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+  return `projector-${kebab}`;
+}
+
 export async function ensureTopology(pubsub: PubSub, spec: TopologySpec): Promise<Topic> {
   const topic = await ensureTopic(pubsub, spec.topic);
   const deadLetter = spec.deadLetterTopic ? await ensureTopic(pubsub, spec.deadLetterTopic) : undefined;

@@ -14,7 +14,7 @@ import { createApi, type Api } from '../../src/graphql/createApi.ts';
 import { attachWebSocket } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
 import { OutboxRelay } from '../../src/outbox/outboxRelay.ts';
-import { ensureTopology } from '../../src/pubsub/topology.ts';
+import { ensureTopology, pushSubscriptionName } from '../../src/pubsub/topology.ts';
 import { testFirestore, uniqueProjectId } from './firestore.ts';
 
 export const DOMAIN_EVENTS_TOPIC = 'eventloom-domain-events';
@@ -62,7 +62,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     const server = getTestServer(name);
     const port = await listen(server);
     functionServers.push(server);
-    subscriptions.push({ name: `projector-${name}`, pushEndpoint: `http://127.0.0.1:${port}/` });
+    subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/` });
   }
   await ensureTopology(pubsub, {
     topic: DOMAIN_EVENTS_TOPIC,

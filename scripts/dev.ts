@@ -1,0 +1,165 @@
+// `npm run dev [-- --verbose]`
+//
+// The whole pipeline on this machine: the Firestore and Pub/Sub emulators, one functions-framework process per
+// projector with its push subscription, and the API (GraphQL over HTTP, SSE and WebSocket, plus the outbox
+// relay). Prints where everything runs, then every process's log lines behind its name, until Ctrl-C or
+// SIGTERM stops it all; if any process dies on its own, dev stops the rest and exits non-zero.
+// --verbose adds the emulators' own output.
+
+import { parseArgs, styleText } from 'node:util';
+import { PubSub } from '@google-cloud/pubsub';
+import { projectors } from '../functions/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { ensureTopology } from '../src/pubsub/topology.ts';
+import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.ts';
+import { firebaseJsonPorts, startEmulators, type RunningEmulators } from './emulatorLauncher.ts';
+import { projectorFunction } from './projectorFunctions.ts';
+import { SupervisedProcess, type Command } from './supervisedProcess.ts';
+
+// A `demo-` project id can never reach real Google Cloud resources; .firebaserc names the same one.
+const PROJECT_ID = 'demo-eventloom';
+
+// dev's own Pub/Sub client talks to the emulator only; without this it probes for a GCE metadata server and warns.
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+const { values: flags } = parseArgs({ options: { verbose: { type: 'boolean', default: false } } });
+const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT_ID });
+const emulatorPorts = firebaseJsonPorts();
+const projectorNames = Object.keys(projectors);
+const ports = functionPorts(projectorNames.length, [emulatorPorts.firestore, emulatorPorts.pubsub, config.port]);
+const functions = projectorNames.map((name, i) => projectorFunction(name, ports[i]!));
+const graphqlUrl = `http://localhost:${config.port}/graphql`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Output: every line behind the name of the process that printed it, the rest of the line left untouched so
+// the JSON logs stay parseable (`npm run dev | sed 's/^[^|]*| //' | jq` or the like).
+
+const COLORS = ['cyan', 'magenta', 'yellow', 'green', 'blue'] as const;
+const labelWidth = Math.max(...['dev', 'api', ...projectorNames].map((name) => name.length));
+
+function printerFor(name: string, color: (typeof COLORS)[number] | 'gray') {
+  return (text: string, stream: 'stdout' | 'stderr' = 'stdout'): void => {
+    const out = stream === 'stdout' ? process.stdout : process.stderr;
+    const label = styleText(color, name.padEnd(labelWidth), { stream: out });
+    for (const line of text.split('\n')) out.write(`${label} | ${line}\n`);
+  };
+}
+
+const say = printerFor('dev', 'gray');
+
+// ---------------------------------------------------------------------------------------------------------
+// Stopping, which may begin at any point of starting: whatever has started by then is stopped.
+
+let emulators: RunningEmulators | undefined;
+const functionProcesses: SupervisedProcess[] = [];
+let api: SupervisedProcess | undefined;
+let stopping = false;
+
+async function stopEverything(reason: string, exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say(reason, exitCode === 0 ? 'stdout' : 'stderr');
+  // Whatever a stuck stop leaves behind, the watchdogs kill once this process is gone.
+  setTimeout(() => process.exit(exitCode || 1), 20_000).unref();
+  try {
+    // The API first, so its outbox relay stops publishing into subscriptions whose functions are going away.
+    await api?.stop();
+    await Promise.all(functionProcesses.map((fn) => fn.stop()));
+    await emulators?.stop();
+  } catch (error) {
+    say(`Could not stop everything cleanly: ${error instanceof Error ? error.message : String(error)}`, 'stderr');
+    process.exit(1);
+  }
+  process.exit(exitCode);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void stopEverything(`${signal}: stopping the API, the functions and the emulators.`, 0));
+}
+
+function supervise(name: string, command: Command, env: NodeJS.ProcessEnv, color: (typeof COLORS)[number]) {
+  const child = new SupervisedProcess({ name, command, env, output: printerFor(name, color) });
+  void child.unexpectedExit.then((exit) => stopEverything(`${name} ${exit}: stopping everything else.`, 1));
+  return child;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Starting
+
+try {
+  await assertPortsFree([
+    { port: emulatorPorts.firestore, owner: 'Firestore emulator', configuredIn: 'firebase.json' },
+    { port: emulatorPorts.pubsub, owner: 'Pub/Sub emulator', configuredIn: 'firebase.json' },
+    ...functions.map((fn) => ({
+      port: fn.port,
+      owner: `function ${fn.name}`,
+      configuredIn: `scripts/devPorts.ts, from FIRST_FUNCTION_PORT = ${FIRST_FUNCTION_PORT} on`,
+    })),
+    { port: config.port, owner: 'GraphQL API', configuredIn: 'the PORT environment variable, default 4000' },
+  ]);
+
+  say('Starting the Firestore and Pub/Sub emulators…');
+  emulators = await startEmulators({
+    firestorePort: emulatorPorts.firestore,
+    pubsubPort: emulatorPorts.pubsub,
+    ...(flags.verbose ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+  });
+  void emulators.unexpectedExit.then((error) => stopEverything(`${error.message}\nStopping everything else.`, 1));
+
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    GOOGLE_CLOUD_PROJECT: PROJECT_ID,
+    FIRESTORE_EMULATOR_HOST: emulators.firestoreHost,
+    PUBSUB_EMULATOR_HOST: emulators.pubsubHost,
+    METADATA_SERVER_DETECTION: 'none',
+    LOG_LEVEL: config.logLevel,
+  };
+
+  say(`Starting ${functions.map((fn) => `${fn.name} on :${fn.port}`).join(', ')}…`);
+  await Promise.all(
+    functions.map((fn, i) => {
+      const child = supervise(fn.name, fn.command, childEnv, COLORS[(i + 1) % COLORS.length]!);
+      functionProcesses.push(child);
+      // functions-framework answers /robots.txt itself (404) without invoking the function.
+      return child.waitUntilAnswers(`http://127.0.0.1:${fn.port}/robots.txt`, 404);
+    }),
+  );
+
+  say(`Creating topic ${config.domainEventsTopic} and the push subscriptions…`);
+  const pubsub = new PubSub({ projectId: PROJECT_ID, apiEndpoint: emulators.pubsubHost, emulatorMode: true });
+  try {
+    await ensureTopology(pubsub, {
+      topic: config.domainEventsTopic,
+      deadLetterTopic: `${config.domainEventsTopic}-dead-letter`,
+      subscriptions: functions.map((fn) => fn.subscription),
+    });
+  } finally {
+    await pubsub.close();
+  }
+
+  say(`Starting the API on :${config.port}…`);
+  const apiCommand: Command = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  api = supervise('api', apiCommand, { ...childEnv, PORT: String(config.port) }, COLORS[0]);
+  await api.waitUntilAnswers(`${graphqlUrl}?query=${encodeURIComponent('{__typename}')}`, 200);
+
+  printWhereEverythingRuns(emulators);
+} catch (error) {
+  await stopEverything(error instanceof Error ? error.message : String(error), 1);
+}
+
+function printWhereEverythingRuns(running: RunningEmulators): void {
+  const rows: [string, string][] = [
+    ['Firestore emulator', running.firestoreHost],
+    ['Pub/Sub emulator', `${running.pubsubHost}  (topic ${config.domainEventsTopic})`],
+    ...functions.map((fn): [string, string] => [
+      `function ${fn.name}`,
+      `${fn.subscription.pushEndpoint}  (push subscription ${fn.subscription.name})`,
+    ]),
+    [config.graphiql ? 'GraphQL + GraphiQL' : 'GraphQL', graphqlUrl],
+    ['GraphQL over WebSocket', graphqlUrl.replace(/^http/, 'ws')],
+  ];
+  const width = Math.max(...rows.map(([what]) => what.length));
+  say(`Running (emulators via ${running.via}, project ${PROJECT_ID}):`);
+  for (const [what, where] of rows) say(`  ${what.padEnd(width)}  ${where}`);
+  say('Ctrl-C stops everything. Log lines follow, each behind the name of its process.');
+}
