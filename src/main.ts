@@ -9,6 +9,7 @@ import { loadConfig } from './config.ts';
 import { createFirestore } from './firestore/createFirestore.ts';
 import { FirestoreEventStore } from './firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
+import { FirestoreSnapshotStore } from './firestore/firestoreSnapshotStore.ts';
 import { createApi } from './graphql/createApi.ts';
 import { attachWebSocket } from './graphql/webSocket.ts';
 import { createLogger } from './logger.ts';
@@ -28,6 +29,7 @@ const relay = new OutboxRelay({
 const api = createApi(
   {
     store: new FirestoreEventStore(db),
+    snapshots: new FirestoreSnapshotStore(db),
     readModels: new FirestoreReadModels(db),
     logger,
     clock: () => new Date(),

@@ -1,5 +1,6 @@
 /** The product aggregate: catalog entry (name, price, status) and stock (on hand, reservations). */
 import { assertNever } from '../core/decider.ts';
+import type { Evolution, SnapshotPolicy } from '../core/snapshots.ts';
 import { ProductDiscontinuedError, ProductNotFoundError } from './productErrors.ts';
 import type { ProductEvent } from './productEvents.ts';
 
@@ -20,6 +21,12 @@ export type Product =
 export type ExistingProduct = Exclude<Product, { status: 'none' }>;
 
 export const initialProduct = (): Product => ({ status: 'none' });
+
+/**
+ * Every order reserves stock on its products' streams, so a popular product's stream grows without end:
+ * load it from a snapshot plus the tail. Bump stateVersion when the Product type changes shape.
+ */
+export const PRODUCT_SNAPSHOTS: SnapshotPolicy = { every: 50, stateVersion: 1 };
 
 export function reservedUnits(product: ExistingProduct): number {
   return Object.values(product.reservations).reduce((sum, q) => sum + q, 0);
@@ -73,3 +80,9 @@ export function evolveProduct(state: Product, event: ProductEvent): Product {
       return assertNever(event);
   }
 }
+
+export const productEvolution: Evolution<Product, ProductEvent> = {
+  evolve: evolveProduct,
+  initialState: initialProduct,
+  snapshots: PRODUCT_SNAPSHOTS,
+};

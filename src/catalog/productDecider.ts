@@ -1,6 +1,6 @@
 /** The product decider: which command does what, over the state and evolve in product.ts. */
 import { assertNever, type Decider } from '../core/decider.ts';
-import { evolveProduct, initialProduct, type Product } from './product.ts';
+import { productEvolution, type Product } from './product.ts';
 import {
   addProduct,
   changeProductPrice,
@@ -34,8 +34,7 @@ export function decideProduct(command: ProductCommand, state: Product): ProductE
   }
 }
 
-export const productDecider: Decider<ProductCommand, ProductEvent, Product> = {
+export const productDecider: Decider<ProductCommand, ProductEvent, Product> & typeof productEvolution = {
+  ...productEvolution,
   decide: decideProduct,
-  evolve: evolveProduct,
-  initialState: initialProduct,
 };

@@ -10,12 +10,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Decider } from './decider.ts';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors.ts';
 import type { DomainEvent, EventMetadata, EventStore, IdempotencyRecord, StreamAppend } from './eventStore.ts';
+import { loadAggregate, snapshotDue, type Evolution, type SnapshotStore } from './snapshots.ts';
 
 /** Reads streams for a decision and remembers the version each was read at. */
 export interface StreamLoader {
   aggregate<State, Event extends DomainEvent>(
     streamId: string,
-    decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'initialState'>,
+    evolution: Evolution<State, Event>,
   ): Promise<{ state: State; version: number }>;
 }
 
@@ -28,6 +29,10 @@ export interface Decision<Result> {
 
 export interface RunCommandParams<Result> {
   readonly store: EventStore;
+  /** Where aggregates with a snapshot policy keep their snapshots; without it, streams are read whole. */
+  readonly snapshots?: SnapshotStore;
+  /** Told when a background snapshot could not be saved (harmless, but worth a log line). */
+  readonly onSnapshotError?: (error: unknown, streamId: string) => void;
   /** Stored in event metadata for the audit trail, and scopes idempotency keys. */
   readonly commandName: string;
   /** When the command was issued (ISO 8601); becomes each event's occurredAt. */
@@ -72,12 +77,17 @@ export async function runCommand<Result extends object>(params: RunCommandParams
 
   for (let attempt = 1; ; attempt++) {
     const versions = new Map<string, number>();
+    const loaded = new Map<string, { evolution: Evolution<unknown, DomainEvent>; state: unknown; snapshotVersion: number }>();
     const loader: StreamLoader = {
-      async aggregate(streamId, decider) {
-        const events = await store.readStream(streamId);
-        const version = events.at(-1)?.version ?? 0;
-        versions.set(streamId, version);
-        return { state: events.reduce((state, e) => decider.evolve(state, e as never), decider.initialState()), version };
+      async aggregate(streamId, evolution) {
+        const aggregate = await loadAggregate(store, params.snapshots, streamId, evolution);
+        versions.set(streamId, aggregate.version);
+        loaded.set(streamId, {
+          evolution: evolution as Evolution<unknown, DomainEvent>,
+          state: aggregate.state,
+          snapshotVersion: aggregate.snapshotVersion,
+        });
+        return aggregate;
       },
     };
     const decision = await params.decide(loader);
@@ -99,6 +109,7 @@ export async function runCommand<Result extends object>(params: RunCommandParams
       idempotencyKey && requestHash ? { key: idempotencyKey, requestHash, result: decision.result } : undefined;
     try {
       if (appends.length > 0 || record) await store.appendToStreams(appends, record ? { idempotency: record } : {});
+      takeDueSnapshots(params, decision.appends, versions, loaded);
       return { ...decision.result, replayed: false };
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
@@ -108,6 +119,31 @@ export async function runCommand<Result extends object>(params: RunCommandParams
       if (attempt >= maxAttempts) throw error;
       await sleep(Math.random() * Math.min(50, 2 * attempt));
     }
+  }
+}
+
+/**
+ * After a successful commit, snapshots every appended aggregate whose policy says it is due. Not awaited:
+ * a snapshot only speeds up later loads, so the command's answer does not wait for it, and a failure is
+ * harmless (the next command tries again).
+ */
+function takeDueSnapshots(
+  { snapshots, onSnapshotError }: Pick<RunCommandParams<unknown>, 'snapshots' | 'onSnapshotError'>,
+  appends: Decision<unknown>['appends'],
+  versions: ReadonlyMap<string, number>,
+  loaded: ReadonlyMap<string, { evolution: Evolution<unknown, DomainEvent>; state: unknown; snapshotVersion: number }>,
+): void {
+  if (!snapshots) return;
+  for (const { streamId, events } of appends) {
+    const aggregate = loaded.get(streamId);
+    const policy = aggregate?.evolution.snapshots;
+    if (!aggregate || !policy || events.length === 0) continue;
+    const version = (versions.get(streamId) ?? 0) + events.length;
+    if (!snapshotDue(policy, version, aggregate.snapshotVersion)) continue;
+    const state = events.reduce((s, e) => aggregate.evolution.evolve(s, e), aggregate.state);
+    snapshots
+      .save({ streamId, version, stateVersion: policy.stateVersion, state })
+      .catch((error: unknown) => onSnapshotError?.(error, streamId));
   }
 }
 

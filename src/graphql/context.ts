@@ -1,10 +1,13 @@
 import type { EventStore } from '../core/eventStore.ts';
+import type { SnapshotStore } from '../core/snapshots.ts';
 import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
 import type { Logger } from '../logger.ts';
 
 /** What the API needs from the outside world, passed in by the composition root. */
 export interface ApiDeps {
   readonly store: EventStore;
+  /** Snapshots for aggregates that have a policy; optional, loading just reads whole streams without. */
+  readonly snapshots?: SnapshotStore;
   readonly readModels: FirestoreReadModels;
   readonly logger: Logger;
   /** Injected so tests and replays control time and ids. */

@@ -19,6 +19,8 @@ export function executeCommand<Result extends object>(
   const { deps } = context;
   return runCommand({
     store: deps.store,
+    ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
+    onSnapshotError: (error, streamId) => deps.logger.warn({ err: error, streamId }, 'snapshot not saved'),
     commandName: command.commandName,
     occurredAt: command.occurredAt,
     metadata: { correlationId: context.correlationId, causationId: null, actor: context.actor },

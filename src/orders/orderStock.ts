@@ -2,7 +2,7 @@
  * Loading the products of an order for shipping or cancelling, which move their stock in the same
  * commit as the order's own event.
  */
-import { evolveProduct, initialProduct, type Product } from '../catalog/product.ts';
+import { productEvolution, type Product } from '../catalog/product.ts';
 import { productStreamId, type ProductEvent } from '../catalog/productEvents.ts';
 import type { StreamLoader } from '../core/commandHandler.ts';
 import type { OrderLine } from './orderEvents.ts';
@@ -10,7 +10,7 @@ import type { OrderLine } from './orderEvents.ts';
 export async function loadOrderProducts(lines: readonly OrderLine[], load: StreamLoader): Promise<Map<string, Product>> {
   const ids = [...new Set(lines.map((l) => l.productId))];
   const loaded = await Promise.all(
-    ids.map((id) => load.aggregate(productStreamId(id), { evolve: evolveProduct, initialState: initialProduct })),
+    ids.map((id) => load.aggregate(productStreamId(id), productEvolution)),
   );
   return new Map(ids.map((id, i) => [id, loaded[i]!.state]));
 }

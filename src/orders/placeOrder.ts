@@ -4,7 +4,7 @@
  * events and every product's reservation are appended in one atomic commit, so either the order
  * exists with all its stock reserved, or nothing happened (see README, "No overselling").
  */
-import { evolveProduct, initialProduct, type Product } from '../catalog/product.ts';
+import { initialProduct, productEvolution, type Product } from '../catalog/product.ts';
 import { productStreamId, type ProductEvent } from '../catalog/productEvents.ts';
 import { reserveStock } from '../catalog/stockCommands.ts';
 import type { Decision, StreamLoader } from '../core/commandHandler.ts';
@@ -81,7 +81,7 @@ export async function placeOrderDecision(command: PlaceOrder, load: StreamLoader
   const [order, customer, ...products] = await Promise.all([
     load.aggregate(orderStreamId(command.orderId), orderEvolution),
     load.aggregate(customerStreamId(command.customerId), { evolve: evolveCustomer, initialState: initialCustomer }),
-    ...productIds.map((id) => load.aggregate(productStreamId(id), { evolve: evolveProduct, initialState: initialProduct })),
+    ...productIds.map((id) => load.aggregate(productStreamId(id), productEvolution)),
   ]);
   const events = decidePlaceOrder(command, {
     order: order.state,

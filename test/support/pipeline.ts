@@ -10,6 +10,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../../src/firestore/firestoreReadModels.ts';
+import { FirestoreSnapshotStore } from '../../src/firestore/firestoreSnapshotStore.ts';
 import { createApi, type Api } from '../../src/graphql/createApi.ts';
 import { attachWebSocket } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -75,7 +76,14 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const relay = newRelay();
   if (options.startRelay ?? true) relay.start();
 
-  const api = createApi({ store, readModels, logger, clock: () => new Date(), newId: randomUUID });
+  const api = createApi({
+    store,
+    snapshots: new FirestoreSnapshotStore(db),
+    readModels,
+    logger,
+    clock: () => new Date(),
+    newId: randomUUID,
+  });
   const apiServer = createServer(api);
   const webSocket = attachWebSocket(api, apiServer);
   const apiPort = await listen(apiServer);
