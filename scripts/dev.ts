@@ -132,6 +132,7 @@ try {
       topic: config.domainEventsTopic,
       deadLetterTopic: `${config.domainEventsTopic}-dead-letter`,
       subscriptions: functions.map((fn) => fn.subscription),
+      otherTopics: [config.integrationEventsTopic],
     });
   } finally {
     await pubsub.close();

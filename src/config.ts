@@ -7,6 +7,7 @@ const ConfigSchema = z.object({
   FIRESTORE_EMULATOR_HOST: z.string().optional(),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   DOMAIN_EVENTS_TOPIC: z.string().min(3).default('eventloom-domain-events'),
+  INTEGRATION_EVENTS_TOPIC: z.string().min(3).default('eventloom-integration-events'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
@@ -15,6 +16,7 @@ export type Config = {
   projectId: string;
   port: number;
   domainEventsTopic: string;
+  integrationEventsTopic: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   graphiql: boolean;
   emulators: { firestore?: string; pubsub?: string };
@@ -30,6 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectId: e.GOOGLE_CLOUD_PROJECT,
     port: e.PORT,
     domainEventsTopic: e.DOMAIN_EVENTS_TOPIC,
+    integrationEventsTopic: e.INTEGRATION_EVENTS_TOPIC,
     logLevel: e.LOG_LEVEL,
     graphiql: e.NODE_ENV !== 'production',
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST },

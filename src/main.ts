@@ -23,6 +23,7 @@ const pubsub = new PubSub({ projectId: config.projectId });
 const relay = new OutboxRelay({
   db,
   topic: pubsub.topic(config.domainEventsTopic, { messageOrdering: true }),
+  integrationTopic: pubsub.topic(config.integrationEventsTopic, { messageOrdering: true }),
   logger: logger.child({ component: 'outbox-relay' }),
 });
 

@@ -12,7 +12,8 @@ import type { Topic } from '@google-cloud/pubsub';
 import type { EventEnvelope } from '../core/eventStore.ts';
 import { OUTBOX } from '../firestore/firestoreEventStore.ts';
 import type { Logger } from '../logger.ts';
-import { toEventMessage } from '../pubsub/eventMessage.ts';
+import { toIntegrationEvent } from '../integration/toIntegrationEvent.ts';
+import { toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
 
 /** How long a published record stays for inspection; a Firestore TTL policy on `expireAt` deletes it. */
 const KEEP_PUBLISHED_MS = 7 * 24 * 60 * 60 * 1000;
@@ -20,8 +21,13 @@ const RETRY_AFTER_MS = 1000;
 
 export interface OutboxRelayOptions {
   readonly db: Firestore;
-  /** A topic handle created with `messageOrdering: true`. */
+  /** The domain events topic, a handle created with `messageOrdering: true`. */
   readonly topic: Topic;
+  /**
+   * The public integration events topic (also with `messageOrdering: true`). Domain events that map to
+   * an integration event are published there too, before the record counts as done.
+   */
+  readonly integrationTopic?: Topic;
   readonly logger: Logger;
   readonly batchSize?: number;
 }
@@ -133,18 +139,27 @@ export class OutboxRelay {
 
   private async publishRecord(topic: Topic, doc: QueryDocumentSnapshot): Promise<number> {
     const events = doc.get('events') as EventEnvelope[];
+    const { integrationTopic } = this.options;
     await Promise.all(
-      events.map(async (event) => {
-        const message = toEventMessage(event);
-        try {
-          await topic.publishMessage(message);
-        } catch (error) {
-          // A failed publish pauses its ordering key; resume it so the retry can go through.
-          topic.resumePublishing(message.orderingKey);
-          throw error;
+      events.flatMap((event) => {
+        const publications = [publishInOrder(topic, toEventMessage(event))];
+        const integrationEvent = integrationTopic ? toIntegrationEvent(event) : null;
+        if (integrationTopic && integrationEvent) {
+          publications.push(publishInOrder(integrationTopic, toIntegrationMessage(integrationEvent, event.streamId)));
         }
+        return publications;
       }),
     );
     return events.length;
+  }
+}
+
+async function publishInOrder(topic: Topic, message: { data: Buffer; attributes: Record<string, string>; orderingKey: string }) {
+  try {
+    await topic.publishMessage(message);
+  } catch (error) {
+    // A failed publish pauses its ordering key; resume it so the retry can go through.
+    topic.resumePublishing(message.orderingKey);
+    throw error;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { EventEnvelope } from '../core/eventStore.ts';
+import type { IntegrationEvent } from '../integration/integrationEvents.ts';
 
 export interface EventMessage {
   readonly data: Buffer;
@@ -23,6 +24,15 @@ export function toEventMessage(event: EventEnvelope): EventMessage {
       correlationId: event.metadata.correlationId,
     },
     orderingKey: event.streamId,
+  };
+}
+
+/** An integration event as a Pub/Sub message: the CloudEvent as JSON, its type and id in attributes for filtering. */
+export function toIntegrationMessage(event: IntegrationEvent, orderingKey: string): EventMessage {
+  return {
+    data: Buffer.from(JSON.stringify(event)),
+    attributes: { 'ce-type': event.type, 'ce-id': event.id, 'ce-source': event.source, 'ce-subject': event.subject },
+    orderingKey,
   };
 }
 

@@ -14,6 +14,8 @@ export interface TopologySpec {
   readonly deadLetterTopic?: string;
   readonly maxDeliveryAttempts?: number;
   readonly subscriptions: readonly PushSubscriptionSpec[];
+  /** Topics with no subscription of ours, published to for others (the integration events topic). */
+  readonly otherTopics?: readonly string[];
 }
 
 const ALREADY_EXISTS = 6;
@@ -31,6 +33,7 @@ export function pushSubscriptionName(functionName: string): string {
 export async function ensureTopology(pubsub: PubSub, spec: TopologySpec): Promise<Topic> {
   const topic = await ensureTopic(pubsub, spec.topic);
   const deadLetter = spec.deadLetterTopic ? await ensureTopic(pubsub, spec.deadLetterTopic) : undefined;
+  for (const other of spec.otherTopics ?? []) await ensureTopic(pubsub, other);
   for (const sub of spec.subscriptions) {
     const options = {
       pushConfig: { pushEndpoint: sub.pushEndpoint },

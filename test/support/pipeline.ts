@@ -19,6 +19,7 @@ import { ensureTopology, pushSubscriptionName } from '../../src/pubsub/topology.
 import { testFirestore, uniqueProjectId } from './firestore.ts';
 
 export const DOMAIN_EVENTS_TOPIC = 'eventloom-domain-events';
+export const INTEGRATION_EVENTS_TOPIC = 'eventloom-integration-events';
 
 export interface Pipeline {
   readonly projectId: string;
@@ -69,10 +70,16 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     topic: DOMAIN_EVENTS_TOPIC,
     deadLetterTopic: `${DOMAIN_EVENTS_TOPIC}-dead-letter`,
     subscriptions,
+    otherTopics: [INTEGRATION_EVENTS_TOPIC],
   });
 
   const newRelay = () =>
-    new OutboxRelay({ db, topic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }), logger });
+    new OutboxRelay({
+      db,
+      topic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }),
+      integrationTopic: pubsub.topic(INTEGRATION_EVENTS_TOPIC, { messageOrdering: true }),
+      logger,
+    });
   const relay = newRelay();
   if (options.startRelay ?? true) relay.start();
 
