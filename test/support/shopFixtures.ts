@@ -25,3 +25,65 @@ export function orderPlaced(orderId: string, customerId: string, lines: OrderLin
   const totalCents = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0);
   return { type: 'OrderPlaced', data: { orderId, customerId, lines, totalCents, placedAt } };
 }
+
+export const T1 = '2026-11-29T16:00:00.000Z';
+export const T2 = '2026-11-30T09:00:00.000Z';
+
+export function productPriceChanged(productId: string, priceCents: number, previousPriceCents: number): ProductEvent {
+  return { type: 'ProductPriceChanged', data: { productId, priceCents, previousPriceCents } };
+}
+
+export function productRestocked(productId: string, quantity: number): ProductEvent {
+  return { type: 'ProductRestocked', data: { productId, quantity } };
+}
+
+export function productDiscontinued(productId: string): ProductEvent {
+  return { type: 'ProductDiscontinued', data: { productId } };
+}
+
+export function stockReservationReleased(productId: string, orderId: string, quantity: number): ProductEvent {
+  return { type: 'StockReservationReleased', data: { productId, orderId, quantity } };
+}
+
+export function reservedStockShipped(productId: string, orderId: string, quantity: number): ProductEvent {
+  return { type: 'ReservedStockShipped', data: { productId, orderId, quantity } };
+}
+
+export function customerDetailsChanged(customerId: string, name: string, email: string): CustomerEvent {
+  return { type: 'CustomerDetailsChanged', data: { customerId, name, email } };
+}
+
+function totalOf(lines: readonly OrderLine[]): number {
+  return lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0);
+}
+
+export function orderPaymentConfirmed(
+  orderId: string,
+  customerId: string,
+  amountCents: number,
+  { paymentReference = `pay-${orderId}`, placedAt = T0, paidAt = T1 } = {},
+): OrderEvent {
+  return { type: 'OrderPaymentConfirmed', data: { orderId, customerId, paymentReference, amountCents, placedAt, paidAt } };
+}
+
+export function orderShipped(
+  orderId: string,
+  customerId: string,
+  lines: OrderLine[],
+  { placedAt = T0, shippedAt = T2 } = {},
+): OrderEvent {
+  return { type: 'OrderShipped', data: { orderId, customerId, lines, placedAt, shippedAt } };
+}
+
+export function orderCancelled(
+  orderId: string,
+  customerId: string,
+  lines: OrderLine[],
+  previousStatus: 'PLACED' | 'PAID',
+  { reason = 'changed my mind', placedAt = T0, cancelledAt = T2 } = {},
+): OrderEvent {
+  return {
+    type: 'OrderCancelled',
+    data: { orderId, customerId, lines, totalCents: totalOf(lines), placedAt, previousStatus, reason, cancelledAt },
+  };
+}
