@@ -1,10 +1,10 @@
-// `npm run dev [-- --verbose]`
+// `npm run dev [-- --verbose] [-- --no-seed] [-- --seed-orders N]`
 //
 // The whole pipeline on this machine: the Firestore and Pub/Sub emulators, one functions-framework process per
 // projector with its push subscription, and the API (GraphQL over HTTP, SSE and WebSocket, plus the outbox
 // relay). Prints where everything runs, then every process's log lines behind its name, until Ctrl-C or
 // SIGTERM stops it all; if any process dies on its own, dev stops the rest and exits non-zero.
-// --verbose adds the emulators' own output.
+// --verbose adds the emulators' own output. Unless --no-seed, the demo shop is loaded through the API once it runs.
 
 import { parseArgs, styleText } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
@@ -14,6 +14,7 @@ import { ensureTopology } from '../src/pubsub/topology.ts';
 import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.ts';
 import { firebaseJsonPorts, startEmulators, type RunningEmulators } from './emulatorLauncher.ts';
 import { projectorFunction } from './projectorFunctions.ts';
+import { seedShop } from './seed.ts';
 import { SupervisedProcess, type Command } from './supervisedProcess.ts';
 
 // A `demo-` project id can never reach real Google Cloud resources; .firebaserc names the same one.
@@ -22,7 +23,14 @@ const PROJECT_ID = 'demo-eventloom';
 // dev's own Pub/Sub client talks to the emulator only; without this it probes for a GCE metadata server and warns.
 process.env.METADATA_SERVER_DETECTION = 'none';
 
-const { values: flags } = parseArgs({ options: { verbose: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: {
+    verbose: { type: 'boolean', default: false },
+    // The emulators start empty every time, so by default the demo shop is loaded through the real commands.
+    'no-seed': { type: 'boolean', default: false },
+    'seed-orders': { type: 'string', default: '150' },
+  },
+});
 const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT_ID });
 const emulatorPorts = firebaseJsonPorts();
 const projectorNames = Object.keys(projectors);
@@ -144,8 +152,30 @@ try {
   await api.waitUntilAnswers(`${graphqlUrl}?query=${encodeURIComponent('{__typename}')}`, 200);
 
   printWhereEverythingRuns(emulators);
+  if (!flags['no-seed']) void seedDemoShop();
 } catch (error) {
   await stopEverything(error instanceof Error ? error.message : String(error), 1);
+}
+
+/** Loads the demo shop through the API while everything runs; progress goes to the log like any process's. */
+async function seedDemoShop(): Promise<void> {
+  const orders = Number(flags['seed-orders']);
+  say(`Seeding the demo shop through the API (${orders} orders; --no-seed to skip)…`);
+  let lastPhase = '';
+  try {
+    const summary = await seedShop({
+      url: graphqlUrl,
+      orders,
+      concurrency: 4,
+      onProgress: ({ phase, done, total }) => {
+        if (phase !== lastPhase || done === total || done % 50 === 0) say(`seed ${phase}: ${done}/${total}`);
+        lastPhase = phase;
+      },
+    });
+    say(`Seeded: ${JSON.stringify({ products: summary.products.total, customers: summary.customers.total, orders: summary.orders })}`);
+  } catch (error) {
+    say(`Seeding failed (everything else keeps running): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function printWhereEverythingRuns(running: RunningEmulators): void {
