@@ -1,13 +1,18 @@
-/** Registers the projector functions. Each is deployed as its own Cloud Function with its own push subscription. */
+/**
+ * Registers the Cloud Functions: one projector per read model, each deployed on its own with its own
+ * push subscription, and the dead-letter sink that keeps what the projectors gave up on.
+ */
 import { http } from '@google-cloud/functions-framework';
-import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { createProjectorHandler } from './projectorHandler.ts';
-import { projectorRuntime } from './runtime.ts';
+import { projectors } from './projectors.ts';
+import { deadLetterRuntime, projectorRuntime } from './runtime.ts';
+import { createDeadLetterHandler } from './storeDeadLetter.ts';
 
-export const projectors = {
-  projectCustomerOrderHistory: customerOrderHistoryProjection,
-} as const;
+export { projectors };
 
 for (const [name, projection] of Object.entries(projectors)) {
   http(name, createProjectorHandler(projection, projectorRuntime));
 }
+
+export const DEAD_LETTER_SINK = 'storeDeadLetter';
+http(DEAD_LETTER_SINK, createDeadLetterHandler(deadLetterRuntime));

@@ -1,24 +1,48 @@
 /**
- * What every projector function needs, created once per instance on first use (a cold start pays
- * for it once; later invocations reuse the Firestore channel).
+ * What the functions need, created once per instance on first use (a cold start pays for it once;
+ * later invocations reuse the Firestore channel).
  */
-import { loadConfig } from '../src/config.ts';
+import type { Firestore } from '@google-cloud/firestore';
+import { loadConfig, type Config } from '../src/config.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
+import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
 import type { ProjectorRuntime } from './projectorHandler.ts';
+import { readModelOfDeadLetterSubscription } from './projectors.ts';
+import type { DeadLetterRuntime } from './storeDeadLetter.ts';
 
-let runtime: ProjectorRuntime | null = null;
-
-export function projectorRuntime(): ProjectorRuntime {
-  if (!runtime) {
+let shared: { config: Config; db: Firestore } | null = null;
+function instance() {
+  if (!shared) {
     const config = loadConfig();
-    const db = createFirestore(config.projectId);
-    runtime = {
+    shared = { config, db: createFirestore(config.projectId) };
+  }
+  return shared;
+}
+
+let projector: ProjectorRuntime | null = null;
+export function projectorRuntime(): ProjectorRuntime {
+  if (!projector) {
+    const { config, db } = instance();
+    projector = {
       projector: new FirestoreProjector(db, new FirestoreEventStore(db)),
       logger: createLogger({ level: config.logLevel, name: 'projector' }),
     };
   }
-  return runtime;
+  return projector;
+}
+
+let deadLetters: DeadLetterRuntime | null = null;
+export function deadLetterRuntime(): DeadLetterRuntime {
+  if (!deadLetters) {
+    const { config, db } = instance();
+    deadLetters = {
+      deadLetters: new FirestoreDeadLetters(db),
+      logger: createLogger({ level: config.logLevel, name: 'dead-letters' }),
+      readModelOf: readModelOfDeadLetterSubscription,
+    };
+  }
+  return deadLetters;
 }

@@ -8,7 +8,7 @@
 
 import { parseArgs, styleText } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
-import { projectors } from '../functions/index.ts';
+import { DEAD_LETTER_SINK, projectors } from '../functions/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { ensureTopology } from '../src/pubsub/topology.ts';
 import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.ts';
@@ -34,8 +34,12 @@ const { values: flags } = parseArgs({
 const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT_ID });
 const emulatorPorts = firebaseJsonPorts();
 const projectorNames = Object.keys(projectors);
-const ports = functionPorts(projectorNames.length, [emulatorPorts.firestore, emulatorPorts.pubsub, config.port]);
-const functions = projectorNames.map((name, i) => projectorFunction(name, ports[i]!));
+// The projectors, then the dead-letter sink that their dead-letter topics push to.
+const functionNames = [...projectorNames, DEAD_LETTER_SINK];
+const ports = functionPorts(functionNames.length, [emulatorPorts.firestore, emulatorPorts.pubsub, config.port]);
+const functions = functionNames.map((name, i) => projectorFunction(name, ports[i]!));
+const projectorFunctions = functions.filter((fn) => fn.name !== DEAD_LETTER_SINK);
+const deadLetterSink = functions.find((fn) => fn.name === DEAD_LETTER_SINK)!;
 const graphqlUrl = `http://localhost:${config.port}/graphql`;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -138,8 +142,8 @@ try {
   try {
     await ensureTopology(pubsub, {
       topic: config.domainEventsTopic,
-      deadLetterTopic: `${config.domainEventsTopic}-dead-letter`,
-      subscriptions: functions.map((fn) => fn.subscription),
+      subscriptions: projectorFunctions.map((fn) => fn.subscription),
+      deadLetters: { sinkEndpoint: deadLetterSink.subscription.pushEndpoint, maxDeliveryAttempts: 5 },
       otherTopics: [config.integrationEventsTopic],
     });
   } finally {
@@ -182,10 +186,11 @@ function printWhereEverythingRuns(running: RunningEmulators): void {
   const rows: [string, string][] = [
     ['Firestore emulator', running.firestoreHost],
     ['Pub/Sub emulator', `${running.pubsubHost}  (topic ${config.domainEventsTopic})`],
-    ...functions.map((fn): [string, string] => [
+    ...projectorFunctions.map((fn): [string, string] => [
       `function ${fn.name}`,
       `${fn.subscription.pushEndpoint}  (push subscription ${fn.subscription.name})`,
     ]),
+    [`function ${deadLetterSink.name}`, `${deadLetterSink.subscription.pushEndpoint}  (every projector's dead letters)`],
     [config.graphiql ? 'GraphQL + GraphiQL' : 'GraphQL', graphqlUrl],
     ['GraphQL over WebSocket', graphqlUrl.replace(/^http/, 'ws')],
   ];

@@ -105,6 +105,6 @@ describe('placeOrder', () => {
 describe('customerOrders query', () => {
   it('answers an empty history for a customer with no orders yet', async () => {
     const { data } = await graphql(api, CUSTOMER_ORDERS, { customerId: 'nobody' });
-    expect(data).toEqual({ customerOrders: { customerId: 'nobody', orderCount: 0, totalSpentCents: 0, orders: [] } });
+    expect(data).toEqual({ customerOrders: { customerId: 'nobody', orderCount: 0, totalSpentCents: 0, orders: { edges: [] } } });
   });
 });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../src/core/eventStore.ts';
 import { OUTBOX } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
 import { DOMAIN_EVENTS_TOPIC, graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
@@ -85,8 +86,11 @@ describe('outbox relay recovery', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await tap.close();
     expect(await history(customerId)).toEqual(settled);
-    const checkpoints = await pipeline.db.collectionGroup('checkpoints').get();
-    const orderCheckpoints = checkpoints.docs.filter((d) => orderIds.some((id) => d.id === `order-${id}`));
-    expect(orderCheckpoints.map((d) => d.get('version'))).toEqual([1, 1]);
+    // The order streams' checkpoints of this read model (every projector keeps its own).
+    const projector = new FirestoreProjector(pipeline.db, pipeline.store);
+    const checkpoints = await Promise.all(
+      orderIds.map((id) => projector.checkpointRef(readModelCollectionName(customerOrderHistoryProjection), `order-${id}`).get()),
+    );
+    expect(checkpoints.map((d) => d.get('version'))).toEqual([1, 1]);
   });
 });

@@ -10,7 +10,13 @@ import { startPipeline, type Pipeline } from './support/pipeline.ts';
 import { CUSTOMER_ORDERS, CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { subscribeOverSse, subscribeOverWebSocket } from './support/subscriptions.ts';
 
-type History = { customerOrders: { orderCount: number; totalSpentCents: number; orders: Array<{ orderId: string; status: string }> } };
+type History = {
+  customerOrders: {
+    orderCount: number;
+    totalSpentCents: number;
+    orders: { edges: Array<{ node: { orderId: string; status: string } }> };
+  };
+};
 
 let pipeline: Pipeline;
 beforeAll(async () => {
@@ -44,14 +50,14 @@ describe('the pipeline, end to end', () => {
       const order = await placeOrderOverHttp(orderInput(customerId));
 
       const hasOrder = (r: { data?: History | null }) =>
-        r.data?.customerOrders.orders.some((o) => o.orderId === order.orderId) ?? false;
+        r.data?.customerOrders.orders.edges.some((e) => e.node.orderId === order.orderId) ?? false;
       const [overSse, overWs] = await Promise.all([sse.next(hasOrder), ws.next(hasOrder)]);
       for (const result of [overSse, overWs]) {
         expect(result.errors).toBeUndefined();
         expect(result.data?.customerOrders).toMatchObject({
           orderCount: 1,
           totalSpentCents: 5900,
-          orders: [{ orderId: order.orderId, status: 'PLACED' }],
+          orders: { edges: [{ node: { orderId: order.orderId, status: 'PLACED' } }] },
         });
       }
     } finally {
@@ -78,7 +84,7 @@ describe('the pipeline, end to end', () => {
       body: JSON.stringify({ query: CUSTOMER_ORDERS, variables: { customerId } }),
     });
     const { data } = (await response.json()) as { data: History };
-    expect(data.customerOrders.orders.map((o) => o.orderId).sort()).toEqual([first.orderId, second.orderId].sort());
+    expect(data.customerOrders.orders.edges.map((e) => e.node.orderId).sort()).toEqual([first.orderId, second.orderId].sort());
 
     await expect.poll(async () => (await pipeline.db.collection('outbox').where('pending', '==', true).get()).size, {
       timeout: 10_000,

@@ -5,6 +5,11 @@
  * stream) pair a checkpoint records the last stream version applied; in one transaction the
  * projector reads the checkpoint, skips what is already applied, reads any missing earlier events
  * from the event store (a gap), evolves the affected view documents and moves the checkpoint.
+ *
+ * Where: a read model lives in a target collection (`customerOrderHistory-v1`, or a rebuilt generation
+ * such as `customerOrderHistory-v1-g2`). The registry document `projections/{name}` names the active
+ * target; the projector reads it inside the same transaction, so a switch-over by a rebuild is atomic:
+ * a transaction that read the old target and commits after the switch is retried against the new one.
  */
 import type { DocumentReference, Firestore } from '@google-cloud/firestore';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
@@ -16,8 +21,21 @@ export type ApplyOutcome =
   | { readonly status: 'applied'; readonly eventsApplied: number; readonly gapFilled: number }
   | { readonly status: 'duplicate'; readonly checkpoint: number };
 
-export function readModelCollectionName(projection: Pick<Projection<unknown>, 'name' | 'version'>): string {
+type ProjectionId = Pick<Projection<unknown>, 'name' | 'version'>;
+
+/** The target a read model starts in, before any rebuild. */
+export function readModelCollectionName(projection: ProjectionId): string {
   return `${projection.name}-v${projection.version}`;
+}
+
+export function registryRef(db: Firestore, projection: Pick<Projection<unknown>, 'name'>): DocumentReference {
+  return db.collection(PROJECTIONS).doc(projection.name);
+}
+
+/** The active target from a registry snapshot: the default until a rebuild switched it. */
+export function activeTargetOf(registry: { get(field: string): unknown } | undefined, projection: ProjectionId): string {
+  const active = registry?.get('active');
+  return typeof active === 'string' ? active : readModelCollectionName(projection);
 }
 
 export class FirestoreProjector {
@@ -26,21 +44,35 @@ export class FirestoreProjector {
     private readonly store: EventStore,
   ) {}
 
-  viewRef<View>(projection: AnyProjection<View>, viewId: string): DocumentReference {
-    return this.db.collection(readModelCollectionName(projection)).doc(viewId);
+  /** The target collection the read model is served from now. */
+  async activeTarget(projection: ProjectionId): Promise<string> {
+    return activeTargetOf(await registryRef(this.db, projection).get(), projection);
   }
 
-  checkpointRef(projection: Pick<Projection<unknown>, 'name' | 'version'>, streamId: string): DocumentReference {
-    return this.db
-      .collection(PROJECTIONS)
-      .doc(readModelCollectionName(projection))
-      .collection('checkpoints')
-      .doc(streamId);
+  viewRef(target: string, viewId: string): DocumentReference {
+    return this.db.collection(target).doc(viewId);
   }
 
-  async apply<View>(projection: AnyProjection<View>, event: EventEnvelope): Promise<ApplyOutcome> {
-    const checkpointRef = this.checkpointRef(projection, event.streamId);
+  /**
+   * Written when an operator skips a dead-lettered event for this projection. Per projection, not per
+   * target, so a rebuild passes over the same events.
+   */
+  skipMarkerRef(projection: Pick<Projection<unknown>, 'name'>, eventId: string): DocumentReference {
+    return this.db.collection(PROJECTIONS).doc(projection.name).collection('skipped').doc(eventId);
+  }
+
+  checkpointRef(target: string, streamId: string): DocumentReference {
+    return this.db.collection(PROJECTIONS).doc(target).collection('checkpoints').doc(streamId);
+  }
+
+  /**
+   * Applies an event to the active target, or to `options.target` (a rebuild writing a generation
+   * that is not active yet).
+   */
+  async apply<View>(projection: AnyProjection<View>, event: EventEnvelope, options: { target?: string } = {}): Promise<ApplyOutcome> {
     return this.db.runTransaction(async (tx) => {
+      const target = options.target ?? activeTargetOf(await tx.get(registryRef(this.db, projection)), projection);
+      const checkpointRef = this.checkpointRef(target, event.streamId);
       const checkpoint = ((await tx.get(checkpointRef)).get('version') as number | undefined) ?? 0;
       if (event.version <= checkpoint) return { status: 'duplicate', checkpoint };
 
@@ -55,21 +87,40 @@ export class FirestoreProjector {
       }
       const relevant = [...missing, event].filter((e) => handles(projection as Projection<View>, e));
 
-      const viewIds = [...new Set(relevant.flatMap((e) => projection.viewIds(e as never)))];
-      const refs = viewIds.map((id) => this.viewRef(projection, id));
+      // An event an operator chose to skip (a dead letter that can't be applied) is passed over.
+      // Skip markers are only looked up when an event fails, so healthy events cost no extra read.
+      const skipped = async (e: EventEnvelope, error: unknown): Promise<void> => {
+        const marker = await tx.get(this.skipMarkerRef(projection, e.eventId));
+        if (!marker.exists) throw error;
+      };
+      const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
+      for (const e of relevant) {
+        try {
+          routed.push({ event: e, ids: projection.viewIds(e as never) });
+        } catch (error) {
+          await skipped(e, error);
+        }
+      }
+
+      const viewIds = [...new Set(routed.flatMap((r) => r.ids))];
+      const refs = viewIds.map((id) => this.viewRef(target, id));
       const snapshots = refs.length > 0 ? await tx.getAll(...refs) : [];
       const views = new Map<string, View | null>(
         snapshots.map((s, i) => [viewIds[i]!, s.exists ? (s.data() as View) : null]),
       );
-      for (const e of relevant) {
-        for (const id of projection.viewIds(e as never)) {
-          views.set(id, projection.evolve(views.get(id) ?? null, e as never));
+      for (const { event: e, ids } of routed) {
+        try {
+          const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);
+          for (const [id, view] of next) views.set(id, view);
+        } catch (error) {
+          await skipped(e, error);
         }
       }
       views.forEach((view, id) => {
-        if (view !== null) tx.set(this.viewRef(projection, id), view as object);
+        if (view !== null) tx.set(this.viewRef(target, id), view as object);
       });
-      tx.set(checkpointRef, { version: event.version, eventId: event.eventId, updatedAt: new Date() });
+      // occurredAt lets `projections status` measure lag without a document every event would contend on.
+      tx.set(checkpointRef, { version: event.version, eventId: event.eventId, occurredAt: event.occurredAt, updatedAt: new Date() });
       return { status: 'applied', eventsApplied: relevant.length, gapFilled: missing.length };
     });
   }

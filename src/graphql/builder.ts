@@ -1,6 +1,7 @@
 /** The Pothos schema builder. It defines no types: each schema/<module>.ts owns its own. */
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
 import ValidationPlugin from '@pothos/plugin-validation';
 import type { GraphQLContext } from './context.ts';
 
@@ -10,8 +11,10 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date | string };
   };
   DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
 }>({
-  plugins: [ErrorsPlugin, ValidationPlugin],
+  plugins: [ErrorsPlugin, RelayPlugin, ValidationPlugin],
   // Output fields are non-null unless a field says otherwise: clients should not guard every field.
   defaultFieldNullability: false,
   errors: {
@@ -22,5 +25,15 @@ export const builder = new SchemaBuilder<{
     defaultUnionOptions: {
       name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
     },
+  },
+  relay: {
+    // Connections only: views are addressed by their domain ids (the ids mutations take), so there
+    // is no global Node id to refetch by.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
   },
 });

@@ -2,6 +2,7 @@ import type { EventStore } from '../core/eventStore.ts';
 import type { SnapshotStore } from '../core/snapshots.ts';
 import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
 import type { Logger } from '../logger.ts';
+import type { ViewLoaders } from './viewLoaders.ts';
 
 /** What the API needs from the outside world, passed in by the composition root. */
 export interface ApiDeps {
@@ -20,4 +21,6 @@ export interface GraphQLContext {
   /** Correlates every event a request causes; taken from the caller's trace header when present. */
   readonly correlationId: string;
   readonly actor: string | null;
+  /** Batched, per-request view reads: resolvers load views through these, never one by one. */
+  readonly loaders: ViewLoaders;
 }

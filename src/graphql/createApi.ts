@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { ApiDeps, GraphQLContext } from './context.ts';
 import { schema } from './schema/index.ts';
+import { ViewLoaders } from './viewLoaders.ts';
 
 export interface ApiOptions {
   readonly graphiql?: boolean;
@@ -29,6 +30,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       correlationId: correlationIdFrom(request?.headers) ?? randomUUID(),
       // Authentication is out of scope for now; the header lets the audit trail name a caller.
       actor: request?.headers.get('x-actor') ?? null,
+      loaders: new ViewLoaders(deps.readModels),
     }),
   });
 }

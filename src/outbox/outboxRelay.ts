@@ -143,7 +143,7 @@ export class OutboxRelay {
     await Promise.all(
       events.flatMap((event) => {
         const publications = [publishInOrder(topic, toEventMessage(event))];
-        const integrationEvent = integrationTopic ? toIntegrationEvent(event) : null;
+        const integrationEvent = integrationTopic ? this.integrationEventOf(event) : null;
         if (integrationTopic && integrationEvent) {
           publications.push(publishInOrder(integrationTopic, toIntegrationMessage(integrationEvent, event.streamId)));
         }
@@ -151,6 +151,23 @@ export class OutboxRelay {
       }),
     );
     return events.length;
+  }
+
+  /**
+   * An event that cannot be mapped to the public contract (malformed data from an old bug, say) is
+   * still published as a domain event, so projectors can dead-letter it; it is kept off the integration
+   * topic and logged, rather than blocking the outbox.
+   */
+  private integrationEventOf(event: EventEnvelope) {
+    try {
+      return toIntegrationEvent(event);
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, eventId: event.eventId, streamId: event.streamId, version: event.version, type: event.type },
+        'event does not fit the integration contract; not published as an integration event',
+      );
+      return null;
+    }
   }
 }
 

@@ -16,7 +16,7 @@ export const CUSTOMER_ORDERS = /* GraphQL */ `
   query CustomerOrders($customerId: ID!) {
     customerOrders(customerId: $customerId) {
       customerId orderCount totalSpentCents
-      orders { orderId status totalCents itemCount version }
+      orders(first: 100) { edges { node { orderId status totalCents itemCount version } } }
     }
   }
 `;
@@ -25,7 +25,7 @@ export const CUSTOMER_ORDERS_SUBSCRIPTION = /* GraphQL */ `
   subscription WatchCustomerOrders($customerId: ID!) {
     customerOrders(customerId: $customerId) {
       customerId orderCount totalSpentCents
-      orders { orderId status totalCents }
+      orders(first: 100) { edges { node { orderId status totalCents } } }
     }
   }
 `;

@@ -50,7 +50,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   // The projector functions build their runtime from the environment on first use, as in Cloud Functions.
   process.env.GOOGLE_CLOUD_PROJECT = projectId;
   process.env.LOG_LEVEL ??= 'warn';
-  const { projectors } = await import('../../functions/index.ts');
+  const { projectors, DEAD_LETTER_SINK } = await import('../../functions/index.ts');
 
   const db = testFirestore(projectId);
   const store = new FirestoreEventStore(db);
@@ -66,10 +66,16 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     functionServers.push(server);
     subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/` });
   }
+  const sink = getTestServer(DEAD_LETTER_SINK);
+  const sinkPort = await listen(sink);
+  functionServers.push(sink);
   await ensureTopology(pubsub, {
     topic: DOMAIN_EVENTS_TOPIC,
-    deadLetterTopic: `${DOMAIN_EVENTS_TOPIC}-dead-letter`,
     subscriptions,
+    deadLetters: { sinkEndpoint: `http://127.0.0.1:${sinkPort}/`, maxDeliveryAttempts: 5 },
+    // Fast redelivery, so poison messages reach the dead letters within seconds in tests.
+    retry: { minimumBackoffSeconds: 0.1, maximumBackoffSeconds: 0.5 },
+    ackDeadlineSeconds: 10,
     otherTopics: [INTEGRATION_EVENTS_TOPIC],
   });
 

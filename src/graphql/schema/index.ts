@@ -5,6 +5,9 @@ import './errors.ts';
 import './catalogMutations.ts';
 import './customerMutations.ts';
 import './orderMutations.ts';
+import './catalog.ts';
+import './customers.ts';
 import './orders.ts';
+import './dashboard.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

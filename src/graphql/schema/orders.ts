@@ -1,57 +1,86 @@
-/** The CustomerOrderHistory read model, as a query and a live subscription. */
+/** Orders as read: the OrderDetails view, as a query and a live subscription to its status. */
+import { customerOrderHistoryProjection } from '../../projections/customerOrderHistory.ts';
+import { inventoryCountProjection } from '../../projections/inventoryCount.ts';
 import {
-  customerOrderHistoryProjection,
-  emptyCustomerOrderHistory,
-  ordersNewestFirst,
-  type CustomerOrderHistory,
-  type CustomerOrderSummary,
-} from '../../projections/customerOrderHistory.ts';
+  orderDetailsProjection,
+  type OrderDetails,
+  type OrderDetailsLine,
+  type OrderStatusChange,
+} from '../../projections/orderDetails.ts';
 import { builder } from '../builder.ts';
+import { ProductRef } from './catalog.ts';
+import { CustomerOrderHistoryRef } from './customers.ts';
 import { OrderStatusEnum } from './orderMutations.ts';
 
-const CustomerOrderSummaryRef = builder.objectRef<CustomerOrderSummary>('CustomerOrderSummary').implement({
+const OrderLineRef = builder.objectRef<OrderDetailsLine>('OrderLine').implement({
+  description: 'A line as placed: name and unit price are those the customer saw then.',
+  fields: (t) => ({
+    productId: t.exposeID('productId'),
+    productName: t.exposeString('productName'),
+    quantity: t.exposeInt('quantity'),
+    unitPriceCents: t.exposeInt('unitPriceCents'),
+    lineTotalCents: t.exposeInt('lineTotalCents'),
+    product: t.field({
+      type: ProductRef,
+      nullable: true,
+      description: 'The product as it is now; null if it is not in the catalog view.',
+      resolve: (line, _args, { loaders }) => loaders.load(inventoryCountProjection, line.productId),
+    }),
+  }),
+});
+
+const OrderStatusChangeRef = builder.objectRef<OrderStatusChange>('OrderStatusChange').implement({
+  fields: (t) => ({
+    status: t.field({ type: OrderStatusEnum, resolve: (s) => s.status }),
+    at: t.field({ type: 'DateTime', resolve: (s) => s.at }),
+  }),
+});
+
+const OrderRef = builder.objectRef<OrderDetails>('Order').implement({
+  description: 'An order with its lines and status history. Eventually consistent with the order stream.',
   fields: (t) => ({
     orderId: t.exposeID('orderId'),
-    status: t.field({ type: OrderStatusEnum, resolve: (o) => o.status }),
-    totalCents: t.exposeInt('totalCents'),
-    itemCount: t.exposeInt('itemCount'),
-    placedAt: t.field({ type: 'DateTime', resolve: (o) => o.placedAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (o) => o.updatedAt }),
-    version: t.exposeInt('version', { description: 'The order stream version this summary reflects.' }),
-  }),
-});
-
-const CustomerOrderHistoryRef = builder.objectRef<CustomerOrderHistory>('CustomerOrderHistory').implement({
-  description: "A customer's orders, newest first, with totals. Eventually consistent with the order streams.",
-  fields: (t) => ({
     customerId: t.exposeID('customerId'),
-    name: t.exposeString('name', { nullable: true }),
-    email: t.exposeString('email', { nullable: true }),
-    orderCount: t.exposeInt('orderCount'),
-    totalSpentCents: t.exposeInt('totalSpentCents', { description: 'Placed orders that were not cancelled.' }),
-    orders: t.field({ type: [CustomerOrderSummaryRef], resolve: (view) => ordersNewestFirst(view) }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (view) => view.updatedAt }),
+    customer: t.field({
+      type: CustomerOrderHistoryRef,
+      nullable: true,
+      resolve: (order, _args, { loaders }) => loaders.load(customerOrderHistoryProjection, order.customerId),
+    }),
+    lines: t.field({ type: [OrderLineRef], resolve: (order) => [...order.lines] }),
+    totalCents: t.exposeInt('totalCents'),
+    status: t.field({ type: OrderStatusEnum, resolve: (order) => order.status }),
+    timeline: t.field({
+      type: [OrderStatusChangeRef],
+      description: 'Every status the order reached, oldest first.',
+      resolve: (order) => [...order.timeline],
+    }),
+    placedAt: t.field({ type: 'DateTime', resolve: (order) => order.placedAt }),
+    paymentReference: t.exposeString('paymentReference', { nullable: true }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (order) => order.updatedAt }),
+    version: t.exposeInt('version', { description: 'The order stream version this view reflects.' }),
   }),
 });
 
-const EPOCH = new Date(0).toISOString();
-
-builder.queryField('customerOrders', (t) =>
+builder.queryField('order', (t) =>
   t.field({
-    type: CustomerOrderHistoryRef,
-    args: { customerId: t.arg.id({ required: true }) },
-    resolve: async (_root, { customerId }, { deps }) =>
-      (await deps.readModels.get(customerOrderHistoryProjection, String(customerId))) ??
-      emptyCustomerOrderHistory(String(customerId), EPOCH),
+    type: OrderRef,
+    nullable: true,
+    description: 'Null until the order has been projected.',
+    args: { orderId: t.arg.id({ required: true }) },
+    resolve: (_root, { orderId }, { loaders }) => loaders.load(orderDetailsProjection, String(orderId)),
   }),
 );
 
-builder.subscriptionField('customerOrders', (t) =>
+builder.subscriptionField('orderStatus', (t) =>
   t.field({
-    type: CustomerOrderHistoryRef,
-    description: "The customer's order history now, then again every time it changes.",
-    args: { customerId: t.arg.id({ required: true }) },
-    subscribe: (_root, { customerId }, { deps }) => deps.readModels.watch(customerOrderHistoryProjection, String(customerId)),
-    resolve: (view, { customerId }) => view ?? emptyCustomerOrderHistory(String(customerId), EPOCH),
+    type: OrderRef,
+    nullable: true,
+    description: 'The order now (null until projected), then again at every change of its status.',
+    args: { orderId: t.arg.id({ required: true }) },
+    subscribe: (_root, { orderId }, { deps }) => deps.readModels.watch(orderDetailsProjection, String(orderId)),
+    resolve: (order, _args, { loaders }) => {
+      loaders.clearAll();
+      return order;
+    },
   }),
 );

@@ -1,0 +1,63 @@
+/**
+ * The dead-letter sink: each projector's dead-letter topic has a push subscription to this function,
+ * which keeps every dead letter in Firestore where it can be listed, inspected, redriven or skipped
+ * (`npm run projections -- dead-letters ...`, or the admin GraphQL operations).
+ */
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { z } from 'zod';
+import type { EventEnvelope } from '../src/core/eventStore.ts';
+import type { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
+import type { Logger } from '../src/logger.ts';
+import { EventEnvelopeSchema, PushEnvelopeSchema } from '../src/pubsub/eventMessage.ts';
+
+export interface DeadLetterRuntime {
+  readonly deadLetters: FirestoreDeadLetters;
+  readonly logger: Logger;
+  /** Which read model a dead-letter subscription belongs to, from its short name. */
+  readModelOf(subscription: string): string | null;
+}
+
+export function createDeadLetterHandler(runtime: () => DeadLetterRuntime) {
+  return async function storeDeadLetter(req: Request, res: Response): Promise<void> {
+    const { deadLetters, logger, readModelOf } = runtime();
+    const push = PushEnvelopeSchema.safeParse(req.body);
+    if (!push.success) {
+      logger.warn({ reason: z.prettifyError(push.error) }, 'rejected a malformed dead-letter delivery');
+      res.status(400).json({ error: { code: 'PUSH.MALFORMED', message: 'Not a Pub/Sub push envelope' } });
+      return;
+    }
+    const { subscription, message } = push.data;
+    const shortName = subscription.split('/').at(-1) ?? subscription;
+    const readModel = readModelOf(shortName);
+    if (!readModel) {
+      logger.error({ subscription }, 'dead letter from an unknown subscription');
+      res.status(400).json({ error: { code: 'DEAD_LETTER.UNKNOWN_SUBSCRIPTION', message: `Unknown subscription ${shortName}` } });
+      return;
+    }
+    const event = parseEvent(message.data);
+    const attempts = Number(message.attributes.CloudPubSubDeadLetterSourceDeliveryCount);
+    await deadLetters.record({
+      id: message.messageId,
+      readModel,
+      data: message.data,
+      attributes: message.attributes,
+      event,
+      deliveryAttempts: Number.isFinite(attempts) ? attempts : null,
+      deadLetteredAt: message.publishTime ?? new Date().toISOString(),
+    });
+    logger.error(
+      { readModel, deadLetterId: message.messageId, streamId: event?.streamId, version: event?.version, type: event?.type },
+      'event dead-lettered: the projector gave up on it',
+    );
+    res.status(204).end();
+  };
+}
+
+function parseEvent(data: string): EventEnvelope | null {
+  try {
+    const parsed = EventEnvelopeSchema.safeParse(JSON.parse(Buffer.from(data, 'base64').toString('utf8')));
+    return parsed.success ? (parsed.data as EventEnvelope) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * `npm run projections -- <command>`: operate the read models.
+ *
+ *   status                         each projection's target, progress, lag, dead letters, running rebuilds
+ *   rebuild <readModel>            replay the event store into a new generation, then switch over (resumable)
+ *   replay <readModel>             replay into a scratch target and compare it with the live read model
+ *   dead-letters list [--read-model R] [--status PENDING|REDRIVEN|SKIPPED]
+ *   dead-letters show <id>
+ *   dead-letters redrive <id>      republish the original message (after a fix)
+ *   dead-letters skip <id>         let the projector pass over the event for good
+ *
+ * Talks to the emulators of `npm run dev` (firebase.json ports) when no FIRESTORE_EMULATOR_HOST is set
+ * and the project is a demo- one; to real Google Cloud otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { PubSub } from '@google-cloud/pubsub';
+import { projections } from '../functions/projectors.ts';
+import { loadConfig } from '../src/config.ts';
+import { createFirestore } from '../src/firestore/createFirestore.ts';
+import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
+import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
+import { latestEventAt, projectionStatus } from '../src/firestore/projectionStatus.ts';
+import { firebaseJsonPorts } from './emulatorLauncher.ts';
+import { progressReporter } from './progressReporter.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'read-model': { type: 'string' },
+    status: { type: 'string' },
+    actor: { type: 'string', default: process.env.USER ? `cli:${process.env.USER}` : 'cli' },
+  },
+});
+
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT ?? 'demo-eventloom';
+if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
+  const ports = firebaseJsonPorts();
+  process.env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${ports.firestore}`;
+  process.env.PUBSUB_EMULATOR_HOST ??= `127.0.0.1:${ports.pubsub}`;
+}
+const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
+const db = createFirestore(config.projectId);
+const projector = new FirestoreProjector(db, new FirestoreEventStore(db));
+const deadLetters = new FirestoreDeadLetters(db);
+
+function projectionNamed(name: string | undefined) {
+  const projection = projections.find((p) => p.name === name);
+  if (!projection) {
+    throw new UsageError(`Unknown read model "${name ?? ''}". Known: ${projections.map((p) => p.name).join(', ')}`);
+  }
+  return projection;
+}
+
+class UsageError extends Error {}
+
+async function run(): Promise<void> {
+  const [command, sub, arg] = positionals;
+  switch (command) {
+    case 'status': {
+      const newest = await latestEventAt(db);
+      const rows = await Promise.all(projections.map((p) => projectionStatus(db, p, newest)));
+      console.table(
+        rows.map((r) => ({
+          readModel: r.name,
+          version: r.version,
+          target: r.activeTarget,
+          streams: r.streams,
+          lastApplied: r.lastAppliedEventAt ?? '-',
+          lagSeconds: Number(r.lagSeconds.toFixed(3)),
+          deadLetters: r.pendingDeadLetters,
+          rebuilding: r.rebuilding ? `${r.rebuilding.mode} ${r.rebuilding.target} (${r.rebuilding.processed})` : '-',
+        })),
+      );
+      return;
+    }
+    case 'rebuild':
+    case 'replay': {
+      const projection = projectionNamed(sub);
+      const progress = progressReporter(command);
+      try {
+        const result = await rebuildProjection({
+          db,
+          projector,
+          projection,
+          mode: command,
+          onProgress: ({ phase, done, total }) => progress.update(phase, done, total),
+        });
+        progress.stop();
+        console.log(JSON.stringify(result, null, 2));
+        if (result.comparison && (result.comparison.different.length || result.comparison.onlyLive.length || result.comparison.onlyReplayed.length)) {
+          process.exitCode = 2;
+        }
+      } finally {
+        progress.stop();
+      }
+      return;
+    }
+    case 'dead-letters':
+      return deadLetterCommand(sub, arg);
+    default:
+      throw new UsageError('Usage: npm run projections -- status | rebuild <readModel> | replay <readModel> | dead-letters list|show|redrive|skip');
+  }
+}
+
+async function deadLetterCommand(sub: string | undefined, id: string | undefined): Promise<void> {
+  switch (sub) {
+    case 'list': {
+      const page = await deadLetters.list({
+        ...(values['read-model'] ? { readModel: values['read-model'] } : {}),
+        ...(values.status ? { status: values.status as 'PENDING' } : {}),
+        first: 200,
+      });
+      console.table(
+        page.deadLetters.map((d) => ({
+          id: d.id,
+          readModel: d.readModel,
+          status: d.status,
+          stream: d.event ? `${d.event.streamId}@${d.event.version}` : '(not an event)',
+          type: d.event?.type ?? '-',
+          attempts: d.deliveryAttempts,
+          deadLetteredAt: d.deadLetteredAt,
+        })),
+      );
+      return;
+    }
+    case 'show': {
+      const deadLetter = await deadLetters.get(required(id));
+      if (!deadLetter) throw new UsageError(`No dead letter ${id}`);
+      console.log(JSON.stringify(deadLetter, null, 2));
+      return;
+    }
+    case 'redrive': {
+      const pubsub = new PubSub({ projectId: config.projectId });
+      try {
+        console.log(JSON.stringify(await deadLetters.redrive(required(id), pubsub.topic(config.domainEventsTopic), values.actor ?? null), null, 2));
+      } finally {
+        await pubsub.close();
+      }
+      return;
+    }
+    case 'skip':
+      console.log(JSON.stringify(await deadLetters.skip(required(id), projector, projections, values.actor ?? null), null, 2));
+      return;
+    default:
+      throw new UsageError('Usage: npm run projections -- dead-letters list|show <id>|redrive <id>|skip <id>');
+  }
+}
+
+function required(id: string | undefined): string {
+  if (!id) throw new UsageError('Give the dead letter id (see `dead-letters list`).');
+  return id;
+}
+
+try {
+  await run();
+} catch (error) {
+  console.error(error instanceof UsageError ? error.message : error);
+  process.exitCode = 1;
+} finally {
+  await db.terminate();
+}

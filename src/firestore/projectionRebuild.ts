@@ -1,0 +1,143 @@
+/**
+ * Rebuild and replay: run the whole event store through a projection into a new target collection.
+ *
+ * rebuild: the live read model keeps serving while a new generation is built beside it; then the
+ *   registry switches to it atomically (projectors read the registry in their transactions, the API
+ *   follows it with a listener) and a catch-up pass applies whatever was recorded meanwhile. The
+ *   cursor is saved after every page, so a crashed rebuild resumes where it stopped.
+ * replay: the same into a scratch target that never goes live, then compared with the live one, for
+ *   regression checks ("does the new projection code produce the same read model?").
+ *
+ * Events are read in commit order (`recordedAt`), which keeps every stream in version order, and applied
+ * one at a time through the same guarded apply the projector functions use.
+ */
+import { FieldPath, type Firestore, type Timestamp } from '@google-cloud/firestore';
+import type { AnyProjection } from '../core/projection.ts';
+import { envelopeFromDocument } from './eventDocument.ts';
+import { EVENTS } from './firestoreEventStore.ts';
+import { activeTargetOf, PROJECTIONS, registryRef, type FirestoreProjector } from './firestoreProjector.ts';
+
+export type RebuildMode = 'rebuild' | 'replay';
+export type RebuildPhase = 'replay' | 'catch-up' | 'compare';
+
+export interface RebuildOptions {
+  readonly db: Firestore;
+  readonly projector: FirestoreProjector;
+  readonly projection: AnyProjection;
+  readonly mode: RebuildMode;
+  readonly pageSize?: number;
+  readonly onProgress?: (progress: { phase: RebuildPhase; done: number; total: number; target: string }) => void;
+  /** For tests of resumption: stop after this many pages, as a crash would. */
+  readonly stopAfterPages?: number;
+}
+
+export interface RebuildResult {
+  readonly target: string;
+  readonly previousTarget: string;
+  readonly eventsApplied: number;
+  readonly resumed: boolean;
+  readonly completed: boolean;
+  /** replay only: how the scratch read model compares with the live one. */
+  readonly comparison?: { readonly same: number; readonly different: string[]; readonly onlyLive: string[]; readonly onlyReplayed: string[] };
+}
+
+interface Cursor {
+  readonly recordedAt: Timestamp;
+  readonly path: string;
+}
+
+interface RebuildState {
+  readonly mode: RebuildMode;
+  readonly target: string;
+  readonly status: 'running' | 'done';
+  readonly cursor: Cursor | null;
+  readonly processed: number;
+  readonly startedAt: string;
+}
+
+export async function rebuildProjection(options: RebuildOptions): Promise<RebuildResult> {
+  const { db, projector, projection, mode } = options;
+  const rebuilds = db.collection(PROJECTIONS).doc(projection.name).collection('rebuilds');
+  const previousTarget = activeTargetOf(await registryRef(db, projection).get(), projection);
+
+  // Resume an unfinished run of the same kind, or start the next generation.
+  const existing = (await rebuilds.get()).docs.map((d) => d.data() as RebuildState);
+  const unfinished = existing.find((r) => r.status === 'running' && r.mode === mode);
+  const generation = existing.length + 1;
+  const state: RebuildState = unfinished ?? {
+    mode,
+    target: mode === 'rebuild' ? `${projection.name}-v${projection.version}-g${generation}` : `${projection.name}-v${projection.version}-replay${generation}`,
+    status: 'running',
+    cursor: null,
+    processed: 0,
+    startedAt: new Date().toISOString(),
+  };
+  const stateRef = rebuilds.doc(state.target);
+  if (!unfinished) await stateRef.set(state);
+
+  const total = (await db.collectionGroup(EVENTS).count().get()).data().count;
+  let { cursor, processed } = state;
+  const pass = async (phase: RebuildPhase, maxPages = Number.POSITIVE_INFINITY): Promise<boolean> => {
+    for (let page = 0; page < maxPages; page++) {
+      let query = db.collectionGroup(EVENTS).orderBy('recordedAt').orderBy(FieldPath.documentId()).limit(options.pageSize ?? 300);
+      if (cursor) query = query.startAfter(cursor.recordedAt, db.doc(cursor.path));
+      const docs = (await query.get()).docs;
+      if (docs.length === 0) return true;
+      for (const doc of docs) {
+        await projector.apply(projection, envelopeFromDocument(doc.data()), { target: state.target });
+        processed++;
+      }
+      const last = docs.at(-1)!;
+      cursor = { recordedAt: last.get('recordedAt') as Timestamp, path: last.ref.path };
+      await stateRef.update({ cursor, processed });
+      options.onProgress?.({ phase, done: processed, total: Math.max(total, processed), target: state.target });
+    }
+    return false;
+  };
+
+  const caughtUp = await pass('replay', options.stopAfterPages);
+  if (!caughtUp) {
+    return { target: state.target, previousTarget, eventsApplied: processed, resumed: Boolean(unfinished), completed: false };
+  }
+
+  if (mode === 'replay') {
+    const comparison = await compareTargets(db, previousTarget, state.target, options);
+    await db.recursiveDelete(db.collection(state.target));
+    await db.recursiveDelete(db.collection(PROJECTIONS).doc(state.target));
+    await stateRef.update({ status: 'done', finishedAt: new Date().toISOString(), comparison: { ...comparison, different: comparison.different.length } });
+    return { target: state.target, previousTarget, eventsApplied: processed, resumed: Boolean(unfinished), completed: true, comparison };
+  }
+
+  await db.runTransaction(async (tx) => {
+    tx.set(registryRef(db, projection), { active: state.target, previous: previousTarget, switchedAt: new Date().toISOString() }, { merge: true });
+  });
+  // Events committed while the last page was being applied reached the old target; apply them here too.
+  await pass('catch-up');
+  await stateRef.update({ status: 'done', finishedAt: new Date().toISOString() });
+  return { target: state.target, previousTarget, eventsApplied: processed, resumed: Boolean(unfinished), completed: true };
+}
+
+async function compareTargets(db: Firestore, live: string, replayed: string, options: RebuildOptions) {
+  const [liveDocs, replayedDocs] = await Promise.all([db.collection(live).get(), db.collection(replayed).get()]);
+  const replayedById = new Map(replayedDocs.docs.map((d) => [d.id, JSON.stringify(sortKeys(d.data()))]));
+  const result = { same: 0, different: [] as string[], onlyLive: [] as string[], onlyReplayed: [] as string[] };
+  let done = 0;
+  for (const doc of liveDocs.docs) {
+    const mine = replayedById.get(doc.id);
+    if (mine === undefined) result.onlyLive.push(doc.id);
+    else if (mine === JSON.stringify(sortKeys(doc.data()))) result.same++;
+    else result.different.push(doc.id);
+    replayedById.delete(doc.id);
+    options.onProgress?.({ phase: 'compare', done: ++done, total: liveDocs.size, target: replayed });
+  }
+  result.onlyReplayed.push(...replayedById.keys());
+  return result;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object' && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)]));
+  }
+  return value;
+}

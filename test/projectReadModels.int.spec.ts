@@ -1,0 +1,186 @@
+/**
+ * The read-side projector functions (inventory, recommendations, order details, sales dashboard),
+ * reached the way Pub/Sub reaches them: an HTTP POST of the push envelope to each function's
+ * functions-framework server, with the event store and the views on the Firestore emulator.
+ * Each delivers events out of order (a gap the projector fills from the store) and again (duplicates).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendToStream, type DomainEvent, type EventEnvelope } from '../src/core/eventStore.ts';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
+import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
+import { boughtTogether, recommendationsProjection, type Recommendations } from '../src/projections/recommendations.ts';
+import {
+  SALES_SUMMARY_ID,
+  salesDashboardProjection,
+  salesDayId,
+  type SalesFigures,
+} from '../src/projections/salesDashboard.ts';
+import { toEventMessage } from '../src/pubsub/eventMessage.ts';
+import { testFirestore, uniqueProjectId } from './support/firestore.ts';
+import {
+  line,
+  orderCancelled,
+  orderPaymentConfirmed,
+  orderPlaced,
+  orderShipped,
+  productAdded,
+  stockReservationReleased,
+  stockReserved,
+  T0,
+} from './support/shopFixtures.ts';
+
+const projectId = uniqueProjectId('readside');
+process.env.GOOGLE_CLOUD_PROJECT = projectId;
+process.env.LOG_LEVEL = 'silent';
+await import('../functions/index.ts');
+
+const FUNCTIONS = ['projectInventoryCount', 'projectRecommendations', 'projectOrderDetails', 'projectSalesDashboard'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+
+const db = testFirestore(projectId);
+const store = new FirestoreEventStore(db);
+const readModels = new FirestoreReadModels(db);
+const servers = new Map<FunctionName, { server: Server; endpoint: string }>();
+
+beforeAll(async () => {
+  for (const name of FUNCTIONS) {
+    const server = getTestServer(name);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.set(name, { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+  }
+});
+afterAll(async () => {
+  for (const { server } of servers.values()) await new Promise((resolve) => server.close(resolve));
+  await db.terminate();
+});
+
+async function deliver(name: FunctionName, event: EventEnvelope): Promise<void> {
+  const message = toEventMessage(event);
+  const response = await fetch(servers.get(name)!.endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      subscription: `projects/${projectId}/subscriptions/projector-${name}`,
+      message: {
+        data: message.data.toString('base64'),
+        attributes: message.attributes,
+        messageId: randomUUID(),
+        publishTime: new Date().toISOString(),
+      },
+    }),
+  });
+  expect(response.status).toBe(204);
+}
+
+/** Appends events as the write side does: one stream, one commit, stored envelopes returned. */
+async function append(streamId: string, expectedVersion: number, events: DomainEvent[]): Promise<readonly EventEnvelope[]> {
+  const result = await appendToStream(
+    store,
+    streamId,
+    expectedVersion,
+    events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } })),
+  );
+  return result.events;
+}
+
+describe('projectInventoryCount (push envelope)', () => {
+  it('fills a gap from the store, and ignores older and duplicate deliveries', async () => {
+    const productId = `p-${randomUUID()}`;
+    const events = await append(`product-${productId}`, 0, [
+      productAdded(productId, 2500, 10),
+      stockReserved(productId, 'o1', 3),
+      stockReserved(productId, 'o2', 2),
+      stockReservationReleased(productId, 'o1', 3),
+    ]);
+    await deliver('projectInventoryCount', events[0]!);
+    await deliver('projectInventoryCount', events[2]!); // version 2 is missing: read from the store
+    const afterGap = await readModels.get<InventoryCount>(inventoryCountProjection, productId);
+    expect(afterGap).toMatchObject({ onHand: 10, reserved: 5, available: 5, lowStock: true, version: 3 });
+
+    await deliver('projectInventoryCount', events[1]!); // older than the checkpoint
+    await deliver('projectInventoryCount', events[2]!); // exact duplicate
+    expect(await readModels.get(inventoryCountProjection, productId)).toEqual(afterGap);
+
+    await deliver('projectInventoryCount', events[3]!);
+    expect(await readModels.get(inventoryCountProjection, productId)).toMatchObject({ reserved: 2, available: 8, lowStock: false, version: 4 });
+  });
+});
+
+describe('projectOrderDetails (push envelope)', () => {
+  it('builds the whole order from its last event when the earlier ones were not delivered, once', async () => {
+    const orderId = `o-${randomUUID()}`;
+    const lines = [line('kettle', 2, 2500), line('mug', 1, 900)];
+    const events = await append(`order-${orderId}`, 0, [
+      orderPlaced(orderId, 'c1', lines),
+      orderPaymentConfirmed(orderId, 'c1', 5900, { paymentReference: 'pay-7' }),
+      orderShipped(orderId, 'c1', lines),
+    ]);
+    await deliver('projectOrderDetails', events[2]!);
+    const view = await readModels.get<OrderDetails>(orderDetailsProjection, orderId);
+    expect(view).toMatchObject({ status: 'SHIPPED', totalCents: 5900, paymentReference: 'pay-7', version: 3 });
+    expect(view?.timeline.map((s) => s.status)).toEqual(['PLACED', 'PAID', 'SHIPPED']);
+    expect(view?.lines.map((l) => l.lineTotalCents)).toEqual([5000, 900]);
+
+    for (const event of events) await deliver('projectOrderDetails', event);
+    expect(await readModels.get(orderDetailsProjection, orderId)).toEqual(view);
+  });
+});
+
+describe('projectRecommendations (push envelope)', () => {
+  it('counts a redelivered order once, and a cancellation delivered first takes back the order it fills in', async () => {
+    const [a, b, c] = [`a-${randomUUID()}`, `b-${randomUUID()}`, `c-${randomUUID()}`];
+    const first = `o-${randomUUID()}`;
+    const second = `o-${randomUUID()}`;
+    const firstEvents = await append(`order-${first}`, 0, [orderPlaced(first, 'c1', [line(a, 1, 100), line(b, 1, 100)])]);
+    const secondLines = [line(a, 1, 100), line(c, 1, 100)];
+    const secondEvents = await append(`order-${second}`, 0, [
+      orderPlaced(second, 'c1', secondLines),
+      orderCancelled(second, 'c1', secondLines, 'PLACED'),
+    ]);
+
+    await deliver('projectRecommendations', firstEvents[0]!);
+    await deliver('projectRecommendations', firstEvents[0]!);
+    const recommendations = (id: string) => readModels.get<Recommendations>(recommendationsProjection, id);
+    expect(boughtTogether((await recommendations(a))!, a, 5)).toEqual([{ productId: b, count: 1 }]);
+    expect(boughtTogether((await recommendations(b))!, b, 5)).toEqual([{ productId: a, count: 1 }]);
+
+    // Only the cancellation is delivered: the placement is filled in from the store, then taken back.
+    await deliver('projectRecommendations', secondEvents[1]!);
+    await deliver('projectRecommendations', secondEvents[0]!);
+    expect((await recommendations(a))!.counts).toEqual({ [a]: 1, [b]: 1 });
+    expect((await recommendations(c))!.counts).toEqual({});
+  });
+});
+
+describe('projectSalesDashboard (push envelope)', () => {
+  it('updates the summary and the placement day once per event, filling gaps', async () => {
+    const orderId = `o-${randomUUID()}`;
+    const lines = [line('kettle', 2, 2500)];
+    const events = await append(`order-${orderId}`, 0, [
+      orderPlaced(orderId, 'c1', lines),
+      orderPaymentConfirmed(orderId, 'c1', 5000),
+      orderCancelled(orderId, 'c1', lines, 'PAID'),
+    ]);
+    const summary = () => readModels.get<SalesFigures>(salesDashboardProjection, SALES_SUMMARY_ID);
+    const day = () => readModels.get<SalesFigures>(salesDashboardProjection, salesDayId(T0.slice(0, 10)));
+
+    await deliver('projectSalesDashboard', events[1]!); // fills in the placement
+    await deliver('projectSalesDashboard', events[0]!);
+    await deliver('projectSalesDashboard', events[1]!);
+    const paid = { orders: 1, revenueCents: 5000, units: 2, ordersByStatus: { PLACED: 0, PAID: 1, SHIPPED: 0, CANCELLED: 0 } };
+    expect(await summary()).toMatchObject(paid);
+    expect(await day()).toMatchObject(paid);
+
+    await deliver('projectSalesDashboard', events[2]!);
+    await deliver('projectSalesDashboard', events[2]!);
+    const cancelled = { orders: 0, revenueCents: 0, units: 0, ordersByStatus: { PLACED: 0, PAID: 0, SHIPPED: 0, CANCELLED: 1 }, perProduct: {} };
+    expect(await summary()).toMatchObject(cancelled);
+    expect(await day()).toMatchObject(cancelled);
+  });
+});

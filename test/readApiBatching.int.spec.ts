@@ -1,0 +1,95 @@
+/**
+ * No N+1 on the read side: resolvers load views through the request's DataLoaders, so the products
+ * of an order's many lines, of the dashboard's top sellers and of a catalog page's recommendations
+ * are each read with one batched `getAll`, counted on the real Firestore client (emulator).
+ */
+import { randomUUID } from 'node:crypto';
+import { DocumentReference } from '@google-cloud/firestore';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { createApi } from '../src/graphql/createApi.ts';
+import { createLogger } from '../src/logger.ts';
+import { testFirestore } from './support/firestore.ts';
+import { graphql } from './support/pipeline.ts';
+import { readSideRecorder } from './support/readSide.ts';
+import { line, orderPlaced, productAdded } from './support/shopFixtures.ts';
+
+const LINES = 30;
+const T = '2026-11-30T10:00:00.000Z';
+
+const db = testFirestore();
+const recorder = readSideRecorder(db);
+const api = createApi({
+  store: recorder.store,
+  readModels: new FirestoreReadModels(db),
+  logger: createLogger({ level: 'silent' }),
+  clock: () => new Date(T),
+  newId: randomUUID,
+});
+const productIds = Array.from({ length: LINES }, (_, i) => `sku-${String(i).padStart(2, '0')}`);
+
+beforeAll(async () => {
+  await Promise.all(productIds.map((id, i) => recorder.record(`product-${id}`, [productAdded(id, 100 + i, 50, `Product ${i}`)], T)));
+  await recorder.record('order-big', [orderPlaced('big', 'c-1', productIds.map((id, i) => line(id, 1, 100 + i)), T)], T);
+  await recorder.record('order-small', [orderPlaced('small', 'c-1', [line('sku-00', 2, 100), line('sku-01', 1, 101)], T)], T);
+});
+afterAll(() => db.terminate());
+afterEach(() => vi.restoreAllMocks());
+
+/** Runs a query and reports the Firestore document reads it caused: one entry per round trip. */
+async function readsOf(query: string): Promise<{ data: unknown; batches: number[]; pointReads: number }> {
+  const getAll = vi.spyOn(db, 'getAll');
+  const get = vi.spyOn(DocumentReference.prototype, 'get');
+  const { data, errors } = await graphql(api, query);
+  expect(errors).toBeUndefined();
+  // Point reads (DocumentReference.get) also go through Firestore.getAll, one document each.
+  return { data, batches: getAll.mock.calls.map((refs) => refs.length), pointReads: get.mock.calls.length };
+}
+
+describe('batched view reads (DataLoader per request)', () => {
+  it("reads an order's line products in one getAll, not one read per line", async () => {
+    const { data, batches, pointReads } = await readsOf(/* GraphQL */ `
+      { order(orderId: "big") { lines { productId product { name available } } } }
+    `);
+    expect((data as { order: { lines: unknown[] } }).order.lines).toHaveLength(LINES);
+    expect(pointReads).toBe(0);
+    // The order, then every product of its lines together.
+    expect(batches).toEqual([1, LINES]);
+  });
+
+  it("reads the dashboard's summary and days in one getAll, and its top sellers' products in another", async () => {
+    const { data, batches, pointReads } = await readsOf(/* GraphQL */ `
+      {
+        salesDashboard(days: 7) {
+          summary { orders revenueCents }
+          days { date orders }
+          topSellers(limit: 20) { productId product { name } }
+        }
+      }
+    `);
+    const dashboard = (data as { salesDashboard: { topSellers: Array<{ product: { name: string } }> } }).salesDashboard;
+    expect(dashboard.topSellers).toHaveLength(20);
+    expect(dashboard.topSellers.every((s) => s.product.name.startsWith('Product '))).toBe(true);
+    expect(pointReads).toBe(0);
+    // Summary + 7 days; then 20 products.
+    expect(batches).toEqual([8, 20]);
+  });
+
+  it("reads a catalog page's recommendations in one getAll and the recommended products in one more", async () => {
+    const { data, batches, pointReads } = await readsOf(/* GraphQL */ `
+      { products(first: 3) { edges { node { id boughtTogether(limit: 5) { productId product { name } } } } } }
+    `);
+    type Products = { products: { edges: Array<{ node: { id: string; boughtTogether: Array<{ productId: string }> } }> } };
+    const recommended = (data as Products).products.edges.map((e) => e.node.boughtTogether.map((b) => b.productId));
+    // sku-00 and sku-01 were bought together twice; every other pair once, ranked by id.
+    expect(recommended).toEqual([
+      ['sku-01', 'sku-02', 'sku-03', 'sku-04', 'sku-05'],
+      ['sku-00', 'sku-02', 'sku-03', 'sku-04', 'sku-05'],
+      ['sku-00', 'sku-01', 'sku-03', 'sku-04', 'sku-05'],
+    ]);
+    expect(pointReads).toBe(0);
+    // The page itself is a query. Then the page's 3 recommendations; then the recommended products
+    // not on the page (sku-03..05), once each: those on the page were primed by it.
+    expect(batches).toEqual([3, 3]);
+  });
+});
