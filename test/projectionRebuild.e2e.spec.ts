@@ -81,9 +81,11 @@ describe('replay and rebuild', () => {
     expect(await documents(resumed.target)).toEqual(await documents(live));
     expect((await registryRef(pipeline.db, customerOrderHistoryProjection).get()).get('active')).toBe(resumed.target);
 
-    // The live projector now writes to the new generation.
+    // The live projector now writes to the new generation, and the API reads from it.
     await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) });
     await waitForOrders(resumed.target, 5);
+    expect((await pipeline.db.collection(live).doc(customerId).get()).get('orderCount')).toBe(4);
+    await vi.waitFor(async () => expect((await pipeline.readModels.get(customerOrderHistoryProjection, customerId))?.orderCount).toBe(5));
 
     const status = await projectionStatus(pipeline.db, customerOrderHistoryProjection);
     expect(status).toMatchObject({ activeTarget: resumed.target, pendingDeadLetters: 0, rebuilding: null });
