@@ -9,6 +9,7 @@ import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
+import { shopEvents } from '../src/shopEvents.ts';
 import type { ProjectorRuntime } from './projectorHandler.ts';
 import { readModelOfDeadLetterSubscription } from './projectors.ts';
 import type { DeadLetterRuntime } from './storeDeadLetter.ts';
@@ -27,8 +28,10 @@ export function projectorRuntime(): ProjectorRuntime {
   if (!projector) {
     const { config, db } = instance();
     projector = {
-      projector: new FirestoreProjector(db, new FirestoreEventStore(db)),
+      // Gaps are filled with events upcast like the delivered ones.
+      projector: new FirestoreProjector(db, new FirestoreEventStore(db), (event) => shopEvents.upcast(event)),
       logger: createLogger({ level: config.logLevel, name: 'projector' }),
+      events: shopEvents,
     };
   }
   return projector;

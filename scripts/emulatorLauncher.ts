@@ -83,6 +83,21 @@ export function emulatorAnswers(hostAndPort: string): Promise<boolean> {
 }
 
 export async function startEmulators(options: EmulatorOptions = {}): Promise<RunningEmulators> {
+  // A free port picked here can be taken by another process before the JVM binds it (parallel test
+  // runs on one machine do this): when the ports were ours to pick, pick again.
+  const portsArePicked = !options.firestorePort && !options.pubsubPort;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEmulatorsOnce(options);
+    } catch (error) {
+      const lostThePort = error instanceof Error && /Address already in use|BindException/.test(error.message);
+      if (!portsArePicked || !lostThePort || attempt >= 3) throw error;
+      options.log?.(`An emulator's port was taken before it could bind it; retrying on new ports (attempt ${attempt + 1}).`);
+    }
+  }
+}
+
+async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmulators> {
   const host = options.host ?? '127.0.0.1';
   const [firestorePort, pubsubPort] = await Promise.all([
     claimPort(host, options.firestorePort, 'Firestore'),

@@ -22,6 +22,7 @@ import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { latestEventAt, projectionStatus } from '../src/firestore/projectionStatus.ts';
+import { shopEvents } from '../src/shopEvents.ts';
 import { firebaseJsonPorts } from './emulatorLauncher.ts';
 import { progressReporter } from './progressReporter.ts';
 
@@ -43,7 +44,7 @@ if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
 }
 const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
 const db = createFirestore(config.projectId);
-const projector = new FirestoreProjector(db, new FirestoreEventStore(db));
+const projector = new FirestoreProjector(db, new FirestoreEventStore(db), (event) => shopEvents.upcast(event));
 const deadLetters = new FirestoreDeadLetters(db);
 
 function projectionNamed(name: string | undefined) {
@@ -85,6 +86,7 @@ async function run(): Promise<void> {
           db,
           projector,
           projection,
+          events: shopEvents,
           mode: command,
           onProgress: ({ phase, done, total }) => progress.update(phase, done, total),
         });

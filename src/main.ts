@@ -13,6 +13,8 @@ import { FirestoreSnapshotStore } from './firestore/firestoreSnapshotStore.ts';
 import { createApi } from './graphql/createApi.ts';
 import { attachWebSocket } from './graphql/webSocket.ts';
 import { createLogger } from './logger.ts';
+import { VersionedEventStore } from './core/versionedEventStore.ts';
+import { shopEvents } from './shopEvents.ts';
 import { OutboxRelay } from './outbox/outboxRelay.ts';
 
 const config = loadConfig();
@@ -29,7 +31,8 @@ const relay = new OutboxRelay({
 
 const api = createApi(
   {
-    store: new FirestoreEventStore(db),
+    // Reads come back at the current version of each event type; appends are checked against it.
+    store: new VersionedEventStore(new FirestoreEventStore(db), shopEvents),
     snapshots: new FirestoreSnapshotStore(db),
     readModels: new FirestoreReadModels(db),
     logger,

@@ -66,10 +66,15 @@ function orderPlaced(orderId: string, customerId: string, totalCents = 1000): Ne
   return newEvent('OrderPlaced', {
     orderId,
     customerId,
-    lines: [{ productId: 'p1', quantity: 1, unitPriceCents: totalCents }],
+    lines: [{ productId: 'p1', productName: 'Kettle', quantity: 1, unitPriceCents: totalCents }],
     totalCents,
     placedAt: new Date().toISOString(),
   });
+}
+
+function paid(orderId: string, customerId: string, amountCents: number): NewEvent {
+  const at = new Date().toISOString();
+  return newEvent('OrderPaymentConfirmed', { orderId, customerId, paymentReference: 'psp-1', amountCents, placedAt: at, paidAt: at });
 }
 
 const history = (customerId: string) => readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId);
@@ -90,7 +95,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
     const orderId = randomUUID();
     const { events } = await appendToStream(store, `order-${orderId}`, 0, [
       orderPlaced(orderId, customerId, 700),
-      newEvent('OrderNoteAdded', { orderId, customerId, note: 'gift wrap' }),
+      paid(orderId, customerId, 700),
     ]);
     expect((await deliver(events[0]!)).status).toBe(204);
     expect((await deliver(events[1]!)).status).toBe(204);
@@ -107,7 +112,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
     const orderId = randomUUID();
     const { events } = await appendToStream(store, `order-${orderId}`, 0, [
       orderPlaced(orderId, customerId, 4200),
-      newEvent('OrderNoteAdded', { orderId, customerId, note: 'leave at the door' }),
+      paid(orderId, customerId, 4200),
     ]);
 
     // Version 2 arrives first; version 1 (the OrderPlaced) was never delivered yet.
@@ -132,6 +137,15 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
     const response = await push(body);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 'PUSH.MALFORMED' } });
+  });
+
+  it('rejects an event type this code does not know with 400 and EVENT.UNKNOWN_TYPE, touching no view', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const { events } = await appendToStream(store, `order-${randomUUID()}`, 0, [newEvent('OrderGiftWrapped', { customerId })]);
+    const response = await deliver(events[0]!);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'EVENT.UNKNOWN_TYPE' } });
+    expect(await history(customerId)).toBeNull();
   });
 
   it('rejects attributes that disagree with the payload', async () => {

@@ -5,6 +5,7 @@
  * Each delivers events out of order (a gap the projector fills from the store) and again (duplicates).
  */
 import { randomUUID } from 'node:crypto';
+import { shopEvents } from '../src/shopEvents.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -84,7 +85,10 @@ async function append(streamId: string, expectedVersion: number, events: DomainE
     store,
     streamId,
     expectedVersion,
-    events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } })),
+    // Stamped with the current schema version, as the application's store does.
+    events.map((e) =>
+      shopEvents.stamp({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } }),
+    ),
   );
   return result.events;
 }

@@ -9,6 +9,7 @@ import { FirestoreProjector, readModelCollectionName, registryRef } from '../src
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { projectionStatus } from '../src/firestore/projectionStatus.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
+import { shopEvents } from '../src/shopEvents.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
@@ -44,6 +45,7 @@ describe('replay and rebuild', () => {
       db: pipeline.db,
       projector,
       projection: customerOrderHistoryProjection,
+      events: shopEvents,
       mode: 'replay',
       pageSize: 5,
       onProgress: ({ phase, done, total }) => progress.push(`${phase} ${done}/${total}`),
@@ -61,6 +63,7 @@ describe('replay and rebuild', () => {
       db: pipeline.db,
       projector,
       projection: customerOrderHistoryProjection,
+      events: shopEvents,
       mode: 'rebuild',
       pageSize: 4,
       stopAfterPages: 1,
@@ -73,6 +76,7 @@ describe('replay and rebuild', () => {
       db: pipeline.db,
       projector,
       projection: customerOrderHistoryProjection,
+      events: shopEvents,
       mode: 'rebuild',
       pageSize: 4,
     });

@@ -30,7 +30,7 @@ function run(productId: string, command: Parameters<typeof productDecider.decide
 
 async function productWithRestocks(restocks: number): Promise<string> {
   const productId = `p-${randomUUID().slice(0, 8)}`;
-  await run(productId, { type: 'AddProduct', productId, name: 'Tea', priceCents: 450, initialStock: 0, lowStockThreshold: 5 });
+  await run(productId, { type: 'AddProduct', productId, name: 'Tea', priceCents: 450, currency: 'EUR', initialStock: 0, lowStockThreshold: 5 });
   for (let i = 0; i < restocks; i++) await run(productId, { type: 'RestockProduct', productId, quantity: 1 });
   return productId;
 }

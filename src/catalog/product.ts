@@ -11,6 +11,7 @@ export type Product =
       readonly productId: string;
       readonly name: string;
       readonly priceCents: number;
+      readonly currency: string;
       readonly onHand: number;
       /** Units reserved per order id, so releasing or shipping an order moves exactly its units. */
       readonly reservations: Readonly<Record<string, number>>;
@@ -26,7 +27,7 @@ export const initialProduct = (): Product => ({ status: 'none' });
  * Every order reserves stock on its products' streams, so a popular product's stream grows without end:
  * load it from a snapshot plus the tail. Bump stateVersion when the Product type changes shape.
  */
-export const PRODUCT_SNAPSHOTS: SnapshotPolicy = { every: 50, stateVersion: 1 };
+export const PRODUCT_SNAPSHOTS: SnapshotPolicy = { every: 50, stateVersion: 2 };
 
 export function reservedUnits(product: ExistingProduct): number {
   return Object.values(product.reservations).reduce((sum, q) => sum + q, 0);
@@ -49,13 +50,23 @@ export function active(product: Product, productId: string): ExistingProduct {
 
 export function evolveProduct(state: Product, event: ProductEvent): Product {
   if (event.type === 'ProductAdded') {
-    const { productId, name, priceCents, initialStock, lowStockThreshold } = event.data;
-    return { status: 'active', productId, name, priceCents, onHand: initialStock, reservations: {}, sold: 0, lowStockThreshold };
+    const { productId, name, price, initialStock, lowStockThreshold } = event.data;
+    return {
+      status: 'active',
+      productId,
+      name,
+      priceCents: price.amountCents,
+      currency: price.currency,
+      onHand: initialStock,
+      reservations: {},
+      sold: 0,
+      lowStockThreshold,
+    };
   }
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'ProductPriceChanged':
-      return { ...state, priceCents: event.data.priceCents };
+      return { ...state, priceCents: event.data.price.amountCents, currency: event.data.price.currency };
     case 'ProductRestocked':
       return { ...state, onHand: state.onHand + event.data.quantity };
     case 'ProductDiscontinued':

@@ -9,6 +9,8 @@ export interface AddProduct {
   readonly productId: string;
   readonly name: string;
   readonly priceCents: number;
+  /** ISO 4217 code of the price's currency. */
+  readonly currency: string;
   readonly initialStock: number;
   readonly lowStockThreshold: number;
 }
@@ -31,8 +33,10 @@ export type ProductCatalogCommand = AddProduct | ChangeProductPrice | RestockPro
 
 export function addProduct(command: AddProduct, state: Product): ProductAdded[] {
   if (state.status !== 'none') throw new ProductAlreadyExistsError(command.productId);
-  const { type: _type, ...data } = command;
-  return [{ type: 'ProductAdded', data }];
+  const { productId, name, priceCents, currency, initialStock, lowStockThreshold } = command;
+  return [
+    { type: 'ProductAdded', data: { productId, name, price: { amountCents: priceCents, currency }, initialStock, lowStockThreshold } },
+  ];
 }
 
 export function changeProductPrice(command: ChangeProductPrice, state: Product): ProductPriceChanged[] {
@@ -41,7 +45,12 @@ export function changeProductPrice(command: ChangeProductPrice, state: Product):
   return [
     {
       type: 'ProductPriceChanged',
-      data: { productId: command.productId, priceCents: command.priceCents, previousPriceCents: product.priceCents },
+      data: {
+        productId: command.productId,
+        // A price changes its amount, never its currency.
+        price: { amountCents: command.priceCents, currency: product.currency },
+        previousPrice: { amountCents: product.priceCents, currency: product.currency },
+      },
     },
   ];
 }

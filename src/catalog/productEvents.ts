@@ -1,5 +1,11 @@
 import type { DomainEvent } from '../core/eventStore.ts';
 
+/** An amount of money in minor units (cents) of an ISO 4217 currency. */
+export interface Money {
+  readonly amountCents: number;
+  readonly currency: string;
+}
+
 /**
  * A product's stream holds its catalog entry and its stock. Reservations live here too, so "is there
  * enough stock?" is decided against one stream version and enforced by the same atomic commit that
@@ -10,14 +16,14 @@ export type ProductAdded = DomainEvent<
   {
     readonly productId: string;
     readonly name: string;
-    readonly priceCents: number;
+    readonly price: Money;
     readonly initialStock: number;
     readonly lowStockThreshold: number;
   }
 >;
 export type ProductPriceChanged = DomainEvent<
   'ProductPriceChanged',
-  { readonly productId: string; readonly priceCents: number; readonly previousPriceCents: number }
+  { readonly productId: string; readonly price: Money; readonly previousPrice: Money }
 >;
 export type ProductRestocked = DomainEvent<'ProductRestocked', { readonly productId: string; readonly quantity: number }>;
 export type ProductDiscontinued = DomainEvent<'ProductDiscontinued', { readonly productId: string }>;

@@ -41,7 +41,10 @@ export function activeTargetOf(registry: { get(field: string): unknown } | undef
 export class FirestoreProjector {
   constructor(
     private readonly db: Firestore,
+    /** The plain store: gap events are lifted one by one, so one that can't be is skippable. */
     private readonly store: EventStore,
+    /** Lifts stored events to the current version of their type (see src/shopEvents.ts). */
+    private readonly upcast: (event: EventEnvelope) => EventEnvelope = (event) => event,
   ) {}
 
   /** The target collection the read model is served from now. */
@@ -85,14 +88,22 @@ export class FirestoreProjector {
           `Stream ${event.streamId} has ${missing.length} events between ${checkpoint} and ${event.version}; expected ${event.version - checkpoint - 1}`,
         );
       }
-      const relevant = [...missing, event].filter((e) => handles(projection as Projection<View>, e));
-
       // An event an operator chose to skip (a dead letter that can't be applied) is passed over.
       // Skip markers are only looked up when an event fails, so healthy events cost no extra read.
       const skipped = async (e: EventEnvelope, error: unknown): Promise<void> => {
         const marker = await tx.get(this.skipMarkerRef(projection, e.eventId));
         if (!marker.exists) throw error;
       };
+      const lifted: EventEnvelope[] = [];
+      for (const e of missing) {
+        try {
+          lifted.push(this.upcast(e));
+        } catch (error) {
+          await skipped(e, error);
+        }
+      }
+      const relevant = [...lifted, event].filter((e) => handles(projection as Projection<View>, e));
+
       const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
       for (const e of relevant) {
         try {

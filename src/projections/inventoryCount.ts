@@ -13,6 +13,7 @@ export interface InventoryCount {
   readonly productId: string;
   readonly name: string;
   readonly priceCents: number;
+  readonly currency: string;
   readonly status: ProductStatus;
   /** Units in the warehouse, reserved ones included. */
   readonly onHand: number;
@@ -55,6 +56,7 @@ function unknownProduct(productId: string): InventoryCount {
     productId,
     name: '',
     priceCents: 0,
+    currency: '',
     status: 'ACTIVE',
     onHand: 0,
     reserved: 0,
@@ -73,11 +75,21 @@ export function evolveInventoryCount(view: InventoryCount | null, event: EventEn
     withDerivedCounts({ ...current, ...changes, updatedAt: event.occurredAt, version: event.version });
   switch (event.type) {
     case 'ProductAdded': {
-      const { productId, name, priceCents, initialStock, lowStockThreshold } = event.data;
-      return next({ productId, name, priceCents, status: 'ACTIVE', onHand: initialStock, reserved: 0, sold: 0, lowStockThreshold });
+      const { productId, name, price, initialStock, lowStockThreshold } = event.data;
+      return next({
+        productId,
+        name,
+        priceCents: price.amountCents,
+        currency: price.currency,
+        status: 'ACTIVE',
+        onHand: initialStock,
+        reserved: 0,
+        sold: 0,
+        lowStockThreshold,
+      });
     }
     case 'ProductPriceChanged':
-      return next({ priceCents: event.data.priceCents });
+      return next({ priceCents: event.data.price.amountCents, currency: event.data.price.currency });
     case 'ProductRestocked':
       return next({ onHand: current.onHand + event.data.quantity });
     case 'ProductDiscontinued':

@@ -43,6 +43,7 @@ describe('AddProduct', () => {
     productId: 'kettle',
     name: 'Kettle',
     priceCents: 2500,
+    currency: 'EUR',
     initialStock: 10,
     lowStockThreshold: 5,
   };

@@ -4,7 +4,7 @@ import { CustomerNotFoundError } from '../../src/customers/customerErrors.ts';
 import { OrderAlreadyPlacedError, OrderHasNoLinesError } from '../../src/orders/orderErrors.ts';
 import { placeOrderDecision, type PlaceOrder } from '../../src/orders/placeOrder.ts';
 import { commandSpec } from '../support/deciderSpec.ts';
-import { customerRegistered, line, orderPlaced, productAdded, stockReserved, T0 } from '../support/shopFixtures.ts';
+import { customerRegistered, line, orderPlaced, productAdded, productPriceChanged, stockReserved, T0 } from '../support/shopFixtures.ts';
 
 const spec = commandSpec(placeOrderDecision);
 
@@ -44,7 +44,7 @@ describe('PlaceOrder', () => {
     await spec
       .given({
         ...shop,
-        'product-mug': [productAdded('mug', 900, 3), { type: 'ProductPriceChanged', data: { productId: 'mug', priceCents: 1100, previousPriceCents: 900 } }],
+        'product-mug': [productAdded('mug', 900, 3), productPriceChanged('mug', 1100, 900)],
       })
       .when({ ...placeOrder, lines: [{ productId: 'mug', quantity: 1 }] })
       .then({

@@ -7,7 +7,7 @@ const kettle = 'sku-kettle';
 type Given = { event: ProductEvent; at: string };
 const productEvent = (event: ProductEvent, at = '2026-11-29T15:00:00.000Z'): Given => ({ event, at });
 const added = (initialStock: number, lowStockThreshold = 5) =>
-  productEvent({ type: 'ProductAdded', data: { productId: kettle, name: 'Kettle', priceCents: 2500, initialStock, lowStockThreshold } });
+  productEvent({ type: 'ProductAdded', data: { productId: kettle, name: 'Kettle', price: { amountCents: 2500, currency: 'EUR' }, initialStock, lowStockThreshold } });
 const reserved = (orderId: string, quantity: number) =>
   productEvent({ type: 'StockReserved', data: { productId: kettle, orderId, quantity } });
 const released = (orderId: string, quantity: number) =>
@@ -27,6 +27,7 @@ describe('InventoryCount projection', () => {
       productId: kettle,
       name: 'Kettle',
       priceCents: 2500,
+      currency: 'EUR',
       status: 'ACTIVE',
       onHand: 20,
       reserved: 0,
@@ -60,7 +61,7 @@ describe('InventoryCount projection', () => {
       added(2),
       productEvent({ type: 'ProductRestocked', data: { productId: kettle, quantity: 10 } }),
       productEvent(
-        { type: 'ProductPriceChanged', data: { productId: kettle, priceCents: 2700, previousPriceCents: 2500 } },
+        { type: 'ProductPriceChanged', data: { productId: kettle, price: { amountCents: 2700, currency: 'EUR' }, previousPrice: { amountCents: 2500, currency: 'EUR' } } },
         '2026-11-30T09:00:00.000Z',
       ),
     );

@@ -14,6 +14,8 @@ import { FirestoreSnapshotStore } from '../../src/firestore/firestoreSnapshotSto
 import { createApi, type Api } from '../../src/graphql/createApi.ts';
 import { attachWebSocket } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
+import { VersionedEventStore } from '../../src/core/versionedEventStore.ts';
+import { shopEvents } from '../../src/shopEvents.ts';
 import { OutboxRelay } from '../../src/outbox/outboxRelay.ts';
 import { ensureTopology, pushSubscriptionName } from '../../src/pubsub/topology.ts';
 import { testFirestore, uniqueProjectId } from './firestore.ts';
@@ -90,7 +92,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   if (options.startRelay ?? true) relay.start();
 
   const api = createApi({
-    store,
+    store: new VersionedEventStore(store, shopEvents),
     snapshots: new FirestoreSnapshotStore(db),
     readModels,
     logger,

@@ -5,8 +5,10 @@ import type { OrderEvent, OrderLine } from '../../src/orders/orderEvents.ts';
 
 export const T0 = '2026-11-29T15:00:00.000Z';
 
+export const eur = (amountCents: number) => ({ amountCents, currency: 'EUR' });
+
 export function productAdded(productId: string, priceCents: number, initialStock: number, name = `Product ${productId}`): ProductEvent {
-  return { type: 'ProductAdded', data: { productId, name, priceCents, initialStock, lowStockThreshold: 5 } };
+  return { type: 'ProductAdded', data: { productId, name, price: eur(priceCents), initialStock, lowStockThreshold: 5 } };
 }
 
 export function stockReserved(productId: string, orderId: string, quantity: number): ProductEvent {
@@ -30,7 +32,7 @@ export const T1 = '2026-11-29T16:00:00.000Z';
 export const T2 = '2026-11-30T09:00:00.000Z';
 
 export function productPriceChanged(productId: string, priceCents: number, previousPriceCents: number): ProductEvent {
-  return { type: 'ProductPriceChanged', data: { productId, priceCents, previousPriceCents } };
+  return { type: 'ProductPriceChanged', data: { productId, price: eur(priceCents), previousPrice: eur(previousPriceCents) } };
 }
 
 export function productRestocked(productId: string, quantity: number): ProductEvent {

@@ -34,6 +34,7 @@ ProductRef.implement({
     id: t.exposeID('productId'),
     name: t.exposeString('name'),
     priceCents: t.exposeInt('priceCents'),
+    currency: t.exposeString('currency', { description: 'ISO 4217 code of the price.' }),
     status: t.field({ type: ProductStatusEnum, resolve: (p) => p.status }),
     onHand: t.exposeInt('onHand', { description: 'Units in the warehouse, reserved ones included.' }),
     reserved: t.exposeInt('reserved', { description: 'Units set aside for placed or paid orders.' }),

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { productDecider, type ProductCommand } from '../../catalog/productDecider.ts';
 import { ProductAlreadyExistsError, ProductDiscontinuedError, ProductNotFoundError } from '../../catalog/productErrors.ts';
+import { LEGACY_CURRENCY } from '../../catalog/productEventSchemas.ts';
 import { productStreamId } from '../../catalog/productEvents.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -14,6 +15,9 @@ import {
   QuantitySchema,
 } from './commandInputs.ts';
 import { commandErrors } from './errors.ts';
+
+/** What addProduct assumes when no currency is given: the shop's currency from before prices carried one. */
+export const DEFAULT_CURRENCY = LEGACY_CURRENCY;
 
 interface ProductCommandPayload {
   productId: string;
@@ -58,6 +62,11 @@ const AddProductInput = builder.inputType('AddProductInput', {
     productId: t.id({ required: true, validate: IdSchema }),
     name: t.string({ required: true, validate: z.string().trim().min(1).max(200) }),
     priceCents: t.int({ required: true, validate: PriceCentsSchema }),
+    currency: t.string({
+      required: false,
+      description: 'ISO 4217 code of the price, e.g. EUR or USD. Default EUR.',
+      validate: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional().nullable(),
+    }),
     initialStock: t.int({ required: false, validate: z.number().int().min(0).max(1_000_000).optional().nullable() }),
     lowStockThreshold: t.int({
       required: false,
@@ -105,6 +114,7 @@ builder.mutationField('addProduct', (t) =>
           productId: String(input.productId),
           name: input.name,
           priceCents: input.priceCents,
+          currency: input.currency ?? DEFAULT_CURRENCY,
           initialStock: input.initialStock ?? 0,
           lowStockThreshold: input.lowStockThreshold ?? 5,
         },
