@@ -8,6 +8,8 @@ const ConfigSchema = z.object({
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   DOMAIN_EVENTS_TOPIC: z.string().min(3).default('eventloom-domain-events'),
   INTEGRATION_EVENTS_TOPIC: z.string().min(3).default('eventloom-integration-events'),
+  /** Comma-separated actors (the x-actor header your gateway sets) allowed to run admin operations. */
+  ADMIN_ACTORS: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
@@ -19,6 +21,8 @@ export type Config = {
   integrationEventsTopic: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   graphiql: boolean;
+  /** Who may run admin operations; null means anyone, which only a non-production deployment allows. */
+  adminActors: readonly string[] | null;
   emulators: { firestore?: string; pubsub?: string };
 };
 
@@ -35,6 +39,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     integrationEventsTopic: e.INTEGRATION_EVENTS_TOPIC,
     logLevel: e.LOG_LEVEL,
     graphiql: e.NODE_ENV !== 'production',
+    adminActors: e.ADMIN_ACTORS
+      ? e.ADMIN_ACTORS.split(',').map((a) => a.trim()).filter(Boolean)
+      : e.NODE_ENV === 'production'
+        ? []
+        : null,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST },
   };
 }

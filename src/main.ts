@@ -2,19 +2,16 @@
  * The API process (Cloud Run): wires adapters, runs the outbox relay, listens, and shuts down
  * cleanly on SIGTERM, which Cloud Run sends before stopping an instance.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { PubSub } from '@google-cloud/pubsub';
 import { loadConfig } from './config.ts';
 import { createFirestore } from './firestore/createFirestore.ts';
-import { FirestoreEventStore } from './firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
-import { FirestoreSnapshotStore } from './firestore/firestoreSnapshotStore.ts';
 import { createApi } from './graphql/createApi.ts';
 import { attachWebSocket } from './graphql/webSocket.ts';
 import { createLogger } from './logger.ts';
-import { VersionedEventStore } from './core/versionedEventStore.ts';
-import { shopEvents } from './shopEvents.ts';
+import { firestoreApiDeps } from './apiDeps.ts';
+import { projections } from './projections/all.ts';
 import { OutboxRelay } from './outbox/outboxRelay.ts';
 
 const config = loadConfig();
@@ -30,15 +27,14 @@ const relay = new OutboxRelay({
 });
 
 const api = createApi(
-  {
-    // Reads come back at the current version of each event type; appends are checked against it.
-    store: new VersionedEventStore(new FirestoreEventStore(db), shopEvents),
-    snapshots: new FirestoreSnapshotStore(db),
+  firestoreApiDeps({
+    db,
     readModels: new FirestoreReadModels(db),
     logger,
-    clock: () => new Date(),
-    newId: randomUUID,
-  },
+    domainEventsTopic: pubsub.topic(config.domainEventsTopic, { messageOrdering: true }),
+    projections,
+    adminActors: config.adminActors,
+  }),
   { graphiql: config.graphiql },
 );
 

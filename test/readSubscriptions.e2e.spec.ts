@@ -131,6 +131,11 @@ describe('read-side subscriptions, end to end', () => {
     const productId = `p-${randomUUID()}`;
     const customerId = `c-${randomUUID()}`;
     await Promise.all([addProduct(productId, 100, 1250), registerCustomer(customerId)]);
+    // The lines' products come from another read model, kept by another projector on its own time.
+    await vi.waitFor(async () => expect(await pipeline.readModels.get(inventoryCountProjection, productId)).not.toBeNull(), {
+      timeout: 20_000,
+      interval: 50,
+    });
     const orderId = await placeOrder(customerId, [{ productId, quantity: 4 }]);
     type Order = {
       orderId: string;

@@ -1,6 +1,9 @@
 import type { EventStore } from '../core/eventStore.ts';
 import type { SnapshotStore } from '../core/snapshots.ts';
 import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
+import type { ReadYourWrites } from '../firestore/readYourWrites.ts';
+import type { TemporalReads } from '../firestore/temporalReads.ts';
+import type { OperationsDeps } from './operationsDeps.ts';
 import type { Logger } from '../logger.ts';
 import type { ViewLoaders } from './viewLoaders.ts';
 
@@ -10,6 +13,12 @@ export interface ApiDeps {
   /** Snapshots for aggregates that have a policy; optional, loading just reads whole streams without. */
   readonly snapshots?: SnapshotStore;
   readonly readModels: FirestoreReadModels;
+  /** Read models as of an instant, and the audit trail; without it, `asOf` and `streamHistory` are refused. */
+  readonly temporal?: TemporalReads;
+  /** Waits for a read model to reflect a consistency token; without it, `consistentWith` is refused. */
+  readonly readYourWrites?: ReadYourWrites;
+  /** Projection status and dead letters for the admin operations; without them, those are refused. */
+  readonly operations?: OperationsDeps;
   readonly logger: Logger;
   /** Injected so tests and replays control time and ids. */
   readonly clock: () => Date;

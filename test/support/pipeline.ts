@@ -3,19 +3,16 @@
  * WebSocket), the outbox relay, the Pub/Sub topic with a push subscription per projector, and each
  * projector function served by functions-framework's test server on its own port.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PubSub } from '@google-cloud/pubsub';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../../src/firestore/firestoreReadModels.ts';
-import { FirestoreSnapshotStore } from '../../src/firestore/firestoreSnapshotStore.ts';
+import { firestoreApiDeps } from '../../src/apiDeps.ts';
 import { createApi, type Api } from '../../src/graphql/createApi.ts';
 import { attachWebSocket } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
-import { VersionedEventStore } from '../../src/core/versionedEventStore.ts';
-import { shopEvents } from '../../src/shopEvents.ts';
 import { OutboxRelay } from '../../src/outbox/outboxRelay.ts';
 import { ensureTopology, pushSubscriptionName } from '../../src/pubsub/topology.ts';
 import { testFirestore, uniqueProjectId } from './firestore.ts';
@@ -91,14 +88,17 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const relay = newRelay();
   if (options.startRelay ?? true) relay.start();
 
-  const api = createApi({
-    store: new VersionedEventStore(store, shopEvents),
-    snapshots: new FirestoreSnapshotStore(db),
-    readModels,
-    logger,
-    clock: () => new Date(),
-    newId: randomUUID,
-  });
+  const api = createApi(
+    firestoreApiDeps({
+      db,
+      readModels,
+      logger,
+      domainEventsTopic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }),
+      projections: Object.values(projectors),
+      // Operators in tests are the actors named ops:*.
+      adminActors: ['ops:test'],
+    }),
+  );
   const apiServer = createServer(api);
   const webSocket = attachWebSocket(api, apiServer);
   const apiPort = await listen(apiServer);

@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { inventoryCountProjection, type InventoryCount, type ProductStatus } from '../../projections/inventoryCount.ts';
 import { boughtTogether, recommendationsProjection, type BoughtTogether } from '../../projections/recommendations.ts';
+import { productStreamId } from '../../catalog/productEvents.ts';
 import { builder } from '../builder.ts';
+import { readOptionArgs, readView } from './readOptions.ts';
 import { forwardPageArgs, viewConnection } from '../viewConnections.ts';
 
 export const ProductStatusEnum = builder.enumType('ProductStatus', {
@@ -60,8 +62,11 @@ builder.queryField('product', (t) =>
   t.field({
     type: ProductRef,
     nullable: true,
-    args: { productId: t.arg.id({ required: true }) },
-    resolve: (_root, { productId }, { loaders }) => loaders.load(inventoryCountProjection, String(productId)),
+    args: { productId: t.arg.id({ required: true }), ...readOptionArgs(t) },
+    resolve: (_root, { productId, ...options }, context) =>
+      readView(context, inventoryCountProjection, String(productId), options, (asOf) =>
+        context.deps.temporal!.streamAsOf(productStreamId(String(productId)), asOf),
+      ),
   }),
 );
 

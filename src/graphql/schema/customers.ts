@@ -7,6 +7,7 @@ import {
   type CustomerOrderSummary,
 } from '../../projections/customerOrderHistory.ts';
 import { builder } from '../builder.ts';
+import { readOptionArgs, readView } from './readOptions.ts';
 import { forwardPageArgs, listConnection, viewConnection } from '../viewConnections.ts';
 import { OrderStatusEnum } from './orderMutations.ts';
 
@@ -61,8 +62,11 @@ builder.queryField('customer', (t) =>
     type: CustomerOrderHistoryRef,
     nullable: true,
     description: 'Null until the customer has been projected.',
-    args: { customerId: t.arg.id({ required: true }) },
-    resolve: (_root, { customerId }, { loaders }) => loaders.load(customerOrderHistoryProjection, String(customerId)),
+    args: { customerId: t.arg.id({ required: true }), ...readOptionArgs(t) },
+    resolve: (_root, { customerId, ...options }, context) =>
+      readView(context, customerOrderHistoryProjection, String(customerId), options, (asOf) =>
+        context.deps.temporal!.customerEventsAsOf(String(customerId), asOf),
+      ),
   }),
 );
 

@@ -9,5 +9,7 @@ import './catalog.ts';
 import './customers.ts';
 import './orders.ts';
 import './dashboard.ts';
+import './audit.ts';
+import './operations.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

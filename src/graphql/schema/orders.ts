@@ -7,7 +7,9 @@ import {
   type OrderDetailsLine,
   type OrderStatusChange,
 } from '../../projections/orderDetails.ts';
+import { orderStreamId } from '../../orders/orderEvents.ts';
 import { builder } from '../builder.ts';
+import { readOptionArgs, readView } from './readOptions.ts';
 import { ProductRef } from './catalog.ts';
 import { CustomerOrderHistoryRef } from './customers.ts';
 import { OrderStatusEnum } from './orderMutations.ts';
@@ -65,9 +67,12 @@ builder.queryField('order', (t) =>
   t.field({
     type: OrderRef,
     nullable: true,
-    description: 'Null until the order has been projected.',
-    args: { orderId: t.arg.id({ required: true }) },
-    resolve: (_root, { orderId }, { loaders }) => loaders.load(orderDetailsProjection, String(orderId)),
+    description: 'Null until the order has been projected (or, with asOf, if it did not exist then).',
+    args: { orderId: t.arg.id({ required: true }), ...readOptionArgs(t) },
+    resolve: (_root, { orderId, ...options }, context) =>
+      readView(context, orderDetailsProjection, String(orderId), options, (asOf) =>
+        context.deps.temporal!.streamAsOf(orderStreamId(String(orderId)), asOf),
+      ),
   }),
 );
 

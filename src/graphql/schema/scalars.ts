@@ -11,3 +11,10 @@ builder.scalarType('DateTime', {
     return date;
   },
 });
+
+/** Event data in the audit trail: any JSON value, passed through as it is stored. */
+builder.scalarType('JSON', {
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});

@@ -1,0 +1,54 @@
+/**
+ * The API's dependencies on Firestore and Pub/Sub, wired once for `main.ts` and the tests alike, so a
+ * test pipeline runs exactly the production composition.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Firestore } from '@google-cloud/firestore';
+import type { Topic } from '@google-cloud/pubsub';
+import type { AnyProjection } from './core/projection.ts';
+import { VersionedEventStore } from './core/versionedEventStore.ts';
+import { FirestoreDeadLetters } from './firestore/firestoreDeadLetters.ts';
+import { FirestoreEventStore } from './firestore/firestoreEventStore.ts';
+import { FirestoreProjector } from './firestore/firestoreProjector.ts';
+import type { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
+import { FirestoreSnapshotStore } from './firestore/firestoreSnapshotStore.ts';
+import { ReadYourWrites } from './firestore/readYourWrites.ts';
+import { TemporalReads } from './firestore/temporalReads.ts';
+import type { ApiDeps } from './graphql/context.ts';
+import type { Logger } from './logger.ts';
+import { shopEvents } from './shopEvents.ts';
+
+export interface FirestoreApiOptions {
+  readonly db: Firestore;
+  readonly readModels: FirestoreReadModels;
+  readonly logger: Logger;
+  readonly domainEventsTopic: Topic;
+  readonly projections: readonly AnyProjection[];
+  /** Actors allowed to run admin operations; null lets anyone (non-production only). */
+  readonly adminActors: readonly string[] | null;
+}
+
+export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
+  const { db, adminActors } = options;
+  const storage = new FirestoreEventStore(db);
+  const upcast = shopEvents.upcast.bind(shopEvents);
+  return {
+    // Reads come back at the current version of each event type; appends are checked against it.
+    store: new VersionedEventStore(storage, shopEvents),
+    snapshots: new FirestoreSnapshotStore(db),
+    readModels: options.readModels,
+    temporal: new TemporalReads(db, upcast),
+    readYourWrites: new ReadYourWrites(db, storage),
+    operations: {
+      db,
+      projections: options.projections,
+      projector: new FirestoreProjector(db, storage, upcast),
+      deadLetters: new FirestoreDeadLetters(db),
+      domainEventsTopic: options.domainEventsTopic,
+      isAdmin: ({ actor }) => adminActors === null || (actor !== null && adminActors.includes(actor)),
+    },
+    logger: options.logger,
+    clock: () => new Date(),
+    newId: randomUUID,
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * Admin operations: how each projection is doing (lag included), and its dead letters, which can be
+ * inspected, redriven after a fix, or skipped. The same as `npm run projections`, over GraphQL.
+ */
+import { EventloomError } from '../../core/errors.ts';
+import {
+  DeadLetterAlreadyResolvedError,
+  DeadLetterNotFoundError,
+  type DeadLetter,
+  type DeadLetterStatus,
+} from '../../deadLetters/deadLetter.ts';
+import { latestEventAt, projectionStatus, type ProjectionStatus } from '../../firestore/projectionStatus.ts';
+import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import type { OperationsDeps } from '../operationsDeps.ts';
+import { decodeCursor, encodeCursor } from '../viewConnections.ts';
+import { ErrorInterface } from './errors.ts';
+
+export class ForbiddenError extends EventloomError {
+  readonly code = 'FORBIDDEN';
+  constructor(what: string) {
+    super(`Only operators may ${what}.`);
+  }
+}
+
+class OperationsUnavailableError extends EventloomError {
+  readonly code = 'NOT_AVAILABLE';
+  constructor() {
+    super('Operations are not available on this deployment.');
+  }
+}
+
+function operations(context: GraphQLContext, what: string): OperationsDeps {
+  const ops = context.deps.operations;
+  if (!ops) throw new OperationsUnavailableError();
+  if (!ops.isAdmin({ actor: context.actor })) throw new ForbiddenError(what);
+  return ops;
+}
+
+builder.objectType(ForbiddenError, { name: 'Forbidden', interfaces: [ErrorInterface] });
+builder.objectType(DeadLetterNotFoundError, {
+  name: 'DeadLetterNotFound',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ deadLetterId: t.exposeID('deadLetterId') }),
+});
+builder.objectType(DeadLetterAlreadyResolvedError, {
+  name: 'DeadLetterAlreadyResolved',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ deadLetterId: t.exposeID('deadLetterId'), status: t.exposeString('status') }),
+});
+
+const ProjectionStatusRef = builder.objectRef<ProjectionStatus>('ProjectionStatus').implement({
+  description: 'A read model: where it is served from, how far it has got, and how far behind the event store it is.',
+  fields: (t) => ({
+    readModel: t.exposeString('name'),
+    version: t.exposeInt('version'),
+    activeTarget: t.exposeString('activeTarget', { description: 'The collection it is served from (changes with a rebuild).' }),
+    streams: t.exposeInt('streams', { description: 'Streams it has applied events of.' }),
+    lastAppliedEventAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.lastAppliedEventAt }),
+    latestEventAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.latestEventAt }),
+    lagSeconds: t.exposeFloat('lagSeconds', { description: 'How far its newest applied event trails the newest stored one.' }),
+    pendingDeadLetters: t.exposeInt('pendingDeadLetters'),
+    rebuilding: t.string({ nullable: true, resolve: (s) => (s.rebuilding ? `${s.rebuilding.mode} into ${s.rebuilding.target}` : null) }),
+  }),
+});
+
+builder.queryField('projections', (t) =>
+  t.field({
+    type: [ProjectionStatusRef],
+    description: 'Every read model and its lag. Public: dashboards show it.',
+    resolve: async (_root, _args, { deps }) => {
+      const ops = deps.operations;
+      if (!ops) throw new OperationsUnavailableError();
+      const newest = await latestEventAt(ops.db);
+      return Promise.all(ops.projections.map((p) => projectionStatus(ops.db, p, newest)));
+    },
+  }),
+);
+
+const DeadLetterStatusEnum = builder.enumType('DeadLetterStatus', { values: ['PENDING', 'REDRIVEN', 'SKIPPED'] as const satisfies readonly DeadLetterStatus[] });
+
+const DeadLetterRef = builder.objectRef<DeadLetter>('DeadLetter').implement({
+  description: 'A delivery a projector gave up on after its maximum attempts.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    readModel: t.exposeString('readModel'),
+    status: t.field({ type: DeadLetterStatusEnum, resolve: (d) => d.status }),
+    streamId: t.string({ nullable: true, resolve: (d) => d.event?.streamId ?? null }),
+    version: t.int({ nullable: true, resolve: (d) => d.event?.version ?? null }),
+    eventType: t.string({ nullable: true, resolve: (d) => d.event?.type ?? null }),
+    eventId: t.string({ nullable: true, resolve: (d) => d.event?.eventId ?? null }),
+    event: t.field({ type: 'JSON', nullable: true, description: 'The event as delivered, when it was one.', resolve: (d) => d.event }),
+    attributes: t.field({ type: 'JSON', resolve: (d) => d.attributes }),
+    deliveryAttempts: t.int({ nullable: true, resolve: (d) => d.deliveryAttempts }),
+    deadLetteredAt: t.field({ type: 'DateTime', resolve: (d) => d.deadLetteredAt }),
+    resolvedAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.resolvedAt }),
+    resolvedBy: t.string({ nullable: true, resolve: (d) => d.resolvedBy }),
+  }),
+});
+
+const DeadLetterConnectionRef = builder.connectionObject({ type: DeadLetterRef, name: 'DeadLetterConnection' }, { name: 'DeadLetterEdge' });
+
+builder.queryField('deadLetters', (t) =>
+  t.field({
+    type: DeadLetterConnectionRef,
+    errors: { types: [ForbiddenError] },
+    args: {
+      readModel: t.arg.string({ required: false }),
+      status: t.arg({ type: DeadLetterStatusEnum, required: false }),
+      first: t.arg.int({ required: false }),
+      after: t.arg.string({ required: false }),
+    },
+    resolve: async (_root, args, context) => {
+      const ops = operations(context, 'list dead letters');
+      const page = await ops.deadLetters.list({
+        ...(args.readModel ? { readModel: args.readModel } : {}),
+        ...(args.status ? { status: args.status } : {}),
+        first: Math.min(args.first ?? 50, 200),
+        after: args.after ? decodeCursor(args.after) : null,
+      });
+      const edges = page.deadLetters.map((d) => ({ cursor: encodeCursor(d.id), node: d }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: page.endCursor !== null,
+          hasPreviousPage: Boolean(args.after),
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
+      };
+    },
+  }),
+);
+
+const resolutionErrors = [ForbiddenError, DeadLetterNotFoundError, DeadLetterAlreadyResolvedError];
+
+builder.mutationField('redriveDeadLetter', (t) =>
+  t.field({
+    type: DeadLetterRef,
+    description: 'Republishes the original message (once the cause is fixed); projectors that had applied it ignore it.',
+    errors: { types: resolutionErrors },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => {
+      const ops = operations(context, 'redrive dead letters');
+      return ops.deadLetters.redrive(String(id), ops.domainEventsTopic, context.actor);
+    },
+  }),
+);
+
+builder.mutationField('skipDeadLetter', (t) =>
+  t.field({
+    type: DeadLetterRef,
+    description: 'Lets the projector pass over the event for good (its stream moves on without it).',
+    errors: { types: resolutionErrors },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => {
+      const ops = operations(context, 'skip dead letters');
+      return ops.deadLetters.skip(String(id), ops.projector, ops.projections, context.actor);
+    },
+  }),
+);

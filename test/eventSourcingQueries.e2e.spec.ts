@@ -1,0 +1,140 @@
+/**
+ * Time travel, the audit trail, read-your-writes and the operations queries, over the real pipeline.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
+import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
+
+let pipeline: Pipeline;
+beforeAll(async () => {
+  pipeline = await startPipeline();
+});
+afterAll(() => pipeline?.stop());
+
+const ORDER = /* GraphQL */ `
+  query ($orderId: ID!, $asOf: DateTime, $token: ConsistencyTokenInput, $waitMs: Int) {
+    order(orderId: $orderId, asOf: $asOf, consistentWith: $token, waitMs: $waitMs) { status totalCents version }
+  }
+`;
+const PRODUCT = `query ($id: ID!, $asOf: DateTime) { product(productId: $id, asOf: $asOf) { reserved available } }`;
+const CUSTOMER = `query ($id: ID!, $asOf: DateTime) { customer(customerId: $id, asOf: $asOf) { orderCount totalSpentCents } }`;
+
+type Placed = { placeOrder: { orderId: string; streamId: string; version: number } };
+
+async function placeAndPay(customerId: string, headers: Record<string, string> = {}) {
+  const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, headers)).data!.placeOrder;
+  await sleep(100);
+  const between = new Date();
+  await sleep(100);
+  const paid = await graphql<{ confirmOrderPayment: { __typename: string; version: number } }>(
+    pipeline.api,
+    'mutation ($input: ConfirmOrderPaymentInput!) { confirmOrderPayment(input: $input) { __typename ... on OrderCommandPayload { version } } }',
+    { input: { orderId: placed.orderId, paymentReference: 'psp-42' } },
+    { ...headers, 'x-correlation-id': 'pay-corr' },
+  );
+  return { placed, between, paidVersion: paid.data!.confirmOrderPayment.version };
+}
+
+describe('time travel', () => {
+  it('answers what was known at an instant, for an order, a product and a customer', async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    await setUpShop(pipeline.api, [customerId]);
+    await sleep(100);
+    const beforeOrder = new Date();
+    await sleep(100);
+    const { placed, between } = await placeAndPay(customerId);
+
+    const then = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: between.toISOString() });
+    expect(then).toEqual({ data: { order: { status: 'PLACED', totalCents: 5900, version: 1 } } });
+    const before = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: beforeOrder.toISOString() });
+    expect(before).toEqual({ data: { order: null } });
+    const now = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: new Date().toISOString() });
+    expect(now).toEqual({ data: { order: { status: 'PAID', totalCents: 5900, version: 2 } } });
+
+    // The mug's stock: nothing of this order reserved before it was placed (other tests' orders may be).
+    const mugBefore = (await graphql<{ product: { reserved: number } }>(pipeline.api, PRODUCT, { id: 'sku-mug', asOf: beforeOrder.toISOString() })).data!.product;
+    const mugBetween = (await graphql<{ product: { reserved: number } }>(pipeline.api, PRODUCT, { id: 'sku-mug', asOf: between.toISOString() })).data!.product;
+    expect(mugBetween.reserved - mugBefore.reserved).toBe(1);
+
+    const customerThen = await graphql(pipeline.api, CUSTOMER, { id: customerId, asOf: between.toISOString() });
+    expect(customerThen).toEqual({ data: { customer: { orderCount: 1, totalSpentCents: 5900 } } });
+  });
+
+  it('refuses asOf together with consistentWith', async () => {
+    const { errors } = await graphql(pipeline.api, ORDER, { orderId: 'x', asOf: new Date().toISOString(), token: { streamId: 'order-x', version: 1 } });
+    expect(errors?.[0]?.extensions?.code).toBe('VALIDATION');
+  });
+});
+
+describe('audit trail', () => {
+  it("pages through a stream's events with actor, command, correlation and causation", async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    await setUpShop(pipeline.api, [customerId]);
+    const { placed } = await placeAndPay(customerId, { 'x-actor': 'user:ada', 'x-correlation-id': 'place-corr' });
+    const HISTORY = `query ($streamId: String!, $first: Int, $after: String) {
+      streamHistory(streamId: $streamId, first: $first, after: $after) {
+        edges { node { version type actor command correlationId causationId occurredAt recordedAt data } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    type History = { streamHistory: { edges: Array<{ node: Record<string, unknown> }>; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    const first = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1 })).data!.streamHistory;
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(first.edges[0]!.node).toMatchObject({
+      version: 1,
+      type: 'OrderPlaced',
+      actor: 'user:ada',
+      command: 'PlaceOrder',
+      correlationId: 'place-corr',
+      causationId: null,
+      data: { orderId: placed.orderId, customerId, totalCents: 5900 },
+    });
+    const second = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1, after: first.pageInfo.endCursor })).data!
+      .streamHistory;
+    expect(second.edges.map((e) => e.node)).toMatchObject([{ version: 2, type: 'OrderPaymentConfirmed', command: 'ConfirmOrderPayment', correlationId: 'pay-corr', actor: 'user:ada' }]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+});
+
+describe('read-your-writes', () => {
+  it('waits until the read model reflects the token a mutation returned, or says it is stale', async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    await setUpShop(pipeline.api, [customerId]);
+    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) })).data!.placeOrder;
+
+    // Right after the mutation, the projector has most likely not run yet: the token makes the query wait.
+    const fresh = await graphql(pipeline.api, ORDER, {
+      orderId: placed.orderId,
+      token: { streamId: placed.streamId, version: placed.version },
+      waitMs: 10_000,
+    });
+    expect(fresh).toEqual({ data: { order: { status: 'PLACED', totalCents: 5900, version: 1 } } });
+
+    const stale = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, token: { streamId: placed.streamId, version: 7 }, waitMs: 300 });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'READ_MODEL.STALE', streamId: placed.streamId, version: 7, checkpoint: 1 });
+  });
+});
+
+describe('operations', () => {
+  it('reports every projection with its lag, and keeps dead letters for operators only', async () => {
+    const { data } = await graphql<{ projections: Array<{ readModel: string; lagSeconds: number; activeTarget: string }> }>(
+      pipeline.api,
+      '{ projections { readModel activeTarget lagSeconds pendingDeadLetters } }',
+    );
+    expect(data!.projections.map((p) => p.readModel).sort()).toEqual(
+      ['customerOrderHistory', 'inventoryCount', 'orderDetails', 'recommendations', 'salesDashboard'],
+    );
+    for (const p of data!.projections) expect(p.lagSeconds).toBeGreaterThanOrEqual(0);
+
+    const DEAD_LETTERS = '{ deadLetters { __typename ... on DeadLetterConnection { edges { node { id } } } ... on Error { code } } }';
+    const anonymous = await graphql(pipeline.api, DEAD_LETTERS);
+    expect(anonymous).toEqual({ data: { deadLetters: { __typename: 'Forbidden', code: 'FORBIDDEN' } } });
+    const operator = await graphql(pipeline.api, DEAD_LETTERS, {}, { 'x-actor': 'ops:test' });
+    expect(operator).toMatchObject({ data: { deadLetters: { __typename: 'DeadLetterConnection' } } });
+
+    const missing = await graphql(pipeline.api, 'mutation { skipDeadLetter(id: "nope") { __typename ... on Error { code } } }', {}, { 'x-actor': 'ops:test' });
+    expect(missing).toEqual({ data: { skipDeadLetter: { __typename: 'DeadLetterNotFound', code: 'DEAD_LETTER.NOT_FOUND' } } });
+  });
+});
