@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
+import { subscribeOverSse, subscribeOverWebSocket } from './support/subscriptions.ts';
 
 let pipeline: Pipeline;
 beforeAll(async () => {
@@ -114,6 +115,36 @@ describe('read-your-writes', () => {
 
     const stale = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, token: { streamId: placed.streamId, version: 7 }, waitMs: 300 });
     expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'READ_MODEL.STALE', streamId: placed.streamId, version: 7, checkpoint: 1 });
+  });
+});
+
+describe('read-your-writes on a subscription', () => {
+  it('starts the stream only once the view reflects the token, so its first value already has the write', async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    await setUpShop(pipeline.api, [customerId]);
+    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) })).data!.placeOrder;
+    const STATUS = `subscription ($id: ID!, $token: ConsistencyTokenInput, $waitMs: Int) {
+      orderStatus(orderId: $id, consistentWith: $token, waitMs: $waitMs) { status version }
+    }`;
+    const fresh = subscribeOverWebSocket<{ orderStatus: { status: string; version: number } | null }>(pipeline.wsUrl, STATUS, {
+      id: placed.orderId,
+      token: { streamId: placed.streamId, version: placed.version },
+      waitMs: 10_000,
+    });
+    const stale = subscribeOverSse<{ orderStatus: unknown }>(pipeline.httpUrl, STATUS, {
+      id: placed.orderId,
+      token: { streamId: placed.streamId, version: 9 },
+      waitMs: 200,
+    });
+    try {
+      await fresh.next((r) => r.data !== undefined);
+      expect(fresh.results[0]).toEqual({ data: { orderStatus: { status: 'PLACED', version: 1 } } });
+      const refused = await stale.next((r) => r.errors !== undefined);
+      expect(JSON.stringify(refused.errors)).toContain('READ_MODEL.STALE');
+    } finally {
+      fresh.close();
+      stale.close();
+    }
   });
 });
 

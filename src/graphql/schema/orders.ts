@@ -9,7 +9,7 @@ import {
 } from '../../projections/orderDetails.ts';
 import { orderStreamId } from '../../orders/orderEvents.ts';
 import { builder } from '../builder.ts';
-import { readOptionArgs, readView } from './readOptions.ts';
+import { awaitConsistency, ConsistencyTokenInput, readOptionArgs, readView } from './readOptions.ts';
 import { ProductRef } from './catalog.ts';
 import { CustomerOrderHistoryRef } from './customers.ts';
 import { OrderStatusEnum } from './orderMutations.ts';
@@ -81,8 +81,19 @@ builder.subscriptionField('orderStatus', (t) =>
     type: OrderRef,
     nullable: true,
     description: 'The order now (null until projected), then again at every change of its status.',
-    args: { orderId: t.arg.id({ required: true }) },
-    subscribe: (_root, { orderId }, { deps }) => deps.readModels.watch(orderDetailsProjection, String(orderId)),
+    args: {
+      orderId: t.arg.id({ required: true }),
+      consistentWith: t.arg({
+        type: ConsistencyTokenInput,
+        required: false,
+        description: 'Start only once the view reflects this write (READ_MODEL.STALE if not within waitMs).',
+      }),
+      waitMs: t.arg.int({ required: false }),
+    },
+    subscribe: async (_root, { orderId, consistentWith, waitMs }, context) => {
+      if (consistentWith) await awaitConsistency(context, orderDetailsProjection, consistentWith, waitMs);
+      return context.deps.readModels.watch(orderDetailsProjection, String(orderId));
+    },
     resolve: (order, _args, { loaders }) => {
       loaders.clearAll();
       return order;

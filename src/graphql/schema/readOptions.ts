@@ -67,18 +67,28 @@ export async function readView<View>(
     return deps.temporal.viewFrom(projection, viewId, await eventsAsOf(options.asOf));
   }
   if (options.consistentWith) {
-    if (!deps.readYourWrites) throw refuse('Read-your-writes is not available on this deployment.', 'NOT_AVAILABLE');
-    const waitMs = Math.min(Math.max(options.waitMs ?? DEFAULT_WAIT_MS, 0), MAX_WAIT_MS);
-    const consistency = await deps.readYourWrites.waitFor(projection, options.consistentWith, waitMs);
-    if (!consistency.reached) {
-      throw refuse(`The ${projection.name} read model has not caught up with ${options.consistentWith.streamId}@${options.consistentWith.version} yet.`, 'READ_MODEL.STALE', {
-        streamId: options.consistentWith.streamId,
-        version: options.consistentWith.version,
-        checkpoint: consistency.checkpoint,
-        waitedMs: waitMs,
-      });
-    }
+    await awaitConsistency(context, projection, options.consistentWith, options.waitMs);
     loaders.clearAll();
   }
   return loaders.load(projection, viewId);
+}
+
+/** Waits (bounded) until the projection has applied the token's stream version, else READ_MODEL.STALE. */
+export async function awaitConsistency(
+  { deps }: GraphQLContext,
+  projection: AnyProjection,
+  token: { readonly streamId: string; readonly version: number },
+  requestedWaitMs?: number | null,
+): Promise<void> {
+  if (!deps.readYourWrites) throw refuse('Read-your-writes is not available on this deployment.', 'NOT_AVAILABLE');
+  const waitMs = Math.min(Math.max(requestedWaitMs ?? DEFAULT_WAIT_MS, 0), MAX_WAIT_MS);
+  const consistency = await deps.readYourWrites.waitFor(projection, token, waitMs);
+  if (!consistency.reached) {
+    throw refuse(`The ${projection.name} read model has not caught up with ${token.streamId}@${token.version} yet.`, 'READ_MODEL.STALE', {
+      streamId: token.streamId,
+      version: token.version,
+      checkpoint: consistency.checkpoint,
+      waitedMs: waitMs,
+    });
+  }
 }
