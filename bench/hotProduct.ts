@@ -1,0 +1,217 @@
+/**
+ * (d) The ceiling of "no overselling": orders per second that succeed on ONE product.
+ *
+ * placeOrder appends the order and a StockReserved on each of its products in one atomic commit, with the
+ * version of each product stream it read. Concurrent orders for one product therefore race for that stream's
+ * next version: one commits, the others fail their precondition and are decided again from fresh state
+ * (runCommand: jittered retries, at most DEFAULT_MAX_ATTEMPTS). The baseline runs the same orders at the same
+ * concurrency, but each worker orders a product of its own, so no two orders in flight share a stream.
+ *
+ * Orders go through the API in-process (`createApi` + `api.fetch`, no socket: an HTTP hop would add the
+ * same cost to both sides and only noise to the ratio), with the event store (VersionedEventStore over
+ * Firestore) and the snapshots as `src/main.ts` wires them. Attempts are counted by wrapping the event store:
+ * every `appendToStreams` is one commit attempt. Nothing else appends during a block, so its count is its own.
+ *
+ * Every block uses fresh products with enough stock that none is refused, so each side starts from an empty
+ * stream (a hot product's state and snapshot grow with its reservations: that is part of what is measured,
+ * but only within a block). The sides alternate in ABBA order so a drift of the machine's load hits both.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Firestore } from '@google-cloud/firestore';
+import type { AppendOptions, AppendResult, EventEnvelope, EventStore, IdempotencyRecord, ReadStreamOptions, StreamAppend } from '../src/core/eventStore.ts';
+import { VersionedEventStore } from '../src/core/versionedEventStore.ts';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { FirestoreSnapshotStore } from '../src/firestore/firestoreSnapshotStore.ts';
+import { createApi, type Api } from '../src/graphql/createApi.ts';
+import { createLogger } from '../src/logger.ts';
+import { shopEvents } from '../src/shopEvents.ts';
+import { PLACE_ORDER, setUpShop } from '../test/support/orders.ts';
+import { runPool } from './appendThroughput.ts';
+import { startPhase } from './progress.ts';
+import { summarizeLatencies, type LatencySummary } from './stats.ts';
+
+export interface HotProductPlan {
+  /** Orders per side at each concurrency. */
+  readonly levels: ReadonlyArray<{ concurrency: number; orders: number }>;
+  /** How many alternating blocks each side's orders are split into. */
+  readonly blocks: number;
+}
+
+export const SIDES = ['one product', 'distinct products'] as const;
+export type Side = (typeof SIDES)[number];
+const [HOT, SPREAD] = SIDES;
+
+export interface SideResult {
+  readonly orders: number;
+  readonly succeeded: number;
+  /** Succeeded orders over the side's total wall time. */
+  readonly ordersPerSecond: number;
+  /** Commit attempts (appendToStreams calls) per order. */
+  readonly attemptsPerOrder: number;
+  /** Orders that did not succeed, by result type and code (e.g. retries ran out: ConcurrencyConflict). */
+  readonly failures: ReadonlyMap<string, number>;
+  /** Each order: request → response. */
+  readonly latency: LatencySummary;
+}
+
+export interface HotProductResult {
+  readonly concurrency: number;
+  readonly sides: Readonly<Record<Side, SideResult>>;
+}
+
+/** No block sells out: each order takes one unit. */
+const STOCK = 1_000_000;
+
+export async function measureHotProduct(db: Firestore, plan: HotProductPlan): Promise<HotProductResult[]> {
+  const store = new CountingEventStore(new VersionedEventStore(new FirestoreEventStore(db), shopEvents));
+  const api = createApi({
+    store,
+    snapshots: new FirestoreSnapshotStore(db),
+    readModels: new FirestoreReadModels(db),
+    logger: createLogger({ level: 'silent' }),
+    clock: () => new Date(),
+    newId: randomUUID,
+  });
+  const customerId = `bench-buyer-${randomUUID().slice(0, 8)}`;
+  await setUpShop(api, [customerId]);
+
+  const results: HotProductResult[] = [];
+  for (const { concurrency, orders } of plan.levels) {
+    const perBlock = Math.ceil(orders / plan.blocks);
+    // Both sides' paths run before anything counts: the uncontended path a few times per worker, then a
+    // contended round (lost races and retries) on one product. More contenders there would only cost time.
+    const warmUp = { [SPREAD]: Math.max(20, concurrency * 2), [HOT]: Math.min(concurrency, 8) };
+    const phase = startPhase(`(d) orders, concurrency ${concurrency}`, warmUp[SPREAD] + warmUp[HOT] + 2 * perBlock * plan.blocks);
+    for (const side of [SPREAD, HOT]) await runSide(api, store, customerId, side, warmUp[side], concurrency, phase.tick);
+
+    const tallies = { [HOT]: newTally(), [SPREAD]: newTally() } satisfies Record<Side, Tally>;
+    for (let block = 0; block < plan.blocks; block++) {
+      const order: Side[] = block % 2 === 0 ? [HOT, SPREAD] : [SPREAD, HOT];
+      for (const side of order) addTo(tallies[side], await runSide(api, store, customerId, side, perBlock, concurrency, phase.tick));
+    }
+    phase.end();
+    results.push({ concurrency, sides: { [HOT]: summarize(tallies[HOT]), [SPREAD]: summarize(tallies[SPREAD]) } });
+  }
+  return results;
+}
+
+interface Tally {
+  orders: number;
+  succeeded: number;
+  wallMs: number;
+  attempts: number;
+  readonly failures: Map<string, number>;
+  readonly latencyMs: number[];
+}
+
+const newTally = (): Tally => ({ orders: 0, succeeded: 0, wallMs: 0, attempts: 0, failures: new Map(), latencyMs: [] });
+
+function addTo(total: Tally, block: Tally): void {
+  total.orders += block.orders;
+  total.succeeded += block.succeeded;
+  total.wallMs += block.wallMs;
+  total.attempts += block.attempts;
+  for (const [failure, count] of block.failures) total.failures.set(failure, (total.failures.get(failure) ?? 0) + count);
+  total.latencyMs.push(...block.latencyMs);
+}
+
+function summarize(tally: Tally): SideResult {
+  return {
+    orders: tally.orders,
+    succeeded: tally.succeeded,
+    ordersPerSecond: tally.succeeded / (tally.wallMs / 1000),
+    attemptsPerOrder: tally.attempts / tally.orders,
+    failures: tally.failures,
+    latency: summarizeLatencies(tally.latencyMs),
+  };
+}
+
+/** `count` orders at `concurrency` on fresh products: all on one, or one per worker. */
+async function runSide(
+  api: Api,
+  store: CountingEventStore,
+  customerId: string,
+  side: Side,
+  count: number,
+  concurrency: number,
+  onDone: () => void,
+): Promise<Tally> {
+  const prefix = `bench-${side === HOT ? 'hot' : 'spread'}-${randomUUID().slice(0, 8)}`;
+  const productIds = Array.from({ length: side === HOT ? 1 : concurrency }, (_, i) => `${prefix}-${i}`);
+  for (const productId of productIds) await addProduct(api, productId);
+
+  const tally = newTally();
+  const attemptsBefore = store.attempts;
+  tally.wallMs = await runPool(
+    count,
+    concurrency,
+    async (worker) => {
+      const productId = productIds[side === HOT ? 0 : worker]!;
+      const startedAt = performance.now();
+      const outcome = await placeOrder(api, customerId, productId);
+      tally.latencyMs.push(performance.now() - startedAt);
+      tally.orders++;
+      if (outcome === 'succeeded') tally.succeeded++;
+      else tally.failures.set(outcome, (tally.failures.get(outcome) ?? 0) + 1);
+    },
+    onDone,
+  );
+  tally.attempts = store.attempts - attemptsBefore;
+  return tally;
+}
+
+const ADD_PRODUCT = /* GraphQL */ `
+  mutation AddProduct($input: AddProductInput!) {
+    addProduct(input: $input) { __typename ... on Error { code message } }
+  }
+`;
+
+async function addProduct(api: Api, productId: string): Promise<void> {
+  const body = await post(api, ADD_PRODUCT, { input: { productId, name: `Bench ${productId}`, priceCents: 1000, initialStock: STOCK } });
+  const result = body.data?.addProduct;
+  if (result?.__typename !== 'ProductCommandPayload') throw new Error(`addProduct ${productId}: ${JSON.stringify(body)}`);
+}
+
+/**
+ * One order of one unit. A typed error result (retries ran out, stock refused) is an outcome to count, not
+ * a reason to stop; an untyped GraphQL error means something is broken, and stops the run.
+ */
+async function placeOrder(api: Api, customerId: string, productId: string): Promise<string> {
+  const body = await post(api, PLACE_ORDER, { input: { customerId, lines: [{ productId, quantity: 1 }] } });
+  const result = body.data?.placeOrder;
+  if (!result) throw new Error(`placeOrder: ${JSON.stringify(body)}`);
+  if (result.__typename === 'PlaceOrderPayload') return 'succeeded';
+  return `${result.__typename}${typeof result.code === 'string' ? ` (${result.code})` : ''}`;
+}
+
+type GraphQLBody = { data?: Record<string, { __typename: string; code?: unknown } | undefined>; errors?: unknown };
+
+async function post(api: Api, query: string, variables: Record<string, unknown>): Promise<GraphQLBody> {
+  const response = await api.fetch('http://api/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphQLBody;
+}
+
+/** The event store, counting commit attempts (won or lost). */
+class CountingEventStore implements EventStore {
+  attempts = 0;
+
+  constructor(private readonly inner: EventStore) {}
+
+  appendToStreams(appends: readonly StreamAppend[], options?: AppendOptions): Promise<AppendResult> {
+    this.attempts++;
+    return this.inner.appendToStreams(appends, options);
+  }
+
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<EventEnvelope[]> {
+    return this.inner.readStream(streamId, options);
+  }
+
+  findIdempotencyRecord(key: string): Promise<IdempotencyRecord | null> {
+    return this.inner.findIdempotencyRecord(key);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * `npm run bench [-- --quick]`: how the event store and the pipeline perform on the local emulators, each
+ * figure beside a baseline measured in the same run (the machines are shared and noisy, so absolute numbers
+ * from different runs do not compare; ratios do). Not a test: it asserts nothing and prints markdown on
+ * stdout, progress on stderr.
+ *
+ * It starts its own emulators on free ports, so it runs beside `npm run dev` or a test run, and stops them
+ * however it ends: normally, on an error, or on Ctrl-C (and should this process be killed outright, the
+ * emulator watchdog sees its stdin close and stops them).
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Firestore } from '@google-cloud/firestore';
+import { startEmulators, type RunningEmulators } from '../scripts/emulatorLauncher.ts';
+import { createFirestore } from '../src/firestore/createFirestore.ts';
+import { measureAppendThroughput, runPool, type AppendThroughputPlan } from './appendThroughput.ts';
+import { measureContention, type ContentionPlan } from './contention.ts';
+import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts';
+import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
+import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
+import { note, startPhase } from './progress.ts';
+import { renderReport } from './report.ts';
+
+interface BenchPlan {
+  readonly append: AppendThroughputPlan;
+  readonly contention: ContentionPlan;
+  readonly endToEnd: EndToEndPlan;
+  readonly hotProduct: HotProductPlan;
+  readonly snapshots: SnapshotLoadPlan;
+}
+
+// On the shared 2-core machines the full run takes about 3 minutes (more when they are busy); --quick 1 to 2.
+const PLANS: Record<'full' | 'quick', BenchPlan> = {
+  full: {
+    append: { appends: [{ concurrency: 1, count: 480 }, { concurrency: 32, count: 2400 }], blocks: 8 },
+    contention: { writers: [8, 20], rounds: 3 },
+    endToEnd: { orders: 200, warmup: 10 },
+    hotProduct: { levels: [{ concurrency: 1, orders: 40 }, { concurrency: 8, orders: 96 }, { concurrency: 32, orders: 96 }], blocks: 2 },
+    snapshots: { events: 10_000, snapshotAt: 9_950, loads: 4 },
+  },
+  quick: {
+    append: { appends: [{ concurrency: 1, count: 120 }, { concurrency: 32, count: 600 }], blocks: 4 },
+    contention: { writers: [8, 20], rounds: 1 },
+    endToEnd: { orders: 40, warmup: 5 },
+    hotProduct: { levels: [{ concurrency: 1, orders: 16 }, { concurrency: 8, orders: 32 }, { concurrency: 32, orders: 64 }], blocks: 2 },
+    snapshots: { events: 10_000, snapshotAt: 9_950, loads: 2 },
+  },
+};
+
+const mode = process.argv.includes('--quick') ? 'quick' : 'full';
+const plan = PLANS[mode];
+
+// The client libraries read these when a client is created, so they are set before any client exists.
+process.env.METADATA_SERVER_DETECTION = 'none';
+process.env.GOOGLE_CLOUD_PROJECT ??= 'demo-eventloom';
+// The pipeline's components log JSON to stdout, which carries the report; only errors may interleave.
+process.env.LOG_LEVEL ??= 'error';
+
+let emulators: RunningEmulators | undefined;
+const clients: Firestore[] = [];
+let shuttingDown = false;
+let interruptedAt: number | undefined;
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const starting = startPhase('starting the Firestore and Pub/Sub emulators', 1);
+  emulators = await startEmulators({ firestorePort: 0, pubsubPort: 0 });
+  starting.end();
+  process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
+  process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
+  note(`  Firestore on ${emulators.firestoreHost}, Pub/Sub on ${emulators.pubsubHost}`);
+  // Should an emulator die mid-run, fail now rather than wait out every timeout that follows.
+  const emulatorDied = emulators.unexpectedExit.then((error) => Promise.reject(error));
+  emulatorDied.catch(() => {});
+  const guarded = <T>(work: Promise<T>): Promise<T> => Promise.race([work, emulatorDied]);
+
+  // Each measurement gets its own emulator project, so none scans or listens to another's documents.
+  const appendDb = firestore('bench-append');
+  await guarded(warmUpFirestore(appendDb, '(a)'));
+  const append = await guarded(measureAppendThroughput(appendDb, plan.append));
+  const contentionDb = firestore('bench-contention');
+  await guarded(warmUpFirestore(contentionDb, '(b)'));
+  const contention = await guarded(measureContention(contentionDb, plan.contention));
+  // startPipeline() points GOOGLE_CLOUD_PROJECT at a project of its own and creates its clients.
+  const endToEnd = await guarded(measureEndToEndLatency(plan.endToEnd));
+  const hotProductDb = firestore('bench-hot');
+  await guarded(warmUpFirestore(hotProductDb, '(d)'));
+  const hotProduct = await guarded(measureHotProduct(hotProductDb, plan.hotProduct));
+  const snapshotsDb = firestore('bench-snapshots');
+  await guarded(warmUpFirestore(snapshotsDb, '(e)'));
+  const snapshots = await guarded(measureSnapshotLoading(snapshotsDb, plan.snapshots));
+
+  await Promise.all(clients.splice(0).map((db) => db.terminate()));
+  const totalSeconds = (performance.now() - startedAt) / 1000;
+  process.stdout.write(
+    `${renderReport({ mode, append, contention, endToEnd: { ...endToEnd, orders: plan.endToEnd.orders }, hotProduct, snapshots, totalSeconds })}\n`,
+  );
+}
+
+function firestore(prefix: string): Firestore {
+  const db = createFirestore(`${prefix}-${randomUUID().slice(0, 8)}`);
+  clients.push(db);
+  return db;
+}
+
+/**
+ * The emulator's first requests are slow (JVM warm-up: about 1 s for the very first; a project's first
+ * request sets up its database), and a client opens its gRPC channels lazily, more of them under load.
+ * Writes at both concurrencies before a client measures anything; each measurement then warms its own paths.
+ */
+async function warmUpFirestore(db: Firestore, label: string): Promise<void> {
+  const phase = startPhase(`warming up Firestore for ${label}`, 50 + 300);
+  const collection = db.collection('benchWarmUp');
+  await runPool(50, 1, async () => void (await collection.add({ at: Date.now() })), phase.tick);
+  await runPool(300, 32, async () => void (await collection.add({ at: Date.now() })), phase.tick);
+  phase.end();
+}
+
+async function shutDown(): Promise<void> {
+  // terminate() waits for the client's requests in flight, which against a dead emulator retry for minutes:
+  // give them a moment, then stop the emulators regardless (the exit timer below ends what is left).
+  const terminated = Promise.allSettled(clients.splice(0).map((db) => db.terminate()));
+  await Promise.race([terminated, sleep(2000, undefined, { ref: false })]);
+  await emulators?.stop();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  const now = performance.now();
+  // tsx relays a Ctrl-C it has not seen us acknowledge within 30 ms, so one keypress can arrive twice.
+  if (interruptedAt !== undefined && now - interruptedAt < 1000) return;
+  const alreadyStopping = shuttingDown;
+  interruptedAt = now;
+  if (alreadyStopping) {
+    // A second Ctrl-C, or one while stopping anyway: leave now. The watchdogs stop the emulators when our
+    // end of their stdin closes.
+    process.exit(130);
+  }
+  shuttingDown = true;
+  note(`\n${signal}: stopping the emulators…`);
+  void shutDown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+try {
+  await main();
+} catch (error) {
+  process.exitCode = 1;
+  // After Ctrl-C, in-flight work fails against the closed clients: that is the interruption, not news.
+  if (interruptedAt === undefined) note(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    const stopping = startPhase('stopping the emulators', 1);
+    await shutDown();
+    stopping.end();
+    // After a clean run everything is closed and the process ends on its own. After a failure, a client may
+    // still retry requests or a pipeline component may still be stopping: say so and leave rather than hang.
+    // unref(): this timer alone never keeps the process alive.
+    setTimeout(() => {
+      note('bench: something still holds the event loop after shutdown; exiting anyway');
+      process.exit();
+    }, 5_000).unref();
+  }
+}

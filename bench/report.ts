@@ -1,0 +1,238 @@
+/** Turns the measurements into the markdown the bench prints on stdout. */
+import { availableParallelism } from 'node:os';
+import { DEFAULT_MAX_ATTEMPTS } from '../src/core/commandHandler.ts';
+import type { AppendThroughputResult } from './appendThroughput.ts';
+import { VARIANTS, type ContentionResult } from './contention.ts';
+import type { EndToEndResult } from './endToEndLatency.ts';
+import { SIDES, type HotProductResult } from './hotProduct.ts';
+import type { SnapshotLoadResult } from './snapshotLoading.ts';
+import { fixed, markdownTable, ratio, whole } from './markdown.ts';
+import { median } from './stats.ts';
+
+export interface BenchReport {
+  readonly mode: 'full' | 'quick';
+  readonly append: readonly AppendThroughputResult[];
+  readonly contention: readonly ContentionResult[];
+  readonly endToEnd: EndToEndResult & { readonly orders: number };
+  readonly hotProduct: readonly HotProductResult[];
+  readonly snapshots: SnapshotLoadResult;
+  readonly totalSeconds: number;
+}
+
+export function renderReport(report: BenchReport): string {
+  return [
+    `# Eventloom bench (${report.mode} run)`,
+    '',
+    `Node ${process.version}, ${availableParallelism()} CPUs, Firestore and Pub/Sub emulators started for this run; ` +
+      `${fixed(report.totalSeconds, 0)} s in all. Every ratio compares figures measured in this same run.`,
+    '',
+    ...appendSection(report.append),
+    ...contentionSection(report.contention),
+    ...endToEndSection(report.endToEnd),
+    ...hotProductSection(report.hotProduct),
+    ...snapshotSection(report.snapshots),
+  ].join('\n');
+}
+
+function appendSection(results: readonly AppendThroughputResult[]): string[] {
+  return [
+    '## (a) Append throughput: one event to a new stream',
+    '',
+    'Each append commits the event document and an outbox document in one batch. Raw: the same two `create()`s ' +
+      'in a WriteBatch on the client. The sides alternate in blocks (ABBA); "store / raw" compares total rates, the ' +
+      'per-block median resists a load burst that hits one block, and the range shows how noisy the machine was.',
+    '',
+    markdownTable(
+      [
+        'concurrency', 'appends per side', 'raw batch (events/s)', 'event store (events/s)',
+        'store / raw', 'per-block median', 'per-block range',
+      ],
+      results.map((r) => [
+        r.concurrency,
+        whole(r.appendsPerSide),
+        whole(r.rawEventsPerSecond),
+        whole(r.storeEventsPerSecond),
+        ratio(r.ratio),
+        ratio(median(r.blockRatios)),
+        `${fixed(Math.min(...r.blockRatios), 2)}–${fixed(Math.max(...r.blockRatios), 2)}`,
+      ]),
+    ),
+    '',
+  ];
+}
+
+function contentionSection(results: readonly ContentionResult[]): string[] {
+  const writerCounts = [...new Set(results.map((r) => r.writers))];
+  const rows = writerCounts.flatMap((writers) => {
+    const naive = results.find((r) => r.writers === writers && r.variant === VARIANTS[2]);
+    return VARIANTS.map((variant) => results.find((r) => r.writers === writers && r.variant === variant)!).map((r) => [
+      r.variant,
+      writers,
+      r.rounds,
+      whole(median(r.wallMs)),
+      whole(Math.max(...r.wallMs)),
+      naive ? ratio(median(r.wallMs) / median(naive.wallMs)) : 'n/a',
+      r.outcomes.succeeded,
+      r.outcomes.conflict,
+      r.outcomes.aborted,
+      r.outcomes.other,
+      fixed(r.attempts / (r.writers * r.rounds), 1),
+      r.loserMs.length > 0 ? whole(median(r.loserMs)) : 'n/a',
+      r.brokenRounds === 0 ? 'yes' : `NO (${r.brokenRounds} rounds)`,
+    ]);
+  });
+  // Conflicts are the expected way to lose and have their column; anything else is worth reading in full.
+  const unexpected = results.flatMap((r) =>
+    [...r.errors]
+      .filter(([message]) => !message.startsWith('CONCURRENCY.'))
+      .map(([message, count]) => `- ${count} × ${r.variant}, ${r.writers} writers: ${message}`),
+  );
+  return [
+    '## (b) Contention: K writers append to one stream at the same expected version',
+    '',
+    'Counts are totals over all rounds. "vs naive": median round wall time over the naive transaction\'s. ' +
+      '"loser p50": how long a losing writer waited to learn it lost.',
+    '',
+    markdownTable(
+      [
+        'design', 'writers', 'rounds', 'wall p50 (ms)', 'wall max (ms)', 'vs naive', 'succeeded', 'conflicts', 'aborted',
+        'other errors', 'attempts per writer', 'loser p50 (ms)', 'one event per round',
+      ],
+      rows,
+      ['left'],
+    ),
+    '',
+    ...(unexpected.length > 0
+      ? ['Errors other than ConcurrencyError:', '', ...unexpected]
+      : ['No errors other than ConcurrencyError (the expected way to lose) in any round.']),
+    '',
+  ];
+}
+
+function endToEndSection(result: EndToEndResult & { orders: number }): string[] {
+  const row = (label: string, s: EndToEndResult['raw']) => [label, s.count, fixed(s.p50), fixed(s.p95), fixed(s.p99), fixed(s.max)];
+  return [
+    '## (c) End-to-end latency: placeOrder → GraphQL subscription',
+    '',
+    `${result.orders} orders, one at a time, each to its own (registered) customer watched over graphql-ws; ` +
+      'raw baseline samples alternate with them.',
+    '',
+    markdownTable(
+      ['path', 'samples', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'max (ms)'],
+      [
+        row('raw: Firestore write → onSnapshot', result.raw),
+        row('placeOrder POST → subscription frame', result.endToEnd),
+        row('… of which the placeOrder HTTP response', result.placeOrder),
+      ],
+    ),
+    '',
+    `Ratio of p50s, end to end / raw: ${ratio(result.endToEnd.p50 / result.raw.p50)}`,
+    '',
+    'Drift over the run, p50 of the first quarter of samples → p50 of the last quarter. Every order reserves stock ' +
+      'on the same two products, whose streams grow by an event per order; product snapshots should keep placeOrder flat:',
+    '',
+    markdownTable(
+      ['path', 'first quarter p50 (ms)', 'last quarter p50 (ms)', 'last / first'],
+      (
+        [
+          ['raw: Firestore write → onSnapshot', result.drift.raw],
+          ['placeOrder POST → subscription frame', result.drift.endToEnd],
+          ['… of which the placeOrder HTTP response', result.drift.placeOrder],
+        ] as const
+      ).map(([label, [first, last]]) => [label, fixed(first), fixed(last), ratio(last / first)]),
+    ),
+    '',
+  ];
+}
+
+function hotProductSection(results: readonly HotProductResult[]): string[] {
+  const [one, distinct] = SIDES;
+  const notPlaced = (r: HotProductResult) => r.sides[one].orders - r.sides[one].succeeded;
+  const failures = results.flatMap((r) =>
+    SIDES.flatMap((side) =>
+      [...r.sides[side].failures].map(([outcome, count]) => `- concurrency ${r.concurrency}, ${side}: ${count} × ${outcome}`),
+    ),
+  );
+  const first = results[0];
+  const last = results.at(-1);
+  return [
+    '## (d) Hot product: orders that succeed on ONE product, against the same concurrency over distinct products',
+    '',
+    'Every order buys one unit (stock enough that none is refused), through the API in-process (`api.fetch`, no socket), ' +
+      'with the event store and snapshots as `src/main.ts` wires them. One product: all orders in flight race for the ' +
+      "product stream's next version; a loser is decided again (`runCommand`: jittered retries, at most " +
+      `${DEFAULT_MAX_ATTEMPTS} attempts). Distinct products: each worker orders a product of its own, so nothing contends. ` +
+      'Fresh products every block, the sides alternate (ABBA). "attempts": commits tried (`appendToStreams` calls) per ' +
+      'order; "not placed": orders that got an error result, listed below.',
+    '',
+    markdownTable(
+      [
+        'concurrency', 'orders per side', 'one product (orders/s)', 'distinct products (orders/s)', 'one / distinct',
+        'attempts per order, one', 'attempts per order, distinct', 'not placed, one', 'order p50, one (ms)',
+        'order p50, distinct (ms)', 'order p95, one (ms)', 'order p95, distinct (ms)',
+      ],
+      results.map((r) => [
+        r.concurrency,
+        r.sides[one].orders,
+        fixed(r.sides[one].ordersPerSecond),
+        fixed(r.sides[distinct].ordersPerSecond),
+        ratio(r.sides[one].ordersPerSecond / r.sides[distinct].ordersPerSecond),
+        fixed(r.sides[one].attemptsPerOrder, 2),
+        fixed(r.sides[distinct].attemptsPerOrder, 2),
+        notPlaced(r),
+        whole(r.sides[one].latency.p50),
+        whole(r.sides[distinct].latency.p50),
+        whole(r.sides[one].latency.p95),
+        whole(r.sides[distinct].latency.p95),
+      ]),
+      ['left'],
+    ),
+    '',
+    ...(first && last && first !== last
+      ? [
+          `One product, concurrency ${first.concurrency} → ${last.concurrency}: ` +
+            `${fixed(first.sides[one].ordersPerSecond)} → ${fixed(last.sides[one].ordersPerSecond)} orders/s ` +
+            `(${ratio(last.sides[one].ordersPerSecond / first.sides[one].ordersPerSecond)}).`,
+          '',
+        ]
+      : []),
+    ...(failures.length > 0 ? ['Orders not placed:', '', ...failures] : ['Every order was placed.']),
+    '',
+  ];
+}
+
+function snapshotSection(result: SnapshotLoadResult): string[] {
+  const { versioned, raw } = result.loads;
+  const row = (label: string, loads: SnapshotLoadResult['loads']['raw']) => [
+    label,
+    loads.whole.count,
+    whole(loads.whole.p50),
+    whole(loads.whole.max),
+    whole(loads.fromSnapshot.p50),
+    whole(loads.fromSnapshot.max),
+    ratio(loads.whole.p50 / loads.fromSnapshot.p50),
+  ];
+  const tail = result.events - result.snapshotAt;
+  return [
+    `## (e) Snapshots: loading a ${whole(result.events)}-event product stream`,
+    '',
+    `\`loadAggregate\`, as \`runCommand\` calls it, on one product stream (a ProductAdded, then ProductRestocked events; ` +
+      `written with raw batches in ${fixed(result.writeMs / 1000)} s): whole, without a snapshot store, or from a snapshot ` +
+      `at version ${whole(result.snapshotAt)} plus the ${tail}-event tail. Through the store as the API wires it ` +
+      '(VersionedEventStore: every event read is validated and upcast) and through the bare Firestore adapter. ' +
+      'The kinds take turns; the first load of each is thrown away.',
+    '',
+    markdownTable(
+      ['event store', 'loads', 'whole p50 (ms)', 'whole max (ms)', 'snapshot + tail p50 (ms)', 'snapshot + tail max (ms)', 'whole / snapshot'],
+      [row('as the API reads (VersionedEventStore)', versioned), row('bare FirestoreEventStore', raw)],
+    ),
+    '',
+    `Reference: a ${tail}-event product stream read whole (as the API reads), p50 ${whole(result.shortStream.p50)} ms; ` +
+      `snapshot + tail / that: ${ratio(versioned.fromSnapshot.p50 / result.shortStream.p50)} (the rest is the snapshot read ` +
+      'and the tail query on a long stream, which the emulator appears to pay for by the length of the stream).',
+    '',
+    `Validating and upcasting the whole stream, versioned / bare p50: ${ratio(versioned.whole.p50 / raw.whole.p50)}. ` +
+      `Every load ended in the same state at version ${whole(result.events)}: ${result.sameState ? 'yes' : 'NO'}.`,
+    '',
+  ];
+}
