@@ -52,10 +52,16 @@ export type CommandOutcome<Result> = Result & {
 };
 
 /**
- * Enough for a hot stream: a losing writer retries at once with a little jitter, and each round has
- * a winner, so 50 concurrent orders for one product all resolve (measured in bench/).
+ * Each round of a contended stream has exactly one winner; the losers decide again after a jittered,
+ * growing pause (up to about a second), so a burst on one hot product spreads out instead of retrying
+ * in lockstep. `npm run bench` (d) measures a hot product's ceiling; test/overselling.e2e.spec.ts has
+ * 50 concurrent orders for one product all resolve.
  */
 export const DEFAULT_MAX_ATTEMPTS = 30;
+
+function retryPause(attempt: number): number {
+  return Math.random() * Math.min(1000, 10 * 2 ** attempt);
+}
 
 export async function runCommand<Result extends object>(params: RunCommandParams<Result>): Promise<CommandOutcome<Result>> {
   const { store, idempotency } = params;
@@ -117,7 +123,7 @@ export async function runCommand<Result extends object>(params: RunCommandParams
       const twin = await earlierResult();
       if (twin) return twin;
       if (attempt >= maxAttempts) throw error;
-      await sleep(Math.random() * Math.min(50, 2 * attempt));
+      await sleep(retryPause(attempt));
     }
   }
 }
