@@ -1,0 +1,58 @@
+/** `npm run projections`, run as a person would, against the Firestore emulator. */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { appendToStream } from '../src/core/eventStore.ts';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
+import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
+import { shopEvents } from '../src/shopEvents.ts';
+import { testFirestore, uniqueProjectId } from './support/firestore.ts';
+
+const run = promisify(execFile);
+const projectId = uniqueProjectId('cli');
+const db = testFirestore(projectId);
+afterAll(() => db.terminate());
+
+function cli(...args: string[]) {
+  return run('npx', ['tsx', 'scripts/projections.ts', ...args], {
+    env: { ...process.env, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: 'silent' },
+    timeout: 60_000,
+  });
+}
+
+describe('npm run projections', () => {
+  it('reports status, rebuilds a read model with progress, and lists dead letters', async () => {
+    const store = new FirestoreEventStore(db);
+    const projector = new FirestoreProjector(db, store);
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    const { events } = await appendToStream(store, `customer-${customerId}`, 0, [
+      shopEvents.stamp({
+        eventId: randomUUID(),
+        type: 'CustomerRegistered',
+        data: { customerId, name: 'Ada', email: 'ada@example.com' },
+        occurredAt: new Date().toISOString(),
+        metadata: { correlationId: 'cli', causationId: null },
+      }),
+    ]);
+    await projector.apply(customerOrderHistoryProjection, events[0]!);
+
+    const status = await cli('status');
+    expect(status.stdout).toContain('customerOrderHistory-v1');
+    for (const readModel of ['customerOrderHistory', 'inventoryCount', 'orderDetails', 'recommendations', 'salesDashboard']) {
+      expect(status.stdout).toContain(readModel);
+    }
+
+    const rebuild = await cli('rebuild', 'customerOrderHistory');
+    expect(JSON.parse(rebuild.stdout)).toMatchObject({ completed: true, target: 'customerOrderHistory-v1-g1', eventsApplied: 1 });
+    // Progress goes to stderr: JSON lines in Cloud Logging's shape when it is not a terminal.
+    const progress = rebuild.stderr.trim().split('\n').map((line) => JSON.parse(line));
+    expect(progress.at(-1)).toMatchObject({ severity: 'INFO', component: 'rebuild', done: 1, total: 1 });
+    expect((await db.collection('customerOrderHistory-v1-g1').doc(customerId).get()).get('name')).toBe('Ada');
+
+    const deadLetters = await cli('dead-letters', 'list');
+    expect(deadLetters.stdout).toContain('(index)');
+    await expect(cli('rebuild', 'nonsense')).rejects.toMatchObject({ stderr: expect.stringContaining('Unknown read model') });
+  });
+});
