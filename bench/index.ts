@@ -18,6 +18,7 @@ import { measureContention, type ContentionPlan } from './contention.ts';
 import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts';
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
+import { measureSubscriptions, renderSubscriptionSection, SUBSCRIPTION_PLANS } from './subscriptions.ts';
 import { note, startPhase } from './progress.ts';
 import { renderReport } from './report.ts';
 
@@ -89,11 +90,14 @@ async function main(): Promise<void> {
   const snapshotsDb = firestore('bench-snapshots');
   await guarded(warmUpFirestore(snapshotsDb, '(e)'));
   const snapshots = await guarded(measureSnapshotLoading(snapshotsDb, plan.snapshots));
+  // Its own project, its own processes (the API, the subscribers): see bench/subscriptions.ts.
+  const subscriptions = await guarded(measureSubscriptions(SUBSCRIPTION_PLANS[mode]));
 
   await Promise.all(clients.splice(0).map((db) => db.terminate()));
   const totalSeconds = (performance.now() - startedAt) / 1000;
   process.stdout.write(
-    `${renderReport({ mode, append, contention, endToEnd: { ...endToEnd, orders: plan.endToEnd.orders }, hotProduct, snapshots, totalSeconds })}\n`,
+    `${renderReport({ mode, append, contention, endToEnd: { ...endToEnd, orders: plan.endToEnd.orders }, hotProduct, snapshots, totalSeconds })}\n` +
+      `\n${renderSubscriptionSection(subscriptions)}\n`,
   );
 }
 

@@ -193,6 +193,7 @@ function printWhereEverythingRuns(running: RunningEmulators): void {
     [`function ${deadLetterSink.name}`, `${deadLetterSink.subscription.pushEndpoint}  (every projector's dead letters)`],
     [config.graphiql ? 'GraphQL + GraphiQL' : 'GraphQL', graphqlUrl],
     ['GraphQL over WebSocket', graphqlUrl.replace(/^http/, 'ws')],
+    ['Live dashboard', graphqlUrl.replace(/\/graphql$/, '/dashboard')],
   ];
   const width = Math.max(...rows.map(([what]) => what.length));
   say(`Running (emulators via ${running.via}, project ${PROJECT_ID}):`);

@@ -23,7 +23,19 @@ export interface ApiDeps {
   /** Injected so tests and replays control time and ids. */
   readonly clock: () => Date;
   readonly newId: () => string;
+  /** Decides who may open which subscription (see `authorizeSubscriptions.ts`); without it, everyone may. */
+  readonly authorizeSubscription?: SubscriptionAuthorizer;
 }
+
+/**
+ * Asked once per subscription, before it starts, with the root field and its arguments (variables
+ * substituted, defaults applied); `false` refuses it with a SUBSCRIPTION.FORBIDDEN error over either transport.
+ */
+export type SubscriptionAuthorizer = (
+  context: GraphQLContext,
+  field: string,
+  args: Readonly<Record<string, unknown>>,
+) => boolean | Promise<boolean>;
 
 export interface GraphQLContext {
   readonly deps: ApiDeps;

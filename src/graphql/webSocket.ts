@@ -1,38 +1,94 @@
-/** GraphQL over WebSocket (graphql-ws protocol) on the API's HTTP server, running through yoga's envelop. */
+/**
+ * GraphQL over WebSocket (graphql-ws protocol) on the API's HTTP server, running through yoga's envelop,
+ * so subscriptions here get the same authorization, queues and typed errors as over SSE.
+ *
+ * Keep-alive: the server pings every socket every `keepAliveMs` and terminates one whose pong has not
+ * come back by the next ping, so a vanished client (a laptop lid closed, a dead NAT entry) releases its
+ * subscriptions within about two intervals. The pings also keep proxies from idling the connection out.
+ */
 import type { Server } from 'node:http';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Api } from './createApi.ts';
 
 type EnvelopedExecution = ReturnType<Api['getEnveloped']>;
 
-export function attachWebSocket(api: Api, server: Server): { close(): Promise<void> } {
+export interface WebSocketOptions {
+  /** Ping interval, and how long a pong may take. Default 12 s, like yoga's SSE keep-alive. */
+  readonly keepAliveMs?: number;
+}
+
+export interface CloseOptions {
+  /**
+   * How long to wait for operations in flight to complete first (their streams ended elsewhere, e.g. by
+   * `FirestoreReadModels.endLiveStreams`), so each client gets `complete` before the socket closes. Default 0.
+   */
+  readonly drainMs?: number;
+  /** How long a client may take to answer the close before its socket is terminated. Default 3 s. */
+  readonly graceMs?: number;
+}
+
+export interface AttachedWebSocket {
+  /** Open sockets now. */
+  connections(): number;
+  /** Stops accepting sockets and closes the open ones with 1001 (going away). */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export function attachWebSocket(api: Api, server: Server, options: WebSocketOptions = {}): AttachedWebSocket {
   const wsServer = new WebSocketServer({ server, path: api.graphqlEndpoint });
+  /** Operations that started and have not completed (graphql-ws calls onComplete for each). */
+  let operations = 0;
   const disposable = useServer(
     {
+      onComplete: () => {
+        operations--;
+      },
       execute: (args) => (args.rootValue as EnvelopedExecution).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedExecution).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const enveloped = api.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params });
+        const enveloped = api.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams,
+        });
         const document = enveloped.parse(params.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
+        const contextValue = await enveloped.contextFactory();
+        operations++;
         return {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: enveloped,
         };
       },
     },
     wsServer,
+    options.keepAliveMs ?? 12_000,
   );
   return {
-    close: async () => {
-      await disposable.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    connections: () => wsServer.clients.size,
+    close: async ({ drainMs = 0, graceMs = 3_000 } = {}) => {
+      const drainUntil = performance.now() + drainMs;
+      while (operations > 0 && performance.now() < drainUntil) await sleep(10);
+      // onComplete runs just before graphql-ws sends `complete`: let those sends queue ahead of the close frames.
+      await nextTurn();
+      const closed = disposable.dispose();
+      const terminate = setTimeout(() => {
+        for (const socket of wsServer.clients) socket.terminate();
+      }, graceMs);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(terminate);
+      }
     },
   };
 }

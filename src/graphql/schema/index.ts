@@ -11,5 +11,6 @@ import './orders.ts';
 import './dashboard.ts';
 import './audit.ts';
 import './operations.ts';
+import './liveFeed.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,63 @@
+/**
+ * The API process of the subscription benchmark: createApi with HTTP, SSE and WebSocket on a free port,
+ * over the Firestore emulator (the project in GOOGLE_CLOUD_PROJECT), alone in its process so that its
+ * memory can be measured per subscriber.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createFirestore } from '../src/firestore/createFirestore.ts';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { createApi } from '../src/graphql/createApi.ts';
+import { attachWebSocket } from '../src/graphql/webSocket.ts';
+import { createLogger } from '../src/logger.ts';
+import { serveParent } from './benchChild.ts';
+
+const db = createFirestore(process.env.GOOGLE_CLOUD_PROJECT!);
+const readModels = new FirestoreReadModels(db);
+const api = createApi({
+  store: new FirestoreEventStore(db),
+  readModels,
+  logger: createLogger({ level: 'error', name: 'bench-api' }),
+  clock: () => new Date(),
+  newId: randomUUID,
+});
+const server = createServer(api);
+const webSocket = attachWebSocket(api, server);
+// Thousands of clients connect at once.
+const port = await new Promise<number>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve((server.address() as AddressInfo).port)));
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+serveParent(
+  async (message) => {
+    switch (message.type) {
+      case 'memory': {
+        for (let i = 0; i < 3; i++) {
+          gc?.();
+          await nextTurn();
+        }
+        const { heapUsed, rss } = process.memoryUsage();
+        return {
+          heapUsed,
+          rss,
+          firestoreListeners: (db as unknown as { registeredListenersCount: number }).registeredListenersCount,
+          ...readModels.liveStats(),
+          sockets: webSocket.connections(),
+        };
+      }
+      case 'stop':
+        readModels.endLiveStreams();
+        await webSocket.close({ graceMs: 1_000 });
+        server.closeAllConnections();
+        server.close();
+        await db.terminate();
+        process.exit(0);
+      default:
+        throw new Error(`unknown request ${message.type}`);
+    }
+  },
+  { port },
+);

@@ -1,0 +1,106 @@
+/**
+ * The API on a real port over the Firestore emulator, without the rest of the pipeline: tests of the live
+ * machinery (multiplexing, queues, keep-alives, authorization) write read-model documents directly and
+ * watch them arrive over SSE and WebSocket.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Firestore } from '@google-cloud/firestore';
+import { readModelCollectionName } from '../../src/firestore/firestoreProjector.ts';
+import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
+import { FirestoreReadModels, type ReadModelOptions } from '../../src/firestore/firestoreReadModels.ts';
+import type { SubscriptionAuthorizer } from '../../src/graphql/context.ts';
+import { createApi, type Api } from '../../src/graphql/createApi.ts';
+import { attachWebSocket, type AttachedWebSocket } from '../../src/graphql/webSocket.ts';
+import { createLogger } from '../../src/logger.ts';
+import { evolveInventoryCount, inventoryCountProjection, type InventoryCount } from '../../src/projections/inventoryCount.ts';
+import { envelope } from './envelopes.ts';
+import { testFirestore } from './firestore.ts';
+import { productAdded } from './shopFixtures.ts';
+
+export interface LiveApiOptions {
+  readonly readModels?: ReadModelOptions;
+  readonly authorizeSubscription?: SubscriptionAuthorizer;
+  readonly keepAliveMs?: number;
+}
+
+export interface LiveApi {
+  readonly db: Firestore;
+  readonly readModels: FirestoreReadModels;
+  readonly api: Api;
+  readonly webSocket: AttachedWebSocket;
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  /** Firestore listeners the client library holds open now. */
+  listeners(): number;
+  /** Writes a product's InventoryCount view as the projector would. */
+  writeProduct(view: InventoryCount): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLiveApi(options: LiveApiOptions = {}): Promise<LiveApi> {
+  const db = testFirestore();
+  const readModels = new FirestoreReadModels(db, options.readModels);
+  const api = createApi({
+    store: new FirestoreEventStore(db),
+    readModels,
+    logger: createLogger({ level: 'silent' }),
+    clock: () => new Date(),
+    newId: randomUUID,
+    ...(options.authorizeSubscription ? { authorizeSubscription: options.authorizeSubscription } : {}),
+  });
+  const server = createServer(api);
+  const webSocket = attachWebSocket(api, server, options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {});
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  const products = db.collection(readModelCollectionName(inventoryCountProjection));
+  return {
+    db,
+    readModels,
+    api,
+    webSocket,
+    httpUrl: `http://127.0.0.1:${port}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    // The client library counts its live onSnapshot listeners; it is not in its typings.
+    listeners: () => (db as unknown as { registeredListenersCount: number }).registeredListenersCount,
+    writeProduct: async (view) => void (await products.doc(view.productId).set(view)),
+    async stop() {
+      readModels.endLiveStreams();
+      await webSocket.close({ graceMs: 500 });
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await db.terminate();
+    },
+  };
+}
+
+/** A product's view as the projector leaves it after ProductAdded, with any field overridden. */
+export function productView(productId: string, overrides: Partial<InventoryCount> = {}): InventoryCount {
+  const added = evolveInventoryCount(null, envelope(`product-${productId}`, 1, productAdded(productId, 1000, 10)));
+  return { ...added, ...overrides };
+}
+
+/** One server-sent event as read off the wire. */
+export interface SseEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
+/** Splits a text/event-stream body into events and the comment lines (keep-alives) between them. */
+export function parseSse(text: string): { events: SseEvent[]; comments: number; rest: string } {
+  const blocks = text.split('\n\n');
+  const rest = blocks.pop() ?? '';
+  const events: SseEvent[] = [];
+  let comments = 0;
+  for (const block of blocks) {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) comments++;
+      else if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+    }
+    if (data.length > 0 || event !== 'message') events.push({ event, data: data.join('\n') });
+  }
+  return { events, comments, rest };
+}
