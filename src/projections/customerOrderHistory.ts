@@ -52,19 +52,22 @@ export function emptyCustomerOrderHistory(customerId: string, at: string): Custo
 export function evolveCustomerOrderHistory(view: CustomerOrderHistory | null, event: EventEnvelope<Event>): CustomerOrderHistory {
   const current = view ?? emptyCustomerOrderHistory(event.data.customerId, event.occurredAt);
   const at = event.occurredAt;
+  // Events of different streams (the customer's, each order's) may arrive in any order: the view's
+  // time is the latest event time, so the view does not depend on arrival order (replay compares it).
+  const latest = current.updatedAt > at ? current.updatedAt : at;
   const withStatus = (orderId: string, status: OrderStatus): CustomerOrderHistory => {
     const order = current.orders[orderId];
     if (!order) return current;
     return {
       ...current,
       orders: { ...current.orders, [orderId]: { ...order, status, updatedAt: at, version: event.version } },
-      updatedAt: at,
+      updatedAt: latest,
     };
   };
   switch (event.type) {
     case 'CustomerRegistered':
     case 'CustomerDetailsChanged':
-      return { ...current, name: event.data.name, email: event.data.email, updatedAt: at };
+      return { ...current, name: event.data.name, email: event.data.email, updatedAt: latest };
     case 'OrderPlaced': {
       const { orderId, totalCents, lines, placedAt } = event.data;
       const summary: CustomerOrderSummary = {
@@ -81,7 +84,7 @@ export function evolveCustomerOrderHistory(view: CustomerOrderHistory | null, ev
         orders: { ...current.orders, [orderId]: summary },
         orderCount: current.orderCount + 1,
         totalSpentCents: current.totalSpentCents + totalCents,
-        updatedAt: at,
+        updatedAt: latest,
       };
     }
     case 'OrderPaymentConfirmed':

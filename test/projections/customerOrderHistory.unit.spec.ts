@@ -41,3 +41,23 @@ describe('CustomerOrderHistory projection', () => {
     expect(customerOrderHistoryProjection.viewIds(placed('o1', 300, '2026-11-29T10:00:00.000Z'))).toEqual(['c1']);
   });
 });
+
+describe('CustomerOrderHistory across streams', () => {
+  it('does not depend on the order in which the customer and order streams arrive', () => {
+    const registered = {
+      eventId: 'e-reg',
+      streamId: 'customer-c1',
+      version: 1,
+      type: 'CustomerRegistered' as const,
+      schemaVersion: 1,
+      data: { customerId: 'c1', name: 'Ada', email: 'ada@example.com' },
+      occurredAt: '2026-11-29T09:00:00.000Z',
+      metadata: { correlationId: 'x', causationId: null },
+    };
+    const order = placed('o1', 300, '2026-11-29T10:00:00.000Z');
+    const inOrder = [registered, order].reduce(customerOrderHistoryProjection.evolve as never, null);
+    const reversed = [order, registered].reduce(customerOrderHistoryProjection.evolve as never, null);
+    expect(reversed).toEqual(inOrder);
+    expect(inOrder).toMatchObject({ name: 'Ada', orderCount: 1, updatedAt: '2026-11-29T10:00:00.000Z' });
+  });
+});
