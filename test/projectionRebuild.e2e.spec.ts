@@ -26,9 +26,13 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => pipeline?.stop());
 
+/** Until the customer's view has all their orders and their registration (a stream of its own). */
 async function waitForOrders(target: string, count: number) {
   await vi.waitFor(
-    async () => expect((await pipeline.db.collection(target).doc(customerId).get()).get('orderCount')).toBe(count),
+    async () => {
+      const view = await pipeline.db.collection(target).doc(customerId).get();
+      expect({ orderCount: view.get('orderCount'), registered: view.get('name') !== null }).toEqual({ orderCount: count, registered: true });
+    },
     { timeout: 20_000, interval: 100 },
   );
 }
