@@ -4,15 +4,14 @@
  */
 import { http } from '@google-cloud/functions-framework';
 import { createProjectorHandler } from './projectorHandler.ts';
-import { projectors } from './projectors.ts';
+import { DEAD_LETTER_SINK, projectors } from './projectors.ts';
 import { deadLetterRuntime, projectorRuntime } from './runtime.ts';
 import { createDeadLetterHandler } from './storeDeadLetter.ts';
 
-export { projectors };
+export { DEAD_LETTER_SINK, projectors };
 
 for (const [name, projection] of Object.entries(projectors)) {
   http(name, createProjectorHandler(projection, projectorRuntime));
 }
 
-export const DEAD_LETTER_SINK = 'storeDeadLetter';
 http(DEAD_LETTER_SINK, createDeadLetterHandler(deadLetterRuntime));

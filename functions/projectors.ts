@@ -14,7 +14,11 @@ export const projectors = {
   projectSalesDashboard: salesDashboardProjection,
 } as const;
 
-export const projections = Object.values(projectors);
+/** The shop's read models, each served by exactly one of the functions above (test/deployPlan checks it). */
+export { projections } from '../src/projections/all.ts';
+
+/** The function every projector's dead-letter topic pushes to. */
+export const DEAD_LETTER_SINK = 'storeDeadLetter';
 
 /** The dead-letter sink learns which read model gave up on a message from the subscription it came through. */
 export function readModelOfDeadLetterSubscription(subscription: string): string | null {

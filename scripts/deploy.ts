@@ -4,7 +4,7 @@
  */
 import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { DEAD_LETTER_SINK, projectors } from '../functions/index.ts';
+import { DEAD_LETTER_SINK, projectors } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { deployPlan } from './deployPlan.ts';
 

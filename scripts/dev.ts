@@ -8,7 +8,7 @@
 
 import { parseArgs, styleText } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
-import { DEAD_LETTER_SINK, projectors } from '../functions/index.ts';
+import { DEAD_LETTER_SINK, projectors } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { ensureTopology } from '../src/pubsub/topology.ts';
 import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.ts';

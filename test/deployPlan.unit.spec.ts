@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEAD_LETTER_SINK, projectors } from '../functions/index.ts';
+import { DEAD_LETTER_SINK, projections, projectors } from '../functions/projectors.ts';
 import { deployPlan } from '../scripts/deployPlan.ts';
 
 const plan = deployPlan({
@@ -14,6 +14,11 @@ const plan = deployPlan({
 const lines = plan.map((step) => step.command.join(' '));
 
 describe('the deploy plan', () => {
+  it('has one projector function for every read model, and none without one', () => {
+    expect(new Set(Object.values(projectors))).toEqual(new Set(projections));
+    expect(Object.keys(projectors)).toHaveLength(projections.length);
+  });
+
   it('deploys every projector and the dead-letter sink as authenticated functions on Node 22', () => {
     for (const fn of [...Object.keys(projectors), DEAD_LETTER_SINK]) {
       expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^gcloud functions deploy ${fn} --gen2 --runtime nodejs22 .*--no-allow-unauthenticated`)));

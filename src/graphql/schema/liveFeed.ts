@@ -5,23 +5,13 @@
  */
 import { z } from 'zod';
 import type { ProjectionStatus } from '../../firestore/projectionStatus.ts';
+import { projections } from '../../projections/all.ts';
 import { customerOrderHistoryProjection } from '../../projections/customerOrderHistory.ts';
-import { inventoryCountProjection } from '../../projections/inventoryCount.ts';
 import { orderDetailsProjection, type OrderDetails } from '../../projections/orderDetails.ts';
-import { recommendationsProjection } from '../../projections/recommendations.ts';
-import { salesDashboardProjection } from '../../projections/salesDashboard.ts';
 import { builder } from '../builder.ts';
 import { CustomerOrderHistoryRef } from './customers.ts';
 import { OrderStatusEnum } from './orderMutations.ts';
 
-/** The read models whose lag the feed reports: every one the projector functions keep. */
-const PROJECTIONS = [
-  customerOrderHistoryProjection,
-  inventoryCountProjection,
-  orderDetailsProjection,
-  recommendationsProjection,
-  salesDashboardProjection,
-];
 
 /** How often an API instance reads the projections' status for its `projectionLag` subscribers. */
 const LAG_POLL_MS = 2_000;
@@ -80,7 +70,7 @@ builder.subscriptionField('projectionLag', (t) =>
     description:
       'Every projection with its lag and pending dead letters: now, then whenever they change. ' +
       `Read every ${LAG_POLL_MS / 1000} s by each API instance, once for all its subscribers.`,
-    subscribe: (_root, _args, { deps }) => deps.readModels.watchProjectionStatus(PROJECTIONS, LAG_POLL_MS),
+    subscribe: (_root, _args, { deps }) => deps.readModels.watchProjectionStatus(projections, LAG_POLL_MS),
     resolve: (statuses) => [...statuses],
   }),
 );
