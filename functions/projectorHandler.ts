@@ -7,7 +7,7 @@
  * Pub/Sub redelivers.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { handles, type AnyProjection } from '../src/core/projection.ts';
+import type { AnyProjection } from '../src/core/projection.ts';
 import type { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import type { Logger } from '../src/logger.ts';
 import { MalformedPushError, parsePushedEvent } from '../src/pubsub/eventMessage.ts';
@@ -15,40 +15,36 @@ import {
   InvalidEventDataError,
   UnknownEventTypeError,
   UnsupportedEventVersionError,
-  type EventRegistry,
 } from '../src/core/eventRegistry.ts';
-import type { EventEnvelope } from '../src/core/eventStore.ts';
 
-function isEventSchemaError(error: unknown): error is UnknownEventTypeError | UnsupportedEventVersionError | InvalidEventDataError {
+type EventSchemaError = UnknownEventTypeError | UnsupportedEventVersionError | InvalidEventDataError;
+
+function isEventSchemaError(error: unknown): error is EventSchemaError {
   return error instanceof UnknownEventTypeError || error instanceof UnsupportedEventVersionError || error instanceof InvalidEventDataError;
 }
 
 export interface ProjectorRuntime {
+  /** Lifts each event to the current version of its type, refusing unknown types and versions. */
   readonly projector: FirestoreProjector;
   readonly logger: Logger;
-  /** Lifts a delivered event to the current version of its type, or says why it can't. */
-  readonly events: EventRegistry;
 }
 
 export function createProjectorHandler(projection: AnyProjection, runtime: () => ProjectorRuntime) {
   return async function projectorHandler(req: Request, res: Response): Promise<void> {
-    const { projector, logger, events } = runtime();
-    let delivery: ReturnType<typeof parsePushedEvent>;
-    let event: EventEnvelope;
-    try {
-      delivery = parsePushedEvent(req.body);
-      // An unknown type or a version newer than this code is refused, never guessed at: after the
-      // subscription's last attempt it becomes a dead letter, to redrive once newer code is deployed.
-      // A known type this projection does not read is passed through untouched: its data is no
-      // business of this read model, and a bad one must not dead-letter here.
-      event = !events.knows(delivery.event.type) || handles(projection, delivery.event) ? events.upcast(delivery.event) : delivery.event;
-    } catch (error) {
-      if (!(error instanceof MalformedPushError) && !isEventSchemaError(error)) throw error;
+    const { projector, logger } = runtime();
+    const reject = (error: MalformedPushError | EventSchemaError) => {
       logger.warn({ projection: projection.name, code: error.code, reason: error.message }, 'rejected push delivery');
       res.status(400).json({ error: { code: error.code, message: error.message } });
+    };
+    let delivery: ReturnType<typeof parsePushedEvent>;
+    try {
+      delivery = parsePushedEvent(req.body);
+    } catch (error) {
+      if (!(error instanceof MalformedPushError)) throw error;
+      reject(error);
       return;
     }
-    const { messageId } = delivery;
+    const { event, messageId } = delivery;
     const context = {
       projection: projection.name,
       messageId,
@@ -63,6 +59,13 @@ export function createProjectorHandler(projection: AnyProjection, runtime: () =>
       logger.info({ ...context, outcome }, outcome.status === 'duplicate' ? 'event already applied' : 'event applied');
       res.status(204).end();
     } catch (error) {
+      // An unknown type, a version newer than this code or data that breaks its schema: refused, never
+      // guessed at; after the subscription's last attempt it becomes a dead letter, to redrive once
+      // newer code is deployed.
+      if (isEventSchemaError(error)) {
+        reject(error);
+        return;
+      }
       logger.error({ ...context, err: error }, 'projection failed; Pub/Sub will redeliver');
       throw error;
     }

@@ -28,10 +28,8 @@ export function projectorRuntime(): ProjectorRuntime {
   if (!projector) {
     const { config, db } = instance();
     projector = {
-      // Gaps are filled with events upcast like the delivered ones.
-      projector: new FirestoreProjector(db, new FirestoreEventStore(db), (event) => shopEvents.upcast(event)),
+      projector: new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents),
       logger: createLogger({ level: config.logLevel, name: 'projector' }),
-      events: shopEvents,
     };
   }
   return projector;

@@ -44,7 +44,7 @@ if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
 }
 const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
 const db = createFirestore(config.projectId);
-const projector = new FirestoreProjector(db, new FirestoreEventStore(db), (event) => shopEvents.upcast(event));
+const projector = new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents);
 const deadLetters = new FirestoreDeadLetters(db);
 
 function projectionNamed(name: string | undefined) {
@@ -86,7 +86,6 @@ async function run(): Promise<void> {
           db,
           projector,
           projection,
-          events: shopEvents,
           mode: command,
           onProgress: ({ phase, done, total }) => progress.update(phase, done, total),
         });

@@ -31,18 +31,18 @@ export interface FirestoreApiOptions {
 export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
   const { db, adminActors } = options;
   const storage = new FirestoreEventStore(db);
-  const upcast = shopEvents.upcast.bind(shopEvents);
+  const projector = new FirestoreProjector(db, storage, shopEvents);
   return {
     // Reads come back at the current version of each event type; appends are checked against it.
     store: new VersionedEventStore(storage, shopEvents),
     snapshots: new FirestoreSnapshotStore(db),
     readModels: options.readModels,
-    temporal: new TemporalReads(db, upcast),
-    readYourWrites: new ReadYourWrites(db, storage),
+    temporal: new TemporalReads(db, (event) => shopEvents.upcast(event)),
+    readYourWrites: new ReadYourWrites(projector),
     operations: {
       db,
       projections: options.projections,
-      projector: new FirestoreProjector(db, storage, upcast),
+      projector,
       deadLetters: new FirestoreDeadLetters(db),
       domainEventsTopic: options.domainEventsTopic,
       isAdmin: ({ actor }) => adminActors === null || (actor !== null && adminActors.includes(actor)),

@@ -19,7 +19,7 @@ const customerId = `c-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   pipeline = await startPipeline();
-  projector = new FirestoreProjector(pipeline.db, pipeline.store);
+  projector = new FirestoreProjector(pipeline.db, pipeline.store, shopEvents);
   await setUpShop(pipeline.api, [customerId]);
   for (let i = 0; i < 4; i++) await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) });
   await waitForOrders(readModelCollectionName(customerOrderHistoryProjection), 4);
@@ -49,7 +49,6 @@ describe('replay and rebuild', () => {
       db: pipeline.db,
       projector,
       projection: customerOrderHistoryProjection,
-      events: shopEvents,
       mode: 'replay',
       pageSize: 5,
       onProgress: ({ phase, done, total }) => progress.push(`${phase} ${done}/${total}`),
@@ -67,7 +66,6 @@ describe('replay and rebuild', () => {
       db: pipeline.db,
       projector,
       projection: customerOrderHistoryProjection,
-      events: shopEvents,
       mode: 'rebuild',
       pageSize: 4,
       stopAfterPages: 1,
@@ -80,7 +78,6 @@ describe('replay and rebuild', () => {
       db: pipeline.db,
       projector,
       projection: customerOrderHistoryProjection,
-      events: shopEvents,
       mode: 'rebuild',
       pageSize: 4,
     });

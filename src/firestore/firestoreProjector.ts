@@ -12,6 +12,7 @@
  * a transaction that read the old target and commits after the switch is retried against the new one.
  */
 import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry.ts';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
 import { handles, type AnyProjection, type Projection } from '../core/projection.ts';
 
@@ -43,9 +44,24 @@ export class FirestoreProjector {
     private readonly db: Firestore,
     /** The plain store: gap events are lifted one by one, so one that can't be is skippable. */
     private readonly store: EventStore,
-    /** Lifts stored events to the current version of their type (see src/shopEvents.ts). */
-    private readonly upcast: (event: EventEnvelope) => EventEnvelope = (event) => event,
+    /**
+     * The event types this code knows (src/shopEvents.ts). With it, delivered and gap events alike are
+     * lifted to the current version before the projection sees them, and an unknown type is refused;
+     * without it (tests of a projection alone), events are taken as they come.
+     */
+    private readonly events?: EventRegistry,
   ) {}
+
+  /**
+   * What a projection sees of an event: the current version when it reads that type, nothing when it
+   * does not (a bad event of a type it ignores is no business of this read model). An unknown type is
+   * an error, since it might matter: the delivery becomes a dead letter until newer code knows it.
+   */
+  private lift(projection: AnyProjection, event: EventEnvelope): EventEnvelope | null {
+    if (this.events && !this.events.knows(event.type)) throw new UnknownEventTypeError(event.type);
+    if (!handles(projection, event)) return null;
+    return this.events ? this.events.upcast(event) : event;
+  }
 
   /** The target collection the read model is served from now. */
   async activeTarget(projection: ProjectionId): Promise<string> {
@@ -94,15 +110,15 @@ export class FirestoreProjector {
         const marker = await tx.get(this.skipMarkerRef(projection, e.eventId));
         if (!marker.exists) throw error;
       };
-      const lifted: EventEnvelope[] = [];
-      for (const e of missing) {
+      const relevant: EventEnvelope[] = [];
+      for (const e of [...missing, event]) {
         try {
-          lifted.push(this.upcast(e));
+          const lifted = this.lift(projection, e);
+          if (lifted) relevant.push(lifted);
         } catch (error) {
           await skipped(e, error);
         }
       }
-      const relevant = [...lifted, event].filter((e) => handles(projection as Projection<View>, e));
 
       const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
       for (const e of relevant) {

@@ -12,7 +12,6 @@
  * one at a time through the same guarded apply the projector functions use.
  */
 import { FieldPath, type Firestore, type Timestamp } from '@google-cloud/firestore';
-import type { EventRegistry } from '../core/eventRegistry.ts';
 import type { AnyProjection } from '../core/projection.ts';
 import { envelopeFromDocument } from './eventDocument.ts';
 import { EVENTS } from './firestoreEventStore.ts';
@@ -26,8 +25,6 @@ export interface RebuildOptions {
   readonly projector: FirestoreProjector;
   readonly projection: AnyProjection;
   readonly mode: RebuildMode;
-  /** Lifts stored events to the current version of their type, as every other reader sees them. */
-  readonly events: EventRegistry;
   readonly pageSize?: number;
   readonly onProgress?: (progress: { phase: RebuildPhase; done: number; total: number; target: string }) => void;
   /** For tests of resumption: stop after this many pages, as a crash would. */
@@ -87,7 +84,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       const docs = (await query.get()).docs;
       if (docs.length === 0) return true;
       for (const doc of docs) {
-        await projector.apply(projection, options.events.upcast(envelopeFromDocument(doc.data())), { target: state.target });
+        // The projector lifts each event to the current version, as it does for deliveries.
+        await projector.apply(projection, envelopeFromDocument(doc.data()), { target: state.target });
         processed++;
       }
       const last = docs.at(-1)!;

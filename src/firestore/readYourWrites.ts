@@ -3,10 +3,8 @@
  * subscription that passes it waits, for a bounded time, until the read model's projector has applied
  * that version of that stream, and otherwise says it is still stale.
  */
-import type { Firestore } from '@google-cloud/firestore';
 import type { AnyProjection } from '../core/projection.ts';
-import { FirestoreProjector } from './firestoreProjector.ts';
-import type { EventStore } from '../core/eventStore.ts';
+import type { FirestoreProjector } from './firestoreProjector.ts';
 
 export interface ConsistencyToken {
   readonly streamId: string;
@@ -16,11 +14,8 @@ export interface ConsistencyToken {
 export type Consistency = { readonly reached: true } | { readonly reached: false; readonly checkpoint: number };
 
 export class ReadYourWrites {
-  private readonly projector: FirestoreProjector;
-
-  constructor(db: Firestore, store: EventStore) {
-    this.projector = new FirestoreProjector(db, store);
-  }
+  /** The projector whose checkpoints say what each read model has applied. */
+  constructor(private readonly projector: FirestoreProjector) {}
 
   /** Resolves as soon as the projection's checkpoint for the stream reaches the version, or at the deadline. */
   async waitFor(projection: AnyProjection, token: ConsistencyToken, timeoutMs: number): Promise<Consistency> {
