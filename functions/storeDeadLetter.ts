@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { EventEnvelope } from '../src/core/eventStore.ts';
 import type { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import type { Logger } from '../src/logger.ts';
-import { EventEnvelopeSchema, PushEnvelopeSchema } from '../src/pubsub/eventMessage.ts';
+import { decodeEventData, PushEnvelopeSchema } from '../src/pubsub/eventMessage.ts';
 
 export interface DeadLetterRuntime {
   readonly deadLetters: FirestoreDeadLetters;
@@ -53,10 +53,10 @@ export function createDeadLetterHandler(runtime: () => DeadLetterRuntime) {
   };
 }
 
+/** The event inside, when the message is one: a dead letter may be anything that was published. */
 function parseEvent(data: string): EventEnvelope | null {
   try {
-    const parsed = EventEnvelopeSchema.safeParse(JSON.parse(Buffer.from(data, 'base64').toString('utf8')));
-    return parsed.success ? (parsed.data as EventEnvelope) : null;
+    return decodeEventData(data);
   } catch {
     return null;
   }

@@ -65,24 +65,30 @@ export class MalformedPushError extends Error {
   readonly code = 'PUSH.MALFORMED';
 }
 
-/** Validates a push body and the event inside it; the attributes must agree with the payload. */
-export function parsePushedEvent(body: unknown): { event: EventEnvelope; messageId: string; subscription: string } {
-  const push = PushEnvelopeSchema.safeParse(body);
-  if (!push.success) throw new MalformedPushError(`Not a Pub/Sub push envelope: ${z.prettifyError(push.error)}`);
+/** The event envelope in a message's base64 data, validated; MalformedPushError says why it is not one. */
+export function decodeEventData(data: string): EventEnvelope {
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(push.data.message.data, 'base64').toString('utf8'));
+    json = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
   } catch {
     throw new MalformedPushError('Message data is not JSON');
   }
   const event = EventEnvelopeSchema.safeParse(json);
   if (!event.success) throw new MalformedPushError(`Message data is not an event envelope: ${z.prettifyError(event.error)}`);
+  return event.data as EventEnvelope;
+}
+
+/** Validates a push body and the event inside it; the attributes must agree with the payload. */
+export function parsePushedEvent(body: unknown): { event: EventEnvelope; messageId: string; subscription: string } {
+  const push = PushEnvelopeSchema.safeParse(body);
+  if (!push.success) throw new MalformedPushError(`Not a Pub/Sub push envelope: ${z.prettifyError(push.error)}`);
+  const event = decodeEventData(push.data.message.data);
   const { attributes } = push.data.message;
-  if (attributes.streamId !== event.data.streamId || attributes.version !== String(event.data.version)) {
+  if (attributes.streamId !== event.streamId || attributes.version !== String(event.version)) {
     throw new MalformedPushError('Message attributes disagree with the event payload');
   }
   return {
-    event: event.data as EventEnvelope,
+    event,
     messageId: push.data.message.messageId,
     subscription: push.data.subscription,
   };
