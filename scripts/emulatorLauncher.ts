@@ -8,7 +8,7 @@
 // Every emulator runs under scripts/emulatorWatchdog.cjs so that no JVM outlives the process that started it,
 // however that process ends (see the watchdog for how).
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
@@ -16,9 +16,8 @@ import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT, spawnUnderWatchdog, type Command, type ExitStatus } from './watchdogProcess.ts';
 
 export interface EmulatorOptions {
   /** Interface the emulators listen on. Default 127.0.0.1. */
@@ -47,8 +46,6 @@ export class EmulatorsUnavailableError extends Error {
   override name = 'EmulatorsUnavailableError';
 }
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WATCHDOG = fileURLToPath(new URL('./emulatorWatchdog.cjs', import.meta.url));
 const DEFAULT_SDK_ROOT = '/usr/lib/google-cloud-sdk';
 const FIRESTORE_MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
 const FIREBASE_MIN_JAVA = 21;
@@ -150,7 +147,6 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmul
 // ---------------------------------------------------------------------------------------------------------
 // Choosing how to launch
 
-type Command = readonly [file: string, ...args: string[]];
 type LaunchPlan =
   | { via: 'firebase' }
   | {
@@ -326,11 +322,11 @@ function readFirebaseProjectId(): string {
 // Running and watching
 
 class WatchedProcess {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<ExitStatus>;
   readonly unexpectedExit: Promise<Error>;
   private readonly child: ChildProcess;
   private readonly tail: string[] = [];
-  private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private exitStatus: ExitStatus | undefined;
   private stopRequested = false;
 
   constructor(
@@ -339,18 +335,16 @@ class WatchedProcess {
     log: ((line: string) => void) | undefined,
     cwd: string = PROJECT_ROOT,
   ) {
-    // Detached so that a signal to the starter's whole process group (kill -9 -PGID, a CI runner's timeout)
-    // cannot take the watchdog down together with its parent: it must outlive the parent to clean up.
-    this.child = spawn(process.execPath, [WATCHDOG, ...command], {
+    ({ child: this.child, exited: this.exited } = spawnUnderWatchdog(command, {
       cwd,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exitStatus = { code, signal };
-        resolve(this.exitStatus);
-      });
+      onLine: (line) => {
+        this.tail.push(line);
+        if (this.tail.length > OUTPUT_TAIL_LINES) this.tail.shift();
+        log?.(`[${label}] ${line}`);
+      },
+    }));
+    void this.exited.then((status) => {
+      this.exitStatus = status;
     });
     this.unexpectedExit = this.exited.then(
       ({ code, signal }) =>
@@ -361,14 +355,6 @@ class WatchedProcess {
         }),
     );
 
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      if (!stream) continue;
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
-        this.tail.push(line);
-        if (this.tail.length > OUTPUT_TAIL_LINES) this.tail.shift();
-        log?.(`[${label}] ${line}`);
-      });
-    }
     // The emulators should not keep a process alive on their own: when it exits, the closing stdin pipe is
     // what tells the watchdog to stop them.
     this.child.unref();

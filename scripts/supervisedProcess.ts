@@ -1,20 +1,16 @@
 // A process that `npm run dev` runs next to the emulators (a projector function, the API).
 //
-// It runs under scripts/emulatorWatchdog.cjs, which despite its name fits any command: it kills the process
-// (and its process group) when our stdin pipe to it closes, so nothing outlives dev however dev ends, even by
+// It runs under the watchdog (scripts/watchdogProcess.ts), so nothing outlives dev however dev ends, even by
 // SIGKILL. Its output arrives line by line; its exit is reported unless stop() asked for it.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { spawnUnderWatchdog, type Command, type ExitStatus } from './watchdogProcess.ts';
 
-const WATCHDOG = fileURLToPath(new URL('./emulatorWatchdog.cjs', import.meta.url));
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export type { Command };
+
 const POLL_MS = 100;
-
-export type Command = readonly [file: string, ...args: string[]];
 
 export interface SupervisedProcessOptions {
   readonly name: string;
@@ -22,11 +18,6 @@ export interface SupervisedProcessOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Receives each line the process prints, with the stream it printed it to. */
   readonly output: (line: string, stream: 'stdout' | 'stderr') => void;
-}
-
-interface ExitStatus {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
 }
 
 export class SupervisedProcess {
@@ -40,20 +31,11 @@ export class SupervisedProcess {
 
   constructor(options: SupervisedProcessOptions) {
     this.name = options.name;
-    this.child = spawn(process.execPath, [WATCHDOG, ...options.command], {
-      cwd: PROJECT_ROOT,
-      env: options.env,
-      // A process group of its own, so Ctrl-C in the terminal reaches dev alone, which then stops its
-      // children in order (API, functions, emulators) and can tell their exits from crashes.
-      detached: true,
-      // stdin is never written to: the kernel closes it when dev dies, and that tells the watchdog to kill.
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exitStatus = { code, signal };
-        resolve(this.exitStatus);
-      });
+    // Its own process group also means Ctrl-C in the terminal reaches dev alone, which then stops its
+    // children in order (API, functions, emulators) and can tell their exits from crashes.
+    ({ child: this.child, exited: this.exited } = spawnUnderWatchdog(options.command, { env: options.env, onLine: options.output }));
+    void this.exited.then((status) => {
+      this.exitStatus = status;
     });
     this.unexpectedExit = this.exited.then(
       (status) =>
@@ -61,12 +43,6 @@ export class SupervisedProcess {
           if (!this.stopRequested) resolve(describeExit(status));
         }),
     );
-    for (const [stream, name] of [
-      [this.child.stdout, 'stdout'],
-      [this.child.stderr, 'stderr'],
-    ] as const) {
-      if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => options.output(line, name));
-    }
   }
 
   /**
