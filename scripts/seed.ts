@@ -20,8 +20,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
 import { z } from 'zod';
+import { progressReporter } from './progressReporter.ts';
 
 // ── The demo shop ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -619,7 +619,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const cli = parsed.data;
-  const reporter = process.stderr.isTTY ? barReporter() : jsonReporter();
+  const progress = progressReporter('seed');
+  const reporter = {
+    update: ({ phase, done, total, summary }: SeedProgress) =>
+      progress.update(phase, done, total, phase === 'orders' ? { text: orderDetails(summary), fields: { orders: summary.orders } } : undefined),
+    stop: () => progress.stop(),
+  };
   try {
     const summary = await seedShop({
       url: cli.url,
@@ -639,63 +644,9 @@ async function main(): Promise<void> {
   }
 }
 
-interface Reporter {
-  update(progress: SeedProgress): void;
-  stop(): void;
-}
-
-function barReporter(): Reporter {
-  const bars = new cliProgress.MultiBar(
-    {
-      stream: process.stderr,
-      format: '{phase} {bar} {value}/{total} {details}',
-      hideCursor: true,
-      clearOnComplete: false,
-      barsize: 30,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  const byPhase = new Map<SeedPhase, cliProgress.SingleBar>();
-  return {
-    update({ phase, done, total, summary }) {
-      let bar = byPhase.get(phase);
-      if (!bar) {
-        bar = bars.create(total, 0, { phase: phase.padEnd(9), details: '' });
-        byPhase.set(phase, bar);
-      }
-      bar.update(done, { details: phase === 'orders' ? orderDetails(summary) : '' });
-    },
-    stop: () => bars.stop(),
-  };
-}
-
 function orderDetails({ orders }: SeedSummary): string {
   const rejected = Object.values(orders.rejected).reduce((sum, n) => sum + n, 0);
   return `placed ${orders.placed} · paid ${orders.paid} · shipped ${orders.shipped} · cancelled ${orders.cancelled} · rejected ${rejected}`;
-}
-
-/** Cloud Logging's shape, one line per phase step of about 10%, and at each phase's end. */
-function jsonReporter(): Reporter {
-  const lastReported = new Map<SeedPhase, number>();
-  return {
-    update({ phase, done, total, summary }) {
-      const step = Math.max(1, Math.ceil(total / 10));
-      const previous = lastReported.get(phase) ?? 0;
-      if (done < total && done - previous < step) return;
-      lastReported.set(phase, done);
-      const line = {
-        severity: 'INFO',
-        message: `seed ${phase} ${done}/${total}`,
-        component: 'seed',
-        phase,
-        done,
-        total,
-        ...(phase === 'orders' ? { orders: summary.orders } : {}),
-      };
-      process.stderr.write(`${JSON.stringify(line)}\n`);
-    },
-    stop() {},
-  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
