@@ -168,14 +168,20 @@ export function handleCommand<Command, Event extends DomainEvent, State>(
   },
 ): Promise<CommandOutcome<StreamCommandResult>> {
   const { decider, streamId, command, ...rest } = params;
-  return runCommand({
-    ...rest,
-    decide: async (load) => {
-      const { state, version } = await load.aggregate<State, Event>(streamId, decider);
-      const events = decider.decide(command, state);
-      return { appends: [{ streamId, events }], result: { streamId, version: version + events.length } };
-    },
-  });
+  return runCommand({ ...rest, decide: decideOnStream(decider, streamId, command) });
+}
+
+/** The decision of a command on one aggregate's stream, for `runCommand` (or a caller that adds context to it). */
+export function decideOnStream<Command, Event extends DomainEvent, State>(
+  decider: Decider<Command, Event, State>,
+  streamId: string,
+  command: Command,
+): (load: StreamLoader) => Promise<Decision<StreamCommandResult>> {
+  return async (load) => {
+    const { state, version } = await load.aggregate<State, Event>(streamId, decider);
+    const events = decider.decide(command, state);
+    return { appends: [{ streamId, events }], result: { streamId, version: version + events.length } };
+  };
 }
 
 /** Keys are scoped by command so two commands can't collide on a client's key. */

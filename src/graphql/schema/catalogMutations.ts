@@ -1,6 +1,7 @@
 /** Catalog commands: add a product, change its price, restock it, discontinue it. */
 import { z } from 'zod';
 import { productDecider, type ProductCommand } from '../../catalog/productDecider.ts';
+import { decideOnStream } from '../../core/commandHandler.ts';
 import { ProductAlreadyExistsError, ProductDiscontinuedError, ProductNotFoundError } from '../../catalog/productErrors.ts';
 import { LEGACY_CURRENCY } from '../../catalog/productEventSchemas.ts';
 import { productStreamId } from '../../catalog/productEvents.ts';
@@ -42,19 +43,14 @@ async function runProductCommand(
   idempotencyKey: string | null | undefined,
   request: unknown,
 ): Promise<ProductCommandPayload> {
-  const streamId = productStreamId(command.productId);
   const outcome = await executeCommand(context, {
     commandName: command.type,
     occurredAt: context.deps.clock().toISOString(),
     idempotencyKey,
     request,
-    decide: async (load) => {
-      const { state, version } = await load.aggregate(streamId, productDecider);
-      const events = productDecider.decide(command, state);
-      return { appends: [{ streamId, events }], result: { productId: command.productId, streamId, version: version + events.length } };
-    },
+    decide: decideOnStream(productDecider, productStreamId(command.productId), command),
   });
-  return outcome;
+  return { ...outcome, productId: command.productId };
 }
 
 const AddProductInput = builder.inputType('AddProductInput', {

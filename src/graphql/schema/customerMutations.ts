@@ -1,5 +1,6 @@
 /** Customer commands: register, change details. */
 import { z } from 'zod';
+import { decideOnStream } from '../../core/commandHandler.ts';
 import { customerDecider, type CustomerCommand } from '../../customers/customer.ts';
 import { CustomerAlreadyRegisteredError, CustomerNotFoundError } from '../../customers/customerErrors.ts';
 import { customerStreamId } from '../../customers/customerEvents.ts';
@@ -29,24 +30,20 @@ const CustomerCommandPayloadRef = builder.objectRef<CustomerCommandPayload>('Cus
 const NameSchema = z.string().trim().min(1, 'must not be empty').max(200);
 const EmailSchema = z.email('must be an email address').max(320);
 
-function runCustomerCommand(
+async function runCustomerCommand(
   context: GraphQLContext,
   command: CustomerCommand,
   idempotencyKey: string | null | undefined,
   request: unknown,
 ): Promise<CustomerCommandPayload> {
-  const streamId = customerStreamId(command.customerId);
-  return executeCommand(context, {
+  const outcome = await executeCommand(context, {
     commandName: command.type,
     occurredAt: context.deps.clock().toISOString(),
     idempotencyKey,
     request,
-    decide: async (load) => {
-      const { state, version } = await load.aggregate(streamId, customerDecider);
-      const events = customerDecider.decide(command, state);
-      return { appends: [{ streamId, events }], result: { customerId: command.customerId, streamId, version: version + events.length } };
-    },
+    decide: decideOnStream(customerDecider, customerStreamId(command.customerId), command),
   });
+  return { ...outcome, customerId: command.customerId };
 }
 
 const CustomerDetailsFields = builder.inputType('RegisterCustomerInput', {
