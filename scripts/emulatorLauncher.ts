@@ -1,4 +1,8 @@
-// Starts the Firestore and Pub/Sub emulators for `npm run dev`, `npm run emulators` and the vitest global setup.
+// Starts the Firestore, Pub/Sub and Firebase Authentication emulators for `npm run dev`, `npm run emulators` and
+// the vitest global setup.
+//
+// The Auth emulator is firebase-tools' own (it is written in Node, so it runs whatever the Java version); it always
+// runs as a firebase-tools process of its own, with a throwaway config naming its ports.
 //
 // Two ways to run them:
 //  - `firebase emulators:start`, the natural path on a developer laptop, but firebase-tools refuses Java < 21
@@ -26,6 +30,8 @@ export interface EmulatorOptions {
   firestorePort?: number;
   /** 0 or undefined: pick a free port. */
   pubsubPort?: number;
+  /** 0 or undefined: pick a free port. */
+  authPort?: number;
   /** Receives the emulators' output, line by line. Without it the output is kept quiet. */
   log?: (line: string) => void;
 }
@@ -35,6 +41,10 @@ export interface RunningEmulators {
   firestoreHost: string;
   /** "host:port", the value for PUBSUB_EMULATOR_HOST. */
   pubsubHost: string;
+  /** "host:port", the value for FIREBASE_AUTH_EMULATOR_HOST. */
+  authHost: string;
+  /** The project the Auth emulator issues tokens for (their `aud`). */
+  authProjectId: string;
   via: 'firebase' | 'gcloud';
   /** Settles with an error if an emulator exits without stop() having been called; otherwise never. */
   unexpectedExit: Promise<Error>;
@@ -49,15 +59,16 @@ export class EmulatorsUnavailableError extends Error {
 const DEFAULT_SDK_ROOT = '/usr/lib/google-cloud-sdk';
 const FIRESTORE_MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
 const FIREBASE_MIN_JAVA = 21;
-const READY_TIMEOUT_MS = 60_000;
+const READY_TIMEOUT_MS = 120_000;
 const OUTPUT_TAIL_LINES = 50;
 
 /** The emulator ports configured in ./firebase.json (the defaults of firebase-tools where it names none). */
-export function firebaseJsonPorts(): { firestore: number; pubsub: number } {
+export function firebaseJsonPorts(): { firestore: number; pubsub: number; auth: number } {
   const config = readFirebaseJson();
   return {
     firestore: config.emulators?.firestore?.port ?? 8080,
     pubsub: config.emulators?.pubsub?.port ?? 8085,
+    auth: config.emulators?.auth?.port ?? 9099,
   };
 }
 
@@ -82,12 +93,12 @@ export function emulatorAnswers(hostAndPort: string): Promise<boolean> {
 export async function startEmulators(options: EmulatorOptions = {}): Promise<RunningEmulators> {
   // A free port picked here can be taken by another process before the JVM binds it (parallel test
   // runs on one machine do this): when the ports were ours to pick, pick again.
-  const portsArePicked = !options.firestorePort && !options.pubsubPort;
+  const portsArePicked = !options.firestorePort && !options.pubsubPort && !options.authPort;
   for (let attempt = 1; ; attempt++) {
     try {
       return await startEmulatorsOnce(options);
     } catch (error) {
-      const lostThePort = error instanceof Error && /Address already in use|BindException/.test(error.message);
+      const lostThePort = error instanceof Error && /Address already in use|BindException|EADDRINUSE|port .* (is )?(not open|taken|unavailable)/i.test(error.message);
       if (!portsArePicked || !lostThePort || attempt >= 3) throw error;
       options.log?.(`An emulator's port was taken before it could bind it; retrying on new ports (attempt ${attempt + 1}).`);
     }
@@ -96,25 +107,44 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Run
 
 async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmulators> {
   const host = options.host ?? '127.0.0.1';
-  const [firestorePort, pubsubPort] = await Promise.all([
+  const [firestorePort, pubsubPort, authPort, hubPort, loggingPort] = await Promise.all([
     claimPort(host, options.firestorePort, 'Firestore'),
     claimPort(host, options.pubsubPort, 'Pub/Sub'),
+    claimPort(host, options.authPort, 'Auth'),
+    claimPort(host, undefined, 'emulator hub'),
+    claimPort(host, undefined, 'emulator logging'),
   ]);
   const firestoreHost = hostAndPort(host, firestorePort);
   const pubsubHost = hostAndPort(host, pubsubPort);
+  const authHost = hostAndPort(host, authPort);
+  const authProjectId = readFirebaseProjectId();
 
   const plan = await planLaunch();
   const processes: WatchedProcess[] = [];
   let cleanup = async (): Promise<void> => {};
   try {
+    const authLaunch = await authEmulatorLaunch(host, authPort, hubPort, loggingPort, authProjectId);
+    const previousCleanup = cleanup;
+    cleanup = async () => {
+      await previousCleanup();
+      await authLaunch.cleanup();
+    };
+    const auth = new WatchedProcess('auth', authLaunch.command, options.log, authLaunch.cwd);
+    processes.push(auth);
+    const authReady = waitUntilReady('Auth', authHost, auth, authEmulatorAnswers);
     if (plan.via === 'firebase') {
       const launch = await firebaseLaunch(host, firestorePort, pubsubPort);
-      cleanup = launch.cleanup;
+      const authCleanup = cleanup;
+      cleanup = async () => {
+        await authCleanup();
+        await launch.cleanup();
+      };
       const firebase = new WatchedProcess('firebase', launch.command, options.log, launch.cwd);
       processes.push(firebase);
       await Promise.all([
         waitUntilReady('Firestore', firestoreHost, firebase),
         waitUntilReady('Pub/Sub', pubsubHost, firebase),
+        authReady,
       ]);
     } else {
       const firestore = new WatchedProcess('firestore', plan.firestore(host, firestorePort), options.log);
@@ -123,6 +153,7 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmul
       await Promise.all([
         waitUntilReady('Firestore', firestoreHost, firestore),
         waitUntilReady('Pub/Sub', pubsubHost, pubsub),
+        authReady,
       ]);
     }
   } catch (error) {
@@ -135,6 +166,8 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmul
   return {
     firestoreHost,
     pubsubHost,
+    authHost,
+    authProjectId,
     via: plan.via,
     unexpectedExit: Promise.race(processes.map((p) => p.unexpectedExit)),
     stop() {
@@ -296,11 +329,73 @@ async function firebaseLaunch(
   };
 }
 
+/**
+ * `firebase emulators:start --only auth` in a temporary directory (it writes its debug log to the working
+ * directory), with every port it takes named, so that several runs can overlap on one machine.
+ */
+async function authEmulatorLaunch(
+  host: string,
+  authPort: number,
+  hubPort: number,
+  loggingPort: number,
+  projectId: string,
+): Promise<{ command: Command; cwd: string; cleanup: () => Promise<void> }> {
+  const firebaseBin = createRequire(import.meta.url).resolve('firebase-tools/lib/bin/firebase.js');
+  // The port in the directory's name, which is on the command line, lets tools find the process by its port.
+  const dir = await mkdtemp(join(tmpdir(), `eventloom-auth-${authPort}-`));
+  const emulators = {
+    auth: { host, port: authPort },
+    hub: { host, port: hubPort },
+    logging: { host, port: loggingPort },
+    ui: { enabled: false },
+    singleProjectMode: false,
+  };
+  await writeFile(join(dir, 'firebase.json'), JSON.stringify({ emulators }, null, 2));
+  return {
+    command: [
+      process.execPath,
+      firebaseBin,
+      'emulators:start',
+      '--only',
+      'auth',
+      '--project',
+      projectId,
+      '--non-interactive',
+      '--config',
+      join(dir, 'firebase.json'),
+    ],
+    cwd: dir,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Whether the Auth emulator answers `GET /` with its `{"authEmulator": {"ready": true}}`. */
+export function authEmulatorAnswers(hostAndPort: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = httpGet(`http://${hostAndPort}/`, { timeout: 1000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        try {
+          resolve(response.statusCode === 200 && (JSON.parse(body) as { authEmulator?: { ready?: boolean } }).authEmulator?.ready === true);
+        } catch {
+          resolve(false);
+        }
+      });
+      response.on('error', () => resolve(false));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
+}
+
 interface FirebaseJson {
   firestore?: { rules?: string; indexes?: string };
   emulators?: {
     firestore?: { host?: string; port?: number };
     pubsub?: { host?: string; port?: number };
+    auth?: { host?: string; port?: number };
     [otherEmulatorOrSetting: string]: unknown;
   };
 }
@@ -384,9 +479,14 @@ class WatchedProcess {
   }
 }
 
-async function waitUntilReady(name: string, address: string, emulator: WatchedProcess): Promise<void> {
+async function waitUntilReady(
+  name: string,
+  address: string,
+  emulator: WatchedProcess,
+  answers: (address: string) => Promise<boolean> = emulatorAnswers,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await emulatorAnswers(address))) {
+  while (!(await answers(address))) {
     if (emulator.hasExited) {
       throw new Error(`The ${name} emulator exited before answering on ${address}. ${emulator.outputTail()}`);
     }

@@ -1,8 +1,8 @@
-// `npm run emulators [-- --firestore-port N] [--pubsub-port N] [--verbose]`
+// `npm run emulators [-- --firestore-port N] [--pubsub-port N] [--auth-port N] [--verbose]`
 //
-// Runs the Firestore and Pub/Sub emulators until Ctrl-C or SIGTERM, by default on the ports of firebase.json
+// Runs the Firestore, Pub/Sub and Auth emulators until Ctrl-C or SIGTERM, by default on the ports of firebase.json
 // (0 picks a free port). When they answer it prints one JSON line to stdout,
-// {"firestoreHost":...,"pubsubHost":...,"via":...}, for scripts to read; everything else goes to stderr.
+// {"firestoreHost":...,"pubsubHost":...,"authHost":...,"via":...}, for scripts to read; everything else goes to stderr.
 
 import { parseArgs } from 'node:util';
 import { EmulatorsUnavailableError, firebaseJsonPorts, startEmulators } from './emulatorLauncher.ts';
@@ -11,6 +11,7 @@ const { values } = parseArgs({
   options: {
     'firestore-port': { type: 'string' },
     'pubsub-port': { type: 'string' },
+    'auth-port': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -21,6 +22,7 @@ const configured = firebaseJsonPorts();
 const running = await startEmulators({
   firestorePort: portOption('firestore-port', configured.firestore),
   pubsubPort: portOption('pubsub-port', configured.pubsub),
+  authPort: portOption('auth-port', configured.auth),
   ...(values.verbose ? { log: (line: string) => console.error(line) } : {}),
 }).catch((error: unknown) => {
   console.error(error instanceof EmulatorsUnavailableError ? error.message : error);
@@ -43,14 +45,17 @@ void running.unexpectedExit.then((error) => {
   void shutDown(1);
 });
 
-console.log(JSON.stringify({ firestoreHost: running.firestoreHost, pubsubHost: running.pubsubHost, via: running.via }));
+console.log(
+  JSON.stringify({ firestoreHost: running.firestoreHost, pubsubHost: running.pubsubHost, authHost: running.authHost, via: running.via }),
+);
 console.error(
   `Emulators ready (via ${running.via}). In another shell:\n` +
-    `  export FIRESTORE_EMULATOR_HOST=${running.firestoreHost} PUBSUB_EMULATOR_HOST=${running.pubsubHost}\n` +
+    `  export FIRESTORE_EMULATOR_HOST=${running.firestoreHost} PUBSUB_EMULATOR_HOST=${running.pubsubHost} ` +
+    `FIREBASE_AUTH_EMULATOR_HOST=${running.authHost}\n` +
     'Ctrl-C stops them.',
 );
 
-function portOption(name: 'firestore-port' | 'pubsub-port', fallback: number): number {
+function portOption(name: 'firestore-port' | 'pubsub-port' | 'auth-port', fallback: number): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const port = Number(raw);
