@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Topic } from '@google-cloud/pubsub';
+import type { TokenVerifier } from './auth/principal.ts';
 import type { AnyProjection } from './core/projection.ts';
 import { VersionedEventStore } from './core/versionedEventStore.ts';
 import { FirestoreDeadLetters } from './firestore/firestoreDeadLetters.ts';
@@ -24,12 +25,13 @@ export interface FirestoreApiOptions {
   readonly logger: Logger;
   readonly domainEventsTopic: Topic;
   readonly projections: readonly AnyProjection[];
-  /** Actors allowed to run admin operations; null lets anyone (non-production only). */
-  readonly adminActors: readonly string[] | null;
+  /** Verifies HTTP requests' tokens; `connectionTokens`, WebSocket connections' (with revocation checks). */
+  readonly tokens: TokenVerifier;
+  readonly connectionTokens?: TokenVerifier;
 }
 
 export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
-  const { db, adminActors } = options;
+  const { db } = options;
   const storage = new FirestoreEventStore(db);
   const projector = new FirestoreProjector(db, storage, shopEvents);
   return {
@@ -45,8 +47,9 @@ export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
       projector,
       deadLetters: new FirestoreDeadLetters(db),
       domainEventsTopic: options.domainEventsTopic,
-      isAdmin: ({ actor }) => adminActors === null || (actor !== null && adminActors.includes(actor)),
     },
+    tokens: options.tokens,
+    ...(options.connectionTokens ? { connectionTokens: options.connectionTokens } : {}),
     logger: options.logger,
     clock: () => new Date(),
     newId: randomUUID,

@@ -8,8 +8,14 @@ const ConfigSchema = z.object({
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   DOMAIN_EVENTS_TOPIC: z.string().min(3).default('eventloom-domain-events'),
   INTEGRATION_EVENTS_TOPIC: z.string().min(3).default('eventloom-integration-events'),
-  /** Comma-separated actors (the x-actor header your gateway sets) allowed to run admin operations. */
-  ADMIN_ACTORS: z.string().optional(),
+  /** The Firebase Authentication / Identity Platform project whose ID tokens are accepted. Default: this project. */
+  AUTH_PROJECT_ID: z.string().min(1).optional(),
+  /** The Firebase Auth emulator: its unsigned tokens are accepted while this is set, so production refuses it. */
+  FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
+  /** The Firebase web app's API key, for the dashboard's sign-in: public (it names the project, grants nothing). Not needed with the emulator. */
+  FIREBASE_API_KEY: z.string().min(1).optional(),
+  /** The web app's auth domain. Default <AUTH_PROJECT_ID>.firebaseapp.com. */
+  FIREBASE_AUTH_DOMAIN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
@@ -21,9 +27,11 @@ export type Config = {
   integrationEventsTopic: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   graphiql: boolean;
-  /** Who may run admin operations; null means anyone, which only a non-production deployment allows. */
-  adminActors: readonly string[] | null;
-  emulators: { firestore?: string; pubsub?: string };
+  /** Whose ID tokens are accepted (their `aud`). */
+  authProjectId: string;
+  emulators: { firestore?: string; pubsub?: string; auth?: string };
+  /** How the dashboard signs staff in (the Firebase web config of the auth project); null: not configured. */
+  dashboardAuth: { apiKey: string; authDomain: string; projectId: string; emulatorUrl?: string } | null;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -32,6 +40,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration: ${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && e.FIREBASE_AUTH_EMULATOR_HOST) {
+    throw new Error('Invalid configuration: FIREBASE_AUTH_EMULATOR_HOST is set in production, where it would accept unsigned tokens.');
+  }
+  const authProjectId = e.AUTH_PROJECT_ID ?? e.GOOGLE_CLOUD_PROJECT;
+  // The Auth emulator takes any API key; a real project needs its web app's key.
+  const apiKey = e.FIREBASE_API_KEY ?? (e.FIREBASE_AUTH_EMULATOR_HOST ? 'demo-api-key' : undefined);
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
     port: e.PORT,
@@ -39,11 +53,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     integrationEventsTopic: e.INTEGRATION_EVENTS_TOPIC,
     logLevel: e.LOG_LEVEL,
     graphiql: e.NODE_ENV !== 'production',
-    adminActors: e.ADMIN_ACTORS
-      ? e.ADMIN_ACTORS.split(',').map((a) => a.trim()).filter(Boolean)
-      : e.NODE_ENV === 'production'
-        ? []
-        : null,
-    emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST },
+    authProjectId,
+    emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },
+    dashboardAuth: apiKey
+      ? {
+          apiKey,
+          authDomain: e.FIREBASE_AUTH_DOMAIN ?? `${authProjectId}.firebaseapp.com`,
+          projectId: authProjectId,
+          ...(e.FIREBASE_AUTH_EMULATOR_HOST ? { emulatorUrl: `http://${e.FIREBASE_AUTH_EMULATOR_HOST}` } : {}),
+        }
+      : null,
   };
 }

@@ -8,6 +8,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { loadConfig } from './config.ts';
 import { createFirestore } from './firestore/createFirestore.ts';
 import { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
+import { FirebaseTokenVerifier } from './auth/firebaseTokenVerifier.ts';
 import { createApi } from './graphql/createApi.ts';
 import { attachWebSocket } from './graphql/webSocket.ts';
 import { createLogger } from './logger.ts';
@@ -28,6 +29,11 @@ const relay = new OutboxRelay({
 });
 
 const readModels = new FirestoreReadModels(db);
+const tokens = new FirebaseTokenVerifier({ projectId: config.authProjectId });
+const connectionTokens = tokens.strict();
+if (config.emulators.auth) {
+  logger.warn({ authEmulator: config.emulators.auth }, 'accepting the Firebase Auth emulator\'s unsigned tokens (development only)');
+}
 const api = createApi(
   firestoreApiDeps({
     db,
@@ -35,13 +41,14 @@ const api = createApi(
     logger,
     domainEventsTopic: pubsub.topic(config.domainEventsTopic, { messageOrdering: true }),
     projections,
-    adminActors: config.adminActors,
+    tokens,
+    connectionTokens,
   }),
-  { graphiql: config.graphiql },
+  { graphiql: config.graphiql, dashboardAuth: config.dashboardAuth },
 );
 
 const server = createServer(api);
-const webSocket = attachWebSocket(api, server);
+const webSocket = attachWebSocket(api, server, { tokens: connectionTokens });
 /** Responses still being written, SSE streams among them: shutdown lets them finish. */
 const openResponses = new Set<ServerResponse>();
 server.on('request', (_request, response: ServerResponse) => {

@@ -25,7 +25,7 @@ function registerCustomer(request: { email: string; name: string }, key?: string
     commandName: 'RegisterCustomer',
     occurredAt: new Date().toISOString(),
     metadata: { correlationId: randomUUID(), causationId: null },
-    ...(key ? { idempotency: { key, request } } : {}),
+    ...(key ? { idempotency: { key, scope: 'caller-1', request } } : {}),
   });
 }
 

@@ -9,6 +9,7 @@ import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
 import { projections } from '../functions/projectors.ts';
+import { asCustomer } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
@@ -48,7 +49,12 @@ describe('dead letters', () => {
     const poison = events[0]!;
 
     // Another stream is not held back by it.
-    const { data } = await graphql<{ placeOrder: { orderId: string } }>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) });
+    const { data } = await graphql<{ placeOrder: { orderId: string } }>(
+      pipeline.api,
+      PLACE_ORDER,
+      { input: orderInput(customerId) },
+      await asCustomer(customerId),
+    );
     const healthyOrder = data!.placeOrder.orderId;
     await expect
       .poll(async () => Object.keys((await pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId))?.orders ?? {}), {

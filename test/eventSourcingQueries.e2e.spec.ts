@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asCustomer, asStaff } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { subscribeOverSse, subscribeOverWebSocket } from './support/subscriptions.ts';
@@ -24,8 +25,10 @@ const CUSTOMER = `query ($id: ID!, $asOf: DateTime) { customer(customerId: $id, 
 
 type Placed = { placeOrder: { orderId: string; streamId: string; version: number } };
 
+/** The customer places an order and pays for it themselves. */
 async function placeAndPay(customerId: string, headers: Record<string, string> = {}) {
-  const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, headers)).data!.placeOrder;
+  const customer = await asCustomer(customerId);
+  const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, { ...customer, ...headers })).data!.placeOrder;
   await sleep(100);
   const between = new Date();
   await sleep(100);
@@ -33,7 +36,7 @@ async function placeAndPay(customerId: string, headers: Record<string, string> =
     pipeline.api,
     'mutation ($input: ConfirmOrderPaymentInput!) { confirmOrderPayment(input: $input) { __typename ... on OrderCommandPayload { version } } }',
     { input: { orderId: placed.orderId, paymentReference: 'psp-42' } },
-    { ...headers, 'x-correlation-id': 'pay-corr' },
+    { ...customer, ...headers, 'x-correlation-id': 'pay-corr' },
   );
   return { placed, between, paidVersion: paid.data!.confirmOrderPayment.version };
 }
@@ -47,11 +50,11 @@ describe('time travel', () => {
     await sleep(100);
     const { placed, between } = await placeAndPay(customerId);
 
-    const then = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: between.toISOString() });
+    const then = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: between.toISOString() }, await asCustomer(customerId));
     expect(then).toEqual({ data: { order: { status: 'PLACED', totalCents: 5900, version: 1 } } });
-    const before = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: beforeOrder.toISOString() });
+    const before = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: beforeOrder.toISOString() }, await asCustomer(customerId));
     expect(before).toEqual({ data: { order: null } });
-    const now = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: new Date().toISOString() });
+    const now = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: new Date().toISOString() }, await asCustomer(customerId));
     expect(now).toEqual({ data: { order: { status: 'PAID', totalCents: 5900, version: 2 } } });
 
     // The mug's stock: nothing of this order reserved before it was placed (other tests' orders may be).
@@ -59,12 +62,17 @@ describe('time travel', () => {
     const mugBetween = (await graphql<{ product: { reserved: number } }>(pipeline.api, PRODUCT, { id: 'sku-mug', asOf: between.toISOString() })).data!.product;
     expect(mugBetween.reserved - mugBefore.reserved).toBe(1);
 
-    const customerThen = await graphql(pipeline.api, CUSTOMER, { id: customerId, asOf: between.toISOString() });
+    const customerThen = await graphql(pipeline.api, CUSTOMER, { id: customerId, asOf: between.toISOString() }, await asCustomer(customerId));
     expect(customerThen).toEqual({ data: { customer: { orderCount: 1, totalSpentCents: 5900 } } });
   });
 
   it('refuses asOf together with consistentWith', async () => {
-    const { errors } = await graphql(pipeline.api, ORDER, { orderId: 'x', asOf: new Date().toISOString(), token: { streamId: 'order-x', version: 1 } });
+    const { errors } = await graphql(
+      pipeline.api,
+      ORDER,
+      { orderId: 'x', asOf: new Date().toISOString(), token: { streamId: 'order-x', version: 1 } },
+      await asStaff('fulfilment'),
+    );
     expect(errors?.[0]?.extensions?.code).toBe('VALIDATION');
   });
 });
@@ -73,28 +81,32 @@ describe('audit trail', () => {
   it("pages through a stream's events with actor, command, correlation and causation", async () => {
     const customerId = `c-${randomUUID().slice(0, 8)}`;
     await setUpShop(pipeline.api, [customerId]);
-    const { placed } = await placeAndPay(customerId, { 'x-actor': 'user:ada', 'x-correlation-id': 'place-corr' });
+    const { placed } = await placeAndPay(customerId, { 'x-correlation-id': 'place-corr' });
     const HISTORY = `query ($streamId: String!, $first: Int, $after: String) {
       streamHistory(streamId: $streamId, first: $first, after: $after) {
-        edges { node { version type actor command correlationId causationId occurredAt recordedAt data } }
+        edges { node { version type actor actorRole command correlationId causationId occurredAt recordedAt data } }
         pageInfo { hasNextPage endCursor }
       }
     }`;
     type History = { streamHistory: { edges: Array<{ node: Record<string, unknown> }>; pageInfo: { hasNextPage: boolean; endCursor: string } } };
-    const first = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1 })).data!.streamHistory;
+    const operator = await asStaff('operator');
+    const first = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1 }, operator)).data!.streamHistory;
     expect(first.pageInfo.hasNextPage).toBe(true);
     expect(first.edges[0]!.node).toMatchObject({
       version: 1,
       type: 'OrderPlaced',
-      actor: 'user:ada',
+      actor: customerId,
+      actorRole: 'customer',
       command: 'PlaceOrder',
       correlationId: 'place-corr',
       causationId: null,
       data: { orderId: placed.orderId, customerId, totalCents: 5900 },
     });
-    const second = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1, after: first.pageInfo.endCursor })).data!
-      .streamHistory;
-    expect(second.edges.map((e) => e.node)).toMatchObject([{ version: 2, type: 'OrderPaymentConfirmed', command: 'ConfirmOrderPayment', correlationId: 'pay-corr', actor: 'user:ada' }]);
+    const second = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1, after: first.pageInfo.endCursor }, operator))
+      .data!.streamHistory;
+    expect(second.edges.map((e) => e.node)).toMatchObject([
+      { version: 2, type: 'OrderPaymentConfirmed', command: 'ConfirmOrderPayment', correlationId: 'pay-corr', actor: customerId, actorRole: 'customer' },
+    ]);
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
 });
@@ -103,17 +115,18 @@ describe('read-your-writes', () => {
   it('waits until the read model reflects the token a mutation returned, or says it is stale', async () => {
     const customerId = `c-${randomUUID().slice(0, 8)}`;
     await setUpShop(pipeline.api, [customerId]);
-    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) })).data!.placeOrder;
+    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId))).data!.placeOrder;
 
     // Right after the mutation, the projector has most likely not run yet: the token makes the query wait.
-    const fresh = await graphql(pipeline.api, ORDER, {
-      orderId: placed.orderId,
-      token: { streamId: placed.streamId, version: placed.version },
-      waitMs: 10_000,
-    });
+    const fresh = await graphql(
+      pipeline.api,
+      ORDER,
+      { orderId: placed.orderId, token: { streamId: placed.streamId, version: placed.version }, waitMs: 10_000 },
+      await asCustomer(customerId),
+    );
     expect(fresh).toEqual({ data: { order: { status: 'PLACED', totalCents: 5900, version: 1 } } });
 
-    const stale = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, token: { streamId: placed.streamId, version: 7 }, waitMs: 300 });
+    const stale = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, token: { streamId: placed.streamId, version: 7 }, waitMs: 300 }, await asCustomer(customerId));
     expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'READ_MODEL.STALE', streamId: placed.streamId, version: 7, checkpoint: 1 });
   });
 });
@@ -122,7 +135,8 @@ describe('read-your-writes on a subscription', () => {
   it('starts the stream only once the view reflects the token, so its first value already has the write', async () => {
     const customerId = `c-${randomUUID().slice(0, 8)}`;
     await setUpShop(pipeline.api, [customerId]);
-    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) })).data!.placeOrder;
+    const customer = await asCustomer(customerId);
+    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, customer)).data!.placeOrder;
     const STATUS = `subscription ($id: ID!, $token: ConsistencyTokenInput, $waitMs: Int) {
       orderStatus(orderId: $id, consistentWith: $token, waitMs: $waitMs) { status version }
     }`;
@@ -130,12 +144,12 @@ describe('read-your-writes on a subscription', () => {
       id: placed.orderId,
       token: { streamId: placed.streamId, version: placed.version },
       waitMs: 10_000,
-    });
+    }, customer);
     const stale = subscribeOverSse<{ orderStatus: unknown }>(pipeline.httpUrl, STATUS, {
       id: placed.orderId,
       token: { streamId: placed.streamId, version: 9 },
       waitMs: 200,
-    });
+    }, customer);
     try {
       await fresh.next((r) => r.data !== undefined);
       expect(fresh.results[0]).toEqual({ data: { orderStatus: { status: 'PLACED', version: 1 } } });
@@ -150,22 +164,27 @@ describe('read-your-writes on a subscription', () => {
 
 describe('operations', () => {
   it('reports every projection with its lag, and keeps dead letters for operators only', async () => {
+    const operator = await asStaff('operator');
     const { data } = await graphql<{ projections: Array<{ readModel: string; lagSeconds: number; activeTarget: string }> }>(
       pipeline.api,
       '{ projections { readModel activeTarget lagSeconds pendingDeadLetters } }',
+      {},
+      operator,
     );
     expect(data!.projections.map((p) => p.readModel).sort()).toEqual(
       ['customerOrderHistory', 'inventoryCount', 'orderDetails', 'recommendations', 'salesDashboard'],
     );
     for (const p of data!.projections) expect(p.lagSeconds).toBeGreaterThanOrEqual(0);
 
-    const DEAD_LETTERS = '{ deadLetters { __typename ... on DeadLetterConnection { edges { node { id } } } ... on Error { code } } }';
+    const DEAD_LETTERS = '{ deadLetters { __typename edges { node { id } } } }';
     const anonymous = await graphql(pipeline.api, DEAD_LETTERS);
-    expect(anonymous).toEqual({ data: { deadLetters: { __typename: 'Forbidden', code: 'FORBIDDEN' } } });
-    const operator = await graphql(pipeline.api, DEAD_LETTERS, {}, { 'x-actor': 'ops:test' });
-    expect(operator).toMatchObject({ data: { deadLetters: { __typename: 'DeadLetterConnection' } } });
+    expect(anonymous).toMatchObject({ data: null, errors: [{ extensions: { code: 'AUTH.UNAUTHENTICATED' } }] });
+    const customer = await graphql(pipeline.api, DEAD_LETTERS, {}, await asCustomer('c-curious'));
+    expect(customer).toMatchObject({ data: null, errors: [{ extensions: { code: 'AUTH.FORBIDDEN' } }] });
+    const allowed = await graphql(pipeline.api, DEAD_LETTERS, {}, operator);
+    expect(allowed).toMatchObject({ data: { deadLetters: { __typename: 'DeadLetterConnection' } } });
 
-    const missing = await graphql(pipeline.api, 'mutation { skipDeadLetter(id: "nope") { __typename ... on Error { code } } }', {}, { 'x-actor': 'ops:test' });
+    const missing = await graphql(pipeline.api, 'mutation { skipDeadLetter(id: "nope") { __typename ... on Error { code } } }', {}, operator);
     expect(missing).toEqual({ data: { skipDeadLetter: { __typename: 'DeadLetterNotFound', code: 'DEAD_LETTER.NOT_FOUND' } } });
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../src/core/eventStore.ts';
 import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
+import { asCustomer, asStaff } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { setUpShop } from './support/orders.ts';
 
@@ -63,9 +64,12 @@ describe('event schema versions', () => {
     expect(await pipeline.readModels.get<InventoryCount>(inventoryCountProjection, productId)).toMatchObject({ currency: 'EUR', available: 5 });
 
     // The order decider loaded the product through the versioned store: the v1 price, now in EUR.
-    const { data } = await graphql<{ placeOrder: { __typename: string; totalCents: number } }>(pipeline.api, PLACE_ORDER_WITH_TOTAL, {
-      input: { customerId, lines: [{ productId, quantity: 2 }] },
-    });
+    const { data } = await graphql<{ placeOrder: { __typename: string; totalCents: number } }>(
+      pipeline.api,
+      PLACE_ORDER_WITH_TOTAL,
+      { input: { customerId, lines: [{ productId, quantity: 2 }] } },
+      await asCustomer(customerId),
+    );
     expect(data?.placeOrder).toMatchObject({ __typename: 'PlaceOrderPayload', totalCents: 3000 });
     // New events are written at the current version.
     const reservation = (await pipeline.store.readStream(`product-${productId}`)).at(-1);
@@ -102,8 +106,8 @@ describe('event schema versions', () => {
     // and with this code it is refused again, as a new dead letter.
     const first = (await deadLetters.list({ readModel: 'inventoryCount' })).deadLetters.find((d) => d.event?.eventId === events[0]!.eventId)!;
     const REDRIVE = 'mutation ($id: ID!) { redriveDeadLetter(id: $id) { __typename ... on DeadLetter { status resolvedBy } ... on Error { code } } }';
-    const redriven = await graphql(pipeline.api, REDRIVE, { id: first.id }, { 'x-actor': 'ops:test' });
-    expect(redriven).toEqual({ data: { redriveDeadLetter: { __typename: 'DeadLetter', status: 'REDRIVEN', resolvedBy: 'ops:test' } } });
+    const redriven = await graphql(pipeline.api, REDRIVE, { id: first.id }, await asStaff('operator'));
+    expect(redriven).toEqual({ data: { redriveDeadLetter: { __typename: 'DeadLetter', status: 'REDRIVEN', resolvedBy: 'staff-operator' } } });
     await expect
       .poll(
         async () =>

@@ -9,6 +9,7 @@ import type { Message } from '@google-cloud/pubsub';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asCustomer, asIssuerOf } from './support/identities.ts';
 import { graphql, INTEGRATION_EVENTS_TOPIC, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
@@ -43,6 +44,7 @@ async function mutate(name: string, input: Record<string, unknown>) {
     pipeline.api,
     `mutation ($input: ${name.charAt(0).toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { __typename } }`,
     { input },
+    await asIssuerOf(name, input),
   );
   return data?.[name]?.__typename;
 }
@@ -52,8 +54,8 @@ describe('integration events', () => {
     const customerId = `c-${randomUUID().slice(0, 8)}`;
     await setUpShop(pipeline.api, [customerId]);
     const place = async () =>
-      (await graphql<{ placeOrder: { orderId: string } }>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) })).data!
-        .placeOrder.orderId;
+      (await graphql<{ placeOrder: { orderId: string } }>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId)))
+        .data!.placeOrder.orderId;
 
     const shipped = await place();
     expect(await mutate('confirmOrderPayment', { orderId: shipped, paymentReference: 'psp-1' })).toBe('OrderCommandPayload');

@@ -10,6 +10,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { productView, startLiveApi, type LiveApi } from './support/liveApi.ts';
+import { asStaff } from './support/identities.ts';
 import { openSse } from './support/rawStreams.ts';
 import { subscribeOverSse, subscribeOverWebSocket, type Subscription } from './support/subscriptions.ts';
 
@@ -83,11 +84,11 @@ describe('multiplexed listeners', () => {
     const low = `low-${randomUUID()}`;
     await live.writeProduct(productView(low, { available: 1, lowStock: true }));
     type Alerts = { lowStockAlerts: Array<{ id: string; available: number }> };
-    const first = subscribeOverSse<Alerts>(live.httpUrl, LOW_STOCK, {});
+    const first = subscribeOverSse<Alerts>(live.httpUrl, LOW_STOCK, {}, await asStaff('catalog'));
     try {
       await first.next((r) => r.data?.lowStockAlerts.some((p) => p.id === low) ?? false);
       const listeners = live.listeners();
-      const late = subscribeOverWebSocket<Alerts>(live.wsUrl, LOW_STOCK, {});
+      const late = subscribeOverWebSocket<Alerts>(live.wsUrl, LOW_STOCK, {}, await asStaff('operator'));
       const initial = await late.next(() => true);
       expect(initial.data?.lowStockAlerts).toContainEqual({ id: low, available: 1 });
       expect(live.listeners()).toBe(listeners);

@@ -1,14 +1,15 @@
 /**
  * Robust live streams on the Firestore emulator, over SSE and WebSocket: keep-alives, clients that stop
- * reading (conflated, or dropped with SUBSCRIPTION.OVERFLOW), and the authorization hook.
+ * reading (conflated, or dropped with SUBSCRIPTION.OVERFLOW), and who may subscribe to what.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { SubscriptionAuthorizer } from '../src/graphql/context.ts';
 import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
+import { asCustomer, asStaff, connectionAs } from './support/identities.ts';
 import { productView, startLiveApi, type LiveApi } from './support/liveApi.ts';
 import { openSse, openWs } from './support/rawStreams.ts';
 import { subscribeOverSse, subscribeOverWebSocket } from './support/subscriptions.ts';
+import WebSocket from 'ws';
 
 const PRODUCT = /* GraphQL */ `subscription ($id: ID!) { productInventory(productId: $id) { id name available } }`;
 const LOW_STOCK = /* GraphQL */ `subscription { lowStockAlerts { id name available lowStock } }`;
@@ -114,8 +115,8 @@ describe('a client that stops reading', () => {
   });
 
   it('a change-shaped stream that falls too far behind ends with SUBSCRIPTION.OVERFLOW, over SSE and WebSocket', async () => {
-    const sse = openSse(live.httpUrl, LOW_STOCK);
-    const ws = await openWs(live.wsUrl);
+    const sse = openSse(live.httpUrl, LOW_STOCK, {}, await asStaff('catalog'));
+    const ws = await openWs(live.wsUrl, { connectionParams: await connectionAs(asStaff('catalog')) });
     try {
       ws.subscribe('1', LOW_STOCK);
       await Promise.all([sse.waitFor((e) => e.event === 'next'), ws.waitFor((m) => m.type === 'next')]);
@@ -146,57 +147,76 @@ describe('a client that stops reading', () => {
 
 describe('authorizing subscriptions', () => {
   let live: LiveApi;
-  const asked: Array<{ actor: string | null; field: string; args: Record<string, unknown> }> = [];
-  // Only "ops" may watch sales; nobody may watch the product "secret".
-  const authorize: SubscriptionAuthorizer = async (context, field, args) => {
-    asked.push({ actor: context.actor, field, args: { ...args } });
-    if (field === 'salesDashboard') return context.actor === 'ops';
-    return !(field === 'productInventory' && args.productId === 'secret');
-  };
   beforeAll(async () => {
-    live = await startLiveApi({ authorizeSubscription: authorize });
+    live = await startLiveApi();
   });
   afterAll(() => live.stop());
 
   const SALES = /* GraphQL */ `subscription { salesDashboard(days: 1) { summary { orders } } }`;
   type Sales = { salesDashboard: { summary: { orders: number } } };
 
-  it('refuses with a SUBSCRIPTION.FORBIDDEN error over SSE and WebSocket, opening no listener', async () => {
+  it('refuses a customer with AUTH.FORBIDDEN and an anonymous caller with AUTH.UNAUTHENTICATED, over SSE and WebSocket, opening no listener', async () => {
     const before = live.listeners();
-    const sse = openSse(live.httpUrl, SALES, {}, { 'x-actor': 'guest' });
-    const ws = await openWs(live.wsUrl, { connectionParams: { actor: 'guest' } });
-    ws.subscribe('s', PRODUCT, { id: 'secret' });
+    const sse = openSse(live.httpUrl, SALES, {}, await asCustomer('c-live-1'));
+    const ws = await openWs(live.wsUrl);
+    ws.subscribe('s', SALES);
     const sseResult = await sse.waitFor((e) => e.event === 'next');
-    expect(JSON.parse(sseResult.data)).toEqual({
-      errors: [expect.objectContaining({ message: 'Not allowed to subscribe to salesDashboard.', extensions: { code: 'SUBSCRIPTION.FORBIDDEN' } })],
-    });
+    expect(JSON.parse(sseResult.data)).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'AUTH.FORBIDDEN' } })] });
     await sse.waitFor((e) => e.event === 'complete');
-    const wsResult = await ws.waitFor((m) => m.type === 'next');
-    expect(wsResult.payload).toEqual({
-      errors: [expect.objectContaining({ message: 'Not allowed to subscribe to productInventory.', extensions: { code: 'SUBSCRIPTION.FORBIDDEN' } })],
-    });
-    await ws.waitFor((m) => m.type === 'complete');
+    const wsResult = await ws.waitFor((m) => m.type === 'next' || m.type === 'error');
+    expect(wsResult.payload).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'AUTH.UNAUTHENTICATED' } })] });
     expect(live.listeners()).toBe(before);
-    expect(asked).toContainEqual({ actor: 'guest', field: 'salesDashboard', args: { days: 1 } });
-    expect(asked).toContainEqual({ actor: 'guest', field: 'productInventory', args: { productId: 'secret' } });
     ws.socket.close();
   });
 
-  it('lets through what it allows, naming the caller from the header (SSE) or the connection parameters (WebSocket)', async () => {
-    const sse = subscribeOverSse<Sales>(live.httpUrl, SALES, {});
-    const sseOps = openSse(live.httpUrl, SALES, {}, { 'x-actor': 'ops' });
-    const ws = subscribeOverWebSocket<ProductData>(live.wsUrl, PRODUCT, { id: 'public' });
+  it('authorizes the field that executes: a skipped public field in front does not open an operator-only one', async () => {
+    const before = live.listeners();
+    // (graphql's single-root-field rule resolves @skip/@include with literal arguments only.)
+    const skipped = /* GraphQL */ `subscription {
+      productInventory(productId: "public") @skip(if: true) { id }
+      salesDashboard(days: 1) @include(if: true) { summary { orders } }
+      recentOrders @include(if: false) { orderId }
+    }`;
+    const sse = subscribeOverSse<Sales>(live.httpUrl, skipped, {}, await asCustomer('c-live-1'));
+    const ws = subscribeOverWebSocket<Sales>(live.wsUrl, skipped, {}, await asCustomer('c-live-1'));
     try {
-      const refused = await sse.next((r) => r.errors !== undefined);
-      expect(refused.errors).toMatchObject([{ extensions: { code: 'SUBSCRIPTION.FORBIDDEN' } }]);
-      const allowed = await sseOps.waitFor((e) => e.event === 'next');
-      expect(JSON.parse(allowed.data)).toEqual({ data: { salesDashboard: { summary: { orders: 0 } } } });
-      const product = await ws.next(() => true);
-      expect(product).toEqual({ data: { productInventory: null } });
+      for (const subscription of [sse, ws]) {
+        const refused = await subscription.next((r) => r.errors !== undefined);
+        expect(refused).toMatchObject({ errors: [{ extensions: { code: 'AUTH.FORBIDDEN' } }] });
+        expect(refused.data ?? null).toBeNull();
+      }
+      expect(live.listeners()).toBe(before);
     } finally {
       sse.close();
-      sseOps.close();
       ws.close();
+    }
+  });
+
+  it('lets an operator through, signed in by header (SSE) or by connection parameter (WebSocket); public fields need no sign-in', async () => {
+    const sse = subscribeOverSse<Sales>(live.httpUrl, SALES, {}, await asStaff('operator'));
+    const ws = subscribeOverWebSocket<Sales>(live.wsUrl, SALES, {}, await asStaff('operator'));
+    const anonymous = subscribeOverWebSocket<ProductData>(live.wsUrl, PRODUCT, { id: 'public' });
+    try {
+      expect(await sse.next(() => true)).toEqual({ data: { salesDashboard: { summary: { orders: 0 } } } });
+      expect(await ws.next(() => true)).toEqual({ data: { salesDashboard: { summary: { orders: 0 } } } });
+      expect(await anonymous.next(() => true)).toEqual({ data: { productInventory: null } });
+    } finally {
+      sse.close();
+      ws.close();
+      anonymous.close();
+    }
+  });
+
+  it('closes a WebSocket whose token does not verify (4403), and answers 401 to such an SSE request', async () => {
+    const ws = new WebSocket(live.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer forged' } })));
+    expect(await closed).toBe(4403);
+    const sse = openSse(live.httpUrl, SALES, {}, { authorization: 'Bearer forged' });
+    try {
+      expect((await sse.response).statusCode).toBe(401);
+    } finally {
+      sse.close();
     }
   });
 });

@@ -10,6 +10,7 @@ import { inventoryCountProjection, type InventoryCount } from '../src/projection
 import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
 import { boughtTogether, recommendationsProjection, type Recommendations } from '../src/projections/recommendations.ts';
 import { SALES_SUMMARY_ID, salesDashboardProjection, type SalesFigures } from '../src/projections/salesDashboard.ts';
+import { asIssuerOf } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 
 let pipeline: Pipeline;
@@ -24,6 +25,7 @@ async function command(name: string, input: Record<string, unknown>): Promise<Re
     pipeline.api,
     `mutation ($input: ${inputType}!) { ${name}(input: $input) { __typename ... on Error { code message }${name === 'placeOrder' ? ' ... on PlaceOrderPayload { orderId }' : ''} } }`,
     { input },
+    await asIssuerOf(name, input),
   );
   expect(errors).toBeUndefined();
   const result = data![name]!;

@@ -9,6 +9,7 @@ import { OUTBOX } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
+import { asCustomer } from './support/identities.ts';
 import { DOMAIN_EVENTS_TOPIC, graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
@@ -28,9 +29,12 @@ async function placeOrders(customerId: string, count: number): Promise<string[]>
   await setUpShop(pipeline.api, [customerId]);
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const { data } = await graphql<{ placeOrder: { orderId: string } }>(pipeline.api, PLACE_ORDER, {
-      input: orderInput(customerId),
-    });
+    const { data } = await graphql<{ placeOrder: { orderId: string } }>(
+      pipeline.api,
+      PLACE_ORDER,
+      { input: orderInput(customerId) },
+      await asCustomer(customerId),
+    );
     ids.push(data!.placeOrder.orderId);
   }
   return ids;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableUnits, evolveProduct, initialProduct, reservedUnits } from '../src/catalog/product.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
+import { asCustomer, asStaff } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { PLACE_ORDER } from './support/orders.ts';
 
@@ -27,18 +28,20 @@ describe('no overselling', () => {
   it('50 concurrent orders for 10 units: exactly 10 succeed, 40 get INSUFFICIENT_STOCK, and everything agrees', async () => {
     const productId = `hot-${randomUUID().slice(0, 8)}`;
     const customerId = `c-${randomUUID().slice(0, 8)}`;
-    await graphql(pipeline.api, ADD_PRODUCT, { input: { productId, name: 'Hot item', priceCents: 1999, initialStock: 10 } });
-    await graphql(pipeline.api, REGISTER, { input: { customerId, name: 'Eager', email: 'eager@example.com' } });
+    await graphql(pipeline.api, ADD_PRODUCT, { input: { productId, name: 'Hot item', priceCents: 1999, initialStock: 10 } }, await asStaff('catalog'));
+    const customer = await asCustomer(customerId);
+    await graphql(pipeline.api, REGISTER, { input: { customerId, name: 'Eager', email: 'eager@example.com' } }, customer);
 
     // Over real HTTP, all at once.
     const results = await Promise.all(
       Array.from({ length: 50 }, async () => {
         const response = await fetch(pipeline.httpUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...customer },
           body: JSON.stringify({ query: PLACE_ORDER, variables: { input: { customerId, lines: [{ productId, quantity: 1 }] } } }),
         });
-        const body = (await response.json()) as { data: { placeOrder: { __typename: string; code?: string; orderId?: string } } };
+        const body = (await response.json()) as { data: { placeOrder: { __typename: string; code?: string; orderId?: string } } | null };
+        if (!body.data) throw new Error(`placeOrder failed: HTTP ${response.status} ${JSON.stringify(body)}`);
         return body.data.placeOrder;
       }),
     );

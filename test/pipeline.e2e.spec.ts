@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
+import { asCustomer } from './support/identities.ts';
 import { startPipeline, type Pipeline } from './support/pipeline.ts';
 import { CUSTOMER_ORDERS, CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { subscribeOverSse, subscribeOverWebSocket } from './support/subscriptions.ts';
@@ -24,10 +25,10 @@ beforeAll(async () => {
 });
 afterAll(() => pipeline?.stop());
 
-async function placeOrderOverHttp(input: Record<string, unknown>) {
+async function placeOrderOverHttp(input: { customerId: string }) {
   const response = await fetch(pipeline.httpUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await asCustomer(input.customerId)) },
     body: JSON.stringify({ query: PLACE_ORDER, variables: { input } }),
   });
   expect(response.status).toBe(200);
@@ -40,8 +41,8 @@ describe('the pipeline, end to end', () => {
   it('delivers a placed order to an SSE subscriber and a WebSocket subscriber', async () => {
     const customerId = `c-${randomUUID()}`;
     await setUpShop(pipeline.api, [customerId]);
-    const sse = subscribeOverSse<History>(pipeline.httpUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId });
-    const ws = subscribeOverWebSocket<History>(pipeline.wsUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId });
+    const sse = subscribeOverSse<History>(pipeline.httpUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId }, await asCustomer(customerId));
+    const ws = subscribeOverWebSocket<History>(pipeline.wsUrl, CUSTOMER_ORDERS_SUBSCRIPTION, { customerId }, await asCustomer(customerId));
     try {
       // Both start with the current history (the registration may or may not be projected yet).
       await sse.next((r) => r.data?.customerOrders.orderCount === 0);
@@ -80,7 +81,7 @@ describe('the pipeline, end to end', () => {
       .toBe(2);
     const response = await pipeline.api.fetch('http://api/graphql', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await asCustomer(customerId)) },
       body: JSON.stringify({ query: CUSTOMER_ORDERS, variables: { customerId } }),
     });
     const { data } = (await response.json()) as { data: History };

@@ -10,6 +10,7 @@ import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { projectionStatus } from '../src/firestore/projectionStatus.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { shopEvents } from '../src/shopEvents.ts';
+import { asCustomer } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
   pipeline = await startPipeline();
   projector = new FirestoreProjector(pipeline.db, pipeline.store, shopEvents);
   await setUpShop(pipeline.api, [customerId]);
-  for (let i = 0; i < 4; i++) await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) });
+  for (let i = 0; i < 4; i++) await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId));
   await waitForOrders(readModelCollectionName(customerOrderHistoryProjection), 4);
 }, 60_000);
 afterAll(() => pipeline?.stop());
@@ -87,7 +88,7 @@ describe('replay and rebuild', () => {
     expect((await registryRef(pipeline.db, customerOrderHistoryProjection).get()).get('active')).toBe(resumed.target);
 
     // The live projector now writes to the new generation, and the API reads from it.
-    await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) });
+    await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId));
     await waitForOrders(resumed.target, 5);
     expect((await pipeline.db.collection(live).doc(customerId).get()).get('orderCount')).toBe(4);
     await vi.waitFor(async () => expect((await pipeline.readModels.get(customerOrderHistoryProjection, customerId))?.orderCount).toBe(5));

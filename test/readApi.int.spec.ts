@@ -8,7 +8,8 @@ import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { createLogger } from '../src/logger.ts';
 import { testFirestore } from './support/firestore.ts';
-import { graphql } from './support/pipeline.ts';
+import { asStaff, testTokens } from './support/identities.ts';
+import { graphql as send } from './support/pipeline.ts';
 import { readSideRecorder } from './support/readSide.ts';
 import {
   customerRegistered,
@@ -32,7 +33,13 @@ const api = createApi({
   logger: createLogger({ level: 'silent' }),
   clock: () => new Date('2026-11-30T12:00:00.000Z'),
   newId: randomUUID,
+  tokens: testTokens(),
 });
+
+/** The read side as the operator sees it: every view. (Who else may read what is test/permissions.e2e.spec.ts.) */
+async function graphql<T = Record<string, unknown>>(...[target, query, variables = {}]: Parameters<typeof send>) {
+  return send<T>(target, query, variables, await asStaff('operator'));
+}
 afterAll(() => db.terminate());
 
 const kettle = (q: number) => ({ ...line('sku-kettle', q, 2500), productName: 'Kettle' });

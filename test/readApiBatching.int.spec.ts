@@ -10,7 +10,8 @@ import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { createLogger } from '../src/logger.ts';
 import { testFirestore } from './support/firestore.ts';
-import { graphql } from './support/pipeline.ts';
+import { asStaff, testTokens } from './support/identities.ts';
+import { graphql as send } from './support/pipeline.ts';
 import { readSideRecorder } from './support/readSide.ts';
 import { line, orderPlaced, productAdded } from './support/shopFixtures.ts';
 
@@ -25,7 +26,13 @@ const api = createApi({
   logger: createLogger({ level: 'silent' }),
   clock: () => new Date(T),
   newId: randomUUID,
+  tokens: testTokens(),
 });
+
+/** The read side as the operator sees it: every view. (Who else may read what is test/permissions.e2e.spec.ts.) */
+async function graphql<T = Record<string, unknown>>(...[target, query, variables = {}]: Parameters<typeof send>) {
+  return send<T>(target, query, variables, await asStaff('operator'));
+}
 const productIds = Array.from({ length: LINES }, (_, i) => `sku-${String(i).padStart(2, '0')}`);
 
 beforeAll(async () => {

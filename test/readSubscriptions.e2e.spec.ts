@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
+import { asCustomer, asIssuerOf, asStaff } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { PLACE_ORDER } from './support/orders.ts';
 import { subscribeOverSse, subscribeOverWebSocket, type Subscription } from './support/subscriptions.ts';
@@ -47,7 +48,8 @@ afterEach(async () => {
 afterAll(() => pipeline?.stop());
 
 async function mutate(query: string, input: Record<string, unknown>, expected: string): Promise<Record<string, unknown>> {
-  const { data, errors } = await graphql<Record<string, Record<string, unknown>>>(pipeline.api, query, { input });
+  const mutation = /\{\s*(\w+)\s*\(/.exec(query)?.[1] ?? '';
+  const { data, errors } = await graphql<Record<string, Record<string, unknown>>>(pipeline.api, query, { input }, await asIssuerOf(mutation, input));
   expect(errors).toBeUndefined();
   const result = Object.values(data ?? {})[0]!;
   expect(result.__typename, JSON.stringify(result)).toBe(expected);
@@ -110,6 +112,7 @@ describe('read-side subscriptions, end to end', () => {
       pipeline.wsUrl,
       `subscription { lowStockAlerts { ${PRODUCT_FIELDS} } }`,
       {},
+      await asStaff('catalog'),
     );
     const ours = (r: { data?: { lowStockAlerts: Product[] } | null }) => r.data?.lowStockAlerts.find((p) => p.id === productId);
     const about = (predicate: (p: Product) => boolean) => (r: { data?: { lowStockAlerts: Product[] } | null }) => {
@@ -157,6 +160,7 @@ describe('read-side subscriptions, end to end', () => {
         }
       `,
       { id: orderId },
+      await asCustomer(customerId),
     );
     const reached = (s: string) => (r: { data?: { orderStatus: Order | null } | null }) => r.data?.orderStatus?.status === s;
     await closing([status], async () => {
@@ -205,6 +209,7 @@ describe('read-side subscriptions, end to end', () => {
         }
       `,
       {},
+      await asStaff('operator'),
     );
     await closing([dashboard], async () => {
       const before = await dashboard.next((r) => r.data?.salesDashboard !== undefined);

@@ -3,7 +3,10 @@
  * commit, and retry from the start when another writer got to one of those streams first.
  *
  * With an idempotency key, the first result is stored in the same commit as the events, so a
- * repeated command (sequential or concurrent) appends once and gets the same result back.
+ * repeated command (sequential or concurrent) appends once and gets the same result back. A key belongs
+ * to its caller and its command: the same key from another principal, or for another command, is a
+ * different key. It is honoured for IDEMPOTENCY_KEY_TTL_MS, after which its record expires (a TTL policy
+ * deletes it).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,8 +43,11 @@ export interface RunCommandParams<Result> {
   readonly metadata: EventMetadata;
   /** Loads what it needs through the loader and decides. Pure apart from loading: it may run several times. */
   readonly decide: (load: StreamLoader) => Promise<Decision<Result>>;
-  /** The client's key and the request it came with (not the command, which holds generated ids). */
-  readonly idempotency?: { readonly key: string; readonly request: unknown };
+  /**
+   * The client's key, whose it is (the principal's uid), and the request it came with (not the command,
+   * which holds generated ids).
+   */
+  readonly idempotency?: { readonly key: string; readonly scope: string; readonly request: unknown };
   readonly maxAttempts?: number;
   readonly newEventId?: () => string;
 }
@@ -59,6 +65,9 @@ export type CommandOutcome<Result> = Result & {
  */
 export const DEFAULT_MAX_ATTEMPTS = 30;
 
+/** How long an idempotency key is honoured: a client retrying for longer than a day is starting over. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
 function retryPause(attempt: number): number {
   return Math.random() * Math.min(1000, 10 * 2 ** attempt);
 }
@@ -67,7 +76,7 @@ export async function runCommand<Result extends object>(params: RunCommandParams
   const { store, idempotency } = params;
   const maxAttempts = params.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const newEventId = params.newEventId ?? randomUUID;
-  const idempotencyKey = idempotency ? idempotencyStorageKey(params.commandName, idempotency.key) : undefined;
+  const idempotencyKey = idempotency ? idempotencyStorageKey(params.commandName, idempotency.scope, idempotency.key) : undefined;
   const requestHash = idempotency ? hashRequest(params.commandName, idempotency.request) : undefined;
 
   const earlierResult = async (): Promise<CommandOutcome<Result> | null> => {
@@ -112,7 +121,14 @@ export async function runCommand<Result extends object>(params: RunCommandParams
         })),
       }));
     const record: IdempotencyRecord | undefined =
-      idempotencyKey && requestHash ? { key: idempotencyKey, requestHash, result: decision.result } : undefined;
+      idempotencyKey && requestHash
+        ? {
+            key: idempotencyKey,
+            requestHash,
+            result: decision.result,
+            expiresAt: new Date(Date.parse(params.occurredAt) + IDEMPOTENCY_KEY_TTL_MS).toISOString(),
+          }
+        : undefined;
     try {
       if (appends.length > 0 || record) await store.appendToStreams(appends, record ? { idempotency: record } : {});
       takeDueSnapshots(params, decision.appends, versions, loaded);
@@ -184,9 +200,9 @@ export function decideOnStream<Command, Event extends DomainEvent, State>(
   };
 }
 
-/** Keys are scoped by command so two commands can't collide on a client's key. */
-export function idempotencyStorageKey(commandName: string, key: string): string {
-  return createHash('sha256').update(`${commandName}\u0000${key}`).digest('hex');
+/** Keys are scoped by command and by caller, so neither two commands nor two callers collide on a key. */
+export function idempotencyStorageKey(commandName: string, scope: string, key: string): string {
+  return createHash('sha256').update(`${commandName}\u0000${scope}\u0000${key}`).digest('hex');
 }
 
 export function hashRequest(commandName: string, request: unknown): string {

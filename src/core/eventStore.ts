@@ -12,7 +12,10 @@ export interface DomainEvent<Type extends string = string, Data extends object =
 export interface EventMetadata {
   readonly correlationId: string;
   readonly causationId: string | null;
+  /** Who issued the command: the verified principal's uid (null for the system itself)... */
   readonly actor?: string | null;
+  /** ...and the role it acted in (`customer`, `catalog`, `fulfilment`, `operator`). */
+  readonly actorRole?: string | null;
   readonly command?: string | null;
   readonly [key: string]: unknown;
 }
@@ -63,6 +66,8 @@ export interface IdempotencyRecord {
   readonly key: string;
   readonly requestHash: string;
   readonly result: unknown;
+  /** After this instant (ISO 8601) the key may be forgotten: stores let a TTL policy delete the record. */
+  readonly expiresAt: string;
 }
 
 export interface AppendOptions {

@@ -10,7 +10,7 @@
  * The same commit also creates the outbox record that the relay publishes from, and the idempotency
  * record when the command carried a key.
  */
-import { FieldValue, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import { ConcurrencyError } from '../core/errors.ts';
 import type {
   AppendOptions,
@@ -30,6 +30,12 @@ export const IDEMPOTENCY_KEYS = 'idempotencyKeys';
 
 /** gRPC status ALREADY_EXISTS: a `create()` met an existing document. */
 const ALREADY_EXISTS = 6;
+/**
+ * gRPC status ABORTED: the transaction lost a lock race with another writer of the same stream (the
+ * emulator's "Transaction lock timeout"; production's contention aborts). Another writer got there first,
+ * which is what ConcurrencyError says: the command decides again.
+ */
+const ABORTED = 10;
 
 export function eventDocumentId(version: number): string {
   return String(version).padStart(10, '0');
@@ -81,7 +87,8 @@ export class FirestoreEventStore implements EventStore {
     if (options.idempotency) {
       writes.push({
         ref: this.db.collection(IDEMPOTENCY_KEYS).doc(options.idempotency.key),
-        data: { ...options.idempotency, createdAt: FieldValue.serverTimestamp() },
+        // `expireAt` is what the TTL policy on idempotencyKeys deletes by (see firestore.indexes.json).
+        data: { ...options.idempotency, expireAt: Timestamp.fromDate(new Date(options.idempotency.expiresAt)), createdAt: FieldValue.serverTimestamp() },
       });
     }
 
@@ -109,7 +116,7 @@ export class FirestoreEventStore implements EventStore {
         );
       }
     } catch (error) {
-      if (isAlreadyExists(error)) {
+      if (isAlreadyExists(error) || hasCode(error, ABORTED)) {
         const first = resolved[0]!;
         throw new ConcurrencyError(first.streamId, first.expectedVersion, { cause: error });
       }
@@ -132,8 +139,8 @@ export class FirestoreEventStore implements EventStore {
   async findIdempotencyRecord(key: string): Promise<IdempotencyRecord | null> {
     const snapshot = await this.db.collection(IDEMPOTENCY_KEYS).doc(key).get();
     if (!snapshot.exists) return null;
-    const { requestHash, result } = snapshot.data() as IdempotencyRecord;
-    return { key, requestHash, result };
+    const { requestHash, result, expiresAt } = snapshot.data() as IdempotencyRecord;
+    return { key, requestHash, result, expiresAt };
   }
 
   private async currentVersion(streamId: string): Promise<number> {
@@ -143,5 +150,9 @@ export class FirestoreEventStore implements EventStore {
 }
 
 function isAlreadyExists(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === ALREADY_EXISTS;
+  return hasCode(error, ALREADY_EXISTS);
+}
+
+function hasCode(error: unknown, code: number): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }

@@ -2,11 +2,14 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import { authScopes, refusal, type AuthScopes } from './authScopes.ts';
 import type { GraphQLContext } from './context.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
+  AuthScopes: AuthScopes;
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
@@ -15,7 +18,15 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin, ValidationPlugin],
+  // Scope auth first, so a refusal happens before anything else runs for the field.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, ValidationPlugin],
+  scopeAuth: {
+    authScopes,
+    unauthorizedError: (_parent, context) => refusal(context),
+    // Subscriptions are authorized when they start, for the root field that actually executes (a field
+    // skipped with @skip or @include is never checked, and never runs).
+    authorizeOnSubscribe: true,
+  },
   // Output fields are non-null unless a field says otherwise: clients should not guard every field.
   defaultFieldNullability: false,
   errors: {

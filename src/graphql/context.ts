@@ -1,3 +1,4 @@
+import type { Principal, TokenVerifier } from '../auth/principal.ts';
 import type { EventStore } from '../core/eventStore.ts';
 import type { SnapshotStore } from '../core/snapshots.ts';
 import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
@@ -23,25 +24,18 @@ export interface ApiDeps {
   /** Injected so tests and replays control time and ids. */
   readonly clock: () => Date;
   readonly newId: () => string;
-  /** Decides who may open which subscription (see `authorizeSubscriptions.ts`); without it, everyone may. */
-  readonly authorizeSubscription?: SubscriptionAuthorizer;
+  /** Verifies the bearer token of every HTTP request, and of every WebSocket connection when it opens. */
+  readonly tokens: TokenVerifier;
+  /** Verifies WebSocket connections, which live long: revocation is checked. Default `tokens`. */
+  readonly connectionTokens?: TokenVerifier;
 }
-
-/**
- * Asked once per subscription, before it starts, with the root field and its arguments (variables
- * substituted, defaults applied); `false` refuses it with a SUBSCRIPTION.FORBIDDEN error over either transport.
- */
-export type SubscriptionAuthorizer = (
-  context: GraphQLContext,
-  field: string,
-  args: Readonly<Record<string, unknown>>,
-) => boolean | Promise<boolean>;
 
 export interface GraphQLContext {
   readonly deps: ApiDeps;
   /** Correlates every event a request causes; taken from the caller's trace header when present. */
   readonly correlationId: string;
-  readonly actor: string | null;
+  /** The verified caller; null for an anonymous request (which only public fields answer). */
+  readonly principal: Principal | null;
   /** Batched, per-request view reads: resolvers load views through these, never one by one. */
   readonly loaders: ViewLoaders;
 }

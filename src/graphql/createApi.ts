@@ -3,7 +3,10 @@
  * itself (GraphQL over SSE, distinct connections mode); `attachWebSocket` adds graphql-ws. It also
  * serves the live dashboard at /dashboard.
  *
- * Subscriptions, over either transport: authorized before they start (`authorizeSubscription`), fed
+ * Every request is authenticated (`authenticate.ts`: a Firebase ID token as bearer token, or nobody), and
+ * every field authorizes its caller (the rules next to each field, `authScopes.ts`).
+ *
+ * Subscriptions, over either transport: authorized before they start (the root field's rule), fed
  * through bounded per-subscriber queues (see FirestoreReadModels), ended by a typed error when they
  * fail. SSE streams carry a keep-alive comment every 12 s (yoga's own); WebSocket keep-alives are in
  * `webSocket.ts`.
@@ -11,10 +14,11 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { allowAllSubscriptions, useSubscriptionAuthorization } from './authorizeSubscriptions.ts';
+import type { Principal } from '../auth/principal.ts';
+import { principalOfRequest } from './authenticate.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';
 import { schema } from './schema/index.ts';
-import { useDashboard } from './serveDashboard.ts';
+import { useDashboard, type DashboardAuthConfig } from './serveDashboard.ts';
 import { useSubscriptionErrors } from './subscriptionErrors.ts';
 import { ViewLoaders } from './viewLoaders.ts';
 
@@ -22,6 +26,8 @@ export interface ApiOptions {
   readonly graphiql?: boolean;
   /** The built dashboard (`npm run build:dashboard`). Default `dashboard/dist` under the working directory. */
   readonly dashboardDir?: string;
+  /** How the dashboard signs staff in (served as /dashboard/config.json); without it the page says sign-in is not configured. */
+  readonly dashboardAuth?: DashboardAuthConfig | null;
 }
 
 export type Api = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -38,24 +44,27 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       error: (...args) => deps.logger.error({ args }, 'yoga'),
     },
     plugins: [
-      useSubscriptionAuthorization(deps.authorizeSubscription ?? allowAllSubscriptions),
       useSubscriptionErrors(deps.logger),
-      useDashboard(options.dashboardDir ?? resolve('dashboard/dist')),
+      useDashboard(options.dashboardDir ?? resolve('dashboard/dist'), options.dashboardAuth ?? null),
     ],
-    context: ({ request, connectionParams }) => ({
+    context: async (initial) => ({
       deps,
-      correlationId: correlationIdFrom(request?.headers) ?? randomUUID(),
-      // Authentication is out of scope for now; the header (or, over WebSocket, where browsers cannot set
-      // headers, the connection parameter) lets the audit trail and subscription rules name a caller.
-      actor: request?.headers.get('x-actor') ?? actorFrom(connectionParams),
+      correlationId: correlationIdFrom(initial.request?.headers) ?? randomUUID(),
+      // A WebSocket's principal was verified once, when it connected (webSocket.ts); an HTTP request's
+      // token is verified here, every time.
+      principal: isConnection(initial) ? initial.connectionPrincipal : await principalOfRequest(deps.tokens, initial.request),
       loaders: new ViewLoaders(deps.readModels),
     }),
   });
 }
 
-function actorFrom(connectionParams: unknown): string | null {
-  const actor = (connectionParams as { actor?: unknown } | null | undefined)?.actor;
-  return typeof actor === 'string' && actor.length > 0 ? actor.slice(0, 128) : null;
+/** What webSocket.ts adds to the initial context of every operation on an authenticated connection. */
+export interface ConnectionContext {
+  readonly connectionPrincipal: Principal | null;
+}
+
+function isConnection(initial: object): initial is ConnectionContext {
+  return 'connectionPrincipal' in initial;
 }
 
 /** Reuses the caller's id so one request can be followed across API, events and projectors. */

@@ -12,9 +12,4 @@ export interface OperationsDeps {
   readonly deadLetters: FirestoreDeadLetters;
   /** Where a redriven dead letter is republished. */
   readonly domainEventsTopic: Topic;
-  /**
-   * Whether the caller may run admin operations. Authentication is the deployment's (IAP, an API
-   * gateway); this hook decides on what it passed along.
-   */
-  readonly isAdmin: (headers: { actor: string | null }) => boolean;
 }

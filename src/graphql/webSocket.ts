@@ -5,16 +5,26 @@
  * Keep-alive: the server pings every socket every `keepAliveMs` and terminates one whose pong has not
  * come back by the next ping, so a vanished client (a laptop lid closed, a dead NAT entry) releases its
  * subscriptions within about two intervals. The pings also keep proxies from idling the connection out.
+ *
+ * Authentication: the connection's `authorization` parameter (a Firebase ID token) is verified once, when
+ * it opens; every operation on it runs as that principal. A token that does not verify closes the socket
+ * (4403); so does its expiry, after which graphql-ws clients reconnect with a fresh token.
  */
 import type { Server } from 'node:http';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Api } from './createApi.ts';
+import { createGraphQLError } from 'graphql-yoga';
+import type { WebSocket } from 'ws';
+import type { Principal, TokenVerifier } from '../auth/principal.ts';
+import { principalOfConnection } from './authenticate.ts';
+import type { Api, ConnectionContext } from './createApi.ts';
 
 type EnvelopedExecution = ReturnType<Api['getEnveloped']>;
 
 export interface WebSocketOptions {
+  /** Verifies each connection's token when it opens (checking revocation: connections live long). */
+  readonly tokens: TokenVerifier;
   /** Ping interval, and how long a pong may take. Default 12 s, like yoga's SSE keep-alive. */
   readonly keepAliveMs?: number;
 }
@@ -36,12 +46,30 @@ export interface AttachedWebSocket {
   close(options?: CloseOptions): Promise<void>;
 }
 
-export function attachWebSocket(api: Api, server: Server, options: WebSocketOptions = {}): AttachedWebSocket {
+/** Close code for a connection whose credentials are refused or have expired: clients retry with fresh ones. */
+export const CLOSE_UNAUTHENTICATED = 4403;
+
+export function attachWebSocket(api: Api, server: Server, options: WebSocketOptions): AttachedWebSocket {
   const wsServer = new WebSocketServer({ server, path: api.graphqlEndpoint });
   /** Operations that started and have not completed (graphql-ws calls onComplete for each). */
   let operations = 0;
+  /** Who each open connection authenticated as (null: anonymous). */
+  const principals = new WeakMap<WebSocket, Principal | null>();
   const disposable = useServer(
     {
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        let principal: Principal | null;
+        try {
+          principal = await principalOfConnection(options.tokens, ctx.connectionParams);
+        } catch (error) {
+          socket.close(CLOSE_UNAUTHENTICATED, reasonOf(error));
+          return false;
+        }
+        principals.set(socket, principal);
+        if (principal) closeAtExpiry(socket, principal.expiresAt);
+        return true;
+      },
       onComplete: () => {
         operations--;
       },
@@ -54,7 +82,8 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
           socket: ctx.extra.socket,
           params,
           connectionParams: ctx.connectionParams,
-        });
+          connectionPrincipal: principals.get(ctx.extra.socket) ?? null,
+        } satisfies ConnectionContext & Record<string, unknown>);
         const document = enveloped.parse(params.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
@@ -91,4 +120,21 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
       }
     },
   };
+}
+
+/** Closes the socket when its token expires; the client reconnects with a fresh one. */
+function closeAtExpiry(socket: WebSocket, expiresAt: Date): void {
+  // setTimeout holds at most about 24.8 days; ID tokens live an hour.
+  const timer = setTimeout(
+    () => socket.close(CLOSE_UNAUTHENTICATED, 'Token expired: reconnect with a fresh one.'),
+    Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), 2 ** 31 - 1),
+  );
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** A close reason is at most 123 bytes; only expected refusals say why. */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error && 'extensions' in error ? error.message : createGraphQLError('Unauthenticated').message;
+  return Buffer.from(message).subarray(0, 123).toString();
 }

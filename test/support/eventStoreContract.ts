@@ -133,7 +133,7 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
     it('stores an idempotency record with the events, and refuses a second append with the same key', async () => {
       const store = makeStore();
       const key = `key-${randomUUID()}`;
-      const record = { key, requestHash: 'h1', result: { streamId: 's', version: 1 } };
+      const record = { key, requestHash: 'h1', result: { streamId: 's', version: 1 }, expiresAt: '2026-12-02T00:00:00.000Z' };
       await appendToStream(store, streamId(), 0, [event('A')], { idempotency: record });
       expect(await store.findIdempotencyRecord(key)).toEqual(record);
 

@@ -10,18 +10,17 @@ import type { Firestore } from '@google-cloud/firestore';
 import { readModelCollectionName } from '../../src/firestore/firestoreProjector.ts';
 import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels, type ReadModelOptions } from '../../src/firestore/firestoreReadModels.ts';
-import type { SubscriptionAuthorizer } from '../../src/graphql/context.ts';
 import { createApi, type Api } from '../../src/graphql/createApi.ts';
 import { attachWebSocket, type AttachedWebSocket } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
 import { evolveInventoryCount, inventoryCountProjection, type InventoryCount } from '../../src/projections/inventoryCount.ts';
 import { envelope } from './envelopes.ts';
 import { testFirestore } from './firestore.ts';
+import { testTokens } from './identities.ts';
 import { productAdded } from './shopFixtures.ts';
 
 export interface LiveApiOptions {
   readonly readModels?: ReadModelOptions;
-  readonly authorizeSubscription?: SubscriptionAuthorizer;
   readonly keepAliveMs?: number;
 }
 
@@ -42,16 +41,17 @@ export interface LiveApi {
 export async function startLiveApi(options: LiveApiOptions = {}): Promise<LiveApi> {
   const db = testFirestore();
   const readModels = new FirestoreReadModels(db, options.readModels);
+  const tokens = testTokens();
   const api = createApi({
     store: new FirestoreEventStore(db),
     readModels,
     logger: createLogger({ level: 'silent' }),
     clock: () => new Date(),
     newId: randomUUID,
-    ...(options.authorizeSubscription ? { authorizeSubscription: options.authorizeSubscription } : {}),
+    tokens,
   });
   const server = createServer(api);
-  const webSocket = attachWebSocket(api, server, options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {});
+  const webSocket = attachWebSocket(api, server, { tokens, ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}) });
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
   const products = db.collection(readModelCollectionName(inventoryCountProjection));
   return {

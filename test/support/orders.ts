@@ -1,5 +1,6 @@
 /** Shared GraphQL documents and builders for order tests. */
 import type { Api } from '../../src/graphql/createApi.ts';
+import { asCustomer, asStaff } from './identities.ts';
 export const PLACE_ORDER = /* GraphQL */ `
   mutation PlaceOrder($input: PlaceOrderInput!) {
     placeOrder(input: $input) {
@@ -54,29 +55,35 @@ const REGISTER_CUSTOMER = /* GraphQL */ `
   }
 `;
 
-async function send(api: Api, query: string, variables: Record<string, unknown>): Promise<string> {
+async function send(api: Api, query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<string> {
   const response = await api.fetch('http://api/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: Record<string, { __typename: string }> };
   return Object.values(body.data ?? {})[0]?.__typename ?? 'none';
 }
 
-/** Puts the kettle and the mug in the catalog (once) and registers the customers, through the API. */
+/**
+ * Puts the kettle and the mug in the catalog (once, signed in as catalog staff) and registers the customers
+ * (each signed in as themselves), through the API.
+ */
 export async function setUpShop(api: Api, customerIds: string[], stock = 1000): Promise<void> {
   for (const [productId, name, priceCents] of [
     ['sku-kettle', 'Kettle', 2500],
     ['sku-mug', 'Mug', 900],
   ] as const) {
-    const result = await send(api, ADD_PRODUCT, { input: { productId, name, priceCents, initialStock: stock } });
+    const result = await send(api, ADD_PRODUCT, { input: { productId, name, priceCents, initialStock: stock } }, await asStaff('catalog'));
     if (result !== 'ProductCommandPayload' && result !== 'ProductAlreadyExists') throw new Error(`addProduct: ${result}`);
   }
   for (const customerId of customerIds) {
-    const result = await send(api, REGISTER_CUSTOMER, {
-      input: { customerId, name: `Customer ${customerId}`, email: `${customerId}@example.com` },
-    });
+    const result = await send(
+      api,
+      REGISTER_CUSTOMER,
+      { input: { customerId, name: `Customer ${customerId}`, email: `${customerId}@example.com` } },
+      await asCustomer(customerId),
+    );
     if (result !== 'CustomerCommandPayload' && result !== 'CustomerAlreadyRegistered') throw new Error(`registerCustomer: ${result}`);
   }
 }

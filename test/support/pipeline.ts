@@ -10,12 +10,13 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../../src/firestore/firestoreReadModels.ts';
 import { firestoreApiDeps } from '../../src/apiDeps.ts';
-import { createApi, type Api } from '../../src/graphql/createApi.ts';
+import { createApi, type Api, type ApiOptions } from '../../src/graphql/createApi.ts';
 import { attachWebSocket } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
 import { OutboxRelay } from '../../src/outbox/outboxRelay.ts';
 import { ensureTopology, pushSubscriptionName } from '../../src/pubsub/topology.ts';
 import { testFirestore, uniqueProjectId } from './firestore.ts';
+import { testTokens } from './identities.ts';
 
 export const DOMAIN_EVENTS_TOPIC = 'eventloom-domain-events';
 export const INTEGRATION_EVENTS_TOPIC = 'eventloom-integration-events';
@@ -38,6 +39,8 @@ export interface Pipeline {
 export interface PipelineOptions {
   /** Leave the relay stopped, as if the API died right after committing. */
   readonly startRelay?: boolean;
+  /** Options of the API under test (the dashboard's sign-in, for instance). */
+  readonly api?: ApiOptions;
 }
 
 function listen(server: Server): Promise<number> {
@@ -87,6 +90,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     });
   const relay = newRelay();
   if (options.startRelay ?? true) relay.start();
+  const tokens = testTokens();
 
   const api = createApi(
     firestoreApiDeps({
@@ -95,12 +99,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       logger,
       domainEventsTopic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }),
       projections: Object.values(projectors),
-      // Operators in tests are the actors named ops:*.
-      adminActors: ['ops:test'],
+      tokens,
     }),
+    options.api,
   );
   const apiServer = createServer(api);
-  const webSocket = attachWebSocket(api, apiServer);
+  const webSocket = attachWebSocket(api, apiServer, { tokens });
   const apiPort = await listen(apiServer);
 
   const pipeline: Pipeline = {
@@ -130,7 +134,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   return pipeline;
 }
 
-/** Sends a GraphQL operation over HTTP through the API's fetch handler (no socket). */
+/** Sends a GraphQL operation over HTTP through the API's fetch handler (no socket); `headers` say who asks. */
 export async function graphql<T = Record<string, unknown>>(
   api: Api,
   query: string,

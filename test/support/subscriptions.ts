@@ -48,16 +48,29 @@ function collect<T>(
 
 type Data<T> = { data?: T | null; errors?: unknown };
 
-export function subscribeOverSse<T>(url: string, query: string, variables: Record<string, unknown>): Subscription<Data<T>> {
-  const client = createSseClient({ url, retryAttempts: 0 });
+/** `headers`: the caller's, e.g. `await asCustomer(id)` (an `authorization` header). */
+export function subscribeOverSse<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Subscription<Data<T>> {
+  const client = createSseClient({ url, retryAttempts: 0, headers });
   return collect<Data<T>>(
     (sink) => client.subscribe<T>({ query, variables }, sink as never),
     () => client.dispose(),
   );
 }
 
-export function subscribeOverWebSocket<T>(url: string, query: string, variables: Record<string, unknown>): Subscription<Data<T>> {
-  const client = createWsClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+/** `headers`: the caller's; their `authorization` becomes the connection parameter of the same name. */
+export function subscribeOverWebSocket<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Subscription<Data<T>> {
+  const connectionParams = headers.authorization ? { authorization: headers.authorization } : {};
+  const client = createWsClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams });
   return collect<Data<T>>(
     (sink) => client.subscribe<T>({ query, variables }, sink as never),
     () => void client.dispose(),

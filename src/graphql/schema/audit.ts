@@ -14,7 +14,16 @@ const StreamEventRef = builder.objectRef<RecordedEvent>('StreamEvent').implement
     schemaVersion: t.int({ resolve: ({ event }) => event.schemaVersion }),
     occurredAt: t.field({ type: 'DateTime', description: 'When it happened, as the command said.', resolve: ({ event }) => event.occurredAt }),
     recordedAt: t.field({ type: 'DateTime', description: 'When the store committed it.', resolve: ({ recordedAt }) => recordedAt }),
-    actor: t.string({ nullable: true, description: 'Who issued the command.', resolve: ({ event }) => (event.metadata.actor as string | null | undefined) ?? null }),
+    actor: t.string({
+      nullable: true,
+      description: 'Who issued the command: the uid of the verified principal.',
+      resolve: ({ event }) => (event.metadata.actor as string | null | undefined) ?? null,
+    }),
+    actorRole: t.string({
+      nullable: true,
+      description: 'The role the actor issued it in: customer, catalog, fulfilment or operator.',
+      resolve: ({ event }) => (event.metadata.actorRole as string | null | undefined) ?? null,
+    }),
     command: t.string({ nullable: true, resolve: ({ event }) => (event.metadata.command as string | null | undefined) ?? null }),
     correlationId: t.string({ resolve: ({ event }) => event.metadata.correlationId }),
     causationId: t.string({ nullable: true, resolve: ({ event }) => event.metadata.causationId }),
@@ -28,6 +37,7 @@ const MAX_PAGE = 200;
 
 builder.queryField('streamHistory', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: StreamHistoryRef,
     description: 'The audit trail of one stream (e.g. `order-<id>`, `product-<id>`, `customer-<id>`), oldest first.',
     args: {

@@ -60,6 +60,7 @@ ProductRef.implement({
 
 builder.queryField('product', (t) =>
   t.field({
+    authScopes: { public: true },
     type: ProductRef,
     nullable: true,
     args: { productId: t.arg.id({ required: true }), ...readOptionArgs(t) },
@@ -74,6 +75,7 @@ const ProductConnectionRef = builder.connectionObject({ type: ProductRef, name: 
 
 builder.queryField('products', (t) =>
   t.field({
+    authScopes: { public: true },
     type: ProductConnectionRef,
     description: 'The catalog in product id order, a page at a time (forward).',
     args: {
@@ -87,6 +89,7 @@ builder.queryField('products', (t) =>
 
 builder.subscriptionField('productInventory', (t) =>
   t.field({
+    authScopes: { public: true },
     type: ProductRef,
     nullable: true,
     description: 'The product and its stock now (null until it is in the catalog view), then at every change.',
@@ -101,6 +104,7 @@ builder.subscriptionField('productInventory', (t) =>
 
 builder.subscriptionField('lowStockAlerts', (t) =>
   t.field({
+    authScopes: { catalog: true, operator: true },
     type: [ProductRef],
     description:
       'Every product low on stock now, then, as they change, the products that became low, changed while low, ' +

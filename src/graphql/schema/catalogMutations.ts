@@ -48,6 +48,7 @@ async function runProductCommand(
     occurredAt: context.deps.clock().toISOString(),
     idempotencyKey,
     request,
+    actingAs: 'catalog',
     decide: decideOnStream(productDecider, productStreamId(command.productId), command),
   });
   return { ...outcome, productId: command.productId };
@@ -98,6 +99,7 @@ const DiscontinueProductInput = builder.inputType('DiscontinueProductInput', {
 
 builder.mutationField('addProduct', (t) =>
   t.field({
+    authScopes: { catalog: true },
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductAlreadyExistsError] },
     args: { input: t.arg({ type: AddProductInput, required: true }) },
@@ -123,6 +125,7 @@ builder.mutationField('addProduct', (t) =>
 
 builder.mutationField('changeProductPrice', (t) =>
   t.field({
+    authScopes: { catalog: true },
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductNotFoundError, ProductDiscontinuedError] },
     args: { input: t.arg({ type: ChangeProductPriceInput, required: true }) },
@@ -140,6 +143,7 @@ builder.mutationField('changeProductPrice', (t) =>
 
 builder.mutationField('restockProduct', (t) =>
   t.field({
+    authScopes: { catalog: true },
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductNotFoundError] },
     args: { input: t.arg({ type: RestockProductInput, required: true }) },
@@ -157,6 +161,7 @@ builder.mutationField('restockProduct', (t) =>
 
 builder.mutationField('discontinueProduct', (t) =>
   t.field({
+    authScopes: { catalog: true },
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductNotFoundError] },
     args: { input: t.arg({ type: DiscontinueProductInput, required: true }) },

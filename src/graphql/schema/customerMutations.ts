@@ -41,6 +41,7 @@ async function runCustomerCommand(
     occurredAt: context.deps.clock().toISOString(),
     idempotencyKey,
     request,
+    actingAs: 'customer',
     decide: decideOnStream(customerDecider, customerStreamId(command.customerId), command),
   });
   return { ...outcome, customerId: command.customerId };
@@ -66,6 +67,8 @@ const ChangeCustomerDetailsInput = builder.inputType('ChangeCustomerDetailsInput
 
 builder.mutationField('registerCustomer', (t) =>
   t.field({
+    description: 'Registers the signed-in user as a customer: `customerId` must be their uid.',
+    authScopes: (_root, { input }) => ({ customer: String(input.customerId) }),
     type: CustomerCommandPayloadRef,
     errors: { types: [...commandErrors, CustomerAlreadyRegisteredError] },
     args: { input: t.arg({ type: CustomerDetailsFields, required: true }) },
@@ -79,6 +82,7 @@ builder.mutationField('registerCustomer', (t) =>
 
 builder.mutationField('changeCustomerDetails', (t) =>
   t.field({
+    authScopes: (_root, { input }) => ({ customer: String(input.customerId) }),
     type: CustomerCommandPayloadRef,
     errors: { types: [...commandErrors, CustomerNotFoundError] },
     args: { input: t.arg({ type: ChangeCustomerDetailsInput, required: true }) },

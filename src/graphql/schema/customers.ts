@@ -25,6 +25,8 @@ const CustomerOrderSummaryRef = builder.objectRef<CustomerOrderSummary>('Custome
 
 export const CustomerOrderHistoryRef = builder.objectRef<CustomerOrderHistory>('CustomerOrderHistory').implement({
   description: "A customer and their orders, newest first, with totals. Eventually consistent with the streams.",
+  // Personal data, wherever it is reached from: the customer themselves, or staff who serve them.
+  authScopes: (view) => ({ customer: view.customerId, fulfilment: true, operator: true }),
   fields: (t) => ({
     customerId: t.exposeID('customerId'),
     name: t.exposeString('name', { nullable: true }),
@@ -48,6 +50,7 @@ const EPOCH = new Date(0).toISOString();
 
 builder.queryField('customerOrders', (t) =>
   t.field({
+    authScopes: (_root, { customerId }) => ({ customer: String(customerId), fulfilment: true, operator: true }),
     type: CustomerOrderHistoryRef,
     description: "The customer's order history; empty (not null) for a customer not seen yet.",
     args: { customerId: t.arg.id({ required: true }) },
@@ -59,6 +62,7 @@ builder.queryField('customerOrders', (t) =>
 
 builder.queryField('customer', (t) =>
   t.field({
+    authScopes: (_root, { customerId }) => ({ customer: String(customerId), fulfilment: true, operator: true }),
     type: CustomerOrderHistoryRef,
     nullable: true,
     description: 'Null until the customer has been projected.',
@@ -77,6 +81,7 @@ const CustomerConnectionRef = builder.connectionObject(
 
 builder.queryField('customers', (t) =>
   t.field({
+    authScopes: { fulfilment: true, operator: true },
     type: CustomerConnectionRef,
     description: 'Customers in customer id order, a page at a time (forward).',
     args: forwardPageArgs(t),
@@ -86,6 +91,7 @@ builder.queryField('customers', (t) =>
 
 builder.subscriptionField('customerOrders', (t) =>
   t.field({
+    authScopes: (_root, { customerId }) => ({ customer: String(customerId), fulfilment: true, operator: true }),
     type: CustomerOrderHistoryRef,
     description: "The customer's order history now, then again every time it changes.",
     args: { customerId: t.arg.id({ required: true }) },

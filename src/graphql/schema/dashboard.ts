@@ -123,6 +123,7 @@ function lastDays(today: Date, days: number): string[] {
 
 builder.queryField('salesDashboard', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: SalesDashboardRef,
     args: { days: t.arg.int({ ...DaysArg, description: 'How many days, ending today (UTC). Default 7.' }) },
     resolve: (_root, { days }, { deps }) => ({ dates: lastDays(deps.clock(), days ?? 7) }),
@@ -131,6 +132,7 @@ builder.queryField('salesDashboard', (t) =>
 
 builder.subscriptionField('salesDashboard', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: SalesDashboardRef,
     description: 'The dashboard now, then again after every order event (each one changes the summary).',
     args: { days: t.arg.int({ ...DaysArg, description: 'How many days, ending today (UTC). Default 7.' }) },

@@ -1,3 +1,4 @@
+import { assertEveryFieldHasARule } from '../authScopes.ts';
 import { builder } from '../builder.ts';
 import './roots.ts';
 import './scalars.ts';
@@ -13,4 +14,4 @@ import './audit.ts';
 import './operations.ts';
 import './liveFeed.ts';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = assertEveryFieldHasARule(builder.toSchema({ sortSchema: true }));

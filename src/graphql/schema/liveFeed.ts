@@ -36,6 +36,7 @@ const OrderFeedItemRef = builder.objectRef<OrderDetails>('OrderFeedItem').implem
 
 builder.subscriptionField('recentOrders', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: [OrderFeedItemRef],
     description:
       'The latest orders, newest first: now, then again whenever one is placed or changes status. ' +
@@ -66,6 +67,7 @@ const ProjectionLagRef = builder.objectRef<ProjectionStatus>('ProjectionLag').im
 
 builder.subscriptionField('projectionLag', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: [ProjectionLagRef],
     description:
       'Every projection with its lag and pending dead letters: now, then whenever they change. ' +

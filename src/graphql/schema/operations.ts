@@ -16,13 +16,6 @@ import type { OperationsDeps } from '../operationsDeps.ts';
 import { decodeCursor, encodeCursor } from '../viewConnections.ts';
 import { ErrorInterface } from './errors.ts';
 
-export class ForbiddenError extends EventloomError {
-  readonly code = 'FORBIDDEN';
-  constructor(what: string) {
-    super(`Only operators may ${what}.`);
-  }
-}
-
 class OperationsUnavailableError extends EventloomError {
   readonly code = 'NOT_AVAILABLE';
   constructor() {
@@ -30,14 +23,12 @@ class OperationsUnavailableError extends EventloomError {
   }
 }
 
-function operations(context: GraphQLContext, what: string): OperationsDeps {
+function operations(context: GraphQLContext): OperationsDeps {
   const ops = context.deps.operations;
   if (!ops) throw new OperationsUnavailableError();
-  if (!ops.isAdmin({ actor: context.actor })) throw new ForbiddenError(what);
   return ops;
 }
 
-builder.objectType(ForbiddenError, { name: 'Forbidden', interfaces: [ErrorInterface] });
 builder.objectType(DeadLetterNotFoundError, {
   name: 'DeadLetterNotFound',
   interfaces: [ErrorInterface],
@@ -66,8 +57,9 @@ const ProjectionStatusRef = builder.objectRef<ProjectionStatus>('ProjectionStatu
 
 builder.queryField('projections', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: [ProjectionStatusRef],
-    description: 'Every read model and its lag. Public: dashboards show it.',
+    description: 'Every read model and its lag.',
     resolve: async (_root, _args, { deps }) => {
       const ops = deps.operations;
       if (!ops) throw new OperationsUnavailableError();
@@ -102,8 +94,8 @@ const DeadLetterConnectionRef = builder.connectionObject({ type: DeadLetterRef, 
 
 builder.queryField('deadLetters', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: DeadLetterConnectionRef,
-    errors: { types: [ForbiddenError] },
     args: {
       readModel: t.arg.string({ required: false }),
       status: t.arg({ type: DeadLetterStatusEnum, required: false }),
@@ -111,7 +103,7 @@ builder.queryField('deadLetters', (t) =>
       after: t.arg.string({ required: false }),
     },
     resolve: async (_root, args, context) => {
-      const ops = operations(context, 'list dead letters');
+      const ops = operations(context);
       const page = await ops.deadLetters.list({
         ...(args.readModel ? { readModel: args.readModel } : {}),
         ...(args.status ? { status: args.status } : {}),
@@ -132,30 +124,32 @@ builder.queryField('deadLetters', (t) =>
   }),
 );
 
-const resolutionErrors = [ForbiddenError, DeadLetterNotFoundError, DeadLetterAlreadyResolvedError];
+const resolutionErrors = [DeadLetterNotFoundError, DeadLetterAlreadyResolvedError];
 
 builder.mutationField('redriveDeadLetter', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: DeadLetterRef,
     description: 'Republishes the original message (once the cause is fixed); projectors that had applied it ignore it.',
     errors: { types: resolutionErrors },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => {
-      const ops = operations(context, 'redrive dead letters');
-      return ops.deadLetters.redrive(String(id), ops.domainEventsTopic, context.actor);
+      const ops = operations(context);
+      return ops.deadLetters.redrive(String(id), ops.domainEventsTopic, context.principal?.uid ?? null);
     },
   }),
 );
 
 builder.mutationField('skipDeadLetter', (t) =>
   t.field({
+    authScopes: { operator: true },
     type: DeadLetterRef,
     description: 'Lets the projector pass over the event for good (its stream moves on without it).',
     errors: { types: resolutionErrors },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => {
-      const ops = operations(context, 'skip dead letters');
-      return ops.deadLetters.skip(String(id), ops.projector, ops.projections, context.actor);
+      const ops = operations(context);
+      return ops.deadLetters.skip(String(id), ops.projector, ops.projections, context.principal?.uid ?? null);
     },
   }),
 );

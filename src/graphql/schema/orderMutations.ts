@@ -15,7 +15,7 @@ import type { OrderStatus } from '../../orders/orderEvents.ts';
 import { placeOrderDecision, type PlaceOrderResult } from '../../orders/placeOrder.ts';
 import { shipOrderDecision } from '../../orders/shipOrder.ts';
 import { builder } from '../builder.ts';
-import { executeCommand } from '../executeCommand.ts';
+import { executeCommand, orderRole } from '../executeCommand.ts';
 import { IDEMPOTENCY_KEY_DESCRIPTION, IdempotencyKeySchema, IdSchema, QuantitySchema } from './commandInputs.ts';
 import { commandErrors } from './errors.ts';
 
@@ -68,6 +68,8 @@ const OrderCommandPayloadRef = builder.objectRef<OrderCommandResult & { replayed
 
 builder.mutationField('placeOrder', (t) =>
   t.field({
+    description: 'Places an order for the signed-in customer: `customerId` must be their uid.',
+    authScopes: (_root, { input }) => ({ customer: String(input.customerId) }),
     type: PlaceOrderPayloadRef,
     errors: {
       types: [
@@ -94,6 +96,7 @@ builder.mutationField('placeOrder', (t) =>
       return executeCommand(context, {
         commandName: 'PlaceOrder',
         occurredAt: placedAt,
+        actingAs: 'customer',
         idempotencyKey,
         request,
         decide: (load) => placeOrderDecision(command, load),
@@ -129,6 +132,8 @@ const lifecycleErrors = [...commandErrors, OrderNotFoundError, InvalidOrderTrans
 
 builder.mutationField('confirmOrderPayment', (t) =>
   t.field({
+    description: 'For the customer who placed the order, or fulfilment staff.',
+    authScopes: (_root, { input }) => ({ fulfilment: true, orderOwner: String(input.orderId) }),
     type: OrderCommandPayloadRef,
     errors: { types: [...lifecycleErrors] },
     args: { input: t.arg({ type: ConfirmOrderPaymentInput, required: true }) },
@@ -144,6 +149,7 @@ builder.mutationField('confirmOrderPayment', (t) =>
       return executeCommand(context, {
         commandName: command.type,
         occurredAt: paidAt,
+        actingAs: orderRole(context),
         idempotencyKey,
         request,
         decide: (load) => confirmOrderPaymentDecision(command, load),
@@ -154,6 +160,8 @@ builder.mutationField('confirmOrderPayment', (t) =>
 
 builder.mutationField('shipOrder', (t) =>
   t.field({
+    description: 'For fulfilment staff.',
+    authScopes: { fulfilment: true },
     type: OrderCommandPayloadRef,
     errors: { types: [...lifecycleErrors] },
     args: { input: t.arg({ type: ShipOrderInput, required: true }) },
@@ -164,6 +172,7 @@ builder.mutationField('shipOrder', (t) =>
       return executeCommand(context, {
         commandName: command.type,
         occurredAt: shippedAt,
+        actingAs: 'fulfilment',
         idempotencyKey,
         request,
         decide: (load) => shipOrderDecision(command, load),
@@ -174,6 +183,8 @@ builder.mutationField('shipOrder', (t) =>
 
 builder.mutationField('cancelOrder', (t) =>
   t.field({
+    description: 'For the customer who placed the order, or fulfilment staff.',
+    authScopes: (_root, { input }) => ({ fulfilment: true, orderOwner: String(input.orderId) }),
     type: OrderCommandPayloadRef,
     errors: { types: [...lifecycleErrors] },
     args: { input: t.arg({ type: CancelOrderInput, required: true }) },
@@ -189,6 +200,7 @@ builder.mutationField('cancelOrder', (t) =>
       return executeCommand(context, {
         commandName: command.type,
         occurredAt: cancelledAt,
+        actingAs: orderRole(context),
         idempotencyKey,
         request,
         decide: (load) => cancelOrderDecision(command, load),

@@ -40,6 +40,7 @@ const OrderStatusChangeRef = builder.objectRef<OrderStatusChange>('OrderStatusCh
 
 const OrderRef = builder.objectRef<OrderDetails>('Order').implement({
   description: 'An order with its lines and status history. Eventually consistent with the order stream.',
+  authScopes: (order) => ({ customer: order.customerId, fulfilment: true, operator: true }),
   fields: (t) => ({
     orderId: t.exposeID('orderId'),
     customerId: t.exposeID('customerId'),
@@ -65,6 +66,7 @@ const OrderRef = builder.objectRef<OrderDetails>('Order').implement({
 
 builder.queryField('order', (t) =>
   t.field({
+    authScopes: (_root, { orderId }) => ({ fulfilment: true, operator: true, orderOwner: String(orderId) }),
     type: OrderRef,
     nullable: true,
     description: 'Null until the order has been projected (or, with asOf, if it did not exist then).',
@@ -78,6 +80,7 @@ builder.queryField('order', (t) =>
 
 builder.subscriptionField('orderStatus', (t) =>
   t.field({
+    authScopes: (_root, { orderId }) => ({ fulfilment: true, operator: true, orderOwner: String(orderId) }),
     type: OrderRef,
     nullable: true,
     description: 'The order now (null until projected), then again at every change of its status.',
