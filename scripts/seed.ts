@@ -1,12 +1,19 @@
 /**
- * `npm run seed [-- --url URL] [--orders N] [--seed S] [--concurrency C] [--delay-ms MS]`
+ * `npm run seed [-- --url URL] [--orders N] [--seed S] [--concurrency C] [--delay-ms MS]
+ *                [--auth-emulator HOST:PORT] [--auth-project P]]`
  *
  * Loads a demo shop through the real commands, i.e. GraphQL mutations against a running API: a kitchen and
  * home catalog, customers, then a stream of orders with their payments, shipments and cancellations.
  *
+ * Every mutation is sent signed in, as whoever would send it in the shop: the catalog by catalog staff, a
+ * customer's registration, orders, payments and own cancellations by that customer, shipments and the shop's
+ * cancellations by fulfilment staff. The seed creates those accounts in the Firebase Auth emulator first
+ * (seedIdentities.ts) and talks to the API through seedClient.ts; it refuses to run without the emulator.
+ *
  * Everything is drawn from a PRNG seeded with --seed, and every command carries an idempotency key made of
- * the seed and the item, so a second run with the same seed appends nothing: each command is answered from
- * its first result. Only the order numbers a larger --orders adds are new.
+ * the seed and the item and is always sent by the same principal (keys are the caller's), so a second run
+ * with the same seed, within the keys' lifetime of a day, appends nothing: each command is answered from its
+ * first result. Only the order numbers a larger --orders adds are new.
  *
  * Reproducible down to the outcomes: ordinary orders are planned within each product's stock, counting every
  * reservation as spent even if its order is later cancelled, so none can fail for stock whatever order the
@@ -14,14 +21,27 @@
  * (more units than a product ever had, a discontinued product). Against a shop that other traffic has
  * already sold from, ordinary orders can be refused too; they are counted the same way.
  *
- * Progress goes to stderr (bars on a terminal, Cloud Logging JSON lines otherwise); stdout gets only the
- * JSON summary.
+ * Progress goes to stderr (bars on a terminal, Cloud Logging JSON lines otherwise), and at the end the demo
+ * accounts with their password; stdout gets only the JSON summary, which lists the accounts too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { Identity } from './identities.ts';
 import { progressReporter } from './progressReporter.ts';
+import { GraphQLClient, probeApi, reasonOf } from './seedClient.ts';
+import { SeedError } from './seedError.ts';
+import {
+  defaultAuthEmulator,
+  describeIdentities,
+  SeedIdentities,
+  seedIdentitiesSummary,
+  type AuthEmulatorTarget,
+  type SeedIdentitiesSummary,
+} from './seedIdentities.ts';
+
+export { SeedError } from './seedError.ts';
 
 // ── The demo shop ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -174,11 +194,20 @@ export interface PlannedOrder {
   readonly fate: OrderFate;
   readonly paymentReference: string;
   readonly cancelReason: string;
+  /** Who cancels, for the fates that do: the customer, or the shop (fulfilment staff). */
+  readonly cancelledBy: 'customer' | 'fulfilment';
   /** Set when the order is meant to be refused, whatever the timing: what it will be refused with. */
   readonly expectedRejection?: 'PRODUCT.INSUFFICIENT_STOCK' | 'PRODUCT.DISCONTINUED';
 }
 
-const CANCEL_REASONS = ['customer changed their mind', 'found it cheaper elsewhere', 'ordered by mistake', 'delivery too slow'];
+const CANCELLATIONS: ReadonlyArray<{ readonly reason: string; readonly by: PlannedOrder['cancelledBy'] }> = [
+  { reason: 'customer changed their mind', by: 'customer' },
+  { reason: 'found it cheaper elsewhere', by: 'customer' },
+  { reason: 'ordered by mistake', by: 'customer' },
+  { reason: 'delivery too slow', by: 'customer' },
+  { reason: 'damaged in the warehouse', by: 'fulfilment' },
+  { reason: 'delivery address could not be verified', by: 'fulfilment' },
+];
 
 /** Mostly paid, most of those shipped, some cancelled before or after paying, a few still waiting to be paid. */
 function drawFate(random: Random): OrderFate {
@@ -213,13 +242,10 @@ export function planOrders(seed: string, count: number): PlannedOrder[] {
   const orders: PlannedOrder[] = [];
   for (let number = 1; number <= count; number++) {
     const customerId = random.weighted(rankedCustomers, ({ rank }) => customerWeight(rank)).customer.customerId;
-    const base = {
-      number,
-      customerId,
-      fate: drawFate(random),
-      paymentReference: `PAY-${random.int(0, 0xffffff).toString(16).padStart(6, '0').toUpperCase()}`,
-      cancelReason: random.pick(CANCEL_REASONS),
-    };
+    const fate = drawFate(random);
+    const paymentReference = `PAY-${random.int(0, 0xffffff).toString(16).padStart(6, '0').toUpperCase()}`;
+    const cancellation = random.pick(CANCELLATIONS);
+    const base = { number, customerId, fate, paymentReference, cancelReason: cancellation.reason, cancelledBy: cancellation.by };
 
     const unusual = random.float();
     if (unusual < 0.03) {
@@ -273,125 +299,6 @@ function drawLines(random: Random, budget: ReadonlyMap<string, number>): Array<{
   return lines;
 }
 
-// ── Talking to the API ────────────────────────────────────────────────────────────────────────────────
-
-/** The seed cannot go on: the API is unreachable, or answered something the seed does not understand. */
-export class SeedError extends Error {
-  override readonly name = 'SeedError';
-}
-
-const ERROR_FIELDS = '... on Error { code message }';
-const MUTATIONS = {
-  addProduct: `mutation($input: AddProductInput!) { addProduct(input: $input) { __typename ... on ProductCommandPayload { replayed } ${ERROR_FIELDS} } }`,
-  discontinueProduct: `mutation($input: DiscontinueProductInput!) { discontinueProduct(input: $input) { __typename ... on ProductCommandPayload { replayed } ${ERROR_FIELDS} } }`,
-  registerCustomer: `mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename ... on CustomerCommandPayload { replayed } ${ERROR_FIELDS} } }`,
-  placeOrder: `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { __typename ... on PlaceOrderPayload { orderId replayed } ${ERROR_FIELDS} ... on InputValidationError { issues { path message } } } }`,
-  confirmOrderPayment: `mutation($input: ConfirmOrderPaymentInput!) { confirmOrderPayment(input: $input) { __typename ... on OrderCommandPayload { replayed } ${ERROR_FIELDS} } }`,
-  shipOrder: `mutation($input: ShipOrderInput!) { shipOrder(input: $input) { __typename ... on OrderCommandPayload { replayed } ${ERROR_FIELDS} } }`,
-  cancelOrder: `mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { __typename ... on OrderCommandPayload { replayed } ${ERROR_FIELDS} } }`,
-} as const;
-
-type MutationName = keyof typeof MUTATIONS;
-
-type MutationOutcome =
-  | { readonly ok: true; readonly replayed: boolean; readonly orderId?: string }
-  | { readonly ok: false; readonly code: string; readonly typename: string; readonly message: string };
-
-interface MutationResult {
-  __typename: string;
-  replayed?: boolean;
-  orderId?: string;
-  code?: string;
-  message?: string;
-  issues?: Array<{ path: string[]; message: string }>;
-}
-
-const MAX_ATTEMPTS = 4;
-
-class GraphQLClient {
-  constructor(
-    private readonly url: string,
-    private readonly onCommand: (replayed: boolean) => void,
-  ) {}
-
-  /** Fails with a SeedError that says what to do when nothing answers at the URL. */
-  async probe(): Promise<void> {
-    let response: Response;
-    try {
-      response = await this.post({ query: '{ __typename }' }, {});
-    } catch (error) {
-      throw new SeedError(
-        `The GraphQL API is not reachable at ${this.url} (${reasonOf(error)}). ` +
-          'Start it first (npm run dev) or point the seed at it with --url.',
-      );
-    }
-    const body = (await response.json().catch(() => null)) as { data?: { __typename?: string } } | null;
-    if (body?.data?.__typename !== 'Query') {
-      throw new SeedError(`${this.url} answered HTTP ${response.status} but not as a GraphQL API: is the URL right?`);
-    }
-  }
-
-  /**
-   * Runs a mutation. Retries what may pass on a second try (network, 5xx, ConcurrencyConflict): the
-   * idempotency key makes that safe. Business rules' refusals come back as outcomes, not exceptions.
-   */
-  async mutate(name: MutationName, input: Record<string, unknown>, headers: Record<string, string>): Promise<MutationOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      const last = attempt >= MAX_ATTEMPTS;
-      let response: Response;
-      try {
-        response = await this.post({ query: MUTATIONS[name], variables: { input } }, headers);
-      } catch (error) {
-        if (last) throw new SeedError(`${name}: the API stopped answering (${reasonOf(error)})`);
-        await sleep(200 * 2 ** attempt);
-        continue;
-      }
-      if (response.status >= 500 || response.status === 429) {
-        if (last) throw new SeedError(`${name}: HTTP ${response.status} ${await response.text()}`);
-        await sleep(200 * 2 ** attempt);
-        continue;
-      }
-      const body = (await response.json().catch(() => null)) as {
-        data?: Record<string, MutationResult | null> | null;
-        errors?: Array<{ message: string }>;
-      } | null;
-      const result = body?.data?.[name];
-      if (!result) {
-        const reason = body?.errors?.map((e) => e.message).join('; ') ?? `HTTP ${response.status}`;
-        throw new SeedError(`${name} failed: ${reason}`);
-      }
-      if (result.__typename === 'InputValidationError') {
-        const issues = result.issues?.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-        throw new SeedError(`${name} refused the seed's input (${issues}): a bug in the seed`);
-      }
-      if (result.__typename === 'ConcurrencyConflict' && !last) {
-        await sleep(100 * 2 ** attempt);
-        continue;
-      }
-      if (result.code) return { ok: false, code: result.code, typename: result.__typename, message: result.message ?? '' };
-      this.onCommand(result.replayed === true);
-      return { ok: true, replayed: result.replayed === true, ...(result.orderId ? { orderId: result.orderId } : {}) };
-    }
-  }
-
-  private post(body: object, headers: Record<string, string>): Promise<Response> {
-    return fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-actor': 'seed', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-  }
-}
-
-function reasonOf(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error.cause as { code?: string; message?: string } | undefined) ?? undefined;
-    return cause?.code ?? cause?.message ?? error.message;
-  }
-  return String(error);
-}
-
 // ── Running it ────────────────────────────────────────────────────────────────────────────────────────
 
 export interface SeedOptions {
@@ -404,10 +311,12 @@ export interface SeedOptions {
   readonly concurrency?: number;
   /** Time between two orders starting, and between the steps of one order, so a person can watch. */
   readonly delayMs?: number;
+  /** Where the seed creates its accounts and signs in; the API must accept that emulator's tokens. */
+  readonly authEmulator: AuthEmulatorTarget;
   readonly onProgress?: (progress: SeedProgress) => void;
 }
 
-export type SeedPhase = 'catalog' | 'customers' | 'orders';
+export type SeedPhase = 'identities' | 'catalog' | 'customers' | 'orders';
 
 export interface SeedProgress {
   readonly phase: SeedPhase;
@@ -419,6 +328,8 @@ export interface SeedProgress {
 export interface SeedSummary {
   url: string;
   seed: string;
+  /** Who can sign in to the demo shop: the accounts the seed created or brought up to date. */
+  identities: SeedIdentitiesSummary;
   products: { total: number; added: number; alreadyExisted: number; discontinued: number };
   customers: { total: number; registered: number; alreadyRegistered: number };
   orders: {
@@ -447,16 +358,13 @@ export async function seedShop(options: SeedOptions): Promise<SeedSummary> {
   const summary: SeedSummary = {
     url: options.url,
     seed,
+    identities: seedIdentitiesSummary(options.authEmulator, DEMO_CUSTOMERS),
     products: { total: DEMO_CATALOG.length, added: 0, alreadyExisted: 0, discontinued: 0 },
     customers: { total: DEMO_CUSTOMERS.length, registered: 0, alreadyRegistered: 0 },
     orders: { requested: options.orders, soldOut: 0, placed: 0, paid: 0, shipped: 0, cancelled: 0, rejected: {} },
     commands: { succeeded: 0, replayed: 0 },
     durationMs: 0,
   };
-  const client = new GraphQLClient(options.url, (replayed) => {
-    summary.commands.succeeded++;
-    if (replayed) summary.commands.replayed++;
-  });
   const reject = (code: string) => {
     summary.orders.rejected[code] = (summary.orders.rejected[code] ?? 0) + 1;
   };
@@ -466,10 +374,17 @@ export async function seedShop(options: SeedOptions): Promise<SeedSummary> {
     options.onProgress?.({ phase, done, total, summary });
   };
 
-  await client.probe();
+  await probeApi(options.url);
+  const identities = await SeedIdentities.prepare(options.authEmulator, DEMO_CUSTOMERS, (done, total) => progress('identities', done, total));
+  const client = new GraphQLClient(options.url, identities, (replayed) => {
+    summary.commands.succeeded++;
+    if (replayed) summary.commands.replayed++;
+  });
+  const catalogStaff = identities.staff('catalog');
+  const fulfilmentStaff = identities.staff('fulfilment');
 
   const addProduct = async ({ category: _category, ...input }: DemoProduct) => {
-    const added = await client.mutate('addProduct', { ...input, idempotencyKey: key('product', input.productId) }, {});
+    const added = await client.mutate('addProduct', { ...input, idempotencyKey: key('product', input.productId) }, catalogStaff);
     if (added.ok) summary.products.added++;
     else if (added.code === 'PRODUCT.ALREADY_EXISTS') summary.products.alreadyExisted++;
     else throw new SeedError(`addProduct ${input.productId}: ${added.code} ${added.message}`);
@@ -478,13 +393,17 @@ export async function seedShop(options: SeedOptions): Promise<SeedSummary> {
   const discontinued = await client.mutate(
     'discontinueProduct',
     { productId: DISCONTINUED, idempotencyKey: key('product', DISCONTINUED, 'discontinue') },
-    {},
+    catalogStaff,
   );
   if (!discontinued.ok) throw new SeedError(`discontinueProduct ${DISCONTINUED}: ${discontinued.code} ${discontinued.message}`);
   summary.products.discontinued++;
 
   const registerCustomer = async (customer: DemoCustomer) => {
-    const registered = await client.mutate('registerCustomer', { ...customer, idempotencyKey: key('customer', customer.customerId) }, {});
+    const registered = await client.mutate(
+      'registerCustomer',
+      { ...customer, idempotencyKey: key('customer', customer.customerId) },
+      identities.customer(customer.customerId),
+    );
     if (registered.ok) summary.customers.registered++;
     else if (registered.code === 'CUSTOMER.ALREADY_REGISTERED') summary.customers.alreadyRegistered++;
     else throw new SeedError(`registerCustomer ${customer.customerId}: ${registered.code} ${registered.message}`);
@@ -503,18 +422,25 @@ export async function seedShop(options: SeedOptions): Promise<SeedSummary> {
   async function runOrder(order: PlannedOrder): Promise<void> {
     // One correlation id for all of an order's commands, so its events can be followed together.
     const headers = { 'x-correlation-id': key('order', order.number) };
+    const customer = identities.customer(order.customerId);
     const placed = await client.mutate(
       'placeOrder',
       { customerId: order.customerId, lines: order.lines, idempotencyKey: key('order', order.number, 'place') },
+      customer,
       headers,
     );
     if (!placed.ok) return reject(placed.code);
     summary.orders.placed++;
     const orderId = placed.orderId!;
 
-    const step = async (name: 'confirmOrderPayment' | 'shipOrder' | 'cancelOrder', input: Record<string, unknown>, count: () => void) => {
+    const step = async (
+      name: 'confirmOrderPayment' | 'shipOrder' | 'cancelOrder',
+      input: Record<string, unknown>,
+      as: Identity,
+      count: () => void,
+    ) => {
       if (delayMs > 0) await sleep(delayMs);
-      const outcome = await client.mutate(name, { orderId, ...input, idempotencyKey: key('order', order.number, name) }, headers);
+      const outcome = await client.mutate(name, { orderId, ...input, idempotencyKey: key('order', order.number, name) }, as, headers);
       if (!outcome.ok) {
         reject(outcome.code);
         return false;
@@ -524,12 +450,13 @@ export async function seedShop(options: SeedOptions): Promise<SeedSummary> {
     };
     const fate = order.fate;
     if (fate === 'PAID' || fate === 'SHIPPED' || fate === 'CANCELLED_PAID') {
-      const paid = await step('confirmOrderPayment', { paymentReference: order.paymentReference }, () => summary.orders.paid++);
+      const paid = await step('confirmOrderPayment', { paymentReference: order.paymentReference }, customer, () => summary.orders.paid++);
       if (!paid) return;
     }
-    if (fate === 'SHIPPED') await step('shipOrder', {}, () => summary.orders.shipped++);
+    if (fate === 'SHIPPED') await step('shipOrder', {}, fulfilmentStaff, () => summary.orders.shipped++);
     if (fate === 'CANCELLED_PAID' || fate === 'CANCELLED_UNPAID') {
-      await step('cancelOrder', { reason: order.cancelReason }, () => summary.orders.cancelled++);
+      const canceller = order.cancelledBy === 'fulfilment' ? fulfilmentStaff : customer;
+      await step('cancelOrder', { reason: order.cancelReason }, canceller, () => summary.orders.cancelled++);
     }
   }
 
@@ -576,21 +503,36 @@ function pacer(delayMs: number): () => Promise<void> {
 
 // ── The command line ──────────────────────────────────────────────────────────────────────────────────
 
+const AUTH_DEFAULTS = defaultAuthEmulator();
+
 const CliOptions = z.object({
   url: z.url().default('http://localhost:4000/graphql'),
   orders: z.coerce.number().int().min(0).max(100_000).default(300),
   seed: z.string().min(1).max(64).default(DEFAULT_SEED),
   concurrency: z.coerce.number().int().min(1).max(64).default(4),
   'delay-ms': z.coerce.number().int().min(0).max(60_000).default(0),
+  'auth-emulator': z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/[\]]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9099')
+    .default(AUTH_DEFAULTS.host),
+  'auth-project': z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a Firebase project id, e.g. demo-eventloom')
+    .default(AUTH_DEFAULTS.projectId),
 });
 
 const USAGE = `Usage: npm run seed -- [--url URL] [--orders N] [--seed S] [--concurrency C] [--delay-ms MS]
+                      [--auth-emulator HOST:PORT] [--auth-project P]
 
-  --url          GraphQL endpoint of a running API (default http://localhost:4000/graphql)
-  --orders       how many orders to place (default 300)
-  --seed         seeds the data and the idempotency keys; the same seed twice writes once (default ${DEFAULT_SEED})
-  --concurrency  orders in flight at once (default 4)
-  --delay-ms     pause between orders and between an order's steps, to watch dashboards change (default 0)`;
+  --url            GraphQL endpoint of a running API (default http://localhost:4000/graphql)
+  --orders         how many orders to place (default 300)
+  --seed           seeds the data and the idempotency keys; the same seed twice writes once (default ${DEFAULT_SEED})
+  --concurrency    orders in flight at once (default 4)
+  --delay-ms       pause between orders and between an order's steps, to watch dashboards change (default 0)
+  --auth-emulator  the Firebase Auth emulator the demo accounts are created in and signed in to; the seed runs
+                   against no other (default FIREBASE_AUTH_EMULATOR_HOST, else firebase.json's: ${AUTH_DEFAULTS.host})
+  --auth-project   the project of the emulator's accounts and tokens, the API's AUTH_PROJECT_ID
+                   (default .firebaserc's: ${AUTH_DEFAULTS.projectId})`;
 
 async function main(): Promise<void> {
   let values;
@@ -602,6 +544,8 @@ async function main(): Promise<void> {
         seed: { type: 'string' },
         concurrency: { type: 'string' },
         'delay-ms': { type: 'string' },
+        'auth-emulator': { type: 'string' },
+        'auth-project': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -619,6 +563,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const cli = parsed.data;
+  // firebase-admin finds the emulator through the environment; in this process the flag decides.
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = cli['auth-emulator'];
   const progress = progressReporter('seed');
   const reporter = {
     update: ({ phase, done, total, summary }: SeedProgress) =>
@@ -632,9 +578,11 @@ async function main(): Promise<void> {
       seed: cli.seed,
       concurrency: cli.concurrency,
       delayMs: cli['delay-ms'],
+      authEmulator: { host: cli['auth-emulator'], projectId: cli['auth-project'] },
       onProgress: reporter.update,
     });
     reporter.stop();
+    console.error(describeIdentities(summary.identities));
     console.log(JSON.stringify(summary, null, 2));
   } catch (error) {
     reporter.stop();
