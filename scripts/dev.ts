@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.ts';
 import { ensureTopology } from '../src/pubsub/topology.ts';
 import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.ts';
 import { firebaseJsonPorts, startEmulators, type RunningEmulators } from './emulatorLauncher.ts';
+import { DEMO_PASSWORD, DEMO_STAFF, ensureIdentity } from './identities.ts';
 import { projectorFunction } from './projectorFunctions.ts';
 import { seedShop } from './seed.ts';
 import { SupervisedProcess, type Command } from './supervisedProcess.ts';
@@ -102,6 +103,7 @@ try {
   await assertPortsFree([
     { port: emulatorPorts.firestore, owner: 'Firestore emulator', configuredIn: 'firebase.json' },
     { port: emulatorPorts.pubsub, owner: 'Pub/Sub emulator', configuredIn: 'firebase.json' },
+    { port: emulatorPorts.auth, owner: 'Auth emulator', configuredIn: 'firebase.json' },
     ...functions.map((fn) => ({
       port: fn.port,
       owner: `function ${fn.name}`,
@@ -110,19 +112,25 @@ try {
     { port: config.port, owner: 'GraphQL API', configuredIn: 'the PORT environment variable, default 4000' },
   ]);
 
-  say('Starting the Firestore and Pub/Sub emulators…');
+  say('Starting the Firestore, Pub/Sub and Auth emulators…');
   emulators = await startEmulators({
     firestorePort: emulatorPorts.firestore,
     pubsubPort: emulatorPorts.pubsub,
+    authPort: emulatorPorts.auth,
     ...(flags.verbose ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
   });
   void emulators.unexpectedExit.then((error) => stopEverything(`${error.message}\nStopping everything else.`, 1));
+
+  say(`Creating the demo staff accounts (${DEMO_STAFF.map((staff) => staff.email).join(', ')}) in the Auth emulator…`);
+  await createDemoStaff(emulators);
 
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     GOOGLE_CLOUD_PROJECT: PROJECT_ID,
     FIRESTORE_EMULATOR_HOST: emulators.firestoreHost,
     PUBSUB_EMULATOR_HOST: emulators.pubsubHost,
+    FIREBASE_AUTH_EMULATOR_HOST: emulators.authHost,
+    AUTH_PROJECT_ID: emulators.authProjectId,
     METADATA_SERVER_DETECTION: 'none',
     LOG_LEVEL: config.logLevel,
   };
@@ -156,13 +164,16 @@ try {
   await api.waitUntilAnswers(`${graphqlUrl}?query=${encodeURIComponent('{__typename}')}`, 200);
 
   printWhereEverythingRuns(emulators);
-  if (!flags['no-seed']) void seedDemoShop();
+  if (!flags['no-seed']) void seedDemoShop(emulators);
 } catch (error) {
   await stopEverything(error instanceof Error ? error.message : String(error), 1);
 }
 
-/** Loads the demo shop through the API while everything runs; progress goes to the log like any process's. */
-async function seedDemoShop(): Promise<void> {
+/**
+ * Loads the demo shop through the API while everything runs, signed in as demo accounts it creates in the
+ * Auth emulator; progress goes to the log like any process's.
+ */
+async function seedDemoShop(running: RunningEmulators): Promise<void> {
   const orders = Number(flags['seed-orders']);
   say(`Seeding the demo shop through the API (${orders} orders; --no-seed to skip)…`);
   let lastPhase = '';
@@ -171,21 +182,35 @@ async function seedDemoShop(): Promise<void> {
       url: graphqlUrl,
       orders,
       concurrency: 4,
+      authEmulator: { host: running.authHost, projectId: running.authProjectId },
       onProgress: ({ phase, done, total }) => {
         if (phase !== lastPhase || done === total || done % 50 === 0) say(`seed ${phase}: ${done}/${total}`);
         lastPhase = phase;
       },
     });
     say(`Seeded: ${JSON.stringify({ products: summary.products.total, customers: summary.customers.total, orders: summary.orders })}`);
+    const { customers, password } = summary.identities;
+    if (customers.length > 0) say(`customers: ${customers[0]!.email} … (${customers.length}), password ${password}`);
   } catch (error) {
     say(`Seeding failed (everything else keeps running): ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * The demo staff, one account per role, to sign in to the dashboard (operator) and to call staff-only
+ * fields with. The emulator starts empty, so they are created on every start.
+ */
+async function createDemoStaff(running: RunningEmulators): Promise<void> {
+  // firebase-admin, which ensureIdentity uses, finds the Auth emulator through this variable.
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = running.authHost;
+  for (const identity of DEMO_STAFF) await ensureIdentity(running.authProjectId, identity);
 }
 
 function printWhereEverythingRuns(running: RunningEmulators): void {
   const rows: [string, string][] = [
     ['Firestore emulator', running.firestoreHost],
     ['Pub/Sub emulator', `${running.pubsubHost}  (topic ${config.domainEventsTopic})`],
+    ['Auth emulator', `${running.authHost}  (project ${running.authProjectId})`],
     ...projectorFunctions.map((fn): [string, string] => [
       `function ${fn.name}`,
       `${fn.subscription.pushEndpoint}  (push subscription ${fn.subscription.name})`,
@@ -194,6 +219,7 @@ function printWhereEverythingRuns(running: RunningEmulators): void {
     [config.graphiql ? 'GraphQL + GraphiQL' : 'GraphQL', graphqlUrl],
     ['GraphQL over WebSocket', graphqlUrl.replace(/^http/, 'ws')],
     ['Live dashboard', graphqlUrl.replace(/\/graphql$/, '/dashboard')],
+    ...DEMO_STAFF.map((staff): [string, string] => [`Staff: ${staff.roles?.join(', ')}`, `${staff.email}  password ${DEMO_PASSWORD}`]),
   ];
   const width = Math.max(...rows.map(([what]) => what.length));
   say(`Running (emulators via ${running.via}, project ${PROJECT_ID}):`);

@@ -1,4 +1,7 @@
-/** A tiny element builder: text goes in as text nodes, never as HTML, so no value from the API is markup. */
+/**
+ * A tiny element builder: text goes in as text nodes, never as HTML, so no value from the API is markup.
+ * `style` is set through the CSSOM, which the page's Content-Security-Policy (no inline styles) allows.
+ */
 type Child = Node | string | number | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -9,6 +12,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === false) continue;
+    if (name === 'style') {
+      element.style.cssText = String(value);
+      continue;
+    }
     element.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children) {

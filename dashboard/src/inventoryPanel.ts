@@ -68,14 +68,15 @@ export function showInventory(connection: GraphQLConnection, inventoryTarget: El
       } while (after);
       redraw();
     } catch (error) {
-      console.warn('reading the catalog failed', error);
+      if (!connection.signal.aborted) console.warn('reading the catalog failed', error);
     }
   };
 
   render(inventoryTarget, h('p', { class: 'muted' }, 'reading the catalog…'));
   render(alertsTarget, h('p', { class: 'muted' }, 'watching stock…'));
   void readCatalog();
-  window.setInterval(() => void readCatalog(), CATALOG_REFRESH_MS);
+  const refresh = window.setInterval(() => void readCatalog(), CATALOG_REFRESH_MS);
+  connection.signal.addEventListener('abort', () => window.clearInterval(refresh));
 
   connection.subscribe<{ lowStockAlerts: Product[] }>(LOW_STOCK, {}, ({ lowStockAlerts }) => {
     for (const product of lowStockAlerts) {
