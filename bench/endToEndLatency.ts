@@ -7,7 +7,9 @@
  * from just before the POST to the moment the frame carrying the order is parsed by the client.
  *
  * Each order goes to its own customer, registered (and its registration projected) before measuring starts,
- * with a fresh subscription opened and its initial result received before the POST. With one shared customer
+ * signed in as a customer is: the POST carries their ID token, and their subscription runs on a graphql-ws
+ * connection of their own, opened with that token (verified when it opens, revocation included) and its
+ * initial result received before the POST, so neither the connection nor its verification is timed. With one shared customer
  * the read-model document would grow by an order per sample, so late samples would cost more than early ones,
  * and a slow delivery could be mistaken for the next order's. Orders are placed one at a time: the Pub/Sub emulator keeps only one or two pushes in
  * flight per subscription, so concurrent orders would measure queueing at the projector, not latency.
@@ -28,6 +30,7 @@ import WebSocket from 'ws';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { startPipeline, type Pipeline } from '../test/support/pipeline.ts';
+import { asCustomer } from '../test/support/identities.ts';
 import { CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER, setUpShop } from '../test/support/orders.ts';
 import { startPhase } from './progress.ts';
 import { median, summarizeLatencies, type LatencySummary } from './stats.ts';
@@ -82,7 +85,6 @@ export async function measureEndToEndLatency(plan: EndToEndPlan): Promise<EndToE
   const pipeline = await startPipeline();
   // The projector writes with a client of its own; so does the baseline's writer.
   const writer = createFirestore(pipeline.projectId);
-  const subscriptions = createClient({ url: pipeline.wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
   try {
     const total = plan.warmup + plan.orders;
     const customerIds = Array.from({ length: total }, () => `bench-${randomUUID()}`);
@@ -94,7 +96,7 @@ export async function measureEndToEndLatency(plan: EndToEndPlan): Promise<EndToE
     const phase = startPhase(`(c) end-to-end latency (${plan.warmup} warm-up)`, total);
     for (const [i, customerId] of customerIds.entries()) {
       const raw = await probeListenerLatency(writer, pipeline.db);
-      const order = await placeOrderAndWait(pipeline.httpUrl, subscriptions, customerId);
+      const order = await placeOrderAndWait(pipeline, customerId);
       if (i >= plan.warmup) {
         rawMs.push(raw);
         endToEndMs.push(order.endToEndMs);
@@ -110,7 +112,6 @@ export async function measureEndToEndLatency(plan: EndToEndPlan): Promise<EndToE
       drift: { endToEnd: quarterMedians(endToEndMs), placeOrder: quarterMedians(placeOrderMs), raw: quarterMedians(rawMs) },
     };
   } finally {
-    await subscriptions.dispose();
     await writer.terminate();
     await pipeline.stop();
   }
@@ -138,18 +139,23 @@ async function setUpCustomers(pipeline: Pipeline, customerIds: readonly string[]
   phase.end();
 }
 
-async function placeOrderAndWait(
-  httpUrl: string,
-  subscriptions: Client,
-  customerId: string,
-): Promise<{ endToEndMs: number; placeOrderMs: number }> {
+async function placeOrderAndWait(pipeline: Pipeline, customerId: string): Promise<{ endToEndMs: number; placeOrderMs: number }> {
+  // The customer's token, from the sign-in setUpShop made for their registration.
+  const signedIn = await asCustomer(customerId);
+  const subscriptions = createClient({
+    url: pipeline.wsUrl,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    connectionParams: { authorization: signedIn.authorization },
+  });
   const watch = watchCustomerOrders(subscriptions, customerId);
   try {
     await withTimeout(watch.initial, 'the subscription’s initial result');
     const startedAt = performance.now();
-    const response = await fetch(httpUrl, {
+    const response = await fetch(pipeline.httpUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...signedIn },
       body: JSON.stringify({ query: PLACE_ORDER, variables: { input: orderInput(customerId) } }),
     });
     const body = (await response.json()) as { data?: { placeOrder?: { __typename: string; orderId?: string } }; errors?: unknown };
@@ -162,6 +168,7 @@ async function placeOrderAndWait(
     return { endToEndMs: arrivedAt - startedAt, placeOrderMs: respondedAt - startedAt };
   } finally {
     watch.close();
+    await subscriptions.dispose();
   }
 }
 

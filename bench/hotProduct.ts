@@ -11,6 +11,9 @@
  * same cost to both sides and only noise to the ratio), with the event store (VersionedEventStore over
  * Firestore) and the snapshots as `src/main.ts` wires them. Attempts are counted by wrapping the event store:
  * every `appendToStreams` is one commit attempt. Nothing else appends during a block, so its count is its own.
+ * Signed in, as `src/main.ts` authenticates: catalog staff add the products, the customer places the orders,
+ * each with their Auth-emulator ID token, verified by FirebaseTokenVerifier on every request (in emulator
+ * mode a revocation round trip each, the same on both sides; (g) measures what verification costs).
  *
  * Every block uses fresh products with enough stock that none is refused, so each side starts from an empty
  * stream (a hot product's state and snapshot grow with its reservations: that is part of what is measured,
@@ -26,6 +29,7 @@ import { FirestoreSnapshotStore } from '../src/firestore/firestoreSnapshotStore.
 import { createApi, type Api } from '../src/graphql/createApi.ts';
 import { createLogger } from '../src/logger.ts';
 import { shopEvents } from '../src/shopEvents.ts';
+import { asCustomer, asStaff, testTokens } from '../test/support/identities.ts';
 import { PLACE_ORDER, setUpShop } from '../test/support/orders.ts';
 import { runPool } from './appendThroughput.ts';
 import { startPhase } from './progress.ts';
@@ -72,9 +76,12 @@ export async function measureHotProduct(db: Firestore, plan: HotProductPlan): Pr
     logger: createLogger({ level: 'silent' }),
     clock: () => new Date(),
     newId: randomUUID,
+    tokens: testTokens(),
   });
   const customerId = `bench-buyer-${randomUUID().slice(0, 8)}`;
   await setUpShop(api, [customerId]);
+  // Products are added by catalog staff, orders placed by the customer, each with their own ID token.
+  const callers: Callers = { customerId, customer: await asCustomer(customerId), catalog: await asStaff('catalog') };
 
   const results: HotProductResult[] = [];
   for (const { concurrency, orders } of plan.levels) {
@@ -83,17 +90,24 @@ export async function measureHotProduct(db: Firestore, plan: HotProductPlan): Pr
     // contended round (lost races and retries) on one product. More contenders there would only cost time.
     const warmUp = { [SPREAD]: Math.max(20, concurrency * 2), [HOT]: Math.min(concurrency, 8) };
     const phase = startPhase(`(d) orders, concurrency ${concurrency}`, warmUp[SPREAD] + warmUp[HOT] + 2 * perBlock * plan.blocks);
-    for (const side of [SPREAD, HOT]) await runSide(api, store, customerId, side, warmUp[side], concurrency, phase.tick);
+    for (const side of [SPREAD, HOT]) await runSide(api, store, callers, side, warmUp[side], concurrency, phase.tick);
 
     const tallies = { [HOT]: newTally(), [SPREAD]: newTally() } satisfies Record<Side, Tally>;
     for (let block = 0; block < plan.blocks; block++) {
       const order: Side[] = block % 2 === 0 ? [HOT, SPREAD] : [SPREAD, HOT];
-      for (const side of order) addTo(tallies[side], await runSide(api, store, customerId, side, perBlock, concurrency, phase.tick));
+      for (const side of order) addTo(tallies[side], await runSide(api, store, callers, side, perBlock, concurrency, phase.tick));
     }
     phase.end();
     results.push({ concurrency, sides: { [HOT]: summarize(tallies[HOT]), [SPREAD]: summarize(tallies[SPREAD]) } });
   }
   return results;
+}
+
+/** Who sends what: `Authorization` headers per caller. */
+interface Callers {
+  readonly customerId: string;
+  readonly customer: Record<string, string>;
+  readonly catalog: Record<string, string>;
 }
 
 interface Tally {
@@ -131,7 +145,7 @@ function summarize(tally: Tally): SideResult {
 async function runSide(
   api: Api,
   store: CountingEventStore,
-  customerId: string,
+  callers: Callers,
   side: Side,
   count: number,
   concurrency: number,
@@ -139,7 +153,7 @@ async function runSide(
 ): Promise<Tally> {
   const prefix = `bench-${side === HOT ? 'hot' : 'spread'}-${randomUUID().slice(0, 8)}`;
   const productIds = Array.from({ length: side === HOT ? 1 : concurrency }, (_, i) => `${prefix}-${i}`);
-  for (const productId of productIds) await addProduct(api, productId);
+  for (const productId of productIds) await addProduct(api, callers.catalog, productId);
 
   const tally = newTally();
   const attemptsBefore = store.attempts;
@@ -149,7 +163,7 @@ async function runSide(
     async (worker) => {
       const productId = productIds[side === HOT ? 0 : worker]!;
       const startedAt = performance.now();
-      const outcome = await placeOrder(api, customerId, productId);
+      const outcome = await placeOrder(api, callers, productId);
       tally.latencyMs.push(performance.now() - startedAt);
       tally.orders++;
       if (outcome === 'succeeded') tally.succeeded++;
@@ -167,8 +181,9 @@ const ADD_PRODUCT = /* GraphQL */ `
   }
 `;
 
-async function addProduct(api: Api, productId: string): Promise<void> {
-  const body = await post(api, ADD_PRODUCT, { input: { productId, name: `Bench ${productId}`, priceCents: 1000, initialStock: STOCK } });
+async function addProduct(api: Api, headers: Record<string, string>, productId: string): Promise<void> {
+  const input = { productId, name: `Bench ${productId}`, priceCents: 1000, initialStock: STOCK };
+  const body = await post(api, ADD_PRODUCT, { input }, headers);
   const result = body.data?.addProduct;
   if (result?.__typename !== 'ProductCommandPayload') throw new Error(`addProduct ${productId}: ${JSON.stringify(body)}`);
 }
@@ -177,8 +192,9 @@ async function addProduct(api: Api, productId: string): Promise<void> {
  * One order of one unit. A typed error result (retries ran out, stock refused) is an outcome to count, not
  * a reason to stop; an untyped GraphQL error means something is broken, and stops the run.
  */
-async function placeOrder(api: Api, customerId: string, productId: string): Promise<string> {
-  const body = await post(api, PLACE_ORDER, { input: { customerId, lines: [{ productId, quantity: 1 }] } });
+async function placeOrder(api: Api, callers: Callers, productId: string): Promise<string> {
+  const input = { customerId: callers.customerId, lines: [{ productId, quantity: 1 }] };
+  const body = await post(api, PLACE_ORDER, { input }, callers.customer);
   const result = body.data?.placeOrder;
   if (!result) throw new Error(`placeOrder: ${JSON.stringify(body)}`);
   if (result.__typename === 'PlaceOrderPayload') return 'succeeded';
@@ -187,10 +203,10 @@ async function placeOrder(api: Api, customerId: string, productId: string): Prom
 
 type GraphQLBody = { data?: Record<string, { __typename: string; code?: unknown } | undefined>; errors?: unknown };
 
-async function post(api: Api, query: string, variables: Record<string, unknown>): Promise<GraphQLBody> {
+async function post(api: Api, query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<GraphQLBody> {
   const response = await api.fetch('http://api/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as GraphQLBody;

@@ -1,8 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: how the event store and the pipeline perform on the local emulators, each
- * figure beside a baseline measured in the same run (the machines are shared and noisy, so absolute numbers
- * from different runs do not compare; ratios do). Not a test: it asserts nothing and prints markdown on
- * stdout, progress on stderr.
+ * `npm run bench [-- --quick] [-- --only=g,hot]`: how the event store and the pipeline perform on the local
+ * emulators, each figure beside a baseline measured in the same run (the machines are shared and noisy, so
+ * absolute numbers from different runs do not compare; ratios do). Not a test: it asserts nothing and prints
+ * markdown on stdout, progress on stderr. `--only` runs some parts, named by letter or name (see PARTS).
  *
  * It starts its own emulators on free ports, so it runs beside `npm run dev` or a test run, and stops them
  * however it ends: normally, on an error, or on Ctrl-C (and should this process be killed outright, the
@@ -14,13 +14,14 @@ import type { Firestore } from '@google-cloud/firestore';
 import { startEmulators, type RunningEmulators } from '../scripts/emulatorLauncher.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { measureAppendThroughput, runPool, type AppendThroughputPlan } from './appendThroughput.ts';
+import { AUTH_COST_PLANS, measureAuthCost } from './authCost.ts';
 import { measureContention, type ContentionPlan } from './contention.ts';
 import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts';
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
-import { measureSubscriptions, renderSubscriptionSection, SUBSCRIPTION_PLANS } from './subscriptions.ts';
+import { measureSubscriptions, SUBSCRIPTION_PLANS } from './subscriptions.ts';
 import { note, startPhase } from './progress.ts';
-import { renderReport } from './report.ts';
+import { renderReport, type BenchReport } from './report.ts';
 
 interface BenchPlan {
   readonly append: AppendThroughputPlan;
@@ -51,6 +52,33 @@ const PLANS: Record<'full' | 'quick', BenchPlan> = {
 const mode = process.argv.includes('--quick') ? 'quick' : 'full';
 const plan = PLANS[mode];
 
+/** The parts, in the order they run and report; `--only` names them by letter or by name. */
+const PARTS = {
+  a: 'append',
+  b: 'contention',
+  c: 'end-to-end',
+  d: 'hot',
+  e: 'snapshots',
+  f: 'subscriptions',
+  g: 'auth',
+} as const;
+type Part = keyof typeof PARTS;
+const selected = selectedParts(process.argv.slice(2));
+
+/** `--only=a,auth` or `--only a,auth`: letters or names, comma-separated. Without it, every part. */
+function selectedParts(args: readonly string[]): ReadonlySet<Part> {
+  const at = args.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+  if (at < 0) return new Set(Object.keys(PARTS) as Part[]);
+  const value = args[at]!.startsWith('--only=') ? args[at]!.slice('--only='.length) : (args[at + 1] ?? '');
+  const known = Object.entries(PARTS) as Array<[Part, string]>;
+  const usage = (problem: string): never => {
+    note(`bench: ${problem}; the parts are ${known.map(([letter, long]) => `${letter} (${long})`).join(', ')}, e.g. --only=g or --only=auth,hot`);
+    process.exit(2);
+  };
+  const parts = value.split(',').filter(Boolean).map((name) => known.find(([letter, long]) => name === letter || name === long)?.[0] ?? usage(`--only: no part "${name}"`));
+  return new Set(parts.length > 0 ? parts : usage('--only needs a part'));
+}
+
 // The client libraries read these when a client is created, so they are set before any client exists.
 process.env.METADATA_SERVER_DETECTION = 'none';
 process.env.GOOGLE_CLOUD_PROJECT ??= 'demo-eventloom';
@@ -64,42 +92,59 @@ let interruptedAt: number | undefined;
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
-  const starting = startPhase('starting the Firestore and Pub/Sub emulators', 1);
-  emulators = await startEmulators({ firestorePort: 0, pubsubPort: 0 });
+  const starting = startPhase('starting the Firestore, Pub/Sub and Auth emulators', 1);
+  emulators = await startEmulators({ firestorePort: 0, pubsubPort: 0, authPort: 0 });
   starting.end();
   process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
   process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
-  note(`  Firestore on ${emulators.firestoreHost}, Pub/Sub on ${emulators.pubsubHost}`);
+  // firebase-admin reads it when a verifier is created, here and in the processes the bench starts (which
+  // inherit this environment): it then accepts the Auth emulator's tokens, and only then.
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
+  note(`  Firestore on ${emulators.firestoreHost}, Pub/Sub on ${emulators.pubsubHost}, Auth on ${emulators.authHost}`);
   // Should an emulator die mid-run, fail now rather than wait out every timeout that follows.
   const emulatorDied = emulators.unexpectedExit.then((error) => Promise.reject(error));
   emulatorDied.catch(() => {});
   const guarded = <T>(work: Promise<T>): Promise<T> => Promise.race([work, emulatorDied]);
+  const runs = (part: Part) => selected.has(part);
 
   // Each measurement gets its own emulator project, so none scans or listens to another's documents.
-  const appendDb = firestore('bench-append');
-  await guarded(warmUpFirestore(appendDb, '(a)'));
-  const append = await guarded(measureAppendThroughput(appendDb, plan.append));
-  const contentionDb = firestore('bench-contention');
-  await guarded(warmUpFirestore(contentionDb, '(b)'));
-  const contention = await guarded(measureContention(contentionDb, plan.contention));
-  // startPipeline() points GOOGLE_CLOUD_PROJECT at a project of its own and creates its clients.
-  const endToEnd = await guarded(measureEndToEndLatency(plan.endToEnd));
-  const hotProductDb = firestore('bench-hot');
-  await guarded(warmUpFirestore(hotProductDb, '(d)'));
-  const hotProduct = await guarded(measureHotProduct(hotProductDb, plan.hotProduct));
-  const snapshotsDb = firestore('bench-snapshots');
-  await guarded(warmUpFirestore(snapshotsDb, '(e)'));
-  const snapshots = await guarded(measureSnapshotLoading(snapshotsDb, plan.snapshots));
+  const results: Mutable<Omit<BenchReport, 'mode' | 'totalSeconds'>> = {};
+  if (runs('a')) {
+    const appendDb = firestore('bench-append');
+    await guarded(warmUpFirestore(appendDb, '(a)'));
+    results.append = await guarded(measureAppendThroughput(appendDb, plan.append));
+  }
+  if (runs('b')) {
+    const contentionDb = firestore('bench-contention');
+    await guarded(warmUpFirestore(contentionDb, '(b)'));
+    results.contention = await guarded(measureContention(contentionDb, plan.contention));
+  }
+  if (runs('c')) {
+    // startPipeline() points GOOGLE_CLOUD_PROJECT at a project of its own and creates its clients.
+    const endToEnd = await guarded(measureEndToEndLatency(plan.endToEnd));
+    results.endToEnd = { ...endToEnd, orders: plan.endToEnd.orders };
+  }
+  if (runs('d')) {
+    const hotProductDb = firestore('bench-hot');
+    await guarded(warmUpFirestore(hotProductDb, '(d)'));
+    results.hotProduct = await guarded(measureHotProduct(hotProductDb, plan.hotProduct));
+  }
+  if (runs('e')) {
+    const snapshotsDb = firestore('bench-snapshots');
+    await guarded(warmUpFirestore(snapshotsDb, '(e)'));
+    results.snapshots = await guarded(measureSnapshotLoading(snapshotsDb, plan.snapshots));
+  }
   // Its own project, its own processes (the API, the subscribers): see bench/subscriptions.ts.
-  const subscriptions = await guarded(measureSubscriptions(SUBSCRIPTION_PLANS[mode]));
+  if (runs('f')) results.subscriptions = await guarded(measureSubscriptions(SUBSCRIPTION_PLANS[mode]));
+  // Its own project and APIs; setting up its shop warms Firestore up: see bench/authCost.ts.
+  if (runs('g')) results.authCost = await guarded(measureAuthCost(AUTH_COST_PLANS[mode]));
 
   await Promise.all(clients.splice(0).map((db) => db.terminate()));
   const totalSeconds = (performance.now() - startedAt) / 1000;
-  process.stdout.write(
-    `${renderReport({ mode, append, contention, endToEnd: { ...endToEnd, orders: plan.endToEnd.orders }, hotProduct, snapshots, totalSeconds })}\n` +
-      `\n${renderSubscriptionSection(subscriptions)}\n`,
-  );
+  process.stdout.write(`${renderReport({ mode, ...results, totalSeconds })}\n`);
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function firestore(prefix: string): Firestore {
   const db = createFirestore(`${prefix}-${randomUUID().slice(0, 8)}`);

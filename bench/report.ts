@@ -2,35 +2,43 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_ATTEMPTS } from '../src/core/commandHandler.ts';
 import type { AppendThroughputResult } from './appendThroughput.ts';
+import { AUTH_SIDES, type AuthCostResult } from './authCost.ts';
 import { VARIANTS, type ContentionResult } from './contention.ts';
 import type { EndToEndResult } from './endToEndLatency.ts';
 import { SIDES, type HotProductResult } from './hotProduct.ts';
 import type { SnapshotLoadResult } from './snapshotLoading.ts';
+import { renderSubscriptionSection, type SubscriptionResult } from './subscriptions.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { median } from './stats.ts';
 
+/** The parts that ran (`--only` runs some); each renders its own section. */
 export interface BenchReport {
   readonly mode: 'full' | 'quick';
-  readonly append: readonly AppendThroughputResult[];
-  readonly contention: readonly ContentionResult[];
-  readonly endToEnd: EndToEndResult & { readonly orders: number };
-  readonly hotProduct: readonly HotProductResult[];
-  readonly snapshots: SnapshotLoadResult;
+  readonly append?: readonly AppendThroughputResult[];
+  readonly contention?: readonly ContentionResult[];
+  readonly endToEnd?: EndToEndResult & { readonly orders: number };
+  readonly hotProduct?: readonly HotProductResult[];
+  readonly snapshots?: SnapshotLoadResult;
+  readonly subscriptions?: SubscriptionResult;
+  readonly authCost?: AuthCostResult;
   readonly totalSeconds: number;
 }
 
 export function renderReport(report: BenchReport): string {
+  const section = <T>(result: T | undefined, render: (result: T) => string[]) => (result === undefined ? [] : render(result));
   return [
     `# Eventloom bench (${report.mode} run)`,
     '',
-    `Node ${process.version}, ${availableParallelism()} CPUs, Firestore and Pub/Sub emulators started for this run; ` +
+    `Node ${process.version}, ${availableParallelism()} CPUs, Firestore, Pub/Sub and Auth emulators started for this run; ` +
       `${fixed(report.totalSeconds, 0)} s in all. Every ratio compares figures measured in this same run.`,
     '',
-    ...appendSection(report.append),
-    ...contentionSection(report.contention),
-    ...endToEndSection(report.endToEnd),
-    ...hotProductSection(report.hotProduct),
-    ...snapshotSection(report.snapshots),
+    ...section(report.append, appendSection),
+    ...section(report.contention, contentionSection),
+    ...section(report.endToEnd, endToEndSection),
+    ...section(report.hotProduct, hotProductSection),
+    ...section(report.snapshots, snapshotSection),
+    ...section(report.subscriptions, (result) => [renderSubscriptionSection(result)]),
+    ...section(report.authCost, authCostSection),
   ].join('\n');
 }
 
@@ -114,8 +122,8 @@ function endToEndSection(result: EndToEndResult & { orders: number }): string[] 
   return [
     '## (c) End-to-end latency: placeOrder → GraphQL subscription',
     '',
-    `${result.orders} orders, one at a time, each to its own (registered) customer watched over graphql-ws; ` +
-      'raw baseline samples alternate with them.',
+    `${result.orders} orders, one at a time, each placed by its own (registered, signed-in) customer, who watches ` +
+      'their orders over a graphql-ws connection of their own; raw baseline samples alternate with them.',
     '',
     markdownTable(
       ['path', 'samples', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'max (ms)'],
@@ -159,7 +167,8 @@ function hotProductSection(results: readonly HotProductResult[]): string[] {
     '## (d) Hot product: orders that succeed on ONE product, against the same concurrency over distinct products',
     '',
     'Every order buys one unit (stock enough that none is refused), through the API in-process (`api.fetch`, no socket), ' +
-      'with the event store and snapshots as `src/main.ts` wires them. One product: all orders in flight race for the ' +
+      'with the event store, snapshots and token verification as `src/main.ts` wires them (the customer\'s ID token, ' +
+      'verified on every order). One product: all orders in flight race for the ' +
       "product stream's next version; a loser is decided again (`runCommand`: jittered retries, at most " +
       `${DEFAULT_MAX_ATTEMPTS} attempts). Distinct products: each worker orders a product of its own, so nothing contends. ` +
       'Fresh products every block, the sides alternate (ABBA). "attempts": commits tried (`appendToStreams` calls) per ' +
@@ -233,6 +242,45 @@ function snapshotSection(result: SnapshotLoadResult): string[] {
     '',
     `Validating and upcasting the whole stream, versioned / bare p50: ${ratio(versioned.whole.p50 / raw.whole.p50)}. ` +
       `Every load ended in the same state at version ${whole(result.events)}: ${result.sameState ? 'yes' : 'NO'}.`,
+    '',
+  ];
+}
+
+/** Verification may cost an order at most this much (issue 8). */
+const AUTH_COST_GOAL = 1.1;
+
+function authCostSection(result: AuthCostResult): string[] {
+  const [verified, fixedPrincipal] = AUTH_SIDES;
+  const { latency } = result;
+  const p50Ratio = latency[verified].p50 / latency[fixedPrincipal].p50;
+  const p99Ratio = latency[verified].p99 / latency[fixedPrincipal].p99;
+  const row = (label: string, s: AuthCostResult['verifyAlone']) => [label, s.count, fixed(s.p50), fixed(s.p95), fixed(s.p99), fixed(s.max)];
+  return [
+    '## (g) Authentication: placeOrder with the token verified, against a fixed principal',
+    '',
+    `${result.plan.orders} orders per side (after ${result.plan.warmup} thrown away), one at a time, POSTed over HTTP to two ` +
+      'APIs built as `src/main.ts` builds one, over the same Firestore project, with the same signed-in customer\'s ' +
+      'Auth-emulator ID token, for two products already in the catalog (every order appends to their streams). ' +
+      'One verifies the token (`FirebaseTokenVerifier`); the baseline trusts a fixed principal (the one that token ' +
+      'verifies to) without verifying anything. The sides alternate in ABBA pairs.',
+    '',
+    markdownTable(
+      ['path', 'samples', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'max (ms)'],
+      [
+        row(`placeOrder, ${verified}`, latency[verified]),
+        row(`placeOrder, ${fixedPrincipal} (baseline)`, latency[fixedPrincipal]),
+        row('`verify(token)` alone, once per pair', result.verifyAlone),
+      ],
+    ),
+    '',
+    `Verified / fixed principal: p50 ${ratio(p50Ratio)}, p99 ${ratio(p99Ratio)} (goal ≤ ${ratio(AUTH_COST_GOAL)}: ` +
+      `${p50Ratio <= AUTH_COST_GOAL ? 'met' : 'NOT met'} at p50, ${p99Ratio <= AUTH_COST_GOAL ? 'met' : 'not met'} at p99). ` +
+      `Per pair, verified minus fixed, p50: ${fixed(result.pairedDifferenceP50)} ms.`,
+    '',
+    'In emulator mode firebase-admin checks revocation on every `verifyIdToken`, a round trip to the Auth emulator, ' +
+      'which production does not make for customer tokens (there verification is a signature check against cached ' +
+      "public keys; only staff tokens and WebSocket connections are checked for revocation): this ratio is an upper " +
+      "bound of a customer order's cost in production.",
     '',
   ];
 }

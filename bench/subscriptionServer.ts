@@ -1,31 +1,39 @@
 /**
  * The API process of the subscription benchmark: createApi with HTTP, SSE and WebSocket on a free port,
  * over the Firestore emulator (the project in GOOGLE_CLOUD_PROJECT), alone in its process so that its
- * memory can be measured per subscriber.
+ * memory can be measured per subscriber. Tokens are verified as `src/main.ts` verifies them (Auth emulator
+ * tokens: FIREBASE_AUTH_EMULATOR_HOST comes from the parent); the subscribers watch public product inventory,
+ * anonymously, as the shop's product pages do.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { FirebaseTokenVerifier } from '../src/auth/firebaseTokenVerifier.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { attachWebSocket } from '../src/graphql/webSocket.ts';
 import { createLogger } from '../src/logger.ts';
+import { AUTH_PROJECT_ID } from '../test/support/identities.ts';
 import { serveParent } from './benchChild.ts';
 
 const db = createFirestore(process.env.GOOGLE_CLOUD_PROJECT!);
 const readModels = new FirestoreReadModels(db);
+const tokens = new FirebaseTokenVerifier({ projectId: AUTH_PROJECT_ID });
+const connectionTokens = tokens.strict();
 const api = createApi({
   store: new FirestoreEventStore(db),
   readModels,
   logger: createLogger({ level: 'error', name: 'bench-api' }),
   clock: () => new Date(),
   newId: randomUUID,
+  tokens,
+  connectionTokens,
 });
 const server = createServer(api);
-const webSocket = attachWebSocket(api, server);
+const webSocket = attachWebSocket(api, server, { tokens: connectionTokens });
 // Thousands of clients connect at once.
 const port = await new Promise<number>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve((server.address() as AddressInfo).port)));
 
