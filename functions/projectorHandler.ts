@@ -1,6 +1,7 @@
 /**
  * Turns a projection into a functions-framework HTTP handler for Pub/Sub push deliveries.
  *
+ * 401/403: the push does not prove it comes from our push subscription (functions/authenticatePush.ts).
  * 204: applied or already applied (Pub/Sub acks). 400: the delivery is not a valid event message;
  * nothing is written and the reason is logged (redelivery cannot fix it, so the subscription's
  * dead-letter policy takes it out of the way). Anything else throws, the framework answers 500 and
@@ -11,11 +12,13 @@ import type { AnyProjection } from '../src/core/projection.ts';
 import type { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import type { Logger } from '../src/logger.ts';
 import { MalformedPushError, parsePushedEvent } from '../src/pubsub/eventMessage.ts';
+import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import {
   InvalidEventDataError,
   UnknownEventTypeError,
   UnsupportedEventVersionError,
 } from '../src/core/eventRegistry.ts';
+import { authenticatePush } from './authenticatePush.ts';
 
 type EventSchemaError = UnknownEventTypeError | UnsupportedEventVersionError | InvalidEventDataError;
 
@@ -27,11 +30,13 @@ export interface ProjectorRuntime {
   /** Lifts each event to the current version of its type, refusing unknown types and versions. */
   readonly projector: FirestoreProjector;
   readonly logger: Logger;
+  readonly pushAuthenticator: PushAuthenticator;
 }
 
 export function createProjectorHandler(projection: AnyProjection, runtime: () => ProjectorRuntime) {
   return async function projectorHandler(req: Request, res: Response): Promise<void> {
-    const { projector, logger } = runtime();
+    const { projector, logger, pushAuthenticator } = runtime();
+    if (!(await authenticatePush(req, res, pushAuthenticator, logger, { projection: projection.name }))) return;
     const reject = (error: MalformedPushError | EventSchemaError) => {
       logger.warn({ projection: projection.name, code: error.code, reason: error.message }, 'rejected push delivery');
       res.status(400).json({ error: { code: error.code, message: error.message } });

@@ -3,16 +3,34 @@
  * later invocations reuse the Firestore channel).
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { loadConfig, type Config } from '../src/config.ts';
+import { loadConfig, loadPushAuthConfig, type Config } from '../src/config.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
+import { acceptUnauthenticatedPushes, GooglePushAuthenticator, type PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import type { ProjectorRuntime } from './projectorHandler.ts';
 import { readModelOfDeadLetterSubscription } from './projectors.ts';
 import type { DeadLetterRuntime } from './storeDeadLetter.ts';
+
+/**
+ * Settled when the instance starts, not on the first push: a setting that would leave the push endpoints
+ * open (PUSH_AUTH=off outside the emulators) then keeps the instance from starting, so the deploy fails
+ * rather than a function quietly accepting every POST.
+ */
+const pushAuthenticator = startPushAuthentication();
+
+function startPushAuthentication(): PushAuthenticator {
+  const pushAuth = loadPushAuthConfig();
+  if (pushAuth.mode === 'required') return new GooglePushAuthenticator(pushAuth);
+  createLogger({ level: loadConfig().logLevel, name: 'push-authentication' }).warn(
+    { pushAuth: 'off', why: pushAuth.why },
+    'push authentication is off: the push endpoints accept deliveries from anyone',
+  );
+  return acceptUnauthenticatedPushes;
+}
 
 let shared: { config: Config; db: Firestore } | null = null;
 function instance() {
@@ -30,6 +48,7 @@ export function projectorRuntime(): ProjectorRuntime {
     projector = {
       projector: new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents),
       logger: createLogger({ level: config.logLevel, name: 'projector' }),
+      pushAuthenticator,
     };
   }
   return projector;
@@ -43,6 +62,7 @@ export function deadLetterRuntime(): DeadLetterRuntime {
       deadLetters: new FirestoreDeadLetters(db),
       logger: createLogger({ level: config.logLevel, name: 'dead-letters' }),
       readModelOf: readModelOfDeadLetterSubscription,
+      pushAuthenticator,
     };
   }
   return deadLetters;

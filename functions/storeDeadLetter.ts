@@ -9,17 +9,22 @@ import type { EventEnvelope } from '../src/core/eventStore.ts';
 import type { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import type { Logger } from '../src/logger.ts';
 import { decodeEventData, PushEnvelopeSchema } from '../src/pubsub/eventMessage.ts';
+import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
+import { authenticatePush } from './authenticatePush.ts';
 
 export interface DeadLetterRuntime {
   readonly deadLetters: FirestoreDeadLetters;
   readonly logger: Logger;
   /** Which read model a dead-letter subscription belongs to, from its short name. */
   readModelOf(subscription: string): string | null;
+  readonly pushAuthenticator: PushAuthenticator;
 }
 
 export function createDeadLetterHandler(runtime: () => DeadLetterRuntime) {
   return async function storeDeadLetter(req: Request, res: Response): Promise<void> {
-    const { deadLetters, logger, readModelOf } = runtime();
+    const { deadLetters, logger, readModelOf, pushAuthenticator } = runtime();
+    // Checked like the projectors' pushes: otherwise anyone could fill the dead letters an operator redrives.
+    if (!(await authenticatePush(req, res, pushAuthenticator, logger, { function: 'storeDeadLetter' }))) return;
     const push = PushEnvelopeSchema.safeParse(req.body);
     if (!push.success) {
       logger.warn({ reason: z.prettifyError(push.error) }, 'rejected a malformed dead-letter delivery');

@@ -6,6 +6,12 @@
  * What it sets up: Firestore (rules, indexes, the outbox TTL), the Pub/Sub topics, one service account
  * per role, the API on Cloud Run (kept warm: the outbox relay runs in it), one Cloud Function per
  * projector plus the dead-letter sink, and authenticated push subscriptions with their dead-letter topics.
+ *
+ * Push authentication: every subscription pushes as the eventloom-pusher account, with a token whose
+ * audience is the URL of the function it pushes to, and every function accepts only that account's tokens
+ * for its own URL (PUSH_SERVICE_ACCOUNT; PUSH_AUDIENCE stays unset, since a function's URL is only known
+ * once it is deployed, and unset means its own URL). Cloud Run checks the token too, but lets in any
+ * account with the invoker role; the functions let in only the pusher.
  */
 import {
   deadLetterSinkSubscriptionName,
@@ -44,6 +50,8 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
   const p = ['--project', o.project];
   const sa = (name: string) => `${name}@${o.project}.iam.gserviceaccount.com`;
   const env = `NODE_ENV=production,GOOGLE_CLOUD_PROJECT=${o.project},DOMAIN_EVENTS_TOPIC=${o.domainEventsTopic},INTEGRATION_EVENTS_TOPIC=${o.integrationEventsTopic}`;
+  const pusher = sa('eventloom-pusher');
+  const functionEnv = `${env},PUSH_AUTH=required,PUSH_SERVICE_ACCOUNT=${pusher}`;
   const functionUrl = (name: string) => `$(gcloud functions describe ${name} --gen2 --region ${o.region} --project ${o.project} --format=value(serviceConfig.uri))`;
   const steps: DeployStep[] = [
     { what: 'enable the APIs', command: ['gcloud', 'services', 'enable', ...SERVICES, ...p] },
@@ -92,13 +100,13 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
       command: [
         'gcloud', 'functions', 'deploy', fn, '--gen2', '--runtime', 'nodejs22', '--region', o.region, '--source', '.',
         '--entry-point', fn, '--trigger-http', '--no-allow-unauthenticated', '--service-account', sa('eventloom-projector'),
-        '--set-env-vars', env, ...p,
+        '--set-env-vars', functionEnv, ...p,
       ],
     });
     steps.push({
       what: `let Pub/Sub push to ${fn}`,
       command: [
-        'gcloud', 'functions', 'add-invoker-policy-binding', fn, '--region', o.region, '--member', `serviceAccount:${sa('eventloom-pusher')}`, ...p,
+        'gcloud', 'functions', 'add-invoker-policy-binding', fn, '--region', o.region, '--member', `serviceAccount:${pusher}`, ...p,
       ],
     });
   }
@@ -110,7 +118,7 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
       what: `push subscription feeding ${fn}`,
       command: [
         'gcloud', 'pubsub', 'subscriptions', 'create', subscription, '--topic', o.domainEventsTopic,
-        '--push-endpoint', functionUrl(fn), '--push-auth-service-account', sa('eventloom-pusher'),
+        '--push-endpoint', functionUrl(fn), '--push-auth-service-account', pusher, '--push-auth-token-audience', functionUrl(fn),
         '--ack-deadline', '30', '--min-retry-delay', '1s', '--max-retry-delay', '60s',
         '--dead-letter-topic', deadLetterTopic, '--max-delivery-attempts', '5', ...p,
       ],
@@ -120,7 +128,8 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
       what: `dead letters of ${fn} go to the sink`,
       command: [
         'gcloud', 'pubsub', 'subscriptions', 'create', deadLetterSinkSubscriptionName(subscription), '--topic', deadLetterTopic,
-        '--push-endpoint', functionUrl(o.deadLetterSink), '--push-auth-service-account', sa('eventloom-pusher'), ...p,
+        '--push-endpoint', functionUrl(o.deadLetterSink), '--push-auth-service-account', pusher,
+        '--push-auth-token-audience', functionUrl(o.deadLetterSink), ...p,
       ],
       mayAlreadyExist: true,
     });

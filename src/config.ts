@@ -1,5 +1,6 @@
 /** The only module that reads process.env: everything else receives a validated Config. */
 import { z } from 'zod';
+import { EventloomError } from './core/errors.ts';
 
 const ConfigSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1).default('demo-eventloom'),
@@ -64,4 +65,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : null,
   };
+}
+
+/**
+ * Push authentication is the functions' concern alone, so it has its own loader: the API and the scripts
+ * load Config without it and need none of these settings.
+ */
+const PushAuthSchema = z.object({
+  /** `required` (the default outside the emulators) or `off` (refused outside the emulators). */
+  PUSH_AUTH: z.enum(['required', 'off']).optional(),
+  /** The `aud` a push token must carry; unset, the URL the push was sent to (Pub/Sub's default audience). */
+  PUSH_AUDIENCE: z.string().min(1).optional(),
+  /** The service account Pub/Sub pushes as (the subscriptions' --push-auth-service-account). */
+  PUSH_SERVICE_ACCOUNT: z.email().optional(),
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+  NODE_ENV: z.string().default('development'),
+});
+
+export type PushAuthConfig =
+  | {
+      readonly mode: 'required';
+      readonly serviceAccount: string;
+      /** null: each function expects its own URL. */
+      readonly audience: string | null;
+    }
+  | { readonly mode: 'off'; readonly why: string };
+
+/** A push-authentication setting that would leave the push endpoints open, or that cannot be checked. */
+export class InvalidPushAuthConfigError extends EventloomError {
+  readonly code = 'CONFIG.PUSH_AUTH';
+}
+
+export function loadPushAuthConfig(env: NodeJS.ProcessEnv = process.env): PushAuthConfig {
+  const parsed = PushAuthSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new InvalidPushAuthConfigError(`Invalid push authentication configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  // The Pub/Sub emulator pushes without tokens, so only there may the endpoints go without checking them.
+  const emulated = e.PUBSUB_EMULATOR_HOST !== undefined && e.NODE_ENV !== 'production';
+  const mode = e.PUSH_AUTH ?? (emulated ? 'off' : 'required');
+  if (mode === 'off') {
+    if (!emulated) {
+      throw new InvalidPushAuthConfigError(
+        'PUSH_AUTH=off is refused outside the emulators (NODE_ENV=production or no PUBSUB_EMULATOR_HOST): anyone ' +
+          'could then POST events into the read models. Unset it and set PUSH_SERVICE_ACCOUNT to the account Pub/Sub pushes as.',
+      );
+    }
+    return { mode: 'off', why: e.PUSH_AUTH === 'off' ? 'PUSH_AUTH=off' : 'the Pub/Sub emulator pushes without tokens' };
+  }
+  if (!e.PUSH_SERVICE_ACCOUNT) {
+    throw new InvalidPushAuthConfigError(
+      'Push authentication is required but PUSH_SERVICE_ACCOUNT is not set: it names the service account ' +
+        'Pub/Sub pushes as (--push-auth-service-account), the only one whose tokens the push endpoints accept.',
+    );
+  }
+  return { mode: 'required', serviceAccount: e.PUSH_SERVICE_ACCOUNT, audience: e.PUSH_AUDIENCE ?? null };
 }

@@ -36,6 +36,40 @@ describe('the deploy plan', () => {
     );
   });
 
+  describe('push authentication', () => {
+    const PUSHER = 'eventloom-pusher@acme-shop.iam.gserviceaccount.com';
+    const flag = (command: readonly string[], name: string) => command[command.indexOf(name) + 1];
+    const functionDeploys = plan.filter((step) => step.command.slice(0, 3).join(' ') === 'gcloud functions deploy');
+    const pushSubscriptions = plan.filter((step) => step.command.slice(0, 4).join(' ') === 'gcloud pubsub subscriptions create');
+
+    it('has every function accept only the push service account, for its own URL', () => {
+      expect(functionDeploys.map((step) => step.command[3])).toEqual([...Object.keys(projectors), DEAD_LETTER_SINK]);
+      for (const { command } of functionDeploys) {
+        const env = flag(command, '--set-env-vars')!.split(',');
+        expect(env).toEqual(expect.arrayContaining(['NODE_ENV=production', 'PUSH_AUTH=required', `PUSH_SERVICE_ACCOUNT=${PUSHER}`]));
+        // Unset: the function expects its own URL, which is only known once it is deployed.
+        expect(env.some((v) => v.startsWith('PUSH_AUDIENCE='))).toBe(false);
+      }
+    });
+
+    it('has every push subscription push as that account, with the URL of the function it pushes to as audience', () => {
+      expect(pushSubscriptions).toHaveLength(2 * Object.keys(projectors).length);
+      for (const { command } of pushSubscriptions) {
+        expect(flag(command, '--push-auth-service-account')).toBe(PUSHER);
+        const endpoint = flag(command, '--push-endpoint')!;
+        expect(endpoint).toMatch(/^\$\(gcloud functions describe \w+ .*--format=value\(serviceConfig\.uri\)\)$/);
+        expect(flag(command, '--push-auth-token-audience')).toBe(endpoint);
+      }
+    });
+
+    it('lets the push service account invoke every function, and gives the API no push settings', () => {
+      for (const fn of [...Object.keys(projectors), DEAD_LETTER_SINK]) {
+        expect(lines).toContain(`gcloud functions add-invoker-policy-binding ${fn} --region europe-west1 --member serviceAccount:${PUSHER} --project acme-shop`);
+      }
+      expect(lines.find((line) => line.startsWith('gcloud run deploy eventloom-api'))).not.toMatch(/PUSH_/);
+    });
+  });
+
   it('keeps one API instance warm with CPU on, since the outbox relay runs in it', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^gcloud run deploy eventloom-api .*--min-instances 1 --no-cpu-throttling .*ADMIN_ACTORS=ops:alice/));
   });
