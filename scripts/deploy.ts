@@ -12,12 +12,16 @@ const { values } = parseArgs({
   options: {
     project: { type: 'string' },
     region: { type: 'string', default: 'europe-west1' },
-    'admin-actors': { type: 'string', default: '' },
+    'firebase-api-key': { type: 'string' },
+    'allowed-origins': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
   },
 });
 if (!values.project) {
-  console.error('Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--admin-actors ops:alice] [--dry-run]');
+  console.error(
+    'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] ' +
+      '[--allowed-origins https://shop.example.com,https://admin.example.com] [--dry-run]',
+  );
   process.exit(1);
 }
 const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: values.project });
@@ -28,7 +32,8 @@ const steps = deployPlan({
   deadLetterSink: DEAD_LETTER_SINK,
   domainEventsTopic: config.domainEventsTopic,
   integrationEventsTopic: config.integrationEventsTopic,
-  adminActors: values['admin-actors'] ?? '',
+  ...(values['firebase-api-key'] ? { firebaseApiKey: values['firebase-api-key'] } : {}),
+  ...(values['allowed-origins'] ? { allowedOrigins: values['allowed-origins'] } : {}),
 });
 
 const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) || arg.startsWith('$(') ? arg : `'${arg.replaceAll("'", "'\\''")}'`);

@@ -26,8 +26,13 @@ export interface DeployOptions {
   readonly deadLetterSink: string;
   readonly domainEventsTopic: string;
   readonly integrationEventsTopic: string;
-  /** Actors (x-actor values) allowed to run admin operations. */
-  readonly adminActors: string;
+  /**
+   * The Firebase web app's API key, for the dashboard's sign-in (public: it names the project and grants
+   * nothing). Without it the dashboard says sign-in is not configured.
+   */
+  readonly firebaseApiKey?: string;
+  /** Browser origins allowed to call the API (CORS, WebSocket Origin), comma-separated. */
+  readonly allowedOrigins?: string;
 }
 
 export interface DeployStep {
@@ -44,6 +49,8 @@ const SERVICES = [
   'artifactregistry.googleapis.com',
   'pubsub.googleapis.com',
   'firestore.googleapis.com',
+  // Identity Platform: the ID tokens every API request carries, and the staff accounts' roles.
+  'identitytoolkit.googleapis.com',
 ];
 
 export function deployPlan(o: DeployOptions): DeployStep[] {
@@ -60,6 +67,10 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
     {
       what: 'expire published outbox records (TTL on expireAt)',
       command: ['gcloud', 'firestore', 'fields', 'ttls', 'update', 'expireAt', '--collection-group=outbox', '--enable-ttl', ...p],
+    },
+    {
+      what: 'forget idempotency keys after their day (TTL on expireAt)',
+      command: ['gcloud', 'firestore', 'fields', 'ttls', 'update', 'expireAt', '--collection-group=idempotencyKeys', '--enable-ttl', ...p],
     },
   ];
   for (const topic of [o.domainEventsTopic, o.integrationEventsTopic]) {
@@ -90,8 +101,11 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
     what: 'deploy the API to Cloud Run (one warm instance with CPU always on: the outbox relay runs in it)',
     command: [
       'gcloud', 'run', 'deploy', 'eventloom-api', '--source', '.', '--region', o.region,
+      // Reachable without Cloud Run IAM only because the API verifies a Firebase ID token on every request
+      // and every field has a rule: browsers and mobile clients hold Identity Platform tokens, not IAM ones.
       '--service-account', sa('eventloom-api'), '--allow-unauthenticated', '--min-instances', '1', '--no-cpu-throttling',
-      '--set-env-vars', `${env},ADMIN_ACTORS=${o.adminActors}`, ...p,
+      // `^|^` makes | the separator, so values may hold commas (the allowed origins).
+      '--set-env-vars', `^|^${[env.replaceAll(',', '|'), `AUTH_PROJECT_ID=${o.project}`, ...(o.firebaseApiKey ? [`FIREBASE_API_KEY=${o.firebaseApiKey}`] : []), ...(o.allowedOrigins ? [`ALLOWED_ORIGINS=${o.allowedOrigins}`] : [])].join('|')}`, ...p,
     ],
   });
   for (const fn of [...o.functions, o.deadLetterSink]) {

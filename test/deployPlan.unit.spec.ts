@@ -9,7 +9,8 @@ const plan = deployPlan({
   deadLetterSink: DEAD_LETTER_SINK,
   domainEventsTopic: 'eventloom-domain-events',
   integrationEventsTopic: 'eventloom-integration-events',
-  adminActors: 'ops:alice',
+  firebaseApiKey: 'AIza-test-key',
+  allowedOrigins: 'https://shop.example.com,https://admin.example.com',
 });
 const lines = plan.map((step) => step.command.join(' '));
 
@@ -71,6 +72,30 @@ describe('the deploy plan', () => {
   });
 
   it('keeps one API instance warm with CPU on, since the outbox relay runs in it', () => {
-    expect(lines).toContainEqual(expect.stringMatching(/^gcloud run deploy eventloom-api .*--min-instances 1 --no-cpu-throttling .*ADMIN_ACTORS=ops:alice/));
+    expect(lines).toContainEqual(expect.stringMatching(/^gcloud run deploy eventloom-api .*--min-instances 1 --no-cpu-throttling /));
+  });
+
+  describe('identity', () => {
+    const api = plan.find((step) => step.command.slice(0, 3).join(' ') === 'gcloud run deploy')!.command;
+    const env = api[api.indexOf('--set-env-vars') + 1]!;
+
+    it('enables Identity Platform and tells the API whose tokens to accept and which origins may call it', () => {
+      expect(lines[0]).toMatch(/^gcloud services enable .*identitytoolkit\.googleapis\.com/);
+      // An alternate separator, so the comma-separated origins reach the API whole.
+      expect(env.startsWith('^|^')).toBe(true);
+      expect(env.slice(3).split('|')).toEqual(
+        expect.arrayContaining([
+          'NODE_ENV=production',
+          'AUTH_PROJECT_ID=acme-shop',
+          'FIREBASE_API_KEY=AIza-test-key',
+          'ALLOWED_ORIGINS=https://shop.example.com,https://admin.example.com',
+        ]),
+      );
+      expect(env).not.toMatch(/ADMIN_ACTORS|FIREBASE_AUTH_EMULATOR_HOST/);
+    });
+
+    it('lets idempotency keys expire, like published outbox records', () => {
+      expect(lines).toContain('gcloud firestore fields ttls update expireAt --collection-group=idempotencyKeys --enable-ttl --project acme-shop');
+    });
   });
 });
