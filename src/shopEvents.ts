@@ -1,7 +1,7 @@
 /** Every event type the shop knows, with its schema versions and upcasters. */
-import { productEventTypes } from './catalog/productEventSchemas.ts';
+import { productEventTypes } from './catalog/productEvents.ts';
 import { EventRegistry } from './core/eventRegistry.ts';
-import { customerEventTypes } from './customers/customerEventSchemas.ts';
-import { orderEventTypes } from './orders/orderEventSchemas.ts';
+import { customerEventTypes } from './customers/customerEvents.ts';
+import { orderEventTypes } from './orders/orderEvents.ts';
 
 export const shopEvents = new EventRegistry([...productEventTypes, ...customerEventTypes, ...orderEventTypes]);

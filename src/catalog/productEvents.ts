@@ -1,47 +1,48 @@
+/**
+ * The product's events: each type's data schema at every version, and its TypeScript type, inferred from
+ * the current version. A product's stream holds its catalog entry and its stock. Reservations live here
+ * too, so "is there enough stock?" is decided against one stream version and enforced by the same
+ * atomic commit that places the order.
+ *
+ * Version 2 of ProductAdded and ProductPriceChanged carries money as an amount plus a currency; version 1
+ * had a bare number of cents, which was always euro cents, so the upcasters lift it into EUR. Stored v1
+ * events stay as they are: they are lifted every time they are read.
+ */
+import { z } from 'zod';
+import { defineEventTypes, type EventData } from '../core/eventRegistry.ts';
 import type { DomainEvent } from '../core/eventStore.ts';
+import { Cents, Id, Quantity } from '../core/eventValues.ts';
+
+/** The shop's only currency before prices carried one. */
+export const LEGACY_CURRENCY = 'EUR';
 
 /** An amount of money in minor units (cents) of an ISO 4217 currency. */
-export interface Money {
-  readonly amountCents: number;
-  readonly currency: string;
-}
+const Money = z.object({ amountCents: Cents, currency: z.string().regex(/^[A-Z]{3}$/) });
+const StockMovement = z.object({ productId: Id, orderId: Id, quantity: Quantity });
 
-/**
- * A product's stream holds its catalog entry and its stock. Reservations live here too, so "is there
- * enough stock?" is decided against one stream version and enforced by the same atomic commit that
- * places the order.
- */
-export type ProductAdded = DomainEvent<
-  'ProductAdded',
-  {
-    readonly productId: string;
-    readonly name: string;
-    readonly price: Money;
-    readonly initialStock: number;
-    readonly lowStockThreshold: number;
-  }
->;
-export type ProductPriceChanged = DomainEvent<
-  'ProductPriceChanged',
-  { readonly productId: string; readonly price: Money; readonly previousPrice: Money }
->;
-export type ProductRestocked = DomainEvent<'ProductRestocked', { readonly productId: string; readonly quantity: number }>;
-export type ProductDiscontinued = DomainEvent<'ProductDiscontinued', { readonly productId: string }>;
+const ProductAddedV1 = z.object({
+  productId: Id,
+  name: z.string(),
+  priceCents: Cents,
+  initialStock: z.number().int().min(0),
+  lowStockThreshold: z.number().int().min(0),
+});
+const ProductAddedV2 = ProductAddedV1.omit({ priceCents: true }).extend({ price: Money });
+const ProductPriceChangedV1 = z.object({ productId: Id, priceCents: Cents, previousPriceCents: Cents });
+const ProductPriceChangedV2 = z.object({ productId: Id, price: Money, previousPrice: Money });
+const ProductRestockedV1 = z.object({ productId: Id, quantity: Quantity });
+const ProductDiscontinuedV1 = z.object({ productId: Id });
+
+export type ProductAdded = DomainEvent<'ProductAdded', EventData<typeof ProductAddedV2>>;
+export type ProductPriceChanged = DomainEvent<'ProductPriceChanged', EventData<typeof ProductPriceChangedV2>>;
+export type ProductRestocked = DomainEvent<'ProductRestocked', EventData<typeof ProductRestockedV1>>;
+export type ProductDiscontinued = DomainEvent<'ProductDiscontinued', EventData<typeof ProductDiscontinuedV1>>;
 /** Units set aside for an order: no longer available, still on hand. */
-export type StockReserved = DomainEvent<
-  'StockReserved',
-  { readonly productId: string; readonly orderId: string; readonly quantity: number }
->;
+export type StockReserved = DomainEvent<'StockReserved', EventData<typeof StockMovement>>;
 /** An order was cancelled: its units are available again. */
-export type StockReservationReleased = DomainEvent<
-  'StockReservationReleased',
-  { readonly productId: string; readonly orderId: string; readonly quantity: number }
->;
+export type StockReservationReleased = DomainEvent<'StockReservationReleased', EventData<typeof StockMovement>>;
 /** An order shipped: its reserved units left the warehouse and count as sold. */
-export type ReservedStockShipped = DomainEvent<
-  'ReservedStockShipped',
-  { readonly productId: string; readonly orderId: string; readonly quantity: number }
->;
+export type ReservedStockShipped = DomainEvent<'ReservedStockShipped', EventData<typeof StockMovement>>;
 
 export type ProductEvent =
   | ProductAdded
@@ -51,5 +52,31 @@ export type ProductEvent =
   | StockReserved
   | StockReservationReleased
   | ReservedStockShipped;
+
+const legacyMoney = (amountCents: number) => ({ amountCents, currency: LEGACY_CURRENCY });
+
+export const productEventTypes = defineEventTypes<ProductEvent>({
+  ProductAdded: {
+    versions: { 1: ProductAddedV1, 2: ProductAddedV2 },
+    upcasters: {
+      1: ({ priceCents, ...rest }: z.infer<typeof ProductAddedV1>) => ({ ...rest, price: legacyMoney(priceCents) }),
+    },
+  },
+  ProductPriceChanged: {
+    versions: { 1: ProductPriceChangedV1, 2: ProductPriceChangedV2 },
+    upcasters: {
+      1: ({ productId, priceCents, previousPriceCents }: z.infer<typeof ProductPriceChangedV1>) => ({
+        productId,
+        price: legacyMoney(priceCents),
+        previousPrice: legacyMoney(previousPriceCents),
+      }),
+    },
+  },
+  ProductRestocked: { versions: { 1: ProductRestockedV1 } },
+  ProductDiscontinued: { versions: { 1: ProductDiscontinuedV1 } },
+  StockReserved: { versions: { 1: StockMovement } },
+  StockReservationReleased: { versions: { 1: StockMovement } },
+  ReservedStockShipped: { versions: { 1: StockMovement } },
+});
 
 export const productStreamId = (productId: string): string => `product-${productId}`;

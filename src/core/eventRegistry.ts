@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { EventloomError } from './errors.ts';
-import type { EventEnvelope, NewEvent } from './eventStore.ts';
+import type { DomainEvent, EventEnvelope, NewEvent } from './eventStore.ts';
 
 export class UnknownEventTypeError extends EventloomError {
   readonly code = 'EVENT.UNKNOWN_TYPE';
@@ -47,6 +47,28 @@ export interface EventTypeDefinition {
   /** `upcasters[n]` turns data of version n into data of version n + 1. */
   readonly upcasters?: Readonly<Record<number, (data: never) => object>>;
 }
+
+/**
+ * The definitions of one module's event types, keyed by type: every type of its event union has one,
+ * and only those (an extra or a missing key does not compile).
+ */
+export function defineEventTypes<E extends DomainEvent>(definitions: {
+  readonly [Type in E['type']]: Omit<EventTypeDefinition, 'type'>;
+}): EventTypeDefinition[] {
+  return Object.entries<Omit<EventTypeDefinition, 'type'>>(definitions).map(([type, definition]) => ({ type, ...definition }));
+}
+
+/**
+ * An event's data as a schema version describes it, read-only all the way down: event types are inferred
+ * from their current schema (`DomainEvent<'X', EventData<typeof XV2>>`), so the shape is written once.
+ */
+export type EventData<Schema extends z.ZodType<object>> = DeepReadonly<z.output<Schema>>;
+
+type DeepReadonly<T> = T extends ReadonlyArray<infer Item>
+  ? ReadonlyArray<DeepReadonly<Item>>
+  : T extends object
+    ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
+    : T;
 
 export class EventRegistry {
   private readonly types = new Map<string, EventTypeDefinition & { current: number }>();

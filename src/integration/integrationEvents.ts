@@ -8,16 +8,15 @@
  * schema/integration-events/ for consumers in any language.
  */
 import { z } from 'zod';
+import { Cents, Id, Quantity } from '../core/eventValues.ts';
 
-const Id = z.string().min(1);
 const Instant = z.iso.datetime({ offset: true });
-const Cents = z.number().int().min(0);
 
 const OrderPlacedV1 = z.object({
   orderId: Id,
   customerId: Id,
   lines: z
-    .array(z.object({ productId: Id, quantity: z.number().int().min(1), unitPriceCents: Cents }).strict())
+    .array(z.object({ productId: Id, quantity: Quantity, unitPriceCents: Cents }).strict())
     .min(1),
   totalCents: Cents,
   placedAt: Instant,
@@ -34,7 +33,7 @@ const OrderPaidV1 = z.object({
 const OrderShippedV1 = z.object({
   orderId: Id,
   customerId: Id,
-  lines: z.array(z.object({ productId: Id, quantity: z.number().int().min(1) }).strict()).min(1),
+  lines: z.array(z.object({ productId: Id, quantity: Quantity }).strict()).min(1),
   shippedAt: Instant,
 }).strict();
 

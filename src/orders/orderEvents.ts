@@ -1,65 +1,61 @@
-import type { DomainEvent } from '../core/eventStore.ts';
-
-export interface OrderLine {
-  readonly productId: string;
-  /** The product's name when the order was placed, as the customer saw it. */
-  readonly productName: string;
-  readonly quantity: number;
-  /** The catalog price of one unit when the order was placed (cents). */
-  readonly unitPriceCents: number;
-}
-
-export type OrderStatus = 'PLACED' | 'PAID' | 'SHIPPED' | 'CANCELLED';
-
 /**
- * Order events carry what their readers need (the customer, the lines, when the order was placed),
+ * The order's events: each type's data schema at every version, and its type, inferred from the current
+ * one. Order events carry what their readers need (the customer, the lines, when the order was placed),
  * so every projection can apply any one of them on its own, also when it arrives to fill a gap.
  */
-export type OrderPlaced = DomainEvent<
-  'OrderPlaced',
-  {
-    readonly orderId: string;
-    readonly customerId: string;
-    readonly lines: readonly OrderLine[];
-    readonly totalCents: number;
-    readonly placedAt: string;
-  }
->;
-export type OrderPaymentConfirmed = DomainEvent<
-  'OrderPaymentConfirmed',
-  {
-    readonly orderId: string;
-    readonly customerId: string;
-    readonly paymentReference: string;
-    readonly amountCents: number;
-    readonly placedAt: string;
-    readonly paidAt: string;
-  }
->;
-export type OrderShipped = DomainEvent<
-  'OrderShipped',
-  {
-    readonly orderId: string;
-    readonly customerId: string;
-    readonly lines: readonly OrderLine[];
-    readonly placedAt: string;
-    readonly shippedAt: string;
-  }
->;
-export type OrderCancelled = DomainEvent<
-  'OrderCancelled',
-  {
-    readonly orderId: string;
-    readonly customerId: string;
-    readonly lines: readonly OrderLine[];
-    readonly totalCents: number;
-    readonly placedAt: string;
-    readonly previousStatus: 'PLACED' | 'PAID';
-    readonly reason: string;
-    readonly cancelledAt: string;
-  }
->;
+import { z } from 'zod';
+import { defineEventTypes, type EventData } from '../core/eventRegistry.ts';
+import type { DomainEvent } from '../core/eventStore.ts';
+import { Cents, Id, Quantity } from '../core/eventValues.ts';
+
+const Instant = z.string().min(1);
+const Line = z.object({
+  productId: Id,
+  /** The product's name when the order was placed, as the customer saw it. */
+  productName: z.string(),
+  quantity: Quantity,
+  /** The catalog price of one unit when the order was placed (cents). */
+  unitPriceCents: Cents,
+});
+const Lines = z.array(Line).min(1);
+const Status = z.enum(['PLACED', 'PAID', 'SHIPPED', 'CANCELLED']);
+
+export type OrderLine = EventData<typeof Line>;
+export type OrderStatus = z.infer<typeof Status>;
+
+const OrderPlacedV1 = z.object({ orderId: Id, customerId: Id, lines: Lines, totalCents: Cents, placedAt: Instant });
+const OrderPaymentConfirmedV1 = z.object({
+  orderId: Id,
+  customerId: Id,
+  paymentReference: z.string(),
+  amountCents: Cents,
+  placedAt: Instant,
+  paidAt: Instant,
+});
+const OrderShippedV1 = z.object({ orderId: Id, customerId: Id, lines: Lines, placedAt: Instant, shippedAt: Instant });
+const OrderCancelledV1 = z.object({
+  orderId: Id,
+  customerId: Id,
+  lines: Lines,
+  totalCents: Cents,
+  placedAt: Instant,
+  previousStatus: Status.extract(['PLACED', 'PAID']),
+  reason: z.string(),
+  cancelledAt: Instant,
+});
+
+export type OrderPlaced = DomainEvent<'OrderPlaced', EventData<typeof OrderPlacedV1>>;
+export type OrderPaymentConfirmed = DomainEvent<'OrderPaymentConfirmed', EventData<typeof OrderPaymentConfirmedV1>>;
+export type OrderShipped = DomainEvent<'OrderShipped', EventData<typeof OrderShippedV1>>;
+export type OrderCancelled = DomainEvent<'OrderCancelled', EventData<typeof OrderCancelledV1>>;
 
 export type OrderEvent = OrderPlaced | OrderPaymentConfirmed | OrderShipped | OrderCancelled;
+
+export const orderEventTypes = defineEventTypes<OrderEvent>({
+  OrderPlaced: { versions: { 1: OrderPlacedV1 } },
+  OrderPaymentConfirmed: { versions: { 1: OrderPaymentConfirmedV1 } },
+  OrderShipped: { versions: { 1: OrderShippedV1 } },
+  OrderCancelled: { versions: { 1: OrderCancelledV1 } },
+});
 
 export const orderStreamId = (orderId: string): string => `order-${orderId}`;
