@@ -19,7 +19,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
-import { evolveProduct, initialProduct, PRODUCT_SNAPSHOTS, productEvolution, type Product } from '../src/catalog/product.ts';
+import { evolveProduct, initialProduct, PRODUCT_SNAPSHOTS, type Product } from '../src/catalog/product.ts';
+import { productDecider } from '../src/catalog/productDecider.ts';
 import { productStreamId, type ProductAdded, type ProductEvent, type ProductRestocked } from '../src/catalog/productEvents.ts';
 import type { EventEnvelope, EventStore } from '../src/core/eventStore.ts';
 import { loadAggregate, type LoadedAggregate } from '../src/core/snapshots.ts';
@@ -94,7 +95,7 @@ export async function measureSnapshotLoading(db: Firestore, plan: SnapshotLoadPl
 
   const expected = stateAt(long.events);
   const kind = (store: EventStore, withSnapshots: boolean, streamId = long.streamId): LoadKind => ({
-    load: () => loadAggregate(store, withSnapshots ? snapshots : undefined, streamId, productEvolution),
+    load: () => loadAggregate(store, withSnapshots ? snapshots : undefined, streamId, productDecider),
     samples: [],
     check: (loaded) =>
       streamId !== long.streamId ||

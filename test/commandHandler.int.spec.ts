@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { handleCommand } from '../src/core/commandHandler.ts';
 import { IdempotencyKeyReusedError } from '../src/core/errors.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
-import { customerDecider } from '../src/customers/customer.ts';
+import { customerDecider } from '../src/customers/customerDecider.ts';
 import { customerStreamId } from '../src/customers/customerEvents.ts';
 import { testFirestore } from './support/firestore.ts';
 

@@ -55,7 +55,7 @@ describe('no overselling', () => {
     // The event store: exactly the 10 winning orders hold a reservation, one unit each.
     const productEvents = await pipeline.store.readStream(`product-${productId}`);
     const product = productEvents.reduce((s, e) => evolveProduct(s, e as never), initialProduct());
-    if (product.status === 'none') throw new Error('product missing');
+    if (product.status === 'NONE') throw new Error('product missing');
     expect(reservedUnits(product)).toBe(10);
     expect(availableUnits(product)).toBe(0);
     expect(Object.keys(product.reservations).sort()).toEqual(placed.map((p) => p.orderId).sort());

@@ -1,7 +1,7 @@
 /** Snapshots on the Firestore emulator: loading uses the latest snapshot plus the tail; old shapes are ignored and replaced. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { PRODUCT_SNAPSHOTS, productEvolution } from '../src/catalog/product.ts';
+import { PRODUCT_SNAPSHOTS } from '../src/catalog/product.ts';
 import { productDecider } from '../src/catalog/productDecider.ts';
 import { productStreamId } from '../src/catalog/productEvents.ts';
 import { handleCommand } from '../src/core/commandHandler.ts';
@@ -46,14 +46,14 @@ describe('snapshots', () => {
     expect(taken).toBeLessThan(60);
 
     const readStream = vi.spyOn(store, 'readStream');
-    const fromSnapshot = await loadAggregate(store, snapshots, streamId, productEvolution);
+    const fromSnapshot = await loadAggregate(store, snapshots, streamId, productDecider);
     expect(readStream).toHaveBeenCalledWith(streamId, { fromVersion: taken + 1 });
     readStream.mockRestore();
 
-    const whole = await loadAggregate(store, undefined, streamId, productEvolution);
+    const whole = await loadAggregate(store, undefined, streamId, productDecider);
     expect(fromSnapshot).toEqual({ state: whole.state, version: 60, snapshotVersion: taken });
     expect(whole.snapshotVersion).toBe(0);
-    expect(fromSnapshot.state).toMatchObject({ status: 'active', onHand: 59 });
+    expect(fromSnapshot.state).toMatchObject({ status: 'ACTIVE', onHand: 59 });
   });
 
   it('ignores a snapshot of an older state shape, and replaces it with a current one', async () => {
@@ -61,8 +61,8 @@ describe('snapshots', () => {
     const streamId = productStreamId(productId);
     await snapshots.save({ streamId, version: 10, stateVersion: PRODUCT_SNAPSHOTS.stateVersion - 1, state: { legacy: true } });
 
-    const loaded = await loadAggregate(store, snapshots, streamId, productEvolution);
-    expect(loaded).toMatchObject({ version: 10, snapshotVersion: 0, state: { status: 'active', onHand: 9 } });
+    const loaded = await loadAggregate(store, snapshots, streamId, productDecider);
+    expect(loaded).toMatchObject({ version: 10, snapshotVersion: 0, state: { status: 'ACTIVE', onHand: 9 } });
 
     // The old-shape snapshot counts as none, so the next commit past the threshold writes a current one.
     for (let i = 0; i < 40; i++) await run(productId, { type: 'RestockProduct', productId, quantity: 1 });

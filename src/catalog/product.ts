@@ -1,13 +1,13 @@
-/** The product aggregate: catalog entry (name, price, status) and stock (on hand, reservations). */
+/** The product aggregate's state: catalog entry (name, price, status) and stock (on hand, reservations). */
 import { assertNever } from '../core/decider.ts';
-import type { Evolution, SnapshotPolicy } from '../core/snapshots.ts';
+import type { SnapshotPolicy } from '../core/snapshots.ts';
 import { ProductDiscontinuedError, ProductNotFoundError } from './productErrors.ts';
 import type { ProductEvent } from './productEvents.ts';
 
 export type Product =
-  | { readonly status: 'none' }
+  | { readonly status: 'NONE' }
   | {
-      readonly status: 'active' | 'discontinued';
+      readonly status: 'ACTIVE' | 'DISCONTINUED';
       readonly productId: string;
       readonly name: string;
       readonly priceCents: number;
@@ -19,15 +19,16 @@ export type Product =
       readonly lowStockThreshold: number;
     };
 
-export type ExistingProduct = Exclude<Product, { status: 'none' }>;
+export type ExistingProduct = Exclude<Product, { status: 'NONE' }>;
 
-export const initialProduct = (): Product => ({ status: 'none' });
+export const initialProduct = (): Product => ({ status: 'NONE' });
 
 /**
  * Every order reserves stock on its products' streams, so a popular product's stream grows without end:
- * load it from a snapshot plus the tail. Bump stateVersion when the Product type changes shape.
+ * load it from a snapshot plus the tail. Bump stateVersion when the Product type changes shape
+ * (3: status literals in upper case).
  */
-export const PRODUCT_SNAPSHOTS: SnapshotPolicy = { every: 50, stateVersion: 2 };
+export const PRODUCT_SNAPSHOTS: SnapshotPolicy = { every: 50, stateVersion: 3 };
 
 export function reservedUnits(product: ExistingProduct): number {
   return Object.values(product.reservations).reduce((sum, q) => sum + q, 0);
@@ -37,14 +38,14 @@ export function availableUnits(product: ExistingProduct): number {
   return product.onHand - reservedUnits(product);
 }
 
-export function existing(product: Product, productId: string): ExistingProduct {
-  if (product.status === 'none') throw new ProductNotFoundError(productId);
+export function existingProduct(product: Product, productId: string): ExistingProduct {
+  if (product.status === 'NONE') throw new ProductNotFoundError(productId);
   return product;
 }
 
-export function active(product: Product, productId: string): ExistingProduct {
-  const found = existing(product, productId);
-  if (found.status === 'discontinued') throw new ProductDiscontinuedError(productId);
+export function activeProduct(product: Product, productId: string): ExistingProduct {
+  const found = existingProduct(product, productId);
+  if (found.status === 'DISCONTINUED') throw new ProductDiscontinuedError(productId);
   return found;
 }
 
@@ -52,7 +53,7 @@ export function evolveProduct(state: Product, event: ProductEvent): Product {
   if (event.type === 'ProductAdded') {
     const { productId, name, price, initialStock, lowStockThreshold } = event.data;
     return {
-      status: 'active',
+      status: 'ACTIVE',
       productId,
       name,
       priceCents: price.amountCents,
@@ -63,14 +64,14 @@ export function evolveProduct(state: Product, event: ProductEvent): Product {
       lowStockThreshold,
     };
   }
-  if (state.status === 'none') return state;
+  if (state.status === 'NONE') return state;
   switch (event.type) {
     case 'ProductPriceChanged':
       return { ...state, priceCents: event.data.price.amountCents, currency: event.data.price.currency };
     case 'ProductRestocked':
       return { ...state, onHand: state.onHand + event.data.quantity };
     case 'ProductDiscontinued':
-      return { ...state, status: 'discontinued' };
+      return { ...state, status: 'DISCONTINUED' };
     case 'StockReserved':
       return {
         ...state,
@@ -91,9 +92,3 @@ export function evolveProduct(state: Product, event: ProductEvent): Product {
       return assertNever(event);
   }
 }
-
-export const productEvolution: Evolution<Product, ProductEvent> = {
-  evolve: evolveProduct,
-  initialState: initialProduct,
-  snapshots: PRODUCT_SNAPSHOTS,
-};

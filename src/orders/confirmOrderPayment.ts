@@ -1,9 +1,7 @@
 /** ConfirmOrderPayment: the payment provider took the money for a placed order. */
-import type { Decision, StreamLoader } from '../core/commandHandler.ts';
-import { existingOrder, orderEvolution, type Order } from './order.ts';
+import { existingOrder, type Order } from './order.ts';
 import { InvalidOrderTransitionError } from './orderErrors.ts';
-import { orderStreamId, type OrderPaymentConfirmed } from './orderEvents.ts';
-import type { OrderCommandResult } from './orderCommandResult.ts';
+import type { OrderPaymentConfirmed } from './orderEvents.ts';
 
 export interface ConfirmOrderPayment {
   readonly type: 'ConfirmOrderPayment';
@@ -12,7 +10,7 @@ export interface ConfirmOrderPayment {
   readonly paidAt: string;
 }
 
-export function decideConfirmOrderPayment(command: ConfirmOrderPayment, state: Order): OrderPaymentConfirmed[] {
+export function confirmOrderPayment(command: ConfirmOrderPayment, state: Order): OrderPaymentConfirmed[] {
   const order = existingOrder(state, command.orderId);
   if (order.status !== 'PLACED') throw new InvalidOrderTransitionError(command.orderId, order.status, 'CONFIRM_PAYMENT');
   return [
@@ -28,17 +26,4 @@ export function decideConfirmOrderPayment(command: ConfirmOrderPayment, state: O
       },
     },
   ];
-}
-
-export async function confirmOrderPaymentDecision(
-  command: ConfirmOrderPayment,
-  load: StreamLoader,
-): Promise<Decision<OrderCommandResult>> {
-  const streamId = orderStreamId(command.orderId);
-  const { state, version } = await load.aggregate(streamId, orderEvolution);
-  const events = decideConfirmOrderPayment(command, state);
-  return {
-    appends: [{ streamId, events }],
-    result: { orderId: command.orderId, streamId, version: version + events.length, status: 'PAID' },
-  };
 }

@@ -1,4 +1,4 @@
-/** The order aggregate's state and how its events evolve it. Commands live in one file each. */
+/** The order aggregate's state and how its events evolve it. */
 import { assertNever } from '../core/decider.ts';
 import { OrderNotFoundError } from './orderErrors.ts';
 import type { OrderEvent, OrderLine, OrderStatus } from './orderEvents.ts';
@@ -40,5 +40,3 @@ export function evolveOrder(state: Order, event: OrderEvent): Order {
       return assertNever(event);
   }
 }
-
-export const orderEvolution = { evolve: evolveOrder, initialState: initialOrder };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableUnits, evolveProduct, existing, initialProduct, reservedUnits } from '../../src/catalog/product.ts';
+import { availableUnits, evolveProduct, existingProduct, initialProduct, reservedUnits } from '../../src/catalog/product.ts';
 import { productDecider, type ProductCommand } from '../../src/catalog/productDecider.ts';
 import {
   InsufficientStockError,
@@ -24,7 +24,7 @@ const spec = deciderSpec(productDecider);
 const kettleAdded = productAdded('kettle', 2500, 10, 'Kettle');
 
 function stateAfter(events: ProductEvent[]) {
-  return existing(events.reduce(evolveProduct, initialProduct()), 'kettle');
+  return existingProduct(events.reduce(evolveProduct, initialProduct()), 'kettle');
 }
 
 /** The error a command is rejected with, to check what it tells the caller beyond its code. */
@@ -287,6 +287,6 @@ describe('stock levels', () => {
 
   it('keeps price, stock and reservations when the product is discontinued', () => {
     const product = stateAfter([kettleAdded, stockReserved('kettle', 'o1', 2), productDiscontinued('kettle')]);
-    expect(product).toMatchObject({ status: 'discontinued', priceCents: 2500, onHand: 10, reservations: { o1: 2 } });
+    expect(product).toMatchObject({ status: 'DISCONTINUED', priceCents: 2500, onHand: 10, reservations: { o1: 2 } });
   });
 });

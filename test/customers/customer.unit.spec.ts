@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { customerDecider } from '../../src/customers/customer.ts';
+import { customerDecider } from '../../src/customers/customerDecider.ts';
 import { CustomerAlreadyRegisteredError, CustomerNotFoundError } from '../../src/customers/customerErrors.ts';
 import { deciderSpec } from '../support/deciderSpec.ts';
 import { customerDetailsChanged, customerRegistered } from '../support/shopFixtures.ts';

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cancelOrderDecision, type CancelOrder } from '../../src/orders/cancelOrder.ts';
-import {
-  confirmOrderPaymentDecision,
-  decideConfirmOrderPayment,
-  type ConfirmOrderPayment,
-} from '../../src/orders/confirmOrderPayment.ts';
+import type { CancelOrder } from '../../src/orders/cancelOrder.ts';
+import { confirmOrderPayment, type ConfirmOrderPayment } from '../../src/orders/confirmOrderPayment.ts';
+import { decideOnOrder } from '../../src/orders/decideOnOrder.ts';
 import { evolveOrder, initialOrder } from '../../src/orders/order.ts';
 import { InvalidOrderTransitionError, OrderNotFoundError } from '../../src/orders/orderErrors.ts';
 import type { OrderEvent } from '../../src/orders/orderEvents.ts';
-import { shipOrderDecision, type ShipOrder } from '../../src/orders/shipOrder.ts';
+import type { ShipOrder } from '../../src/orders/shipOrder.ts';
 import { commandSpec } from '../support/deciderSpec.ts';
 import {
   line,
@@ -55,7 +52,7 @@ const cancelledOrder = {
 /** The error a lifecycle decision rejects with, to check what it tells the caller beyond its code. */
 function rejection(events: OrderEvent[], command: ConfirmOrderPayment): unknown {
   try {
-    decideConfirmOrderPayment(command, events.reduce(evolveOrder, initialOrder()));
+    confirmOrderPayment(command, events.reduce(evolveOrder, initialOrder()));
   } catch (error) {
     return error;
   }
@@ -63,7 +60,7 @@ function rejection(events: OrderEvent[], command: ConfirmOrderPayment): unknown 
 }
 
 describe('ConfirmOrderPayment', () => {
-  const spec = commandSpec(confirmOrderPaymentDecision);
+  const spec = commandSpec(decideOnOrder);
   const confirm: ConfirmOrderPayment = { type: 'ConfirmOrderPayment', orderId: 'o1', paymentReference: 'pay-123', paidAt: T1 };
 
   it('confirms the payment of a placed order for its total, touching no stock', async () => {
@@ -96,7 +93,7 @@ describe('ConfirmOrderPayment', () => {
 });
 
 describe('ShipOrder', () => {
-  const spec = commandSpec(shipOrderDecision);
+  const spec = commandSpec(decideOnOrder);
   const ship: ShipOrder = { type: 'ShipOrder', orderId: 'o1', shippedAt: T2 };
 
   it("ships a paid order and moves exactly its reserved units to sold, on every product of the order", async () => {
@@ -141,7 +138,7 @@ describe('ShipOrder', () => {
 });
 
 describe('CancelOrder', () => {
-  const spec = commandSpec(cancelOrderDecision);
+  const spec = commandSpec(decideOnOrder);
   const cancel: CancelOrder = { type: 'CancelOrder', orderId: 'o1', reason: 'changed my mind', cancelledAt: T2 };
   const releases = {
     'product-kettle': [stockReservationReleased('kettle', 'o1', 2)],

@@ -2,13 +2,15 @@ import { describe, it } from 'vitest';
 import { InsufficientStockError, ProductDiscontinuedError, ProductNotFoundError } from '../../src/catalog/productErrors.ts';
 import { CustomerNotFoundError } from '../../src/customers/customerErrors.ts';
 import { OrderAlreadyPlacedError, OrderHasNoLinesError } from '../../src/orders/orderErrors.ts';
-import { placeOrderDecision, type PlaceOrder } from '../../src/orders/placeOrder.ts';
-import { commandSpec } from '../support/deciderSpec.ts';
+import { decideOnNewOrder } from '../../src/orders/decideOnOrder.ts';
+import { orderDecider } from '../../src/orders/orderDecider.ts';
+import type { PlaceOrder, PlaceOrderRequest } from '../../src/orders/placeOrder.ts';
+import { commandSpec, deciderSpec } from '../support/deciderSpec.ts';
 import { customerRegistered, line, orderPlaced, productAdded, productPriceChanged, stockReserved, T0 } from '../support/shopFixtures.ts';
 
-const spec = commandSpec(placeOrderDecision);
+const spec = commandSpec(decideOnNewOrder);
 
-const placeOrder: PlaceOrder = {
+const placeOrder: PlaceOrderRequest = {
   type: 'PlaceOrder',
   orderId: 'o1',
   customerId: 'c1',
@@ -100,5 +102,23 @@ describe('PlaceOrder', () => {
 
   it('refuses an order without lines', async () => {
     await spec.given(shop).when({ ...placeOrder, lines: [] }).thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
+  });
+});
+
+describe('PlaceOrder, on the order stream alone', () => {
+  const spec = deciderSpec(orderDecider);
+  const lines = [line('kettle', 2, 2500), line('mug', 1, 900)];
+  const priced: PlaceOrder = { type: 'PlaceOrder', orderId: 'o1', customerId: 'c1', lines, placedAt: T0 };
+
+  it('records the lines as priced, and their total', () => {
+    spec.given([]).when(priced).then([orderPlaced('o1', 'c1', lines)]);
+  });
+
+  it('refuses to place the same order twice', () => {
+    spec.given([orderPlaced('o1', 'c1', lines)]).when(priced).thenThrows(OrderAlreadyPlacedError, 'ORDER.ALREADY_PLACED');
+  });
+
+  it('refuses an order without lines', () => {
+    spec.given([]).when({ ...priced, lines: [] }).thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
   });
 });

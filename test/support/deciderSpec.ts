@@ -35,10 +35,11 @@ export function deciderSpec<Command, Event extends DomainEvent, State>(decider: 
 }
 
 /**
- * A command over several streams: given the events of each stream, when the command, then the new
- * events per stream (streams without new events left out) or a typed error.
+ * A command over several streams, decided as `runCommand` decides it (`decideOnOrder`, `decideOnStream`
+ * with its decider and stream): given the events of each stream, when the command, then the new events
+ * per stream (streams without new events left out) or a typed error.
  */
-export function commandSpec<Command, Result>(decision: (command: Command, load: StreamLoader) => Promise<Decision<Result>>) {
+export function commandSpec<Command, Result>(decideOn: (command: Command) => (load: StreamLoader) => Promise<Decision<Result>>) {
   return {
     given: (streams: Record<string, DomainEvent[]>) => ({
       when: (command: Command) => {
@@ -49,7 +50,7 @@ export function commandSpec<Command, Result>(decision: (command: Command, load: 
           },
         };
         const run = async () => {
-          const { appends, result } = await decision(command, load);
+          const { appends, result } = await decideOn(command)(load);
           const events = Object.fromEntries(appends.filter((a) => a.events.length > 0).map((a) => [a.streamId, a.events]));
           return { events, result };
         };

@@ -1,7 +1,7 @@
 /** Customer commands: register, change details. */
 import { z } from 'zod';
 import { decideOnStream } from '../../core/commandHandler.ts';
-import { customerDecider, type CustomerCommand } from '../../customers/customer.ts';
+import { customerDecider, type CustomerCommand } from '../../customers/customerDecider.ts';
 import { CustomerAlreadyRegisteredError, CustomerNotFoundError } from '../../customers/customerErrors.ts';
 import { customerStreamId } from '../../customers/customerEvents.ts';
 import { builder } from '../builder.ts';

@@ -2,9 +2,7 @@
 import { z } from 'zod';
 import { InsufficientStockError, ProductDiscontinuedError, ProductNotFoundError } from '../../catalog/productErrors.ts';
 import { CustomerNotFoundError } from '../../customers/customerErrors.ts';
-import { cancelOrderDecision } from '../../orders/cancelOrder.ts';
-import { confirmOrderPaymentDecision } from '../../orders/confirmOrderPayment.ts';
-import type { OrderCommandResult } from '../../orders/orderCommandResult.ts';
+import { decideOnNewOrder, decideOnOrder, type OrderCommandResult, type PlaceOrderResult } from '../../orders/decideOnOrder.ts';
 import {
   InvalidOrderTransitionError,
   OrderAlreadyPlacedError,
@@ -12,8 +10,6 @@ import {
   OrderNotFoundError,
 } from '../../orders/orderErrors.ts';
 import type { OrderStatus } from '../../orders/orderEvents.ts';
-import { placeOrderDecision, type PlaceOrderResult } from '../../orders/placeOrder.ts';
-import { shipOrderDecision } from '../../orders/shipOrder.ts';
 import { builder } from '../builder.ts';
 import { executeCommand, orderRole } from '../executeCommand.ts';
 import { IDEMPOTENCY_KEY_DESCRIPTION, IdempotencyKeySchema, IdSchema, QuantitySchema } from './commandInputs.ts';
@@ -99,7 +95,7 @@ builder.mutationField('placeOrder', (t) =>
         actingAs: 'customer',
         idempotencyKey,
         request,
-        decide: (load) => placeOrderDecision(command, load),
+        decide: decideOnNewOrder(command),
       });
     },
   }),
@@ -152,7 +148,7 @@ builder.mutationField('confirmOrderPayment', (t) =>
         actingAs: orderRole(context),
         idempotencyKey,
         request,
-        decide: (load) => confirmOrderPaymentDecision(command, load),
+        decide: decideOnOrder(command),
       });
     },
   }),
@@ -175,7 +171,7 @@ builder.mutationField('shipOrder', (t) =>
         actingAs: 'fulfilment',
         idempotencyKey,
         request,
-        decide: (load) => shipOrderDecision(command, load),
+        decide: decideOnOrder(command),
       });
     },
   }),
@@ -203,7 +199,7 @@ builder.mutationField('cancelOrder', (t) =>
         actingAs: orderRole(context),
         idempotencyKey,
         request,
-        decide: (load) => cancelOrderDecision(command, load),
+        decide: decideOnOrder(command),
       });
     },
   }),
