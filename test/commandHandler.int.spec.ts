@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { handleCommand } from '../src/core/commandHandler.ts';
+import { decideOnStream, runCommand } from '../src/core/commandHandler.ts';
 import { IdempotencyKeyReusedError } from '../src/core/errors.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { customerDecider } from '../src/customers/customerDecider.ts';
@@ -17,11 +17,9 @@ afterAll(() => db.terminate());
  */
 function registerCustomer(request: { email: string; name: string }, key?: string) {
   const customerId = randomUUID();
-  return handleCommand({
+  return runCommand({
     store,
-    decider: customerDecider,
-    streamId: customerStreamId(customerId),
-    command: { type: 'RegisterCustomer', customerId, ...request },
+    decide: decideOnStream(customerDecider, customerStreamId(customerId), { type: 'RegisterCustomer', customerId, ...request }),
     commandName: 'RegisterCustomer',
     occurredAt: new Date().toISOString(),
     metadata: { correlationId: randomUUID(), causationId: null },

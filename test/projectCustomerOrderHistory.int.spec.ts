@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendToStream, type EventEnvelope, type NewEvent } from '../src/core/eventStore.ts';
+import type { EventEnvelope, NewEvent } from '../src/core/eventStore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
@@ -77,13 +77,18 @@ function paid(orderId: string, customerId: string, amountCents: number): NewEven
   return newEvent('OrderPaymentConfirmed', { orderId, customerId, paymentReference: 'psp-1', amountCents, placedAt: at, paidAt: at });
 }
 
+/** Writes a new order stream in one commit and returns its stored envelopes. */
+async function newOrderStream(orderId: string, events: NewEvent[]): Promise<readonly EventEnvelope[]> {
+  return (await store.appendToStreams([{ streamId: `order-${orderId}`, expectedVersion: 0, events }])).events;
+}
+
 const history = (customerId: string) => readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId);
 
 describe('projectCustomerOrderHistory (functions-framework, push envelope)', () => {
   it('applies a delivered event to the read model and answers 204', async () => {
     const customerId = `c-${randomUUID()}`;
     const orderId = randomUUID();
-    const { events } = await appendToStream(store, `order-${orderId}`, 0, [orderPlaced(orderId, customerId, 1500)]);
+    const events = await newOrderStream(orderId, [orderPlaced(orderId, customerId, 1500)]);
 
     const response = await deliver(events[0]!);
     expect(response.status).toBe(204);
@@ -93,7 +98,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
   it('changes nothing on a duplicate delivery or an older event', async () => {
     const customerId = `c-${randomUUID()}`;
     const orderId = randomUUID();
-    const { events } = await appendToStream(store, `order-${orderId}`, 0, [
+    const events = await newOrderStream(orderId, [
       orderPlaced(orderId, customerId, 700),
       paid(orderId, customerId, 700),
     ]);
@@ -110,7 +115,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
   it('fills a gap by reading the missing events from the event store', async () => {
     const customerId = `c-${randomUUID()}`;
     const orderId = randomUUID();
-    const { events } = await appendToStream(store, `order-${orderId}`, 0, [
+    const events = await newOrderStream(orderId, [
       orderPlaced(orderId, customerId, 4200),
       paid(orderId, customerId, 4200),
     ]);
@@ -141,7 +146,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
 
   it('rejects an event type this code does not know with 400 and EVENT.UNKNOWN_TYPE, touching no view', async () => {
     const customerId = `c-${randomUUID()}`;
-    const { events } = await appendToStream(store, `order-${randomUUID()}`, 0, [newEvent('OrderGiftWrapped', { customerId })]);
+    const events = await newOrderStream(randomUUID(), [newEvent('OrderGiftWrapped', { customerId })]);
     const response = await deliver(events[0]!);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 'EVENT.UNKNOWN_TYPE' } });
@@ -151,7 +156,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
   it('rejects attributes that disagree with the payload', async () => {
     const customerId = `c-${randomUUID()}`;
     const orderId = randomUUID();
-    const { events } = await appendToStream(store, `order-${orderId}`, 0, [orderPlaced(orderId, customerId)]);
+    const events = await newOrderStream(orderId, [orderPlaced(orderId, customerId)]);
     const message = toEventMessage(events[0]!);
     const response = await push({
       subscription: 's',

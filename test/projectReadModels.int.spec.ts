@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendToStream, type DomainEvent, type EventEnvelope } from '../src/core/eventStore.ts';
+import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
@@ -81,15 +81,16 @@ async function deliver(name: FunctionName, event: EventEnvelope): Promise<void> 
 
 /** Appends events as the write side does: one stream, one commit, stored envelopes returned. */
 async function append(streamId: string, expectedVersion: number, events: DomainEvent[]): Promise<readonly EventEnvelope[]> {
-  const result = await appendToStream(
-    store,
-    streamId,
-    expectedVersion,
-    // Stamped with the current schema version, as the application's store does.
-    events.map((e) =>
-      shopEvents.stamp({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } }),
-    ),
-  );
+  const result = await store.appendToStreams([
+    {
+      streamId,
+      expectedVersion,
+      // Stamped with the current schema version, as the application's store does.
+      events: events.map((e) =>
+        shopEvents.stamp({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } }),
+      ),
+    },
+  ]);
   return result.events;
 }
 

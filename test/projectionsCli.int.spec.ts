@@ -3,7 +3,6 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendToStream } from '../src/core/eventStore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
@@ -27,15 +26,14 @@ describe('npm run projections', () => {
     const store = new FirestoreEventStore(db);
     const projector = new FirestoreProjector(db, store);
     const customerId = `c-${randomUUID().slice(0, 8)}`;
-    const { events } = await appendToStream(store, `customer-${customerId}`, 0, [
-      shopEvents.stamp({
-        eventId: randomUUID(),
-        type: 'CustomerRegistered',
-        data: { customerId, name: 'Ada', email: 'ada@example.com' },
-        occurredAt: new Date().toISOString(),
-        metadata: { correlationId: 'cli', causationId: null },
-      }),
-    ]);
+    const registered = shopEvents.stamp({
+      eventId: randomUUID(),
+      type: 'CustomerRegistered',
+      data: { customerId, name: 'Ada', email: 'ada@example.com' },
+      occurredAt: new Date().toISOString(),
+      metadata: { correlationId: 'cli', causationId: null },
+    });
+    const { events } = await store.appendToStreams([{ streamId: `customer-${customerId}`, expectedVersion: 0, events: [registered] }]);
     await projector.apply(customerOrderHistoryProjection, events[0]!);
 
     const status = await cli('status');

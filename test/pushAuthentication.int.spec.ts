@@ -14,7 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createProjectorHandler } from '../functions/projectorHandler.ts';
 import { readModelOfDeadLetterSubscription } from '../functions/projectors.ts';
 import { createDeadLetterHandler } from '../functions/storeDeadLetter.ts';
-import { appendToStream, type EventEnvelope } from '../src/core/eventStore.ts';
+import type { EventEnvelope } from '../src/core/eventStore.ts';
 import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
@@ -73,9 +73,8 @@ beforeEach(() => {
 
 async function productStream(): Promise<{ productId: string; event: EventEnvelope }> {
   const productId = `p-${randomUUID()}`;
-  const { events } = await appendToStream(store, `product-${productId}`, 0, [
-    shopEvents.stamp({ eventId: randomUUID(), ...productAdded(productId, 2500, 10), occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } }),
-  ]);
+  const added = shopEvents.stamp({ eventId: randomUUID(), ...productAdded(productId, 2500, 10), occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } });
+  const { events } = await store.appendToStreams([{ streamId: `product-${productId}`, expectedVersion: 0, events: [added] }]);
   return { productId, event: events[0]! };
 }
 

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PRODUCT_SNAPSHOTS } from '../src/catalog/product.ts';
-import { productDecider } from '../src/catalog/productDecider.ts';
+import { productDecider, type ProductCommand } from '../src/catalog/productDecider.ts';
 import { productStreamId } from '../src/catalog/productEvents.ts';
-import { handleCommand } from '../src/core/commandHandler.ts';
+import { decideOnStream, runCommand } from '../src/core/commandHandler.ts';
 import { loadAggregate } from '../src/core/snapshots.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreSnapshotStore } from '../src/firestore/firestoreSnapshotStore.ts';
@@ -15,13 +15,11 @@ const store = new FirestoreEventStore(db);
 const snapshots = new FirestoreSnapshotStore(db);
 afterAll(() => db.terminate());
 
-function run(productId: string, command: Parameters<typeof productDecider.decide>[0]) {
-  return handleCommand({
+function run(productId: string, command: ProductCommand) {
+  return runCommand({
     store,
     snapshots,
-    decider: productDecider,
-    streamId: productStreamId(productId),
-    command,
+    decide: decideOnStream(productDecider, productStreamId(productId), command),
     commandName: command.type,
     occurredAt: new Date().toISOString(),
     metadata: { correlationId: randomUUID(), causationId: null },

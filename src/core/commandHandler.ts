@@ -175,19 +175,7 @@ export interface StreamCommandResult {
   readonly version: number;
 }
 
-/** The common case: a command on one aggregate's stream, decided by its decider. */
-export function handleCommand<Command, Event extends DomainEvent, State>(
-  params: Omit<RunCommandParams<StreamCommandResult>, 'decide'> & {
-    readonly decider: Decider<Command, Event, State>;
-    readonly streamId: string;
-    readonly command: Command;
-  },
-): Promise<CommandOutcome<StreamCommandResult>> {
-  const { decider, streamId, command, ...rest } = params;
-  return runCommand({ ...rest, decide: decideOnStream(decider, streamId, command) });
-}
-
-/** The decision of a command on one aggregate's stream, for `runCommand` (or a caller that adds context to it). */
+/** The common case, for `runCommand`: a command on one aggregate's stream, decided by its decider. */
 export function decideOnStream<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   streamId: string,

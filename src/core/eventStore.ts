@@ -94,25 +94,3 @@ export interface EventStore {
   /** The result stored with an idempotency key, or null when the key is new. */
   findIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
 }
-
-export async function appendToStream(
-  store: EventStore,
-  streamId: string,
-  expectedVersion: ExpectedVersion,
-  events: readonly NewEvent[],
-  options?: AppendOptions,
-): Promise<AppendResult> {
-  return store.appendToStreams([{ streamId, expectedVersion, events }], options);
-}
-
-/** Folds a stream into state. `version` is 0 for a stream with no events. */
-export async function aggregateStream<State, E extends DomainEvent>(
-  store: EventStore,
-  streamId: string,
-  evolve: (state: State, event: EventEnvelope<E>) => State,
-  initialState: () => State,
-): Promise<{ state: State; version: number }> {
-  const events = (await store.readStream(streamId)) as EventEnvelope<E>[];
-  const state = events.reduce(evolve, initialState());
-  return { state, version: events.at(-1)?.version ?? 0 };
-}

@@ -6,12 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyError } from '../../src/core/errors.ts';
-import { aggregateStream, appendToStream, type EventStore, type NewEvent } from '../../src/core/eventStore.ts';
+import type { EventStore, ExpectedVersion, NewEvent } from '../../src/core/eventStore.ts';
+import { loadAggregate } from '../../src/core/snapshots.ts';
 
 const metadata = { correlationId: 'corr-1', causationId: null, actor: 'tester' };
 
 function event(type: string, data: object = {}): NewEvent {
   return { eventId: randomUUID(), type, data, occurredAt: '2026-11-29T12:00:00.000Z', metadata };
+}
+
+/** One stream's append, the single-stream case of `appendToStreams`. */
+function onStream(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[]) {
+  return [{ streamId, expectedVersion, events }];
 }
 
 export function eventStoreContract(adapter: string, makeStore: () => EventStore): void {
@@ -23,7 +29,7 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
       const id = streamId();
       const first = event('Opened', { n: 1 });
       const second = event('Renamed', { name: 'x' });
-      const result = await appendToStream(store, id, 0, [first, second]);
+      const result = await store.appendToStreams(onStream(id, 0, [first, second]));
 
       expect(result.streams).toEqual([{ streamId: id, nextExpectedVersion: 2 }]);
       const read = await store.readStream(id);
@@ -49,7 +55,7 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
     it('reads a version range', async () => {
       const store = makeStore();
       const id = streamId();
-      await appendToStream(store, id, 0, [event('A'), event('B'), event('C'), event('D')]);
+      await store.appendToStreams(onStream(id, 0, [event('A'), event('B'), event('C'), event('D')]));
       const range = await store.readStream(id, { fromVersion: 2, toVersion: 3 });
       expect(range.map((e) => [e.version, e.type])).toEqual([
         [2, 'B'],
@@ -60,27 +66,27 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
     it('appends at the expected version and rejects a stale expected version with ConcurrencyError', async () => {
       const store = makeStore();
       const id = streamId();
-      await appendToStream(store, id, 0, [event('A')]);
-      await appendToStream(store, id, 1, [event('B')]);
+      await store.appendToStreams(onStream(id, 0, [event('A')]));
+      await store.appendToStreams(onStream(id, 1, [event('B')]));
 
-      await expect(appendToStream(store, id, 1, [event('Stale')])).rejects.toBeInstanceOf(ConcurrencyError);
-      await expect(appendToStream(store, id, 0, [event('Stale')])).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.appendToStreams(onStream(id, 1, [event('Stale')]))).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.appendToStreams(onStream(id, 0, [event('Stale')]))).rejects.toBeInstanceOf(ConcurrencyError);
       expect((await store.readStream(id)).map((e) => e.type)).toEqual(['A', 'B']);
     });
 
     it('rejects an expected version the stream never reached, leaving no gap', async () => {
       const store = makeStore();
       const id = streamId();
-      await appendToStream(store, id, 0, [event('A')]);
-      await expect(appendToStream(store, id, 5, [event('Ahead')])).rejects.toBeInstanceOf(ConcurrencyError);
+      await store.appendToStreams(onStream(id, 0, [event('A')]));
+      await expect(store.appendToStreams(onStream(id, 5, [event('Ahead')]))).rejects.toBeInstanceOf(ConcurrencyError);
       expect((await store.readStream(id)).map((e) => e.version)).toEqual([1]);
     });
 
     it("appends with 'any' after whatever is there", async () => {
       const store = makeStore();
       const id = streamId();
-      await appendToStream(store, id, 'any', [event('A')]);
-      await appendToStream(store, id, 'any', [event('B')]);
+      await store.appendToStreams(onStream(id, 'any', [event('A')]));
+      await store.appendToStreams(onStream(id, 'any', [event('B')]));
       expect((await store.readStream(id)).map((e) => [e.version, e.type])).toEqual([
         [1, 'A'],
         [2, 'B'],
@@ -90,8 +96,8 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
     it('lets exactly one of many concurrent writers at the same version win; no event is lost or duplicated', async () => {
       const store = makeStore();
       const id = streamId();
-      await appendToStream(store, id, 0, [event('Opened')]);
-      const writers = Array.from({ length: 10 }, (_, i) => appendToStream(store, id, 1, [event('Raced', { writer: i })]));
+      await store.appendToStreams(onStream(id, 0, [event('Opened')]));
+      const writers = Array.from({ length: 10 }, (_, i) => store.appendToStreams(onStream(id, 1, [event('Raced', { writer: i })])));
       const outcomes = await Promise.allSettled(writers);
 
       const won = outcomes.filter((o) => o.status === 'fulfilled');
@@ -107,7 +113,7 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
       const store = makeStore();
       const a = streamId();
       const b = streamId();
-      await appendToStream(store, b, 0, [event('B1')]);
+      await store.appendToStreams(onStream(b, 0, [event('B1')]));
 
       // b is at 1, not 0: the whole append must fail, including a's events.
       await expect(
@@ -134,27 +140,25 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
       const store = makeStore();
       const key = `key-${randomUUID()}`;
       const record = { key, requestHash: 'h1', result: { streamId: 's', version: 1 }, expiresAt: '2026-12-02T00:00:00.000Z' };
-      await appendToStream(store, streamId(), 0, [event('A')], { idempotency: record });
+      await store.appendToStreams(onStream(streamId(), 0, [event('A')]), { idempotency: record });
       expect(await store.findIdempotencyRecord(key)).toEqual(record);
 
       const other = streamId();
-      await expect(appendToStream(store, other, 0, [event('A')], { idempotency: record })).rejects.toBeInstanceOf(
+      await expect(store.appendToStreams(onStream(other, 0, [event('A')]), { idempotency: record })).rejects.toBeInstanceOf(
         ConcurrencyError,
       );
       expect(await store.readStream(other)).toEqual([]);
       expect(await store.findIdempotencyRecord(`unknown-${randomUUID()}`)).toBeNull();
     });
 
-    it('folds a stream into state with its version', async () => {
+    it('folds a stream into state with its version, as commands load it', async () => {
       const store = makeStore();
       const id = streamId();
-      await appendToStream(store, id, 0, [event('Added', { n: 2 }), event('Added', { n: 3 })]);
-      const { state, version } = await aggregateStream(
-        store,
-        id,
-        (sum: number, e) => sum + (e.data as { n: number }).n,
-        () => 0,
-      );
+      await store.appendToStreams(onStream(id, 0, [event('Added', { n: 2 }), event('Added', { n: 3 })]));
+      const { state, version } = await loadAggregate(store, undefined, id, {
+        evolve: (sum: number, e) => sum + (e.data as { n: number }).n,
+        initialState: () => 0,
+      });
       expect({ state, version }).toEqual({ state: 5, version: 2 });
     });
   });

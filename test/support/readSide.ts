@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
-import { appendToStream, type DomainEvent } from '../../src/core/eventStore.ts';
+import type { DomainEvent } from '../../src/core/eventStore.ts';
 import type { AnyProjection } from '../../src/core/projection.ts';
 import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../../src/firestore/firestoreProjector.ts';
@@ -23,12 +23,13 @@ export function readSideRecorder(db: Firestore) {
     /** Appends events to a stream (each happening at `at`) and applies them to every view. */
     async record(streamId: string, events: DomainEvent[], at = new Date().toISOString()): Promise<void> {
       const expected = versions.get(streamId) ?? 0;
-      const { events: stored } = await appendToStream(
-        store,
-        streamId,
-        expected,
-        events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: at, metadata: { correlationId: 'seed', causationId: null } })),
-      );
+      const { events: stored } = await store.appendToStreams([
+        {
+          streamId,
+          expectedVersion: expected,
+          events: events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: at, metadata: { correlationId: 'seed', causationId: null } })),
+        },
+      ]);
       versions.set(streamId, expected + stored.length);
       for (const event of stored) {
         await Promise.all(READ_SIDE_PROJECTIONS.map((projection) => projector.apply(projection, event)));
