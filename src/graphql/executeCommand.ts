@@ -4,44 +4,88 @@
  * and scopes the client's idempotency key.
  */
 import type { Role } from '../auth/principal.ts';
-import { runCommand, type CommandOutcome, type Decision, type StreamLoader } from '../core/commandHandler.ts';
+import {
+  decideOnStream,
+  runCommand,
+  type CommandOutcome,
+  type Decision,
+  type StreamCommandResult,
+  type StreamLoader,
+} from '../core/commandHandler.ts';
+import type { Decider } from '../core/decider.ts';
+import type { DomainEvent } from '../core/eventStore.ts';
 import type { GraphQLContext } from './context.ts';
 
-export interface CommandRequest<Result> {
-  readonly commandName: string;
-  /** Issue time, shared with the command so its events and its data agree. */
-  readonly occurredAt: string;
-  readonly decide: (load: StreamLoader) => Promise<Decision<Result>>;
-  /** The role the field's rule let the principal act in, recorded with the events. */
-  readonly actingAs: Role;
-  /** The client's idempotency key and the input it came with. */
+/** What every command mutation's input carries beside the command's own fields (see commandInput). */
+export interface CommandInput {
   readonly idempotencyKey?: string | null;
-  readonly request?: unknown;
 }
 
-export function executeCommand<Result extends object>(
+export interface CommandRequest<Command, Result> {
+  /** The role the field's rule let the principal act in, recorded with the events. */
+  readonly actingAs: Role;
+  /** The command, given the instant it is issued: its time fields and its events' occurredAt agree. */
+  readonly command: (issuedAt: string) => NoInfer<Command>;
+  /** What `runCommand` loads and decides for it (`decideOnStream`, `decideOnOrder`, ...). */
+  readonly decideOn: (command: Command) => (load: StreamLoader) => Promise<Decision<Result>>;
+}
+
+export function executeCommand<Command extends { readonly type: string }, Result extends object>(
   context: GraphQLContext,
-  command: CommandRequest<Result>,
+  input: CommandInput,
+  request: CommandRequest<Command, Result>,
 ): Promise<CommandOutcome<Result>> {
   const { deps, principal } = context;
+  const occurredAt = deps.clock().toISOString();
+  const command = request.command(occurredAt);
   // Every command field's rule requires a principal; this is the last line of that defence.
-  if (!principal) throw new Error(`${command.commandName} reached execution without a principal`);
+  if (!principal) throw new Error(`${command.type} reached execution without a principal`);
+  // A retry must repeat the request, not the command: the command holds generated ids and times.
+  const { idempotencyKey, ...requested } = input;
   return runCommand({
     store: deps.store,
     ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
     onSnapshotError: (error, streamId) => deps.logger.warn({ err: error, streamId }, 'snapshot not saved'),
-    commandName: command.commandName,
-    occurredAt: command.occurredAt,
-    metadata: { correlationId: context.correlationId, causationId: null, actor: principal.uid, actorRole: command.actingAs },
-    decide: command.decide,
+    commandName: command.type,
+    occurredAt,
+    metadata: { correlationId: context.correlationId, causationId: null, actor: principal.uid, actorRole: request.actingAs },
+    decide: request.decideOn(command),
     newEventId: deps.newId,
-    ...(command.idempotencyKey
-      ? { idempotency: { key: command.idempotencyKey, scope: principal.uid, request: command.request ?? null } }
-      : {}),
+    ...(idempotencyKey ? { idempotency: { key: idempotencyKey, scope: principal.uid, request: requested } } : {}),
   });
 }
 
 /** The role a command on an order runs in: staff handling any order, or its customer handling their own. */
 export function orderRole(context: GraphQLContext): Role {
   return context.principal?.roles.has('fulfilment') ? 'fulfilment' : 'customer';
+}
+
+/** What a command on one aggregate's own stream answers: the stream's consistency token and the aggregate's id. */
+export type StreamCommandPayload<IdField extends string> = CommandOutcome<StreamCommandResult> & { readonly [Id in IdField]: string };
+
+/**
+ * How a module's commands on their aggregate's own stream run (products, customers): each is decided on
+ * that stream by the aggregate's decider, in one role, and answers with the aggregate's id under `idField`.
+ */
+export function commandsOnStream<
+  Command extends { readonly type: string } & { readonly [Id in IdField]: string },
+  Event extends DomainEvent,
+  State,
+  IdField extends string,
+>(stream: {
+  readonly decider: Decider<Command, Event, State>;
+  readonly idField: IdField;
+  readonly streamId: (id: string) => string;
+  readonly actingAs: Role;
+}) {
+  return async (context: GraphQLContext, input: CommandInput, command: Command): Promise<StreamCommandPayload<IdField>> => {
+    const id = command[stream.idField];
+    const outcome = await executeCommand(context, input, {
+      actingAs: stream.actingAs,
+      command: () => command,
+      decideOn: (c) => decideOnStream(stream.decider, stream.streamId(id), c),
+    });
+    // Added here, not stored with the result: a replayed result has it too.
+    return { ...outcome, [stream.idField]: id } as StreamCommandPayload<IdField>;
+  };
 }

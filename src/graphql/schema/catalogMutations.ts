@@ -1,59 +1,30 @@
 /** Catalog commands: add a product, change its price, restock it, discontinue it. */
 import { z } from 'zod';
-import { productDecider, type ProductCommand } from '../../catalog/productDecider.ts';
-import { decideOnStream } from '../../core/commandHandler.ts';
+import { productDecider } from '../../catalog/productDecider.ts';
 import { ProductAlreadyExistsError, ProductDiscontinuedError, ProductNotFoundError } from '../../catalog/productErrors.ts';
 import { LEGACY_CURRENCY, productStreamId } from '../../catalog/productEvents.ts';
 import { builder } from '../builder.ts';
-import type { GraphQLContext } from '../context.ts';
-import { executeCommand } from '../executeCommand.ts';
-import {
-  IDEMPOTENCY_KEY_DESCRIPTION,
-  IdempotencyKeySchema,
-  IdSchema,
-  PriceCentsSchema,
-  QuantitySchema,
-} from './commandInputs.ts';
+import { commandsOnStream, type StreamCommandPayload } from '../executeCommand.ts';
+import { commandInput, IdSchema, PriceCentsSchema, QuantitySchema } from './commandInputs.ts';
+import { commandPayload } from './commandPayload.ts';
 import { commandErrors } from './errors.ts';
 
 /** What addProduct assumes when no currency is given: the shop's currency from before prices carried one. */
 export const DEFAULT_CURRENCY = LEGACY_CURRENCY;
 
-interface ProductCommandPayload {
-  productId: string;
-  streamId: string;
-  version: number;
-  replayed: boolean;
-}
-
-const ProductCommandPayloadRef = builder.objectRef<ProductCommandPayload>('ProductCommandPayload').implement({
+const ProductCommandPayloadRef = commandPayload<StreamCommandPayload<'productId'>>('ProductCommandPayload', {
   description: 'The product stream after the command; `streamId` and `version` form a consistency token.',
-  fields: (t) => ({
-    productId: t.exposeID('productId'),
-    streamId: t.exposeString('streamId'),
-    version: t.exposeInt('version'),
-    replayed: t.exposeBoolean('replayed'),
-  }),
+  idField: 'productId',
 });
 
-async function runProductCommand(
-  context: GraphQLContext,
-  command: ProductCommand,
-  idempotencyKey: string | null | undefined,
-  request: unknown,
-): Promise<ProductCommandPayload> {
-  const outcome = await executeCommand(context, {
-    commandName: command.type,
-    occurredAt: context.deps.clock().toISOString(),
-    idempotencyKey,
-    request,
-    actingAs: 'catalog',
-    decide: decideOnStream(productDecider, productStreamId(command.productId), command),
-  });
-  return { ...outcome, productId: command.productId };
-}
+const runProductCommand = commandsOnStream({
+  decider: productDecider,
+  idField: 'productId',
+  streamId: productStreamId,
+  actingAs: 'catalog',
+});
 
-const AddProductInput = builder.inputType('AddProductInput', {
+const AddProductInput = commandInput('AddProductInput', {
   fields: (t) => ({
     productId: t.id({ required: true, validate: IdSchema }),
     name: t.string({ required: true, validate: z.string().trim().min(1).max(200) }),
@@ -69,30 +40,26 @@ const AddProductInput = builder.inputType('AddProductInput', {
       description: 'Below this many available units the product is flagged as low on stock. Default 5.',
       validate: z.number().int().min(0).max(1_000_000).optional().nullable(),
     }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
-const ChangeProductPriceInput = builder.inputType('ChangeProductPriceInput', {
+const ChangeProductPriceInput = commandInput('ChangeProductPriceInput', {
   fields: (t) => ({
     productId: t.id({ required: true, validate: IdSchema }),
     priceCents: t.int({ required: true, validate: PriceCentsSchema }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
-const RestockProductInput = builder.inputType('RestockProductInput', {
+const RestockProductInput = commandInput('RestockProductInput', {
   fields: (t) => ({
     productId: t.id({ required: true, validate: IdSchema }),
     quantity: t.int({ required: true, validate: QuantitySchema }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
-const DiscontinueProductInput = builder.inputType('DiscontinueProductInput', {
+const DiscontinueProductInput = commandInput('DiscontinueProductInput', {
   fields: (t) => ({
     productId: t.id({ required: true, validate: IdSchema }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
@@ -102,23 +69,16 @@ builder.mutationField('addProduct', (t) =>
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductAlreadyExistsError] },
     args: { input: t.arg({ type: AddProductInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      return runProductCommand(
-        context,
-        {
-          type: 'AddProduct',
-          productId: String(input.productId),
-          name: input.name,
-          priceCents: input.priceCents,
-          currency: input.currency ?? DEFAULT_CURRENCY,
-          initialStock: input.initialStock ?? 0,
-          lowStockThreshold: input.lowStockThreshold ?? 5,
-        },
-        idempotencyKey,
-        request,
-      );
-    },
+    resolve: (_root, { input }, context) =>
+      runProductCommand(context, input, {
+        type: 'AddProduct',
+        productId: String(input.productId),
+        name: input.name,
+        priceCents: input.priceCents,
+        currency: input.currency ?? DEFAULT_CURRENCY,
+        initialStock: input.initialStock ?? 0,
+        lowStockThreshold: input.lowStockThreshold ?? 5,
+      }),
   }),
 );
 
@@ -128,15 +88,8 @@ builder.mutationField('changeProductPrice', (t) =>
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductNotFoundError, ProductDiscontinuedError] },
     args: { input: t.arg({ type: ChangeProductPriceInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      return runProductCommand(
-        context,
-        { type: 'ChangeProductPrice', productId: String(input.productId), priceCents: input.priceCents },
-        idempotencyKey,
-        request,
-      );
-    },
+    resolve: (_root, { input }, context) =>
+      runProductCommand(context, input, { type: 'ChangeProductPrice', productId: String(input.productId), priceCents: input.priceCents }),
   }),
 );
 
@@ -146,15 +99,8 @@ builder.mutationField('restockProduct', (t) =>
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductNotFoundError] },
     args: { input: t.arg({ type: RestockProductInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      return runProductCommand(
-        context,
-        { type: 'RestockProduct', productId: String(input.productId), quantity: input.quantity },
-        idempotencyKey,
-        request,
-      );
-    },
+    resolve: (_root, { input }, context) =>
+      runProductCommand(context, input, { type: 'RestockProduct', productId: String(input.productId), quantity: input.quantity }),
   }),
 );
 
@@ -164,9 +110,7 @@ builder.mutationField('discontinueProduct', (t) =>
     type: ProductCommandPayloadRef,
     errors: { types: [...commandErrors, ProductNotFoundError] },
     args: { input: t.arg({ type: DiscontinueProductInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      return runProductCommand(context, { type: 'DiscontinueProduct', productId: String(input.productId) }, idempotencyKey, request);
-    },
+    resolve: (_root, { input }, context) =>
+      runProductCommand(context, input, { type: 'DiscontinueProduct', productId: String(input.productId) }),
   }),
 );

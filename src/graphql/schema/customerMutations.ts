@@ -1,67 +1,42 @@
 /** Customer commands: register, change details. */
 import { z } from 'zod';
-import { decideOnStream } from '../../core/commandHandler.ts';
-import { customerDecider, type CustomerCommand } from '../../customers/customerDecider.ts';
+import { customerDecider } from '../../customers/customerDecider.ts';
 import { CustomerAlreadyRegisteredError, CustomerNotFoundError } from '../../customers/customerErrors.ts';
 import { customerStreamId } from '../../customers/customerEvents.ts';
 import { builder } from '../builder.ts';
-import type { GraphQLContext } from '../context.ts';
-import { executeCommand } from '../executeCommand.ts';
-import { IDEMPOTENCY_KEY_DESCRIPTION, IdempotencyKeySchema, IdSchema } from './commandInputs.ts';
+import { commandsOnStream, type StreamCommandPayload } from '../executeCommand.ts';
+import { commandInput, IdSchema } from './commandInputs.ts';
+import { commandPayload } from './commandPayload.ts';
 import { commandErrors } from './errors.ts';
 
-interface CustomerCommandPayload {
-  customerId: string;
-  streamId: string;
-  version: number;
-  replayed: boolean;
-}
-
-const CustomerCommandPayloadRef = builder.objectRef<CustomerCommandPayload>('CustomerCommandPayload').implement({
+const CustomerCommandPayloadRef = commandPayload<StreamCommandPayload<'customerId'>>('CustomerCommandPayload', {
   description: 'The customer stream after the command; `streamId` and `version` form a consistency token.',
-  fields: (t) => ({
-    customerId: t.exposeID('customerId'),
-    streamId: t.exposeString('streamId'),
-    version: t.exposeInt('version'),
-    replayed: t.exposeBoolean('replayed'),
-  }),
+  idField: 'customerId',
+});
+
+const runCustomerCommand = commandsOnStream({
+  decider: customerDecider,
+  idField: 'customerId',
+  streamId: customerStreamId,
+  actingAs: 'customer',
 });
 
 const NameSchema = z.string().trim().min(1, 'must not be empty').max(200);
 const EmailSchema = z.email('must be an email address').max(320);
 
-async function runCustomerCommand(
-  context: GraphQLContext,
-  command: CustomerCommand,
-  idempotencyKey: string | null | undefined,
-  request: unknown,
-): Promise<CustomerCommandPayload> {
-  const outcome = await executeCommand(context, {
-    commandName: command.type,
-    occurredAt: context.deps.clock().toISOString(),
-    idempotencyKey,
-    request,
-    actingAs: 'customer',
-    decide: decideOnStream(customerDecider, customerStreamId(command.customerId), command),
-  });
-  return { ...outcome, customerId: command.customerId };
-}
-
-const CustomerDetailsFields = builder.inputType('RegisterCustomerInput', {
+const RegisterCustomerInput = commandInput('RegisterCustomerInput', {
   fields: (t) => ({
     customerId: t.id({ required: true, validate: IdSchema }),
     name: t.string({ required: true, validate: NameSchema }),
     email: t.string({ required: true, validate: EmailSchema }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
-const ChangeCustomerDetailsInput = builder.inputType('ChangeCustomerDetailsInput', {
+const ChangeCustomerDetailsInput = commandInput('ChangeCustomerDetailsInput', {
   fields: (t) => ({
     customerId: t.id({ required: true, validate: IdSchema }),
     name: t.string({ required: true, validate: NameSchema }),
     email: t.string({ required: true, validate: EmailSchema }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
@@ -71,11 +46,10 @@ builder.mutationField('registerCustomer', (t) =>
     authScopes: (_root, { input }) => ({ customer: String(input.customerId) }),
     type: CustomerCommandPayloadRef,
     errors: { types: [...commandErrors, CustomerAlreadyRegisteredError] },
-    args: { input: t.arg({ type: CustomerDetailsFields, required: true }) },
+    args: { input: t.arg({ type: RegisterCustomerInput, required: true }) },
     resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
       const { customerId, name, email } = input;
-      return runCustomerCommand(context, { type: 'RegisterCustomer', customerId: String(customerId), name, email }, idempotencyKey, request);
+      return runCustomerCommand(context, input, { type: 'RegisterCustomer', customerId: String(customerId), name, email });
     },
   }),
 );
@@ -87,9 +61,8 @@ builder.mutationField('changeCustomerDetails', (t) =>
     errors: { types: [...commandErrors, CustomerNotFoundError] },
     args: { input: t.arg({ type: ChangeCustomerDetailsInput, required: true }) },
     resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
       const { customerId, name, email } = input;
-      return runCustomerCommand(context, { type: 'ChangeCustomerDetails', customerId: String(customerId), name, email }, idempotencyKey, request);
+      return runCustomerCommand(context, input, { type: 'ChangeCustomerDetails', customerId: String(customerId), name, email });
     },
   }),
 );

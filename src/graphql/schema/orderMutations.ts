@@ -1,6 +1,7 @@
 /** Order lifecycle commands: place, confirm payment, ship, cancel. */
 import { z } from 'zod';
 import { InsufficientStockError, ProductDiscontinuedError, ProductNotFoundError } from '../../catalog/productErrors.ts';
+import type { CommandOutcome } from '../../core/commandHandler.ts';
 import { CustomerNotFoundError } from '../../customers/customerErrors.ts';
 import { decideOnNewOrder, decideOnOrder, type OrderCommandResult, type PlaceOrderResult } from '../../orders/decideOnOrder.ts';
 import {
@@ -12,7 +13,8 @@ import {
 import type { OrderStatus } from '../../orders/orderEvents.ts';
 import { builder } from '../builder.ts';
 import { executeCommand, orderRole } from '../executeCommand.ts';
-import { IDEMPOTENCY_KEY_DESCRIPTION, IdempotencyKeySchema, IdSchema, QuantitySchema } from './commandInputs.ts';
+import { commandInput, IdSchema, QuantitySchema } from './commandInputs.ts';
+import { commandPayload } from './commandPayload.ts';
 import { commandErrors } from './errors.ts';
 
 export const OrderStatusEnum = builder.enumType('OrderStatus', {
@@ -26,7 +28,7 @@ const OrderLineInput = builder.inputType('OrderLineInput', {
   }),
 });
 
-const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
+const PlaceOrderInput = commandInput('PlaceOrderInput', {
   description: 'Prices come from the catalog when the order is placed, never from the client.',
   fields: (t) => ({
     customerId: t.id({ required: true, validate: IdSchema }),
@@ -35,11 +37,10 @@ const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
       required: true,
       validate: z.array(z.any()).min(1, 'an order needs at least one line').max(100, 'at most 100 lines'),
     }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
-const PlaceOrderPayloadRef = builder.objectRef<PlaceOrderResult & { replayed: boolean }>('PlaceOrderPayload').implement({
+const PlaceOrderPayloadRef = builder.objectRef<CommandOutcome<PlaceOrderResult>>('PlaceOrderPayload').implement({
   fields: (t) => ({
     orderId: t.exposeID('orderId'),
     streamId: t.exposeString('streamId', { description: 'The order stream; with `version`, a consistency token.' }),
@@ -51,16 +52,11 @@ const PlaceOrderPayloadRef = builder.objectRef<PlaceOrderResult & { replayed: bo
   }),
 });
 
-const OrderCommandPayloadRef = builder.objectRef<OrderCommandResult & { replayed: boolean }>('OrderCommandPayload').implement({
+const OrderCommandPayloadRef = commandPayload<CommandOutcome<OrderCommandResult>>('OrderCommandPayload', {
   description: 'The order after the command; `streamId` and `version` form a consistency token.',
-  fields: (t) => ({
-    orderId: t.exposeID('orderId'),
-    status: t.field({ type: OrderStatusEnum, resolve: (p) => p.status }),
-    streamId: t.exposeString('streamId'),
-    version: t.exposeInt('version'),
-    replayed: t.exposeBoolean('replayed'),
-  }),
+  idField: 'orderId',
 });
+builder.objectField(OrderCommandPayloadRef, 'status', (t) => t.field({ type: OrderStatusEnum, resolve: (p) => p.status }));
 
 builder.mutationField('placeOrder', (t) =>
   t.field({
@@ -79,48 +75,38 @@ builder.mutationField('placeOrder', (t) =>
       ],
     },
     args: { input: t.arg({ type: PlaceOrderInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      const placedAt = context.deps.clock().toISOString();
-      const command = {
-        type: 'PlaceOrder' as const,
-        orderId: context.deps.newId(),
-        customerId: String(input.customerId),
-        lines: input.lines.map((l) => ({ productId: String(l.productId), quantity: l.quantity })),
-        placedAt,
-      };
-      return executeCommand(context, {
-        commandName: 'PlaceOrder',
-        occurredAt: placedAt,
+    resolve: (_root, { input }, context) =>
+      executeCommand(context, input, {
         actingAs: 'customer',
-        idempotencyKey,
-        request,
-        decide: decideOnNewOrder(command),
-      });
-    },
+        command: (placedAt) => ({
+          type: 'PlaceOrder' as const,
+          orderId: context.deps.newId(),
+          customerId: String(input.customerId),
+          lines: input.lines.map((l) => ({ productId: String(l.productId), quantity: l.quantity })),
+          placedAt,
+        }),
+        decideOn: decideOnNewOrder,
+      }),
   }),
 );
 
-const ConfirmOrderPaymentInput = builder.inputType('ConfirmOrderPaymentInput', {
+const ConfirmOrderPaymentInput = commandInput('ConfirmOrderPaymentInput', {
   fields: (t) => ({
     orderId: t.id({ required: true, validate: IdSchema }),
     paymentReference: t.string({ required: true, validate: z.string().trim().min(1).max(200) }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
-const ShipOrderInput = builder.inputType('ShipOrderInput', {
+const ShipOrderInput = commandInput('ShipOrderInput', {
   fields: (t) => ({
     orderId: t.id({ required: true, validate: IdSchema }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
-const CancelOrderInput = builder.inputType('CancelOrderInput', {
+const CancelOrderInput = commandInput('CancelOrderInput', {
   fields: (t) => ({
     orderId: t.id({ required: true, validate: IdSchema }),
     reason: t.string({ required: false, validate: z.string().max(500).optional().nullable() }),
-    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_KEY_DESCRIPTION, validate: IdempotencyKeySchema }),
   }),
 });
 
@@ -133,24 +119,17 @@ builder.mutationField('confirmOrderPayment', (t) =>
     type: OrderCommandPayloadRef,
     errors: { types: [...lifecycleErrors] },
     args: { input: t.arg({ type: ConfirmOrderPaymentInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      const paidAt = context.deps.clock().toISOString();
-      const command = {
-        type: 'ConfirmOrderPayment' as const,
-        orderId: String(input.orderId),
-        paymentReference: input.paymentReference,
-        paidAt,
-      };
-      return executeCommand(context, {
-        commandName: command.type,
-        occurredAt: paidAt,
+    resolve: (_root, { input }, context) =>
+      executeCommand(context, input, {
         actingAs: orderRole(context),
-        idempotencyKey,
-        request,
-        decide: decideOnOrder(command),
-      });
-    },
+        command: (paidAt) => ({
+          type: 'ConfirmOrderPayment' as const,
+          orderId: String(input.orderId),
+          paymentReference: input.paymentReference,
+          paidAt,
+        }),
+        decideOn: decideOnOrder,
+      }),
   }),
 );
 
@@ -161,19 +140,12 @@ builder.mutationField('shipOrder', (t) =>
     type: OrderCommandPayloadRef,
     errors: { types: [...lifecycleErrors] },
     args: { input: t.arg({ type: ShipOrderInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      const shippedAt = context.deps.clock().toISOString();
-      const command = { type: 'ShipOrder' as const, orderId: String(input.orderId), shippedAt };
-      return executeCommand(context, {
-        commandName: command.type,
-        occurredAt: shippedAt,
+    resolve: (_root, { input }, context) =>
+      executeCommand(context, input, {
         actingAs: 'fulfilment',
-        idempotencyKey,
-        request,
-        decide: decideOnOrder(command),
-      });
-    },
+        command: (shippedAt) => ({ type: 'ShipOrder' as const, orderId: String(input.orderId), shippedAt }),
+        decideOn: decideOnOrder,
+      }),
   }),
 );
 
@@ -184,23 +156,16 @@ builder.mutationField('cancelOrder', (t) =>
     type: OrderCommandPayloadRef,
     errors: { types: [...lifecycleErrors] },
     args: { input: t.arg({ type: CancelOrderInput, required: true }) },
-    resolve: (_root, { input }, context) => {
-      const { idempotencyKey, ...request } = input;
-      const cancelledAt = context.deps.clock().toISOString();
-      const command = {
-        type: 'CancelOrder' as const,
-        orderId: String(input.orderId),
-        reason: input.reason ?? 'cancelled by request',
-        cancelledAt,
-      };
-      return executeCommand(context, {
-        commandName: command.type,
-        occurredAt: cancelledAt,
+    resolve: (_root, { input }, context) =>
+      executeCommand(context, input, {
         actingAs: orderRole(context),
-        idempotencyKey,
-        request,
-        decide: decideOnOrder(command),
-      });
-    },
+        command: (cancelledAt) => ({
+          type: 'CancelOrder' as const,
+          orderId: String(input.orderId),
+          reason: input.reason ?? 'cancelled by request',
+          cancelledAt,
+        }),
+        decideOn: decideOnOrder,
+      }),
   }),
 );
