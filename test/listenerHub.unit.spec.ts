@@ -1,6 +1,6 @@
 /** One shared listener per key: opened by the first subscriber, closed by the last, current state for late joiners. */
 import { describe, expect, it } from 'vitest';
-import { ListenerHub, type HubSubscriber, type ListenerSource } from '../src/firestore/listenerHub.ts';
+import { ListenerHub, type HubSubscriber, type ListenerSource } from '../src/live/listenerHub.ts';
 
 /** A listener the test drives by hand, counting how often it was opened and closed. */
 function fakeSource<T>() {

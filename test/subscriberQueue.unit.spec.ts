@@ -1,6 +1,6 @@
 /** The bounded queue between a shared listener and one subscriber: what waits, what is dropped, how it ends. */
 import { describe, expect, it, vi } from 'vitest';
-import { conflate, SubscriberOverflowError, SubscriberQueue, type OverflowPolicy } from '../src/firestore/subscriberQueue.ts';
+import { conflate, SubscriberOverflowError, SubscriberQueue, type OverflowPolicy } from '../src/live/subscriberQueue.ts';
 
 /** Merges arrays of ids (a stand-in for change batches), counting the distinct ids waiting. */
 const distinctIds = (limit: number): OverflowPolicy<string[]> => ({

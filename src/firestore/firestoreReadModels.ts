@@ -13,9 +13,9 @@
 import { FieldPath, type DocumentSnapshot, type Firestore, type Query } from '@google-cloud/firestore';
 import type { AnyProjection } from '../core/projection.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
-import { ListenerHub, type ListenerHubStats, type ListenerSource } from './listenerHub.ts';
+import { ListenerHub, type ListenerHubStats, type ListenerSource } from '../live/listenerHub.ts';
 import { latestEventAt, projectionStatus, type ProjectionStatus } from './projectionStatus.ts';
-import { conflate, SubscriberQueue, type OverflowPolicy } from './subscriberQueue.ts';
+import { conflate, SubscriberQueue, type OverflowPolicy } from '../live/subscriberQueue.ts';
 
 export interface ReadModelOptions {
   /** How stale this instance's view of the registry may get: a switch-over reaches it within this. Default 2 s. */
