@@ -21,7 +21,7 @@ import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
-import { latestEventAt, projectionStatus } from '../src/firestore/projectionStatus.ts';
+import { projectionStatuses } from '../src/firestore/firestoreProjectionStatus.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { firebaseJsonPorts } from './emulatorLauncher.ts';
 import { progressReporter } from './progressReporter.ts';
@@ -61,8 +61,7 @@ async function run(): Promise<void> {
   const [command, sub, arg] = positionals;
   switch (command) {
     case 'status': {
-      const newest = await latestEventAt(db);
-      const rows = await Promise.all(projections.map((p) => projectionStatus(db, p, newest)));
+      const rows = await projectionStatuses(db, projections);
       console.table(
         rows.map((r) => ({
           readModel: r.name,

@@ -21,6 +21,7 @@ import { shopEvents } from './shopEvents.ts';
 
 export interface FirestoreApiOptions {
   readonly db: Firestore;
+  /** Views and projection status; the caller keeps it to end its live streams at shutdown. */
   readonly readModels: FirestoreReadModels;
   readonly logger: Logger;
   readonly domainEventsTopic: Topic;
@@ -31,19 +32,19 @@ export interface FirestoreApiOptions {
 }
 
 export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
-  const { db } = options;
+  const { db, readModels } = options;
   const storage = new FirestoreEventStore(db);
   const projector = new FirestoreProjector(db, storage, shopEvents);
   return {
     // Reads come back at the current version of each event type; appends are checked against it.
     store: new VersionedEventStore(storage, shopEvents),
     snapshots: new FirestoreSnapshotStore(db),
-    readModels: options.readModels,
+    readModels,
     temporal: new TemporalReads(db, (event) => shopEvents.upcast(event)),
     readYourWrites: new ReadYourWrites(projector),
     operations: {
-      db,
       projections: options.projections,
+      status: readModels,
       projector,
       deadLetters: new FirestoreDeadLetters(db),
       domainEventsTopic: options.domainEventsTopic,

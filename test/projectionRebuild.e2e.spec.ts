@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FirestoreProjector, readModelCollectionName, registryRef } from '../src/firestore/firestoreProjector.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
-import { projectionStatus } from '../src/firestore/projectionStatus.ts';
+import { projectionStatus } from '../src/firestore/firestoreProjectionStatus.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { asCustomer } from './support/identities.ts';

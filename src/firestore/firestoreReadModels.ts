@@ -12,9 +12,10 @@
  */
 import { FieldPath, type DocumentSnapshot, type Firestore, type Query } from '@google-cloud/firestore';
 import type { AnyProjection } from '../core/projection.ts';
+import type { ProjectionMonitor, ProjectionStatus } from '../core/projectionStatus.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
 import { ListenerHub, type ListenerHubStats, type ListenerSource } from '../live/listenerHub.ts';
-import { latestEventAt, projectionStatus, type ProjectionStatus } from './projectionStatus.ts';
+import { projectionStatuses } from './firestoreProjectionStatus.ts';
 import { conflate, SubscriberQueue, type OverflowPolicy } from '../live/subscriberQueue.ts';
 
 export interface ReadModelOptions {
@@ -72,7 +73,7 @@ interface QuerySnapshotView<View> {
   readonly changes: ReadonlyArray<ViewChange<View>>;
 }
 
-export class FirestoreReadModels {
+export class FirestoreReadModels implements ProjectionMonitor {
   private activeTargets = new Map<string, string>();
   private registryReadAt = Number.NEGATIVE_INFINITY;
   private registryRead: Promise<void> | null = null;
@@ -189,10 +190,11 @@ export class FirestoreReadModels {
     );
   }
 
-  /**
-   * How every given projection is doing (lag, dead letters), read now and every `intervalMs`. One poll
-   * per instance and interval, shared by every subscriber, since each costs a few queries per projection.
-   */
+  projectionStatus(projections: readonly AnyProjection[]): Promise<ProjectionStatus[]> {
+    return projectionStatuses(this.db, projections);
+  }
+
+  /** One poll per instance and interval, shared by every subscriber, since each costs a few queries per projection. */
   watchProjectionStatus(projections: readonly AnyProjection[], intervalMs: number): AsyncIterableIterator<readonly ProjectionStatus[]> {
     const key = `poll:projectionStatus:${intervalMs}:${projections.map((p) => p.name).join(',')}`;
     const source: ListenerSource<readonly ProjectionStatus[]> = (emit, fail) => {
@@ -201,8 +203,7 @@ export class FirestoreReadModels {
       let last: string | undefined;
       const poll = async () => {
         try {
-          const newest = await latestEventAt(this.db);
-          const statuses = await Promise.all(projections.map((projection) => projectionStatus(this.db, projection, newest)));
+          const statuses = await this.projectionStatus(projections);
           if (stopped) return;
           // Only news reaches subscribers: an idle system polls without streaming anything.
           const json = JSON.stringify(statuses);

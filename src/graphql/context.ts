@@ -18,7 +18,7 @@ export interface ApiDeps {
   readonly temporal?: TemporalReads;
   /** Waits for a read model to reflect a consistency token; without it, `consistentWith` is refused. */
   readonly readYourWrites?: ReadYourWrites;
-  /** Projection status and dead letters for the admin operations; without them, those are refused. */
+  /** Projection status (lag) and dead letters for the admin operations; without them, those are refused. */
   readonly operations?: OperationsDeps;
   readonly logger: Logger;
   /** Injected so tests and replays control time and ids. */

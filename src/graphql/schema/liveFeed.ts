@@ -4,12 +4,13 @@
  * so a client that falls behind simply gets the latest one.
  */
 import { z } from 'zod';
-import type { ProjectionStatus } from '../../firestore/projectionStatus.ts';
+import type { ProjectionStatus } from '../../core/projectionStatus.ts';
 import { projections } from '../../projections/all.ts';
 import { customerOrderHistoryProjection } from '../../projections/customerOrderHistory.ts';
 import { orderDetailsProjection, type OrderDetails } from '../../projections/orderDetails.ts';
 import { builder } from '../builder.ts';
 import { CustomerOrderHistoryRef } from './customers.ts';
+import { operations } from './operations.ts';
 import { OrderStatusEnum } from './orderMutations.ts';
 
 
@@ -72,7 +73,7 @@ builder.subscriptionField('projectionLag', (t) =>
     description:
       'Every projection with its lag and pending dead letters: now, then whenever they change. ' +
       `Read every ${LAG_POLL_MS / 1000} s by each API instance, once for all its subscribers.`,
-    subscribe: (_root, _args, { deps }) => deps.readModels.watchProjectionStatus(projections, LAG_POLL_MS),
+    subscribe: (_root, _args, context) => operations(context).status.watchProjectionStatus(projections, LAG_POLL_MS),
     resolve: (statuses) => [...statuses],
   }),
 );

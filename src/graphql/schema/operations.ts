@@ -9,7 +9,7 @@ import {
   type DeadLetter,
   type DeadLetterStatus,
 } from '../../deadLetters/deadLetter.ts';
-import { latestEventAt, projectionStatus, type ProjectionStatus } from '../../firestore/projectionStatus.ts';
+import type { ProjectionStatus } from '../../core/projectionStatus.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { OperationsDeps } from '../operationsDeps.ts';
@@ -23,7 +23,7 @@ class OperationsUnavailableError extends EventloomError {
   }
 }
 
-function operations(context: GraphQLContext): OperationsDeps {
+export function operations(context: GraphQLContext): OperationsDeps {
   const ops = context.deps.operations;
   if (!ops) throw new OperationsUnavailableError();
   return ops;
@@ -60,11 +60,9 @@ builder.queryField('projections', (t) =>
     authScopes: { operator: true },
     type: [ProjectionStatusRef],
     description: 'Every read model and its lag.',
-    resolve: async (_root, _args, { deps }) => {
-      const ops = deps.operations;
-      if (!ops) throw new OperationsUnavailableError();
-      const newest = await latestEventAt(ops.db);
-      return Promise.all(ops.projections.map((p) => projectionStatus(ops.db, p, newest)));
+    resolve: (_root, _args, context) => {
+      const ops = operations(context);
+      return ops.status.projectionStatus(ops.projections);
     },
   }),
 );
