@@ -5,15 +5,15 @@
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
+import type { DeadLetterSink } from '../src/core/deadLetters.ts';
 import type { EventEnvelope } from '../src/core/eventStore.ts';
-import type { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import type { Logger } from '../src/logger.ts';
 import { decodeEventData, PushEnvelopeSchema } from '../src/pubsub/eventMessage.ts';
 import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import { authenticatePush } from './authenticatePush.ts';
 
 export interface DeadLetterRuntime {
-  readonly deadLetters: FirestoreDeadLetters;
+  readonly deadLetters: DeadLetterSink;
   readonly logger: Logger;
   /** Which read model a dead-letter subscription belongs to, from its short name. */
   readModelOf(subscription: string): string | null;

@@ -17,7 +17,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { projections } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
-import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
+import { FirestoreDeadLetterQueue } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
@@ -45,7 +45,9 @@ if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
 const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
 const db = createFirestore(config.projectId);
 const projector = new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents);
-const deadLetters = new FirestoreDeadLetters(db);
+// The client connects on first use: only a redrive publishes.
+const pubsub = new PubSub({ projectId: config.projectId });
+const deadLetters = new FirestoreDeadLetterQueue(db, { redriveTopic: pubsub.topic(config.domainEventsTopic), projector, projections });
 
 function projectionNamed(name: string | undefined) {
   const projection = projections.find((p) => p.name === name);
@@ -132,17 +134,11 @@ async function deadLetterCommand(sub: string | undefined, id: string | undefined
       console.log(JSON.stringify(deadLetter, null, 2));
       return;
     }
-    case 'redrive': {
-      const pubsub = new PubSub({ projectId: config.projectId });
-      try {
-        console.log(JSON.stringify(await deadLetters.redrive(required(id), pubsub.topic(config.domainEventsTopic), values.actor ?? null), null, 2));
-      } finally {
-        await pubsub.close();
-      }
+    case 'redrive':
+      console.log(JSON.stringify(await deadLetters.redrive(required(id), values.actor ?? null), null, 2));
       return;
-    }
     case 'skip':
-      console.log(JSON.stringify(await deadLetters.skip(required(id), projector, projections, values.actor ?? null), null, 2));
+      console.log(JSON.stringify(await deadLetters.skip(required(id), values.actor ?? null), null, 2));
       return;
     default:
       throw new UsageError('Usage: npm run projections -- dead-letters list|show <id>|redrive <id>|skip <id>');
@@ -160,5 +156,5 @@ try {
   console.error(error instanceof UsageError ? error.message : error);
   process.exitCode = 1;
 } finally {
-  await db.terminate();
+  await Promise.allSettled([db.terminate(), pubsub.close()]);
 }

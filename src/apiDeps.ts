@@ -8,7 +8,7 @@ import type { Topic } from '@google-cloud/pubsub';
 import type { TokenVerifier } from './auth/principal.ts';
 import type { AnyProjection } from './core/projection.ts';
 import { VersionedEventStore } from './core/versionedEventStore.ts';
-import { FirestoreDeadLetters } from './firestore/firestoreDeadLetters.ts';
+import { FirestoreDeadLetterQueue } from './firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from './firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from './firestore/firestoreProjector.ts';
 import type { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
@@ -24,6 +24,7 @@ export interface FirestoreApiOptions {
   /** Views and projection status; the caller keeps it to end its live streams at shutdown. */
   readonly readModels: FirestoreReadModels;
   readonly logger: Logger;
+  /** Where redriven dead letters are republished. */
   readonly domainEventsTopic: Topic;
   readonly projections: readonly AnyProjection[];
   /** Verifies HTTP requests' tokens; `connectionTokens`, WebSocket connections' (with revocation checks). */
@@ -32,7 +33,7 @@ export interface FirestoreApiOptions {
 }
 
 export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
-  const { db, readModels } = options;
+  const { db, readModels, projections } = options;
   const storage = new FirestoreEventStore(db);
   const projector = new FirestoreProjector(db, storage, shopEvents);
   return {
@@ -43,11 +44,9 @@ export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
     temporal: new TemporalReads(db, (event) => shopEvents.upcast(event)),
     readYourWrites: new ReadYourWrites(projector),
     operations: {
-      projections: options.projections,
+      projections,
       status: readModels,
-      projector,
-      deadLetters: new FirestoreDeadLetters(db),
-      domainEventsTopic: options.domainEventsTopic,
+      deadLetters: new FirestoreDeadLetterQueue(db, { redriveTopic: options.domainEventsTopic, projector, projections }),
     },
     tokens: options.tokens,
     ...(options.connectionTokens ? { connectionTokens: options.connectionTokens } : {}),

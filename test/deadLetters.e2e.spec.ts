@@ -5,19 +5,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
+import { FirestoreDeadLetterQueue } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
 import { projections } from '../functions/projectors.ts';
 import { asCustomer } from './support/identities.ts';
-import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
+import { DOMAIN_EVENTS_TOPIC, graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
 let pipeline: Pipeline;
-let deadLetters: FirestoreDeadLetters;
+let projector: FirestoreProjector;
+let deadLetters: FirestoreDeadLetterQueue;
 beforeAll(async () => {
   pipeline = await startPipeline();
-  deadLetters = new FirestoreDeadLetters(pipeline.db);
+  projector = new FirestoreProjector(pipeline.db, pipeline.store);
+  deadLetters = new FirestoreDeadLetterQueue(pipeline.db, { redriveTopic: pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC), projector, projections });
 });
 afterAll(() => pipeline?.stop());
 
@@ -74,10 +76,9 @@ describe('dead letters', () => {
     expect(await deadLetterOf('inventoryCount')).toBeUndefined();
 
     // An operator skips it; the next event of that stream is then applied past it.
-    const projector = new FirestoreProjector(pipeline.db, pipeline.store);
-    const skipped = await deadLetters.skip(deadLetter.id, projector, projections, 'ops:test');
+    const skipped = await deadLetters.skip(deadLetter.id, 'ops:test');
     expect(skipped).toMatchObject({ status: 'SKIPPED', resolvedBy: 'ops:test' });
-    await expect(deadLetters.skip(deadLetter.id, projector, projections, 'ops:test')).rejects.toMatchObject({
+    await expect(deadLetters.skip(deadLetter.id, 'ops:test')).rejects.toMatchObject({
       code: 'DEAD_LETTER.ALREADY_RESOLVED',
     });
 

@@ -1,27 +1,31 @@
 /**
- * Dead letters in Firestore (`deadLetters/{messageId}`), and the two ways out of the queue: redrive
- * (republish the original message to the domain events topic; projectors are idempotent, so the ones
- * that had applied it ignore it) and skip (the projector passes over that event from then on).
+ * Dead letters in Firestore (`deadLetters/{messageId}`): `FirestoreDeadLetters` is the collection (what
+ * the sink records, and reading it back); `FirestoreDeadLetterQueue` adds the operator's two ways out of
+ * the queue, redrive (republish the original message to the domain events topic) and skip (a marker
+ * that lets the projector pass over that event from then on).
  */
 import { FieldPath, type Firestore } from '@google-cloud/firestore';
 import type { Topic } from '@google-cloud/pubsub';
-import { DeadLetterAlreadyResolvedError, DeadLetterNotFoundError, type DeadLetter, type DeadLetterStatus } from '../deadLetters/deadLetter.ts';
-import type { FirestoreProjector } from './firestoreProjector.ts';
+import {
+  DeadLetterAlreadyResolvedError,
+  DeadLetterNotFoundError,
+  type DeadLetter,
+  type DeadLetterListOptions,
+  type DeadLetterPage,
+  type DeadLetterQueue,
+  type DeadLetterSink,
+  type DeadLetterStatus,
+  type NewDeadLetter,
+} from '../core/deadLetters.ts';
 import type { AnyProjection } from '../core/projection.ts';
+import type { FirestoreProjector } from './firestoreProjector.ts';
 
 export const DEAD_LETTERS = 'deadLetters';
 
-export interface DeadLetterPage {
-  readonly deadLetters: DeadLetter[];
-  /** Pass as `after` for the next page; null on the last one. */
-  readonly endCursor: string | null;
-}
+export class FirestoreDeadLetters implements DeadLetterSink {
+  constructor(protected readonly db: Firestore) {}
 
-export class FirestoreDeadLetters {
-  constructor(private readonly db: Firestore) {}
-
-  /** Idempotent: Pub/Sub may deliver the same dead letter twice. */
-  async record(deadLetter: Omit<DeadLetter, 'status' | 'resolvedAt' | 'resolvedBy'>): Promise<void> {
+  async record(deadLetter: NewDeadLetter): Promise<void> {
     const ref = this.db.collection(DEAD_LETTERS).doc(deadLetter.id);
     await this.db.runTransaction(async (tx) => {
       if ((await tx.get(ref)).exists) return;
@@ -35,7 +39,7 @@ export class FirestoreDeadLetters {
   }
 
   /** Oldest first, by id for a stable cursor. */
-  async list(options: { status?: DeadLetterStatus; readModel?: string; first?: number; after?: string | null } = {}): Promise<DeadLetterPage> {
+  async list(options: DeadLetterListOptions = {}): Promise<DeadLetterPage> {
     const first = Math.min(options.first ?? 50, 500);
     let query = this.db.collection(DEAD_LETTERS).orderBy(FieldPath.documentId()).limit(first + 1);
     if (options.status) query = query.where('status', '==', options.status);
@@ -45,12 +49,30 @@ export class FirestoreDeadLetters {
     const page = docs.slice(0, first).map((d) => d.data() as DeadLetter);
     return { deadLetters: page, endCursor: docs.length > first ? (page.at(-1)?.id ?? null) : null };
   }
+}
 
-  /** Republishes the original message to the domain events topic and marks the dead letter redriven. */
-  async redrive(id: string, topic: Topic, actor: string | null): Promise<DeadLetter> {
+/** What resolving a dead letter needs besides the collection. */
+export interface DeadLetterResolution {
+  /** Where a redriven dead letter is republished: the domain events topic. */
+  readonly redriveTopic: Topic;
+  /** Whose skip markers a skip writes. */
+  readonly projector: FirestoreProjector;
+  /** The read models a dead letter may name. */
+  readonly projections: readonly AnyProjection[];
+}
+
+export class FirestoreDeadLetterQueue extends FirestoreDeadLetters implements DeadLetterQueue {
+  constructor(
+    db: Firestore,
+    private readonly resolution: DeadLetterResolution,
+  ) {
+    super(db);
+  }
+
+  async redrive(id: string, actor: string | null): Promise<DeadLetter> {
     const deadLetter = await this.pending(id);
     const orderingKey = deadLetter.attributes.streamId ?? deadLetter.event?.streamId;
-    await topic.publishMessage({
+    await this.resolution.redriveTopic.publishMessage({
       data: Buffer.from(deadLetter.data, 'base64'),
       attributes: { ...deadLetter.attributes, redrivenFrom: id },
       ...(orderingKey ? { orderingKey } : {}),
@@ -58,15 +80,11 @@ export class FirestoreDeadLetters {
     return this.resolve(id, 'REDRIVEN', actor);
   }
 
-  /**
-   * Marks the dead letter skipped and tells its projector to pass over the event from now on. Without
-   * an event (the message was not one), there is nothing to pass over: the dead letter is just closed.
-   */
-  async skip(id: string, projector: FirestoreProjector, projections: readonly AnyProjection[], actor: string | null): Promise<DeadLetter> {
+  async skip(id: string, actor: string | null): Promise<DeadLetter> {
     const deadLetter = await this.pending(id);
-    const projection = projections.find((p) => p.name === deadLetter.readModel);
+    const projection = this.resolution.projections.find((p) => p.name === deadLetter.readModel);
     if (deadLetter.event && projection) {
-      await projector.skipMarkerRef(projection, deadLetter.event.eventId).set({
+      await this.resolution.projector.skipMarkerRef(projection, deadLetter.event.eventId).set({
         deadLetterId: id,
         streamId: deadLetter.event.streamId,
         version: deadLetter.event.version,

@@ -2,13 +2,8 @@
  * Admin operations: how each projection is doing (lag included), and its dead letters, which can be
  * inspected, redriven after a fix, or skipped. The same as `npm run projections`, over GraphQL.
  */
+import { DeadLetterAlreadyResolvedError, DeadLetterNotFoundError, type DeadLetter, type DeadLetterStatus } from '../../core/deadLetters.ts';
 import { EventloomError } from '../../core/errors.ts';
-import {
-  DeadLetterAlreadyResolvedError,
-  DeadLetterNotFoundError,
-  type DeadLetter,
-  type DeadLetterStatus,
-} from '../../deadLetters/deadLetter.ts';
 import type { ProjectionStatus } from '../../core/projectionStatus.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -133,7 +128,7 @@ builder.mutationField('redriveDeadLetter', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => {
       const ops = operations(context);
-      return ops.deadLetters.redrive(String(id), ops.domainEventsTopic, context.principal?.uid ?? null);
+      return ops.deadLetters.redrive(String(id), context.principal?.uid ?? null);
     },
   }),
 );
@@ -147,7 +142,7 @@ builder.mutationField('skipDeadLetter', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => {
       const ops = operations(context);
-      return ops.deadLetters.skip(String(id), ops.projector, ops.projections, context.principal?.uid ?? null);
+      return ops.deadLetters.skip(String(id), context.principal?.uid ?? null);
     },
   }),
 );
