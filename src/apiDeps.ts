@@ -12,9 +12,9 @@ import { FirestoreDeadLetterQueue } from './firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from './firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from './firestore/firestoreProjector.ts';
 import type { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
+import { FirestoreReadYourWrites } from './firestore/firestoreReadYourWrites.ts';
 import { FirestoreSnapshotStore } from './firestore/firestoreSnapshotStore.ts';
-import { ReadYourWrites } from './firestore/readYourWrites.ts';
-import { TemporalReads } from './firestore/temporalReads.ts';
+import { FirestoreTemporalReads } from './firestore/firestoreTemporalReads.ts';
 import type { ApiDeps } from './graphql/context.ts';
 import type { Logger } from './logger.ts';
 import { shopEvents } from './shopEvents.ts';
@@ -41,8 +41,8 @@ export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
     store: new VersionedEventStore(storage, shopEvents),
     snapshots: new FirestoreSnapshotStore(db),
     readModels,
-    temporal: new TemporalReads(db, (event) => shopEvents.upcast(event)),
-    readYourWrites: new ReadYourWrites(projector),
+    temporal: new FirestoreTemporalReads(db, (event) => shopEvents.upcast(event)),
+    readYourWrites: new FirestoreReadYourWrites(projector),
     operations: {
       projections,
       status: readModels,

@@ -1,11 +1,11 @@
 import type { Principal, TokenVerifier } from '../auth/principal.ts';
 import type { EventStore } from '../core/eventStore.ts';
+import type { ReadYourWrites } from '../core/readYourWrites.ts';
 import type { SnapshotStore } from '../core/snapshots.ts';
+import type { TemporalReads } from '../core/temporalReads.ts';
 import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
-import type { ReadYourWrites } from '../firestore/readYourWrites.ts';
-import type { TemporalReads } from '../firestore/temporalReads.ts';
-import type { OperationsDeps } from './operationsDeps.ts';
 import type { Logger } from '../logger.ts';
+import type { OperationsDeps } from './operationsDeps.ts';
 import type { ViewLoaders } from './viewLoaders.ts';
 
 /** What the API needs from the outside world, passed in by the composition root. */

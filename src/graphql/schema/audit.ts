@@ -1,6 +1,6 @@
 /** The audit trail: a stream's events, page by page, with who, when, why and the command that caused them. */
 import { createGraphQLError } from 'graphql-yoga';
-import type { RecordedEvent } from '../../firestore/temporalReads.ts';
+import type { RecordedEvent } from '../../core/temporalReads.ts';
 import { builder } from '../builder.ts';
 import { decodeCursor, encodeCursor } from '../viewConnections.ts';
 

@@ -69,7 +69,7 @@ builder.queryField('customer', (t) =>
     args: { customerId: t.arg.id({ required: true }), ...readOptionArgs(t) },
     resolve: (_root, { customerId, ...options }, context) =>
       readView(context, customerOrderHistoryProjection, String(customerId), options, (asOf) =>
-        context.deps.temporal!.customerEventsAsOf(String(customerId), asOf),
+        context.deps.temporal!.eventsAboutAsOf({ field: 'customerId', id: String(customerId) }, asOf),
       ),
   }),
 );

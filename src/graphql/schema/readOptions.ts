@@ -4,7 +4,7 @@
  */
 import { createGraphQLError } from 'graphql-yoga';
 import type { AnyProjection } from '../../core/projection.ts';
-import type { RecordedEvent } from '../../firestore/temporalReads.ts';
+import { viewFromEvents, type RecordedEvent } from '../../core/temporalReads.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 
@@ -64,7 +64,7 @@ export async function readView<View>(
   }
   if (options.asOf) {
     if (!deps.temporal) throw refuse('Time travel is not available on this deployment.', 'NOT_AVAILABLE');
-    return deps.temporal.viewFrom(projection, viewId, await eventsAsOf(options.asOf));
+    return viewFromEvents(projection, viewId, await eventsAsOf(options.asOf));
   }
   if (options.consistentWith) {
     await awaitConsistency(context, projection, options.consistentWith, options.waitMs);
