@@ -1,9 +1,9 @@
 import type { Principal, TokenVerifier } from '../auth/principal.ts';
 import type { EventStore } from '../core/eventStore.ts';
+import type { ReadModels } from '../core/readModels.ts';
 import type { ReadYourWrites } from '../core/readYourWrites.ts';
 import type { SnapshotStore } from '../core/snapshots.ts';
 import type { TemporalReads } from '../core/temporalReads.ts';
-import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
 import type { Logger } from '../logger.ts';
 import type { OperationsDeps } from './operationsDeps.ts';
 import type { ViewLoaders } from './viewLoaders.ts';
@@ -13,7 +13,7 @@ export interface ApiDeps {
   readonly store: EventStore;
   /** Snapshots for aggregates that have a policy; optional, loading just reads whole streams without. */
   readonly snapshots?: SnapshotStore;
-  readonly readModels: FirestoreReadModels;
+  readonly readModels: ReadModels;
   /** Read models as of an instant, and the audit trail; without it, `asOf` and `streamHistory` are refused. */
   readonly temporal?: TemporalReads;
   /** Waits for a read model to reflect a consistency token; without it, `consistentWith` is refused. */

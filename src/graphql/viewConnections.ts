@@ -1,13 +1,13 @@
 /**
- * Relay cursor connections over views: pages of view documents read from Firestore in document-id
- * order (forward only, see `ListOptions`), and pages of a list held inside one view (both ways).
+ * Relay cursor connections over views: pages of views read in id order (forward only, see
+ * `ListOptions`), and pages of a list held inside one view (both ways).
  * A cursor is the opaque form of the id it follows, so a page stays correct while items are added
  * elsewhere in the collection (an offset would shift).
  */
 import { resolveCursorConnection, type DefaultConnectionArguments, type PageInfoShape } from '@pothos/plugin-relay';
 import { createGraphQLError } from 'graphql-yoga';
 import type { AnyProjection } from '../core/projection.ts';
-import type { ViewFilter } from '../firestore/firestoreReadModels.ts';
+import type { ViewFilter } from '../core/readModels.ts';
 import type { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 

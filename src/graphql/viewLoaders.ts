@@ -1,19 +1,19 @@
 /**
  * Per-request batching of view reads: every view a query resolves in one tick of the event loop is
- * read with one `getAll` per projection, and each view is read at most once per request (no N+1).
+ * read with one `getMany` (one round trip) per projection, and each view is read at most once per
+ * request (no N+1). Loaders are keyed by projection name.
  *
  * A subscription keeps one context for its whole life, so its resolvers call `clearAll()` before
  * each event: a later event must not be answered from an earlier event's cache.
  */
 import DataLoader from 'dataloader';
 import type { AnyProjection } from '../core/projection.ts';
-import { readModelCollectionName } from '../firestore/firestoreProjector.ts';
-import type { FirestoreReadModels } from '../firestore/firestoreReadModels.ts';
+import type { ReadModels } from '../core/readModels.ts';
 
 export class ViewLoaders {
   private readonly loaders = new Map<string, DataLoader<string, unknown>>();
 
-  constructor(private readonly readModels: Pick<FirestoreReadModels, 'getMany'>) {}
+  constructor(private readonly readModels: Pick<ReadModels, 'getMany'>) {}
 
   load<View>(projection: AnyProjection<View>, id: string): Promise<View | null> {
     return this.loader(projection).load(id);
@@ -37,14 +37,13 @@ export class ViewLoaders {
   }
 
   private loader<View>(projection: AnyProjection<View>): DataLoader<string, View | null> {
-    const key = readModelCollectionName(projection);
-    let loader = this.loaders.get(key);
+    let loader = this.loaders.get(projection.name);
     if (!loader) {
       loader = new DataLoader<string, unknown>((ids) => this.readModels.getMany(projection, ids), {
-        // One getAll of at most this many documents; larger batches are split.
+        // One getMany of at most this many views; larger batches are split.
         maxBatchSize: 300,
       });
-      this.loaders.set(key, loader);
+      this.loaders.set(projection.name, loader);
     }
     return loader as DataLoader<string, View | null>;
   }

@@ -13,6 +13,7 @@
  *   (`SUBSCRIPTION.OVERFLOW`), since resubscribing gives it a fresh first snapshot cheaper than the backlog.
  */
 import { EventloomError } from '../core/errors.ts';
+import type { ViewChange } from '../core/readModels.ts';
 
 export interface OverflowPolicy<T> {
   /** Folds a value arriving into the one already waiting (undefined when none is). */
@@ -25,6 +26,31 @@ export interface OverflowPolicy<T> {
 /** Keeps the latest value only: for streams whose every value is a full snapshot. */
 export function conflate<T>(): OverflowPolicy<T> {
   return { merge: (_waiting, arriving) => arriving, size: () => 1, limit: 1 };
+}
+
+/**
+ * Folds a live query's change batches into one, each document's latest change winning, so that what
+ * waits for a subscriber is bounded by the documents that changed, not by how often they did.
+ */
+export function mergeChanges<View>(limit: number): OverflowPolicy<Array<ViewChange<View>>> {
+  return {
+    limit,
+    size: (changes) => changes.length,
+    merge: (waiting, arriving) => {
+      if (!waiting) return arriving;
+      const byId = new Map(waiting.map((change) => [change.id, change]));
+      for (const change of arriving) {
+        const before = byId.get(change.id);
+        if (!before) byId.set(change.id, change);
+        // The subscriber has not seen it yet: it enters with its latest state, or never shows at all.
+        else if (before.type === 'added') change.type === 'removed' ? byId.delete(change.id) : byId.set(change.id, { ...change, type: 'added' });
+        // It left and came back: to the subscriber, it changed.
+        else if (before.type === 'removed') byId.set(change.id, change.type === 'removed' ? change : { ...change, type: 'modified' });
+        else byId.set(change.id, change.type === 'added' ? { ...change, type: 'modified' } : change);
+      }
+      return [...byId.values()];
+    },
+  };
 }
 
 /** The subscriber fell so far behind that the server stopped buffering for it. */
