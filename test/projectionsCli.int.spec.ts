@@ -22,7 +22,8 @@ function cli(...args: string[]) {
 }
 
 describe('npm run projections', () => {
-  it('reports status, rebuilds a read model with progress, and lists dead letters', async () => {
+  // Four CLI runs through npx tsx: each pays for starting Node and compiling TypeScript.
+  it('reports status, rebuilds a read model with progress, and lists dead letters', { timeout: 180_000 }, async () => {
     const store = new FirestoreEventStore(db);
     const projector = new FirestoreProjector(db, store);
     const customerId = `c-${randomUUID().slice(0, 8)}`;
