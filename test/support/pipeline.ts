@@ -3,7 +3,7 @@
  * WebSocket), the outbox relay, the Pub/Sub topic with a push subscription per projector, and each
  * projector function served by functions-framework's test server on its own port.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PubSub } from '@google-cloud/pubsub';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -21,6 +21,17 @@ import { testTokens } from './identities.ts';
 export const DOMAIN_EVENTS_TOPIC = 'eventloom-domain-events';
 export const INTEGRATION_EVENTS_TOPIC = 'eventloom-integration-events';
 
+/** A push delivery a function has answered: what Pub/Sub sent it, and the status it answered with. */
+export interface PushDelivery {
+  /** The function's name, e.g. `projectCustomerOrderHistory`. */
+  readonly function: string;
+  readonly messageId: string | undefined;
+  readonly eventId: string | undefined;
+  readonly streamId: string | undefined;
+  readonly version: number | undefined;
+  readonly status: number;
+}
+
 export interface Pipeline {
   readonly projectId: string;
   readonly db: ReturnType<typeof testFirestore>;
@@ -33,6 +44,11 @@ export interface Pipeline {
   /** A relay handle; tests that simulate a crash stop it and start another. */
   relay: OutboxRelay;
   newRelay(): OutboxRelay;
+  /**
+   * The deliveries the projector functions (and the dead-letter sink) have answered so far, oldest first,
+   * optionally of one function only: what the functions themselves saw, on the subscriptions they serve.
+   */
+  deliveries(functionName?: string): readonly PushDelivery[];
   stop(): Promise<void>;
 }
 
@@ -61,14 +77,17 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const logger = createLogger({ level: process.env.LOG_LEVEL, name: 'test-pipeline' });
 
   const functionServers: Server[] = [];
+  const deliveries: PushDelivery[] = [];
   const subscriptions = [];
   for (const name of Object.keys(projectors)) {
     const server = getTestServer(name);
+    recordDeliveries(server, name, deliveries);
     const port = await listen(server);
     functionServers.push(server);
     subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/` });
   }
   const sink = getTestServer(DEAD_LETTER_SINK);
+  recordDeliveries(sink, DEAD_LETTER_SINK, deliveries);
   const sinkPort = await listen(sink);
   functionServers.push(sink);
   await ensureTopology(pubsub, {
@@ -118,6 +137,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     wsUrl: `ws://127.0.0.1:${apiPort}/graphql`,
     relay,
     newRelay,
+    deliveries: (functionName) => (functionName ? deliveries.filter((d) => d.function === functionName) : [...deliveries]),
     async stop() {
       await pipeline.relay.stop();
       await webSocket.close();
@@ -132,6 +152,27 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     },
   };
   return pipeline;
+}
+
+/**
+ * Notes every request the function's server answers, beside the function itself (a second `request`
+ * listener; the function's framework parses the body onto the same request object before it answers).
+ */
+function recordDeliveries(server: Server, name: string, into: PushDelivery[]): void {
+  server.on('request', (req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {
+    res.once('finish', () => {
+      const message = (req.body as { message?: { messageId?: string; attributes?: Record<string, string> } } | undefined)?.message;
+      const attributes = message?.attributes ?? {};
+      into.push({
+        function: name,
+        messageId: message?.messageId,
+        eventId: attributes.eventId,
+        streamId: attributes.streamId,
+        version: attributes.version === undefined ? undefined : Number(attributes.version),
+        status: res.statusCode,
+      });
+    });
+  });
 }
 
 /** Sends a GraphQL operation over HTTP through the API's fetch handler (no socket); `headers` say who asks. */
