@@ -3,7 +3,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { shopEvents } from '../src/shopEvents.ts';
 import { asCustomer, asStaff } from './support/identities.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
@@ -25,7 +26,12 @@ const CUSTOMER = `query ($id: ID!, $asOf: DateTime) { customer(customerId: $id, 
 
 type Placed = { placeOrder: { orderId: string; streamId: string; version: number } };
 
-/** The customer places an order and pays for it themselves. */
+/**
+ * The customer places an order and pays for it themselves; `between` is an instant after the one commit and
+ * before the other. The pauses around it are about time, not a condition standing in for something: time
+ * travel compares instants with the commits' `recordedAt` (the emulator's clock), and a pause on each side
+ * keeps them distinct whatever the clocks' resolution.
+ */
 async function placeAndPay(customerId: string, headers: Record<string, string> = {}) {
   const customer = await asCustomer(customerId);
   const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, { ...customer, ...headers })).data!.placeOrder;
@@ -45,6 +51,7 @@ describe('time travel', () => {
   it('answers what was known at an instant, for an order, a product and a customer', async () => {
     const customerId = `c-${randomUUID().slice(0, 8)}`;
     await setUpShop(pipeline.api, [customerId]);
+    // About time, as in placeAndPay: an instant after the shop was set up and before the order.
     await sleep(100);
     const beforeOrder = new Date();
     await sleep(100);
@@ -163,18 +170,63 @@ describe('read-your-writes on a subscription', () => {
 });
 
 describe('operations', () => {
-  it('reports every projection with its lag, and keeps dead letters for operators only', async () => {
+  it('reports every projection with its lag: none when caught up, exactly how far an unapplied event is ahead otherwise; dead letters for operators only', async () => {
     const operator = await asStaff('operator');
-    const { data } = await graphql<{ projections: Array<{ readModel: string; lagSeconds: number; activeTarget: string }> }>(
-      pipeline.api,
-      '{ projections { readModel activeTarget lagSeconds pendingDeadLetters } }',
-      {},
-      operator,
+    type Status = { readModel: string; lagSeconds: number; latestEventAt: string | null; lastAppliedEventAt: string | null };
+    const statuses = async () =>
+      (
+        await graphql<{ projections: Status[] }>(
+          pipeline.api,
+          '{ projections { readModel lagSeconds latestEventAt lastAppliedEventAt } }',
+          {},
+          operator,
+        )
+      ).data!.projections;
+    const readModels = ['customerOrderHistory', 'inventoryCount', 'orderDetails', 'recommendations', 'salesDashboard'];
+    expect((await statuses()).map((p) => p.readModel).sort()).toEqual(readModels);
+    const every = (status: Omit<Status, 'readModel'>) => readModels.map((readModel) => ({ readModel, ...status }));
+    const byName = (list: Status[]) => [...list].sort((a, b) => (a.readModel < b.readModel ? -1 : 1));
+
+    // Once every projector has applied the earlier tests' events, each is at the newest event: no lag.
+    let latest = '';
+    await vi.waitFor(
+      async () => {
+        const now = byName(await statuses());
+        latest = now[0]!.latestEventAt!;
+        expect(now).toEqual(every({ lagSeconds: 0, latestEventAt: latest, lastAppliedEventAt: latest }));
+      },
+      { timeout: 20_000, interval: 100 },
     );
-    expect(data!.projections.map((p) => p.readModel).sort()).toEqual(
-      ['customerOrderHistory', 'inventoryCount', 'orderDetails', 'recommendations', 'salesDashboard'],
-    );
-    for (const p of data!.projections) expect(p.lagSeconds).toBeGreaterThanOrEqual(0);
+
+    // An event 42.5 s newer than the newest, committed while no relay publishes it: every projection is
+    // exactly that far behind.
+    await pipeline.relay.stop();
+    const ahead = new Date(Date.parse(latest) + 42_500).toISOString();
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    await pipeline.store.appendToStreams([
+      {
+        streamId: `customer-${customerId}`,
+        expectedVersion: 0,
+        events: [
+          shopEvents.stamp({
+            eventId: randomUUID(),
+            type: 'CustomerRegistered',
+            data: { customerId, name: 'Lag Tester', email: `${customerId}@example.com` },
+            occurredAt: ahead,
+            metadata: { correlationId: 'lag-test', causationId: null },
+          }),
+        ],
+      },
+    ]);
+    expect(byName(await statuses())).toEqual(every({ lagSeconds: 42.5, latestEventAt: ahead, lastAppliedEventAt: latest }));
+
+    // A relay starts again; once the event is applied, no lag again.
+    pipeline.relay = pipeline.newRelay();
+    pipeline.relay.start();
+    await vi.waitFor(async () => expect(byName(await statuses())).toEqual(every({ lagSeconds: 0, latestEventAt: ahead, lastAppliedEventAt: ahead })), {
+      timeout: 20_000,
+      interval: 100,
+    });
 
     const DEAD_LETTERS = '{ deadLetters { __typename edges { node { id } } } }';
     const anonymous = await graphql(pipeline.api, DEAD_LETTERS);
