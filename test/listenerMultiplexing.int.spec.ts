@@ -131,10 +131,22 @@ describe('1,000 subscribe/unsubscribe cycles', () => {
           }),
         );
       };
+      // Every cycle's subscription has ended and its connection closed: only the holders' and the cycles'
+      // WebSocket connections remain, and only the holders' subscriptions.
+      const cyclesEnded = () =>
+        vi.waitFor(
+          async () => {
+            expect(live.readModels.liveStats()).toEqual({ listeners: 3, subscribers: 3, waiting: 0 });
+            expect(await live.connections()).toBe(holders.length + 1);
+          },
+          { timeout: 10_000, interval: 20 },
+        );
       const gc = exposeGc();
       await runCycles(300); // warm-up: JIT, connection pools and the client libraries' caches grow to size
+      await cyclesEnded();
       const before = await settledHeap(gc);
       await runCycles(1_000);
+      await cyclesEnded();
       const after = await settledHeap(gc);
       expect(cycle).toBe(1_300);
 
@@ -186,9 +198,8 @@ function exposeGc(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-/** Heap in use after full collections, once the last cycles' sockets have closed. */
+/** Heap in use after full collections, letting the event loop turn between them (finalizers, closed handles). */
 async function settledHeap(gc: () => void): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 500));
   for (let i = 0; i < 3; i++) {
     gc();
     await new Promise((resolve) => setImmediate(resolve));

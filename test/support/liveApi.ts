@@ -33,6 +33,8 @@ export interface LiveApi {
   readonly wsUrl: string;
   /** Firestore listeners the client library holds open now. */
   listeners(): number;
+  /** Client connections (HTTP and WebSocket) the server holds open now. */
+  connections(): Promise<number>;
   /** Writes a product's InventoryCount view as the projector would. */
   writeProduct(view: InventoryCount): Promise<void>;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startLiveApi(options: LiveApiOptions = {}): Promise<LiveAp
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     // The client library counts its live onSnapshot listeners; it is not in its typings.
     listeners: () => (db as unknown as { registeredListenersCount: number }).registeredListenersCount,
+    connections: () => new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
     writeProduct: async (view) => void (await products.doc(view.productId).set(view)),
     async stop() {
       readModels.endLiveStreams();
