@@ -1,0 +1,191 @@
+/**
+ * The outbox relay when things go wrong, on the Firestore and Pub/Sub emulators: a publish the emulator
+ * refuses (the topic does not exist yet), and a batch of which only some records go out. Whatever fails stays pending and goes out later, in stream order; whatever went out is marked
+ * done and not published again.
+ *
+ * Each test has an emulator project of its own, so the outbox holds only its records.
+ */
+import { randomUUID } from 'node:crypto';
+import { PubSub, type Message, type Topic } from '@google-cloud/pubsub';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
+import { FirestoreEventStore, OUTBOX } from '../src/firestore/firestoreEventStore.ts';
+import type { Logger } from '../src/logger.ts';
+import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
+import { shopEvents } from '../src/shopEvents.ts';
+import { testFirestore, uniqueProjectId } from './support/firestore.ts';
+import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
+
+/** What a test sets up; closed after it. */
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function setUp() {
+  const projectId = uniqueProjectId('relay');
+  const db = testFirestore(projectId);
+  const pubsub = new PubSub({ projectId });
+  cleanups.push(
+    () => db.terminate(),
+    () => pubsub.close(),
+  );
+  const store = new FirestoreEventStore(db);
+  const versions = new Map<string, number>();
+  return {
+    db,
+    pubsub,
+    /** A handle on a topic that does not exist until `create` is called. */
+    topic: (messageOrdering = true) => pubsub.topic(`topic-${randomUUID().slice(0, 8)}`, { messageOrdering }),
+    /** Commits events to a stream, with their outbox record, as a command does. */
+    async commit(streamId: string, events: DomainEvent[]): Promise<readonly EventEnvelope[]> {
+      const expectedVersion = versions.get(streamId) ?? 0;
+      const result = await store.appendToStreams([
+        {
+          streamId,
+          expectedVersion,
+          events: events.map((e) =>
+            shopEvents.stamp({
+              eventId: randomUUID(),
+              type: e.type,
+              data: e.data,
+              occurredAt: new Date().toISOString(),
+              metadata: { correlationId: 'relay-failures', causationId: null },
+            }),
+          ),
+        },
+      ]);
+      versions.set(streamId, expectedVersion + events.length);
+      return result.events;
+    },
+    /** The outbox records, oldest first: the streams each carries, and whether it is still pending. */
+    async outbox(): Promise<Array<{ streams: string[]; pending: boolean }>> {
+      const records = await db.collection(OUTBOX).orderBy('createdAt').get();
+      return records.docs.map((d) => ({
+        streams: [...new Set((d.get('events') as EventEnvelope[]).map((e) => e.streamId))],
+        pending: d.get('pending') as boolean,
+      }));
+    },
+  };
+}
+
+/** A pull subscription on the topic (created now, with ordering): every message it receives, in order. */
+async function tap(topic: Topic): Promise<Array<{ orderingKey: string; attributes: Record<string, string> }>> {
+  const [subscription] = await topic.createSubscription(`tap-${randomUUID().slice(0, 8)}`, { enableMessageOrdering: true });
+  const received: Array<{ orderingKey: string; attributes: Record<string, string> }> = [];
+  subscription.on('message', (message: Message) => {
+    received.push({ orderingKey: message.orderingKey ?? '', attributes: message.attributes });
+    message.ack();
+  });
+  cleanups.push(() => subscription.close());
+  return received;
+}
+
+/** A real pino logger whose lines the test reads. */
+function recordingLogger(): { logger: Logger; messages: () => string[] } {
+  const lines: Array<{ msg: string }> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+  return { logger, messages: () => lines.map((l) => l.msg) };
+}
+
+function relay(options: ConstructorParameters<typeof OutboxRelay>[0]): OutboxRelay {
+  const created = new OutboxRelay(options);
+  cleanups.push(() => created.stop());
+  return created;
+}
+
+const PUBLISH_FAILED = 'outbox relay failed to publish; will retry';
+const versionsOf = (received: Array<{ attributes: Record<string, string> }>, streamId: string) =>
+  received.filter((m) => m.attributes.streamId === streamId).map((m) => Number(m.attributes.version));
+
+describe('outbox relay: a publish that fails', () => {
+  it('leaves the record pending, and the next attempt through the same topic handle publishes it, in stream order', async () => {
+    const shop = setUp();
+    const topic = shop.topic();
+    const { logger } = recordingLogger();
+    const outboxRelay = relay({ db: shop.db, topic, logger });
+    const stream = `customer-${randomUUID()}`;
+    await shop.commit(stream, [customerRegistered('c-1'), customerDetailsChanged('c-1', 'Ada', 'ada@example.com')]);
+
+    // The topic does not exist: the emulator refuses the publish.
+    await expect(outboxRelay.drain()).rejects.toMatchObject({ code: 5 }); // NOT_FOUND
+    expect(await shop.outbox()).toEqual([{ streams: [stream], pending: true }]);
+
+    await topic.create();
+    const received = await tap(topic);
+    // Through the same topic handle, whose client paused the stream's ordering key when the publish failed.
+    // (The relay resumes it; @google-cloud/pubsub 6.3 also drops a failed key's queue once it is empty, so
+    // this cannot tell whether it did.)
+    expect(await outboxRelay.drain()).toBe(2);
+    expect(await shop.outbox()).toEqual([{ streams: [stream], pending: false }]);
+    await shop.commit(stream, [customerDetailsChanged('c-1', 'Ada L.', 'ada@example.com')]);
+    expect(await outboxRelay.drain()).toBe(1);
+
+    await vi.waitFor(() => expect(versionsOf(received, stream)).toEqual([1, 2, 3]), { timeout: 10_000, interval: 50 });
+    expect(received.every((m) => m.orderingKey === stream)).toBe(true);
+  });
+
+  it('a started relay retries on its own, without a new commit to wake it, until the publish goes through', async () => {
+    const shop = setUp();
+    const topic = shop.topic();
+    const { logger, messages } = recordingLogger();
+    const stream = `customer-${randomUUID()}`;
+    await shop.commit(stream, [customerRegistered('c-2')]);
+    relay({ db: shop.db, topic, logger }).start();
+
+    // It failed, and failed again a second later: a retry nobody asked for.
+    await vi.waitFor(() => expect(messages().filter((m) => m === PUBLISH_FAILED)).toHaveLength(2), { timeout: 10_000, interval: 20 });
+    expect(await shop.outbox()).toEqual([{ streams: [stream], pending: true }]);
+
+    await topic.create();
+    await vi.waitFor(async () => expect(await shop.outbox()).toEqual([{ streams: [stream], pending: false }]), { timeout: 10_000, interval: 50 });
+
+    // And it is still listening: the next commit goes out by itself.
+    const received = await tap(topic);
+    await shop.commit(stream, [customerDetailsChanged('c-2', 'Grace', 'grace@example.com')]);
+    await vi.waitFor(() => expect(versionsOf(received, stream)).toEqual([2]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect((await shop.outbox()).map((r) => r.pending)).toEqual([false, false]), { timeout: 10_000, interval: 50 });
+  });
+});
+
+describe('outbox relay: a partly failed batch', () => {
+  it('marks done what went out, keeps pending what did not, and publishes only that again', async () => {
+    const shop = setUp();
+    const domain = shop.topic();
+    const integration = shop.topic();
+    await domain.create();
+    const domainReceived = await tap(domain);
+    const { logger } = recordingLogger();
+    const outboxRelay = relay({ db: shop.db, topic: domain, integrationTopic: integration, logger });
+
+    // One batch of two records: a registration (a domain event only) and an order (also an integration
+    // event, whose topic does not exist yet).
+    const customer = `customer-${randomUUID()}`;
+    const orderId = randomUUID();
+    const order = `order-${orderId}`;
+    await shop.commit(customer, [customerRegistered('c-3')]);
+    const [placed] = await shop.commit(order, [orderPlaced(orderId, 'c-3', [line('p-1', 2, 500)])]);
+
+    await expect(outboxRelay.drain()).rejects.toMatchObject({ code: 5 }); // NOT_FOUND, for the integration topic
+    expect(await shop.outbox()).toEqual([
+      { streams: [customer], pending: false },
+      { streams: [order], pending: true },
+    ]);
+
+    await integration.create();
+    const integrationReceived = await tap(integration);
+    // Only the order's record goes out again: one event.
+    expect(await outboxRelay.drain()).toBe(1);
+    expect(await shop.outbox()).toEqual([
+      { streams: [customer], pending: false },
+      { streams: [order], pending: false },
+    ]);
+
+    // The order's domain event went out with each attempt (at least once, as projectors expect); its
+    // integration event once, when its topic was there.
+    await vi.waitFor(() => expect(versionsOf(domainReceived, order)).toEqual([1, 1]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(integrationReceived.map((m) => m.attributes['ce-id'])).toEqual([placed!.eventId]), { timeout: 10_000, interval: 50 });
+    expect(versionsOf(domainReceived, customer)).toEqual([1]);
+  });
+});
