@@ -1,11 +1,13 @@
 /**
  * The outbox relay when things go wrong, on the Firestore and Pub/Sub emulators: a publish the emulator
- * refuses (the topic does not exist yet), and a batch of which only some records go out. Whatever fails stays pending and goes out later, in stream order; whatever went out is marked
+ * refuses (the topic does not exist yet), a batch of which only some records go out, and an outbox listener
+ * that dies. Whatever fails stays pending and goes out later, in stream order; whatever went out is marked
  * done and not published again.
  *
  * Each test has an emulator project of its own, so the outbox holds only its records.
  */
 import { randomUUID } from 'node:crypto';
+import type { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message, type Topic } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -96,6 +98,7 @@ function relay(options: ConstructorParameters<typeof OutboxRelay>[0]): OutboxRel
 }
 
 const PUBLISH_FAILED = 'outbox relay failed to publish; will retry';
+const LISTENER_FAILED = 'outbox listener failed; polling instead';
 const versionsOf = (received: Array<{ attributes: Record<string, string> }>, streamId: string) =>
   received.filter((m) => m.attributes.streamId === streamId).map((m) => Number(m.attributes.version));
 
@@ -187,5 +190,66 @@ describe('outbox relay: a partly failed batch', () => {
     await vi.waitFor(() => expect(versionsOf(domainReceived, order)).toEqual([1, 1]), { timeout: 10_000, interval: 50 });
     await vi.waitFor(() => expect(integrationReceived.map((m) => m.attributes['ce-id'])).toEqual([placed!.eventId]), { timeout: 10_000, interval: 50 });
     expect(versionsOf(domainReceived, customer)).toEqual([1]);
+  });
+});
+
+/**
+ * Firestore itself, except that a listener on the outbox fails as soon as it is opened (as one would when
+ * the relay's service account lost its permission to listen): reads and writes all go to the emulator.
+ */
+function withFailingOutboxListener(db: Firestore): Firestore {
+  const failingListens = <T extends object>(query: T): T =>
+    new Proxy(query, {
+      get(target, property) {
+        if (property === 'onSnapshot') {
+          return (_onNext: unknown, onError: (error: Error) => void) => {
+            setImmediate(() => onError(Object.assign(new Error('7 PERMISSION_DENIED: listen refused'), { code: 7 })));
+            return () => {};
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== 'function') return value;
+        // Queries built from this one fail their listeners too.
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return ['where', 'orderBy', 'limit'].includes(String(property)) ? failingListens(result as object) : result;
+        };
+      },
+    });
+  return new Proxy(db, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (property === 'collection') return (path: string) => (path === OUTBOX ? failingListens(target.collection(path)) : target.collection(path));
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+describe('outbox relay: a listener that fails', () => {
+  it('falls back to polling, and keeps publishing what is committed afterwards', async () => {
+    const shop = setUp();
+    const topic = shop.topic();
+    await topic.create();
+    const received = await tap(topic);
+    const { logger, messages } = recordingLogger();
+    const first = `customer-${randomUUID()}`;
+    await shop.commit(first, [customerRegistered('c-4')]);
+
+    relay({ db: withFailingOutboxListener(shop.db), topic, logger }).start();
+    await vi.waitFor(() => expect(messages()).toContain(LISTENER_FAILED), { timeout: 5_000, interval: 20 });
+    // What was pending when the listener died goes out...
+    await vi.waitFor(() => expect(versionsOf(received, first)).toEqual([1]), { timeout: 10_000, interval: 50 });
+
+    // ...and so does what is committed after that, with no listener to tell the relay about it.
+    const later = `customer-${randomUUID()}`;
+    await shop.commit(later, [customerRegistered('c-5')]);
+    await shop.commit(first, [customerDetailsChanged('c-4', 'Ada', 'ada@example.com')]);
+    await vi.waitFor(() => expect({ first: versionsOf(received, first), later: versionsOf(received, later) }).toEqual({ first: [1, 2], later: [1] }), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    await vi.waitFor(async () => expect((await shop.outbox()).map((r) => r.pending)).toEqual([false, false, false]), { timeout: 10_000, interval: 50 });
+    expect(messages().filter((m) => m === LISTENER_FAILED)).toHaveLength(1);
   });
 });

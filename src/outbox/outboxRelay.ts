@@ -38,18 +38,22 @@ export class OutboxRelay {
   private rerun = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The listener died: nothing tells the relay about new records, so it looks for them every second. */
+  private polling = false;
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
   /** Listens for pending records and publishes them as they are committed. */
   start(): void {
     this.stopped = false;
+    this.polling = false;
     this.unsubscribe = this.pendingQuery().onSnapshot(
       (snapshot) => {
         if (!snapshot.empty) this.kick();
       },
       (error) => {
         this.options.logger.error({ err: error }, 'outbox listener failed; polling instead');
+        this.polling = true;
         this.scheduleRetry();
       },
     );
@@ -60,6 +64,8 @@ export class OutboxRelay {
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    // Cleared for a later start(), whose retries would otherwise wait for a timer that will never fire.
+    this.retryTimer = null;
     await this.running;
   }
 
@@ -98,6 +104,7 @@ export class OutboxRelay {
       } while (this.rerun && !this.stopped);
     })().finally(() => {
       this.running = null;
+      if (this.polling) this.scheduleRetry();
     });
   }
 
