@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decideOnStream, runCommand } from '../src/core/commandHandler.ts';
-import { IdempotencyKeyReusedError } from '../src/core/errors.ts';
+import { ConcurrencyError, IdempotencyKeyReusedError } from '../src/core/errors.ts';
+import type { DomainEvent } from '../src/core/eventStore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { customerDecider } from '../src/customers/customerDecider.ts';
 import { customerStreamId } from '../src/customers/customerEvents.ts';
@@ -66,5 +67,68 @@ describe('command handler on Firestore', () => {
     await registerCustomer({ email, name: 'Ada' }, key);
     await expect(registerCustomer({ email, name: 'Grace' }, key)).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
     expect(await registrationsOf(email)).toBe(1);
+  });
+});
+
+describe('a command that keeps losing the race for its stream', () => {
+  /** Folds any stream into the number of its events. */
+  const counting = { evolve: (n: number) => n + 1, initialState: () => 0 };
+  const metadata = { correlationId: 'race', causationId: null };
+
+  /**
+   * A command on `streamId` whose every decision is followed, before its append, by another writer's commit
+   * to the same stream (the first `rivalries` decisions only, if given).
+   */
+  function contestedCommand(streamId: string, maxAttempts: number, rivalries = Number.POSITIVE_INFINITY) {
+    let decisions = 0;
+    const outcome = runCommand({
+      store,
+      commandName: 'Count',
+      occurredAt: new Date().toISOString(),
+      metadata,
+      maxAttempts,
+      decide: async (load) => {
+        const { version } = await load.aggregate<number, DomainEvent>(streamId, counting);
+        decisions++;
+        if (decisions <= rivalries) {
+          await store.appendToStreams([
+            {
+              streamId,
+              expectedVersion: 'any',
+              events: [{ eventId: randomUUID(), type: 'RivalWrote', data: {}, occurredAt: new Date().toISOString(), metadata }],
+            },
+          ]);
+        }
+        return { appends: [{ streamId, events: [{ type: 'Counted', data: { after: version } }] }], result: { streamId, version: version + 1 } };
+      },
+    });
+    return { outcome, decisions: () => decisions };
+  }
+
+  it('gives up with ConcurrencyError after maxAttempts decisions, having appended none of its events', async () => {
+    const streamId = `race-${randomUUID()}`;
+    const command = contestedCommand(streamId, 3);
+    const thrown = await command.outcome.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(thrown).toBeInstanceOf(ConcurrencyError);
+    // The third decision read the stream at version 2; the rival had reached 3 by its append.
+    expect(thrown).toMatchObject({ code: 'CONCURRENCY.CONFLICT', streamId, expectedVersion: 2 });
+    expect(command.decisions()).toBe(3);
+    expect((await store.readStream(streamId)).map((e) => e.type)).toEqual(['RivalWrote', 'RivalWrote', 'RivalWrote']);
+  });
+
+  it('decides again after each lost race, and commits once the rival stops', async () => {
+    const streamId = `race-${randomUUID()}`;
+    const command = contestedCommand(streamId, 3, 2);
+    expect(await command.outcome).toEqual({ streamId, version: 3, replayed: false });
+    expect(command.decisions()).toBe(3);
+    const stored = await store.readStream(streamId);
+    expect(stored.map((e) => [e.type, e.data])).toEqual([
+      ['RivalWrote', {}],
+      ['RivalWrote', {}],
+      ['Counted', { after: 2 }],
+    ]);
   });
 });
