@@ -14,16 +14,21 @@ const projectId = uniqueProjectId('cli');
 const db = testFirestore(projectId);
 afterAll(() => db.terminate());
 
-function cli(...args: string[]) {
-  return run('npx', ['tsx', 'scripts/projections.ts', ...args], {
-    env: { ...process.env, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: 'silent' },
-    timeout: 60_000,
-  });
+/** The CLI against an emulator project. */
+function cliIn(project: string) {
+  return (...args: string[]) =>
+    run('npx', ['tsx', 'scripts/projections.ts', ...args], {
+      env: { ...process.env, GOOGLE_CLOUD_PROJECT: project, LOG_LEVEL: 'silent' },
+      timeout: 90_000,
+    });
 }
+const cli = cliIn(projectId);
+
+/** Each CLI run is a process of its own (npx, tsx, the Firestore client): allow for a loaded machine. */
+const SPAWNS = { timeout: 180_000 };
 
 describe('npm run projections', () => {
-  // Four CLI runs through npx tsx: each pays for starting Node and compiling TypeScript.
-  it('reports status, rebuilds a read model with progress, and lists dead letters', { timeout: 180_000 }, async () => {
+  it('reports status, rebuilds a read model with progress, and lists dead letters', SPAWNS, async () => {
     const store = new FirestoreEventStore(db);
     const projector = new FirestoreProjector(db, store);
     const customerId = `c-${randomUUID().slice(0, 8)}`;
@@ -53,5 +58,40 @@ describe('npm run projections', () => {
     const deadLetters = await cli('dead-letters', 'list');
     expect(deadLetters.stdout).toContain('(index)');
     await expect(cli('rebuild', 'nonsense')).rejects.toMatchObject({ stderr: expect.stringContaining('Unknown read model') });
+  });
+
+  it('replay exits with 0 when the live read model matches its events, and with 2 and the differences when it does not', SPAWNS, async () => {
+    // A project of its own: a replay compares every document of the read model.
+    const replayProject = uniqueProjectId('cli-replay');
+    const replayDb = testFirestore(replayProject);
+    try {
+      const store = new FirestoreEventStore(replayDb);
+      const projector = new FirestoreProjector(replayDb, store, shopEvents);
+      const customerId = `c-${randomUUID().slice(0, 8)}`;
+      const { events } = await appendToStream(store, `customer-${customerId}`, 0, [
+        shopEvents.stamp({
+          eventId: randomUUID(),
+          type: 'CustomerRegistered',
+          data: { customerId, name: 'Ada', email: 'ada@example.com' },
+          occurredAt: new Date().toISOString(),
+          metadata: { correlationId: 'cli', causationId: null },
+        }),
+      ]);
+      await projector.apply(customerOrderHistoryProjection, events[0]!);
+      const replay = () => cliIn(replayProject)('replay', 'customerOrderHistory');
+
+      const matching = await replay();
+      expect(JSON.parse(matching.stdout)).toMatchObject({ completed: true, comparison: { same: 1, different: [], onlyLive: [], onlyReplayed: [] } });
+
+      await replayDb.collection('customerOrderHistory-v1').doc(customerId).update({ email: 'edited@example.com' });
+      const differing = await replay().then(
+        () => null,
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(differing?.code).toBe(2);
+      expect(JSON.parse(differing!.stdout)).toMatchObject({ completed: true, comparison: { same: 0, different: [customerId], onlyLive: [], onlyReplayed: [] } });
+    } finally {
+      await replayDb.terminate();
+    }
   });
 });
