@@ -9,6 +9,7 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope, NewEvent } from '../src/core/eventStore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
@@ -126,6 +127,34 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
     // When version 1 finally arrives, it is already applied.
     expect((await deliver(events[0]!)).status).toBe(204);
     expect(await history(customerId)).toMatchObject({ orderCount: 1, totalSpentCents: 4200 });
+  });
+
+  it('answers 500, so that Pub/Sub redelivers, when the store cannot fill a gap, and writes nothing', async () => {
+    const customerId = `c-${randomUUID()}`;
+    const orderId = randomUUID();
+    const streamId = `order-${orderId}`;
+    const { events } = await appendToStream(store, streamId, 0, [orderPlaced(orderId, customerId, 900)]);
+    expect((await deliver(events[0]!)).status).toBe(204);
+    const projector = new FirestoreProjector(db, store);
+    const checkpoint = projector.checkpointRef(readModelCollectionName(customerOrderHistoryProjection), streamId);
+    const before = { view: await history(customerId), checkpoint: (await checkpoint.get()).data() };
+    expect(before.checkpoint).toMatchObject({ version: 1 });
+
+    // Version 3 of a stream whose version 2 the store does not have (a message from a store that lost
+    // events, or from another environment): the gap cannot be filled.
+    const at = new Date().toISOString();
+    const orphan: EventEnvelope = {
+      ...events[0]!,
+      eventId: randomUUID(),
+      version: 3,
+      type: 'OrderShipped',
+      data: { orderId, customerId, lines: [{ productId: 'p1', productName: 'Kettle', quantity: 1, unitPriceCents: 900 }], placedAt: at, shippedAt: at },
+    };
+    expect((await deliver(orphan)).status).toBe(500);
+    await expect(projector.apply(customerOrderHistoryProjection, orphan)).rejects.toThrow(
+      `Stream ${streamId} has 0 events between 1 and 3; expected 1`,
+    );
+    expect({ view: await history(customerId), checkpoint: (await checkpoint.get()).data() }).toEqual(before);
   });
 
   it.each([
