@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelOfDeadLetterSubscription } from '../functions/projectors.ts';
 import { createDeadLetterHandler } from '../functions/storeDeadLetter.ts';
 import { firestoreApiDeps } from '../src/apiDeps.ts';
-import type { DeadLetter } from '../src/deadLetters/deadLetter.ts';
-import { DEAD_LETTERS, FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
+import type { DeadLetter, NewDeadLetter } from '../src/core/deadLetters.ts';
+import { DEAD_LETTERS, FirestoreDeadLetterQueue } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
@@ -32,8 +32,12 @@ import { productAdded } from './support/shopFixtures.ts';
 
 const projectId = uniqueProjectId('dead-letters');
 const db = testFirestore(projectId);
-const deadLetters = new FirestoreDeadLetters(db);
 const pubsub = new PubSub({ projectId });
+const deadLetters = new FirestoreDeadLetterQueue(db, {
+  redriveTopic: pubsub.topic('eventloom-domain-events'),
+  projector: new FirestoreProjector(db, new FirestoreEventStore(db)),
+  projections,
+});
 const logger = pino({ level: 'silent' });
 
 http(
@@ -54,7 +58,7 @@ afterAll(async () => {
 });
 
 /** A dead letter of `readModel` as the sink records it, for a product's first event. */
-function deadLetterOf(readModel: string, id = `dl-${randomUUID()}`): Omit<DeadLetter, 'status' | 'resolvedAt' | 'resolvedBy'> {
+function deadLetterOf(readModel: string, id = `dl-${randomUUID()}`): NewDeadLetter {
   const productId = `p-${randomUUID().slice(0, 8)}`;
   const event = envelope(`product-${productId}`, 1, productAdded(productId, 1000, 10));
   const message = toEventMessage(event);
@@ -92,7 +96,7 @@ describe('recording a dead letter', () => {
     const deadLetter = deadLetterOf('inventoryCount');
     await deadLetters.record(deadLetter);
     const projector = new FirestoreProjector(db, new FirestoreEventStore(db));
-    const skipped = await deadLetters.skip(deadLetter.id, projector, projections, 'ops:test');
+    const skipped = await deadLetters.skip(deadLetter.id, 'ops:test');
     expect(skipped).toMatchObject({ status: 'SKIPPED', resolvedBy: 'ops:test' });
 
     await deadLetters.record(deadLetter);
@@ -138,7 +142,7 @@ describe('listing dead letters a page at a time', () => {
     for (const id of [...ids].reverse()) await deadLetters.record(deadLetterOf(readModel, id));
     await deadLetters.record(deadLetterOf(otherModel, `page-${readModel}-3a`));
     const projector = new FirestoreProjector(db, new FirestoreEventStore(db));
-    await deadLetters.skip(ids[4]!, projector, projections, 'ops:test');
+    await deadLetters.skip(ids[4]!, 'ops:test');
   });
 
   it('by the store: every dead letter once, in id order, with a cursor until the last page', async () => {

@@ -133,7 +133,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
     const customerId = `c-${randomUUID()}`;
     const orderId = randomUUID();
     const streamId = `order-${orderId}`;
-    const { events } = await appendToStream(store, streamId, 0, [orderPlaced(orderId, customerId, 900)]);
+    const { events } = await store.appendToStreams([{ streamId, expectedVersion: 0, events: [orderPlaced(orderId, customerId, 900)] }]);
     expect((await deliver(events[0]!)).status).toBe(204);
     const projector = new FirestoreProjector(db, store);
     const checkpoint = projector.checkpointRef(readModelCollectionName(customerOrderHistoryProjection), streamId);

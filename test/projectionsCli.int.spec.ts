@@ -68,15 +68,14 @@ describe('npm run projections', () => {
       const store = new FirestoreEventStore(replayDb);
       const projector = new FirestoreProjector(replayDb, store, shopEvents);
       const customerId = `c-${randomUUID().slice(0, 8)}`;
-      const { events } = await appendToStream(store, `customer-${customerId}`, 0, [
-        shopEvents.stamp({
-          eventId: randomUUID(),
-          type: 'CustomerRegistered',
-          data: { customerId, name: 'Ada', email: 'ada@example.com' },
-          occurredAt: new Date().toISOString(),
-          metadata: { correlationId: 'cli', causationId: null },
-        }),
-      ]);
+      const registered = shopEvents.stamp({
+        eventId: randomUUID(),
+        type: 'CustomerRegistered',
+        data: { customerId, name: 'Ada', email: 'ada@example.com' },
+        occurredAt: new Date().toISOString(),
+        metadata: { correlationId: 'cli', causationId: null },
+      });
+      const { events } = await store.appendToStreams([{ streamId: `customer-${customerId}`, expectedVersion: 0, events: [registered] }]);
       await projector.apply(customerOrderHistoryProjection, events[0]!);
       const replay = () => cliIn(replayProject)('replay', 'customerOrderHistory');
 
