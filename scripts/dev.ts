@@ -15,7 +15,7 @@ import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.
 import { firebaseJsonPorts, startEmulators, type RunningEmulators } from './emulatorLauncher.ts';
 import { DEMO_PASSWORD, DEMO_STAFF, ensureIdentity } from './identities.ts';
 import { projectorFunction } from './projectorFunctions.ts';
-import { seedShop } from './seed.ts';
+import { seedShop } from './seed/seedShop.ts';
 import { SupervisedProcess, type Command } from './supervisedProcess.ts';
 
 // A `demo-` project id can never reach real Google Cloud resources; .firebaserc names the same one.

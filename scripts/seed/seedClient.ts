@@ -3,7 +3,7 @@
  * retried where a second try may pass, with business rules' refusals returned as outcomes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Identity } from './identities.ts';
+import type { Identity } from '../identities.ts';
 import { SeedError } from './seedError.ts';
 import type { SeedIdentities } from './seedIdentities.ts';
 

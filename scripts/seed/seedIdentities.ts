@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StaffRole } from '../src/auth/principal.ts';
-import { authEmulatorAnswers, firebaseJsonPorts } from './emulatorLauncher.ts';
-import { customerIdentity, DEMO_PASSWORD, DEMO_STAFF, signedIn, signIn, staffIdentity, type Identity } from './identities.ts';
+import type { StaffRole } from '../../src/auth/principal.ts';
+import { authEmulatorAnswers, firebaseJsonPorts } from '../emulatorLauncher.ts';
+import { customerIdentity, DEMO_PASSWORD, DEMO_STAFF, signedIn, signIn, staffIdentity, type Identity } from '../identities.ts';
 import { SeedError } from './seedError.ts';
-import { PROJECT_ROOT } from './watchdogProcess.ts';
+import { PROJECT_ROOT } from '../watchdogProcess.ts';
 
 export interface AuthEmulatorTarget {
   /** "host:port", as in FIREBASE_AUTH_EMULATOR_HOST. */
