@@ -9,19 +9,19 @@
 //    and cannot download its emulator jars without network;
 //  - the Google Cloud SDK's own emulator jars (the same emulators), run with `java` directly.
 //
-// Every emulator runs under scripts/emulatorWatchdog.cjs so that no JVM outlives the process that started it,
-// however that process ends (see the watchdog for how).
+// Every emulator is a SupervisedProcess, run under scripts/processWatchdog.cjs so that no JVM outlives the
+// process that started it, however that process ends (see the watchdog for how).
 
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { PROJECT_ROOT, spawnUnderWatchdog, type Command, type ExitStatus } from './watchdogProcess.ts';
+import { PROJECT_ROOT } from './projectRoot.ts';
+import { SupervisedProcess, type Command } from './supervisedProcess.ts';
 
 export interface EmulatorOptions {
   /** Interface the emulators listen on. Default 127.0.0.1. */
@@ -60,7 +60,6 @@ const DEFAULT_SDK_ROOT = '/usr/lib/google-cloud-sdk';
 const FIRESTORE_MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
 const FIREBASE_MIN_JAVA = 21;
 const READY_TIMEOUT_MS = 120_000;
-const OUTPUT_TAIL_LINES = 50;
 
 /** The emulator ports configured in ./firebase.json (the defaults of firebase-tools where it names none). */
 export function firebaseJsonPorts(): { firestore: number; pubsub: number; auth: number } {
@@ -117,10 +116,23 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmul
   const firestoreHost = hostAndPort(host, firestorePort);
   const pubsubHost = hostAndPort(host, pubsubPort);
   const authHost = hostAndPort(host, authPort);
-  const authProjectId = readFirebaseProjectId();
+  const authProjectId = firebaseProjectId();
 
   const plan = await planLaunch();
-  const processes: WatchedProcess[] = [];
+  const processes: SupervisedProcess[] = [];
+  const supervise = (name: string, label: string, { command, cwd }: { command: Command; cwd?: string }) => {
+    const { log } = options;
+    const emulator = new SupervisedProcess({
+      name,
+      command,
+      ...(cwd ? { cwd } : {}),
+      ...(log ? { output: (line: string) => log(`[${label}] ${line}`) } : {}),
+      // The emulators run until whoever started them exits; they must not keep it from exiting.
+      holdsEventLoop: false,
+    });
+    processes.push(emulator);
+    return emulator;
+  };
   let cleanup = async (): Promise<void> => {};
   try {
     const authLaunch = await authEmulatorLaunch(host, authPort, hubPort, loggingPort, authProjectId);
@@ -129,9 +141,8 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmul
       await previousCleanup();
       await authLaunch.cleanup();
     };
-    const auth = new WatchedProcess('auth', authLaunch.command, options.log, authLaunch.cwd);
-    processes.push(auth);
-    const authReady = waitUntilReady('Auth', authHost, auth, authEmulatorAnswers);
+    const auth = supervise('Auth emulator', 'auth', authLaunch);
+    const authReady = auth.waitUntil(() => authEmulatorAnswers(authHost), authHost, READY_TIMEOUT_MS);
     if (plan.via === 'firebase') {
       const launch = await firebaseLaunch(host, firestorePort, pubsubPort);
       const authCleanup = cleanup;
@@ -139,20 +150,18 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmul
         await authCleanup();
         await launch.cleanup();
       };
-      const firebase = new WatchedProcess('firebase', launch.command, options.log, launch.cwd);
-      processes.push(firebase);
+      const firebase = supervise('firebase-tools (Firestore and Pub/Sub emulators)', 'firebase', launch);
       await Promise.all([
-        waitUntilReady('Firestore', firestoreHost, firebase),
-        waitUntilReady('Pub/Sub', pubsubHost, firebase),
+        firebase.waitUntil(() => emulatorAnswers(firestoreHost), `${firestoreHost} (Firestore)`, READY_TIMEOUT_MS),
+        firebase.waitUntil(() => emulatorAnswers(pubsubHost), `${pubsubHost} (Pub/Sub)`, READY_TIMEOUT_MS),
         authReady,
       ]);
     } else {
-      const firestore = new WatchedProcess('firestore', plan.firestore(host, firestorePort), options.log);
-      const pubsub = new WatchedProcess('pubsub', plan.pubsub(host, pubsubPort), options.log);
-      processes.push(firestore, pubsub);
+      const firestore = supervise('Firestore emulator', 'firestore', { command: plan.firestore(host, firestorePort) });
+      const pubsub = supervise('Pub/Sub emulator', 'pubsub', { command: plan.pubsub(host, pubsubPort) });
       await Promise.all([
-        waitUntilReady('Firestore', firestoreHost, firestore),
-        waitUntilReady('Pub/Sub', pubsubHost, pubsub),
+        firestore.waitUntil(() => emulatorAnswers(firestoreHost), firestoreHost, READY_TIMEOUT_MS),
+        pubsub.waitUntil(() => emulatorAnswers(pubsubHost), pubsubHost, READY_TIMEOUT_MS),
         authReady,
       ]);
     }
@@ -169,7 +178,7 @@ async function startEmulatorsOnce(options: EmulatorOptions): Promise<RunningEmul
     authHost,
     authProjectId,
     via: plan.via,
-    unexpectedExit: Promise.race(processes.map((p) => p.unexpectedExit)),
+    unexpectedExit: Promise.race(processes.map((p) => p.unexpectedExit.then((exit) => new Error(`${p.name} ${exit}.\n${p.outputTail()}`)))),
     stop() {
       stopping ??= Promise.all(processes.map((p) => p.stop())).then(cleanup);
       return stopping;
@@ -293,7 +302,7 @@ async function firebaseLaunch(
 ): Promise<{ command: Command; cwd: string; cleanup: () => Promise<void> }> {
   const firebaseBin = createRequire(import.meta.url).resolve('firebase-tools/lib/bin/firebase.js');
   const config = readFirebaseJson();
-  const projectId = readFirebaseProjectId();
+  const projectId = firebaseProjectId();
   const args = ['emulators:start', '--only', 'firestore,pubsub', '--project', projectId, '--non-interactive'];
   const configured = config.emulators;
   if (
@@ -404,98 +413,18 @@ function readFirebaseJson(): FirebaseJson {
   return JSON.parse(readFileSync(join(PROJECT_ROOT, 'firebase.json'), 'utf8')) as FirebaseJson;
 }
 
-function readFirebaseProjectId(): string {
+/** The project of ./.firebaserc, the emulators' project (and so the Auth emulator's tokens'). */
+export function firebaseProjectId(): string {
   try {
-    const rc = JSON.parse(readFileSync(join(PROJECT_ROOT, '.firebaserc'), 'utf8')) as { projects?: { default?: string } };
-    return rc.projects?.default ?? 'demo-eventloom';
+    const rc = JSON.parse(readFileSync(join(PROJECT_ROOT, '.firebaserc'), 'utf8')) as { projects?: { default?: unknown } };
+    return typeof rc.projects?.default === 'string' ? rc.projects.default : 'demo-eventloom';
   } catch {
     return 'demo-eventloom';
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Running and watching
-
-class WatchedProcess {
-  readonly exited: Promise<ExitStatus>;
-  readonly unexpectedExit: Promise<Error>;
-  private readonly child: ChildProcess;
-  private readonly tail: string[] = [];
-  private exitStatus: ExitStatus | undefined;
-  private stopRequested = false;
-
-  constructor(
-    readonly label: string,
-    command: Command,
-    log: ((line: string) => void) | undefined,
-    cwd: string = PROJECT_ROOT,
-  ) {
-    ({ child: this.child, exited: this.exited } = spawnUnderWatchdog(command, {
-      cwd,
-      onLine: (line) => {
-        this.tail.push(line);
-        if (this.tail.length > OUTPUT_TAIL_LINES) this.tail.shift();
-        log?.(`[${label}] ${line}`);
-      },
-    }));
-    void this.exited.then((status) => {
-      this.exitStatus = status;
-    });
-    this.unexpectedExit = this.exited.then(
-      ({ code, signal }) =>
-        new Promise<Error>((resolve) => {
-          if (!this.stopRequested) {
-            resolve(new Error(`The ${label} emulator exited (${signal ?? `code ${code}`}).\n${this.outputTail()}`));
-          }
-        }),
-    );
-
-    // The emulators should not keep a process alive on their own: when it exits, the closing stdin pipe is
-    // what tells the watchdog to stop them.
-    this.child.unref();
-    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) (stream as Socket | null)?.unref();
-  }
-
-  get hasExited(): boolean {
-    return this.exitStatus !== undefined;
-  }
-
-  outputTail(): string {
-    return this.tail.length > 0
-      ? `Last output of ${this.label}:\n  ${this.tail.join('\n  ')}`
-      : `${this.label} printed nothing.`;
-  }
-
-  async stop(): Promise<void> {
-    this.stopRequested = true;
-    if (this.hasExited) return;
-    // Hold the event loop open until the watchdog reports back, so `await stop()` really waits.
-    this.child.ref();
-    this.child.stdin?.end();
-    this.child.kill('SIGTERM');
-    // The watchdog escalates to SIGKILL after 3 s; killing the watchdog itself would orphan the JVM.
-    const gaveUp = await Promise.race([this.exited.then(() => false), sleep(15_000, true, { ref: false })]);
-    if (gaveUp) throw new Error(`The ${this.label} emulator did not stop within 15 s (watchdog pid ${this.child.pid}).`);
-  }
-}
-
-async function waitUntilReady(
-  name: string,
-  address: string,
-  emulator: WatchedProcess,
-  answers: (address: string) => Promise<boolean> = emulatorAnswers,
-): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answers(address))) {
-    if (emulator.hasExited) {
-      throw new Error(`The ${name} emulator exited before answering on ${address}. ${emulator.outputTail()}`);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`The ${name} emulator did not answer on ${address} within ${READY_TIMEOUT_MS / 1000} s. ${emulator.outputTail()}`);
-    }
-    await sleep(100);
-  }
-}
+// Ports and commands
 
 /**
  * A port to hand to an emulator: a free one for 0/undefined, else the requested one, checked to be free so

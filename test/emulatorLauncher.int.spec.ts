@@ -36,7 +36,7 @@ function emulatorProcessesOn(hosts: string[]): { pid: number; ppid: number; args
     .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
     .filter((match) => match !== null)
     .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args! }))
-    .filter(({ args }) => /java|emulatorWatchdog|emulators:start/.test(args))
+    .filter(({ args }) => /java|processWatchdog|emulators:start/.test(args))
     .filter(({ args }) => ports.some((port) => new RegExp(`--port[= ]${port}\\b|eventloom-auth-${port}-`).test(args)));
 }
 
@@ -147,7 +147,7 @@ describe('npm run emulators', () => {
     const { ready } = await startCli();
     const hosts = [ready.firestoreHost, ready.pubsubHost, ready.authHost];
     // npx -> sh -> tsx -> node: the process that owns the watchdogs is the innermost node.
-    const owner = emulatorProcessesOn(hosts).find(({ args }) => args.includes('emulatorWatchdog'))?.ppid;
+    const owner = emulatorProcessesOn(hosts).find(({ args }) => args.includes('processWatchdog'))?.ppid;
     expect(owner).toBeDefined();
 
     process.kill(owner!, 'SIGKILL');

@@ -5,13 +5,10 @@
  *
  * The accounts have a known password, so this refuses anything but an Auth emulator that answers as one.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { StaffRole } from '../../src/auth/principal.ts';
-import { authEmulatorAnswers, firebaseJsonPorts } from '../emulatorLauncher.ts';
+import { authEmulatorAnswers, firebaseJsonPorts, firebaseProjectId } from '../emulatorLauncher.ts';
 import { customerIdentity, DEMO_PASSWORD, DEMO_STAFF, signedIn, signIn, staffIdentity, type Identity } from '../identities.ts';
 import { SeedError } from './seedError.ts';
-import { PROJECT_ROOT } from '../watchdogProcess.ts';
 
 export interface AuthEmulatorTarget {
   /** "host:port", as in FIREBASE_AUTH_EMULATOR_HOST. */
@@ -42,17 +39,8 @@ const TOKEN_MAX_AGE_MS = 50 * 60_000;
 export function defaultAuthEmulator(env: NodeJS.ProcessEnv = process.env): AuthEmulatorTarget {
   return {
     host: env.FIREBASE_AUTH_EMULATOR_HOST || `127.0.0.1:${firebaseJsonPorts().auth}`,
-    projectId: firebasercProject() ?? 'demo-eventloom',
+    projectId: firebaseProjectId(),
   };
-}
-
-function firebasercProject(): string | undefined {
-  try {
-    const rc = JSON.parse(readFileSync(join(PROJECT_ROOT, '.firebaserc'), 'utf8')) as { projects?: { default?: unknown } };
-    return typeof rc.projects?.default === 'string' ? rc.projects.default : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 interface SignIn {

@@ -1,12 +1,13 @@
 'use strict';
-// Usage: node emulatorWatchdog.cjs <command> [args...]
+// Usage: node processWatchdog.cjs <command> [args...]
 //
-// Runs <command> in its own process group and makes sure that group (and anything it spawned) dies with us.
-// The emulators are JVMs that outlive whoever started them: a Node parent that is SIGKILLed, or vitest
-// exiting without running its teardown, would otherwise leave java listening on the ports forever.
-// The parent keeps our stdin as a pipe and never writes to it; the kernel closes that pipe however the
-// parent dies, and EOF on stdin is our cue to clean up. Plain CommonJS with no dependencies so it starts
-// fast and runs under any Node.
+// Runs <command> in its own process group and makes sure that group (and anything it spawned) dies with us:
+// every process the scripts start (the emulators, `npm run dev`'s functions and API) runs under one of these
+// (scripts/supervisedProcess.ts). The emulators are JVMs that outlive whoever started them: a Node parent that
+// is SIGKILLed, or vitest exiting without running its teardown, would otherwise leave java listening on the
+// ports forever. The parent keeps our stdin as a pipe and never writes to it; the kernel closes that pipe
+// however the parent dies, and EOF on stdin is our cue to clean up. Plain CommonJS with no dependencies so it
+// starts fast and runs under any Node.
 
 const { spawn, execFile } = require('node:child_process');
 
@@ -18,11 +19,11 @@ const DESCENDANT_SCAN_MS = 2000;
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {
-  process.stderr.write('emulatorWatchdog: no command given\n');
+  process.stderr.write('processWatchdog: no command given\n');
   process.exit(2);
 }
 
-// stdout/stderr are inherited: the emulator writes straight into the pipes our parent reads.
+// stdout/stderr are inherited: the command writes straight into the pipes our parent reads.
 const child = spawn(command, args, { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
 const groupId = child.pid;
 const descendants = new Set();
@@ -30,7 +31,7 @@ let shuttingDown = false;
 let childExit = null;
 
 child.on('error', (err) => {
-  process.stderr.write(`emulatorWatchdog: cannot start ${command}: ${err.message}\n`);
+  process.stderr.write(`processWatchdog: cannot start ${command}: ${err.message}\n`);
   process.exit(127);
 });
 
@@ -62,7 +63,7 @@ async function shutDown() {
     await sleep(POLL_MS);
   }
 
-  // Let our exit status reflect the emulator's, so the parent can tell a crash from a requested stop.
+  // Let our exit status reflect the command's, so the parent can tell a crash from a requested stop.
   if (childExit === null) process.exit(0);
   if (childExit.signal) process.exit(128 + (signalNumber(childExit.signal) ?? 15));
   process.exit(childExit.code ?? 0);
