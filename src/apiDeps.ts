@@ -1,5 +1,5 @@
 /**
- * The API's dependencies on Firestore and Pub/Sub, wired once for `main.ts` and the tests alike, so a
+ * The API's dependencies on Firestore and Pub/Sub, wired once for `startApi.ts` and the tests alike, so a
  * test pipeline runs exactly the production composition.
  */
 import { randomUUID } from 'node:crypto';

@@ -31,6 +31,7 @@ const LAYERS: ReadonlyArray<readonly [prefix: string, layer: Layer]> = [
   ['src/config.ts', 'plumbing'],
   ['src/logger.ts', 'plumbing'],
   ['src/apiDeps.ts', 'root'],
+  ['src/startApi.ts', 'root'],
   ['src/main.ts', 'root'],
   ['functions/', 'root'],
 ];
