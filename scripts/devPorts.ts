@@ -14,7 +14,7 @@ export interface PortClaim {
   readonly configuredIn: string;
 }
 
-export class PortsInUseError extends Error {
+class PortsInUseError extends Error {
   override name = 'PortsInUseError';
 
   constructor(readonly busy: readonly PortClaim[]) {

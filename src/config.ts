@@ -92,7 +92,7 @@ export type PushAuthConfig =
   | { readonly mode: 'off'; readonly why: string };
 
 /** A push-authentication setting that would leave the push endpoints open, or that cannot be checked. */
-export class InvalidPushAuthConfigError extends EventloomError {
+class InvalidPushAuthConfigError extends EventloomError {
   readonly code = 'CONFIG.PUSH_AUTH';
 }
 

@@ -5,7 +5,7 @@
  */
 import { EventloomError } from '../core/errors.ts';
 
-export const STAFF_ROLES = ['catalog', 'fulfilment', 'operator'] as const;
+const STAFF_ROLES = ['catalog', 'fulfilment', 'operator'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 export type Role = 'customer' | StaffRole;
 
@@ -19,7 +19,7 @@ export interface Principal {
   readonly expiresAt: Date;
 }
 
-export function isStaffRole(value: unknown): value is StaffRole {
+function isStaffRole(value: unknown): value is StaffRole {
   return typeof value === 'string' && (STAFF_ROLES as readonly string[]).includes(value);
 }
 
@@ -41,14 +41,5 @@ export class UnauthenticatedError extends EventloomError {
 
   constructor(message = 'Sign in first: send a Firebase ID token as `Authorization: Bearer <token>`.', options?: ErrorOptions) {
     super(message, options);
-  }
-}
-
-/** A known caller asking for something their roles do not allow. */
-export class ForbiddenError extends EventloomError {
-  readonly code = 'AUTH.FORBIDDEN';
-
-  constructor(message = 'Not allowed.') {
-    super(message);
   }
 }

@@ -26,7 +26,7 @@ import { envelopeFromDocument } from './eventDocument.ts';
 export const STREAMS = 'streams';
 export const EVENTS = 'events';
 export const OUTBOX = 'outbox';
-export const IDEMPOTENCY_KEYS = 'idempotencyKeys';
+const IDEMPOTENCY_KEYS = 'idempotencyKeys';
 
 /** gRPC status ALREADY_EXISTS: a `create()` met an existing document. */
 const ALREADY_EXISTS = 6;

@@ -9,7 +9,7 @@ import { DEAD_LETTERS } from './firestoreDeadLetters.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { activeTargetOf, PROJECTIONS, registryRef } from './firestoreProjector.ts';
 
-export async function latestEventAt(db: Firestore): Promise<string | null> {
+async function latestEventAt(db: Firestore): Promise<string | null> {
   const newest = await db.collectionGroup(EVENTS).orderBy('occurredAt', 'desc').limit(1).get();
   return (newest.docs[0]?.get('occurredAt') as string | undefined) ?? null;
 }

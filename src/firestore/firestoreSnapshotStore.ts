@@ -2,7 +2,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { Snapshot, SnapshotStore } from '../core/snapshots.ts';
 
-export const SNAPSHOTS = 'snapshots';
+const SNAPSHOTS = 'snapshots';
 
 export class FirestoreSnapshotStore implements SnapshotStore {
   constructor(private readonly db: Firestore) {}

@@ -12,8 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Plugin } from 'graphql-yoga';
 
-export const DASHBOARD_PATH = '/dashboard';
-export const DASHBOARD_CONFIG_PATH = `${DASHBOARD_PATH}/config.json`;
+const DASHBOARD_PATH = '/dashboard';
+const DASHBOARD_CONFIG_PATH = `${DASHBOARD_PATH}/config.json`;
 
 /**
  * How the dashboard signs users in: the Firebase web app config of the project whose ID tokens the API

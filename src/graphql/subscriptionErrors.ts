@@ -11,7 +11,7 @@ import { EventloomError } from '../core/errors.ts';
 import type { Logger } from '../logger.ts';
 
 /** The one place an expected failure of a subscription becomes a GraphQL error. */
-export function subscriptionError(error: EventloomError): GraphQLError {
+function subscriptionError(error: EventloomError): GraphQLError {
   return createGraphQLError(error.message, { extensions: { code: error.code } });
 }
 

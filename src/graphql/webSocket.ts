@@ -47,7 +47,7 @@ export interface AttachedWebSocket {
 }
 
 /** Close code for a connection whose credentials are refused or have expired: clients retry with fresh ones. */
-export const CLOSE_UNAUTHENTICATED = 4403;
+const CLOSE_UNAUTHENTICATED = 4403;
 
 export function attachWebSocket(api: Api, server: Server, options: WebSocketOptions): AttachedWebSocket {
   const wsServer = new WebSocketServer({ server, path: api.graphqlEndpoint });

@@ -49,7 +49,7 @@ export function emptyCustomerOrderHistory(customerId: string, at: string): Custo
   return { customerId, name: null, email: null, orders: {}, orderCount: 0, totalSpentCents: 0, updatedAt: at };
 }
 
-export function evolveCustomerOrderHistory(view: CustomerOrderHistory | null, event: EventEnvelope<Event>): CustomerOrderHistory {
+function evolveCustomerOrderHistory(view: CustomerOrderHistory | null, event: EventEnvelope<Event>): CustomerOrderHistory {
   const current = view ?? emptyCustomerOrderHistory(event.data.customerId, event.occurredAt);
   const at = event.occurredAt;
   // Events of different streams (the customer's, each order's) may arrive in any order: the view's

@@ -38,7 +38,7 @@ export const orderDetailsProjection: Projection<OrderDetails, OrderEvent> = {
   evolve: evolveOrderDetails,
 };
 
-export function evolveOrderDetails(view: OrderDetails | null, event: EventEnvelope<OrderEvent>): OrderDetails {
+function evolveOrderDetails(view: OrderDetails | null, event: EventEnvelope<OrderEvent>): OrderDetails {
   const { orderId, customerId, placedAt } = event.data;
   // Every order event carries the customer and placement time; a stream starts with OrderPlaced, and
   // the projector fills gaps, so the lines are there whenever a later event is applied.

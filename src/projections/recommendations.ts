@@ -39,7 +39,7 @@ export const recommendationsProjection: Projection<Recommendations, Event> = {
   evolve: evolveRecommendations,
 };
 
-export function evolveRecommendations(view: Recommendations | null, event: EventEnvelope<Event>): Recommendations {
+function evolveRecommendations(view: Recommendations | null, event: EventEnvelope<Event>): Recommendations {
   const current = view ?? { counts: {}, updatedAt: event.occurredAt };
   switch (event.type) {
     case 'OrderPlaced':

@@ -60,7 +60,7 @@ export function emptySalesFigures(at: string): SalesFigures {
   };
 }
 
-export function evolveSalesFigures(view: SalesFigures | null, event: EventEnvelope<OrderEvent>): SalesFigures {
+function evolveSalesFigures(view: SalesFigures | null, event: EventEnvelope<OrderEvent>): SalesFigures {
   const current = view ?? emptySalesFigures(event.occurredAt);
   const updatedAt = event.occurredAt > current.updatedAt ? event.occurredAt : current.updatedAt;
   const moved = (from: OrderStatus | null, to: OrderStatus) => {

@@ -36,7 +36,7 @@ export function toIntegrationMessage(event: IntegrationEvent, orderingKey: strin
   };
 }
 
-export const EventEnvelopeSchema = z.object({
+const EventEnvelopeSchema = z.object({
   eventId: z.string().min(1),
   streamId: z.string().min(1),
   version: z.number().int().positive(),

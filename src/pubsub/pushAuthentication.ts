@@ -15,7 +15,7 @@ const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.com'];
 /** Public keys (PEM) by key id: Google's federated sign-on certificates in production, a test key pair in tests. */
 export type PushCertificates = () => Promise<Certificates>;
 
-export function googleSignOnCertificates(client = new OAuth2Client()): PushCertificates {
+function googleSignOnCertificates(client = new OAuth2Client()): PushCertificates {
   // The client keeps them for as long as Google's Cache-Control allows, so most pushes fetch nothing.
   return async () => (await client.getFederatedSignonCertsAsync()).certs;
 }

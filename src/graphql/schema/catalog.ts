@@ -10,7 +10,7 @@ import { builder } from '../builder.ts';
 import { readOptionArgs, readView } from './readOptions.ts';
 import { forwardPageArgs, viewConnection } from '../viewConnections.ts';
 
-export const ProductStatusEnum = builder.enumType('ProductStatus', {
+const ProductStatusEnum = builder.enumType('ProductStatus', {
   values: ['ACTIVE', 'DISCONTINUED'] as const satisfies readonly ProductStatus[],
 });
 

@@ -10,7 +10,7 @@ import { commandPayload } from './commandPayload.ts';
 import { commandErrors } from './errors.ts';
 
 /** What addProduct assumes when no currency is given: the shop's currency from before prices carried one. */
-export const DEFAULT_CURRENCY = LEGACY_CURRENCY;
+const DEFAULT_CURRENCY = LEGACY_CURRENCY;
 
 const ProductCommandPayloadRef = commandPayload<StreamCommandPayload<'productId'>>('ProductCommandPayload', {
   description: 'The product stream after the command; `streamId` and `version` form a consistency token.',
