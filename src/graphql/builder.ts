@@ -1,11 +1,15 @@
 /** The Pothos schema builder. It defines no types: each schema/<module>.ts owns its own. */
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import { z } from 'zod';
 import { authScopes, refusal, type AuthScopes } from './authScopes.ts';
 import type { GraphQLContext } from './context.ts';
+import { fieldCost, PRICED_BY_PARENT } from './queryCost.ts';
+import { MAX_PAGE } from './viewConnections.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -19,13 +23,20 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
 }>({
   // Scope auth first, so a refusal happens before anything else runs for the field.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, ValidationPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, ValidationPlugin, ComplexityPlugin],
   scopeAuth: {
     authScopes,
     unauthorizedError: (_parent, context) => refusal(context),
     // Subscriptions are authorized when they start, for the root field that actually executes (a field
     // skipped with @skip or @include is never checked, and never runs).
     authorizeOnSubscribe: true,
+  },
+  complexity: {
+    // Every field is priced by queryCost.ts (list sizes multiply, time travel adds a scan)...
+    fieldComplexity: fieldCost,
+    // ...and the price is checked once per request at validation (queryLimits.ts), before any resolver
+    // runs; the plugin's own check would run as each root resolver starts, after earlier ones have.
+    disabled: true,
   },
   // Output fields are non-null unless a field says otherwise: clients should not guard every field.
   defaultFieldNullability: false,
@@ -45,7 +56,11 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
     clientMutationId: 'omit',
     cursorType: 'String',
-    edgesFieldOptions: { nullable: false },
+    // The connection's `first` or `last` already multiplied the cost of its edges.
+    edgesFieldOptions: { nullable: false, complexity: PRICED_BY_PARENT },
+    // Relay's own arguments are clamped to the page size silently; refuse what no page can hold instead.
+    firstArgOptions: { validate: z.number().int().min(0).max(MAX_PAGE).nullish() },
+    lastArgOptions: { validate: z.number().int().min(0).max(MAX_PAGE).nullish() },
     nodeFieldOptions: { nullable: false },
   },
 });

@@ -12,7 +12,7 @@ import type { builder } from './builder.ts';
 import type { GraphQLContext } from './context.ts';
 
 const DEFAULT_PAGE = 20;
-const MAX_PAGE = 100;
+export const MAX_PAGE = 100;
 
 export interface ForwardPageArgs {
   readonly first?: number | null;

@@ -14,6 +14,7 @@ import {
 } from '../../projections/salesDashboard.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
+import { PRICED_BY_PARENT } from '../queryCost.ts';
 import { ProductRef } from './catalog.ts';
 
 interface SalesDay extends SalesFigures {
@@ -100,6 +101,8 @@ const SalesDashboardRef = builder.objectRef<SalesDashboard>('SalesDashboard').im
     days: t.field({
       type: [SalesDayRef],
       description: 'One entry per day, oldest first, ending today (UTC); days without orders show zeros.',
+      // Its length is the `days` argument of salesDashboard, which already multiplied this field's cost.
+      complexity: PRICED_BY_PARENT,
       resolve: async (d, _args, { loaders }) => {
         const views = await loaders.loadMany(salesDashboardProjection, d.dates.map(salesDayId));
         return d.dates.map((date, i) => ({ ...(views[i] ?? emptySalesFigures(EPOCH)), date }));

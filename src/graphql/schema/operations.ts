@@ -2,6 +2,7 @@
  * Admin operations: how each projection is doing (lag included), and its dead letters, which can be
  * inspected, redriven after a fix, or skipped. The same as `npm run projections`, over GraphQL.
  */
+import { createGraphQLError } from 'graphql-yoga';
 import { DeadLetterAlreadyResolvedError, DeadLetterNotFoundError, type DeadLetter, type DeadLetterStatus } from '../../core/deadLetters.ts';
 import { EventloomError } from '../../core/errors.ts';
 import type { ProjectionStatus } from '../../core/projectionStatus.ts';
@@ -83,6 +84,8 @@ const DeadLetterRef = builder.objectRef<DeadLetter>('DeadLetter').implement({
   }),
 });
 
+const MAX_DEAD_LETTER_PAGE = 200;
+
 const DeadLetterConnectionRef = builder.connectionObject({ type: DeadLetterRef, name: 'DeadLetterConnection' }, { name: 'DeadLetterEdge' });
 
 builder.queryField('deadLetters', (t) =>
@@ -92,15 +95,19 @@ builder.queryField('deadLetters', (t) =>
     args: {
       readModel: t.arg.string({ required: false }),
       status: t.arg({ type: DeadLetterStatusEnum, required: false }),
-      first: t.arg.int({ required: false }),
+      first: t.arg.int({ required: false, description: `Page size: default 50, at most ${MAX_DEAD_LETTER_PAGE}.` }),
       after: t.arg.string({ required: false }),
     },
     resolve: async (_root, args, context) => {
       const ops = operations(context);
+      const first = args.first ?? 50;
+      if (first < 1 || first > MAX_DEAD_LETTER_PAGE) {
+        throw createGraphQLError(`first must be between 1 and ${MAX_DEAD_LETTER_PAGE}.`, { extensions: { code: 'PAGE.INVALID_SIZE' } });
+      }
       const page = await ops.deadLetters.list({
         ...(args.readModel ? { readModel: args.readModel } : {}),
         ...(args.status ? { status: args.status } : {}),
-        first: Math.min(args.first ?? 50, 200),
+        first,
         after: args.after ? decodeCursor(args.after) : null,
       });
       const edges = page.deadLetters.map((d) => ({ cursor: encodeCursor(d.id), node: d }));
