@@ -15,8 +15,11 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
 import { principalOfRequest } from './authenticate.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';
+import { parseCaches } from './parseCaches.ts';
+import { useQueryLimits } from './queryLimits.ts';
 import { schema } from './schema/index.ts';
 import { useDashboard, type DashboardAuthConfig } from './serveDashboard.ts';
 import { useSubscriptionErrors } from './subscriptionErrors.ts';
@@ -28,11 +31,19 @@ export interface ApiOptions {
   readonly dashboardDir?: string;
   /** How the dashboard signs staff in (served as /dashboard/config.json); without it the page says sign-in is not configured. */
   readonly dashboardAuth?: DashboardAuthConfig | null;
+  /**
+   * Whether the schema may be explored: introspection, and "Did you mean …?" in validation errors. Off unless
+   * asked for (config.ts asks outside production).
+   */
+  readonly introspection?: boolean;
+  /** What the API refuses; default DEFAULT_API_LIMITS. */
+  readonly limits?: ApiLimits;
 }
 
 export type Api = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
 export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
+  const limits = options.limits ?? DEFAULT_API_LIMITS;
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -43,7 +54,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       warn: (...args) => deps.logger.warn({ args }, 'yoga'),
       error: (...args) => deps.logger.error({ args }, 'yoga'),
     },
+    // Documents are still parsed once and remembered; validation runs every time, because the price of an
+    // operation depends on its variables (queryLimits.ts).
+    parserAndValidationCache: { validationCache: false, ...parseCaches() },
     plugins: [
+      ...useQueryLimits(limits.query, { hideFieldSuggestions: !options.introspection }),
       useSubscriptionErrors(deps.logger),
       useDashboard(options.dashboardDir ?? resolve('dashboard/dist'), options.dashboardAuth ?? null),
     ],

@@ -12,6 +12,7 @@
  */
 import type { Server } from 'node:http';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { DocumentNode, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createGraphQLError } from 'graphql-yoga';
@@ -84,7 +85,15 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
           connectionParams: ctx.connectionParams,
           connectionPrincipal: principals.get(ctx.extra.socket) ?? null,
         } satisfies ConnectionContext & Record<string, unknown>);
-        const document = enveloped.parse(params.query);
+        // A document refused while parsing (a syntax error, too many tokens) is answered like an invalid one:
+        // with an error for this operation, not by closing the connection (graphql-ws's answer to a throw).
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(params.query);
+        } catch (error) {
+          if (isGraphQLError(error)) return [error];
+          throw error;
+        }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         const contextValue = await enveloped.contextFactory();
@@ -137,4 +146,12 @@ function closeAtExpiry(socket: WebSocket, expiresAt: Date): void {
 function reasonOf(error: unknown): string {
   const message = error instanceof Error && 'extensions' in error ? error.message : createGraphQLError('Unauthenticated').message;
   return Buffer.from(message).subarray(0, 123).toString();
+}
+
+/**
+ * By shape rather than instanceof: parse errors come from whichever copy of the graphql module the parser
+ * loaded (ESM and CJS can be side by side, as under vitest).
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && 'extensions' in error && 'locations' in error;
 }

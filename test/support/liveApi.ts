@@ -10,8 +10,8 @@ import type { Firestore } from '@google-cloud/firestore';
 import { readModelCollectionName } from '../../src/firestore/firestoreProjector.ts';
 import { FirestoreEventStore } from '../../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels, type ReadModelOptions } from '../../src/firestore/firestoreReadModels.ts';
-import { createApi, type Api } from '../../src/graphql/createApi.ts';
-import { attachWebSocket, type AttachedWebSocket } from '../../src/graphql/webSocket.ts';
+import { createApi, type Api, type ApiOptions } from '../../src/graphql/createApi.ts';
+import { attachWebSocket, type AttachedWebSocket, type WebSocketOptions } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
 import { evolveInventoryCount, inventoryCountProjection, type InventoryCount } from '../../src/projections/inventoryCount.ts';
 import { envelope } from './envelopes.ts';
@@ -21,7 +21,11 @@ import { productAdded } from './shopFixtures.ts';
 
 export interface LiveApiOptions {
   readonly readModels?: ReadModelOptions;
+  /** Builds the read models instead (e.g. one that counts its reads); `readModels` is then ignored. */
+  readonly readModelsOf?: (db: Firestore) => FirestoreReadModels;
   readonly keepAliveMs?: number;
+  readonly api?: ApiOptions;
+  readonly webSocket?: Omit<WebSocketOptions, 'tokens'>;
 }
 
 export interface LiveApi {
@@ -42,18 +46,25 @@ export interface LiveApi {
 
 export async function startLiveApi(options: LiveApiOptions = {}): Promise<LiveApi> {
   const db = testFirestore();
-  const readModels = new FirestoreReadModels(db, options.readModels);
+  const readModels = options.readModelsOf?.(db) ?? new FirestoreReadModels(db, options.readModels);
   const tokens = testTokens();
-  const api = createApi({
-    store: new FirestoreEventStore(db),
-    readModels,
-    logger: createLogger({ level: 'silent' }),
-    clock: () => new Date(),
-    newId: randomUUID,
-    tokens,
-  });
+  const api = createApi(
+    {
+      store: new FirestoreEventStore(db),
+      readModels,
+      logger: createLogger({ level: 'silent' }),
+      clock: () => new Date(),
+      newId: randomUUID,
+      tokens,
+    },
+    options.api,
+  );
   const server = createServer(api);
-  const webSocket = attachWebSocket(api, server, { tokens, ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}) });
+  const webSocket = attachWebSocket(api, server, {
+    ...options.webSocket,
+    tokens,
+    ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
+  });
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
   const products = db.collection(readModelCollectionName(inventoryCountProjection));
   return {

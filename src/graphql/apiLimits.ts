@@ -1,0 +1,38 @@
+/**
+ * What the API refuses before it works for a caller, and the defaults every deployment starts from
+ * (config.ts lets the environment override each one). Where each is enforced:
+ *
+ * - `query`: the shape and price of an operation, at parse and validation, before any resolver runs
+ *   (`queryLimits.ts`, the same over HTTP, SSE and WebSocket).
+ */
+
+export interface QueryLimits {
+  /** Nesting of selections (introspection's own excepted). */
+  readonly maxDepth: number;
+  /** Aliased fields in one operation, fragments included. */
+  readonly maxAliases: number;
+  /** Lexical tokens in the document: counted while parsing, which stops at the limit. */
+  readonly maxTokens: number;
+  /** Directives in one operation, fragments included. */
+  readonly maxDirectives: number;
+  /** The price of a query or subscription as `queryCost.ts` reckons it, its variables applied. */
+  readonly maxCost: number;
+}
+
+export interface ApiLimits {
+  readonly query: QueryLimits;
+}
+
+export const DEFAULT_API_LIMITS: ApiLimits = {
+  query: {
+    // The dashboard's deepest query is 4 levels; an order's lines' products' bought-together products' names are 6.
+    maxDepth: 10,
+    maxAliases: 15,
+    // GraphiQL's introspection query is about 200 tokens, the dashboard's largest query about 40.
+    maxTokens: 1_000,
+    maxDirectives: 50,
+    // A year of the sales dashboard (days: 366, every field the dashboard shows) costs about 12,500; a
+    // hundred products with twenty bought-together products each about 21,000, and is refused.
+    maxCost: 20_000,
+  },
+};
