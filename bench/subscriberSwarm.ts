@@ -7,6 +7,7 @@
  */
 import { request } from 'node:http';
 import WebSocket from 'ws';
+import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
 import { epochMs, serveParent, type ChildMessage } from './benchChild.ts';
 
 const QUERY = /* GraphQL */ `subscription ($id: ID!) { productInventory(productId: $id) { id available } }`;
@@ -34,7 +35,8 @@ function openSse(httpUrl: string, id: string, initial: () => void, failed: (erro
   url.searchParams.set('query', QUERY);
   url.searchParams.set('variables', JSON.stringify({ id }));
   // A connection of its own, as an EventSource has.
-  const req = request(url, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+  // GET-based SSE: the API wants the CSRF header on anything but a JSON POST.
+  const req = request(url, { agent: false, headers: { accept: 'text/event-stream', [CSRF_HEADER]: '1' } }, (res) => {
     res.setEncoding('utf8');
     let buffer = '';
     let first = true;

@@ -161,7 +161,8 @@ try {
   say(`Starting the API on :${config.port}…`);
   const apiCommand: Command = [process.execPath, '--import', 'tsx', 'src/main.ts'];
   api = supervise('api', apiCommand, { ...childEnv, PORT: String(config.port) }, COLORS[0]);
-  await api.waitUntilAnswers(`${graphqlUrl}?query=${encodeURIComponent('{__typename}')}`, 200);
+  // yoga's health check: a GraphQL GET would need the CSRF header, which this probe does not send.
+  await api.waitUntilAnswers(`http://localhost:${config.port}/health`, 200);
 
   printWhereEverythingRuns(emulators);
   if (!flags['no-seed']) void seedDemoShop(emulators);

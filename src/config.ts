@@ -1,6 +1,18 @@
 /** The only module that reads process.env: everything else receives a validated Config. */
 import { z } from 'zod';
 import { EventloomError } from './core/errors.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from './graphql/apiLimits.ts';
+
+const limit = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** `scheme://host[:port]`, as a browser sends it in Origin. */
+const OriginSchema = z.string().refine((value) => URL.canParse(value) && new URL(value).origin === value, {
+  message: 'must be an origin such as https://shop.example.com (scheme, host, port; no path, no trailing slash)',
+});
+const OriginListSchema = z
+  .string()
+  .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .pipe(z.array(OriginSchema));
+const Q = DEFAULT_API_LIMITS.query;
 
 const ConfigSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1).default('demo-eventloom'),
@@ -19,6 +31,15 @@ const ConfigSchema = z.object({
   FIREBASE_AUTH_DOMAIN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
+  // Abuse limits: see src/graphql/apiLimits.ts for what each one bounds.
+  /** Comma-separated origins browsers may call the API from. */
+  ALLOWED_ORIGINS: z.string().default(DEFAULT_API_LIMITS.allowedOrigins.join(',')).pipe(OriginListSchema),
+  MAX_REQUEST_BODY_BYTES: limit(DEFAULT_API_LIMITS.maxRequestBodyBytes),
+  QUERY_MAX_DEPTH: limit(Q.maxDepth),
+  QUERY_MAX_ALIASES: limit(Q.maxAliases),
+  QUERY_MAX_TOKENS: limit(Q.maxTokens),
+  QUERY_MAX_DIRECTIVES: limit(Q.maxDirectives),
+  QUERY_MAX_COST: limit(Q.maxCost),
 });
 
 export type Config = {
@@ -28,6 +49,9 @@ export type Config = {
   integrationEventsTopic: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   graphiql: boolean;
+  /** Introspection and field suggestions: outside production only. */
+  introspection: boolean;
+  limits: ApiLimits;
   /** Whose ID tokens are accepted (their `aud`). */
   authProjectId: string;
   emulators: { firestore?: string; pubsub?: string; auth?: string };
@@ -54,6 +78,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     integrationEventsTopic: e.INTEGRATION_EVENTS_TOPIC,
     logLevel: e.LOG_LEVEL,
     graphiql: e.NODE_ENV !== 'production',
+    introspection: e.NODE_ENV !== 'production',
+    limits: {
+      query: {
+        maxDepth: e.QUERY_MAX_DEPTH,
+        maxAliases: e.QUERY_MAX_ALIASES,
+        maxTokens: e.QUERY_MAX_TOKENS,
+        maxDirectives: e.QUERY_MAX_DIRECTIVES,
+        maxCost: e.QUERY_MAX_COST,
+      },
+      maxRequestBodyBytes: e.MAX_REQUEST_BODY_BYTES,
+      allowedOrigins: e.ALLOWED_ORIGINS,
+    },
     authProjectId,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },
     dashboardAuth: apiKey

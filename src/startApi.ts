@@ -70,7 +70,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   }
   const api = createApi(
     firestoreApiDeps({ db, readModels, logger, domainEventsTopic, projections, tokens, connectionTokens }),
-    { graphiql: config.graphiql, dashboardAuth: config.dashboardAuth },
+    { graphiql: config.graphiql, introspection: config.introspection, dashboardAuth: config.dashboardAuth, limits: config.limits },
   );
 
   const server = createServer(api);

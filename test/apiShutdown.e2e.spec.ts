@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
+import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
 import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import { testFirestore } from './support/firestore.ts';
 import { productView } from './support/liveApi.ts';
@@ -49,7 +50,7 @@ beforeAll(async () => {
   exited = new Promise((resolve) => api.once('exit', (code, signal) => resolve({ code, signal })));
   await vi.waitFor(
     async () => {
-      const response = await fetch(`${baseUrl}/graphql?query=${encodeURIComponent('{__typename}')}`);
+      const response = await fetch(`${baseUrl}/graphql?query=${encodeURIComponent('{__typename}')}`, { headers: { [CSRF_HEADER]: '1' } });
       expect(response.status).toBe(200);
     },
     { timeout: 30_000, interval: 100 },
@@ -86,6 +87,6 @@ describe('SIGTERM', () => {
     expect(performance.now() - signalledAt).toBeLessThan(8_000);
     expect(output).toContain('"message":"stopped"');
     // And it no longer accepts connections.
-    await expect(fetch(`${baseUrl}/graphql?query=${encodeURIComponent('{__typename}')}`)).rejects.toThrow();
+    await expect(fetch(`${baseUrl}/graphql?query=${encodeURIComponent('{__typename}')}`, { headers: { [CSRF_HEADER]: '1' } })).rejects.toThrow();
   });
 });

@@ -4,8 +4,8 @@
  * keeps answering, and its heap stays bounded, afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import { getHeapStatistics } from 'node:v8';
-import { setFlagsFromString } from 'node:v8';
+import { request } from 'node:http';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,8 +13,13 @@ import type { AnyProjection } from '../src/core/projection.ts';
 import type { ListOptions } from '../src/core/readModels.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { DEFAULT_API_LIMITS } from '../src/graphql/apiLimits.ts';
+import { createApi } from '../src/graphql/createApi.ts';
+import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
+import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { createLogger } from '../src/logger.ts';
+import { testFirestore } from './support/firestore.ts';
 import { productView, startLiveApi, type LiveApi } from './support/liveApi.ts';
-import { asStaff, connectionAs } from './support/identities.ts';
+import { asStaff, connectionAs, testTokens } from './support/identities.ts';
 import { openWs, type RawWs } from './support/rawStreams.ts';
 
 /** The query that took the API to a 4 GB heap: bought-together products of bought-together products, 8 deep. */
@@ -245,6 +250,147 @@ describe('each limit on its own', () => {
     }
   });
 });
+
+describe('HTTP', () => {
+  const MB5 = 5 * 2 ** 20;
+
+  it('refuses a 5 MB body with 413, from its declared length', async () => {
+    const response = await fetch(live.httpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(MB5)}` }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as GraphQLResponse).errors?.[0]?.extensions?.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+  });
+
+  it('refuses a streamed 5 MB body with 413 once the limit is read, before the client has sent it all', async () => {
+    // No Content-Length: the body is counted as it is read. The client stops sending when the answer comes.
+    const { status, sent } = await streamBody(live.httpUrl, MB5);
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(MB5);
+  });
+
+  it('answers a CORS preflight from an allowed origin, and not one from another', async () => {
+    const preflight = (origin: string) =>
+      fetch(live.httpUrl, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
+      });
+    const allowed = await preflight('http://localhost:4000');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:4000');
+    expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+
+    // A browser lets a page read the answer only if it names the page's own origin.
+    const other = await preflight('https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+  });
+
+  it('refuses what a page on another site could send without a preflight, unless it carries the CSRF header', async () => {
+    const query = `${live.httpUrl}?query=${encodeURIComponent('{ __typename }')}`;
+    const bare = await fetch(query);
+    expect(bare.status).toBe(403);
+    expect(((await bare.json()) as GraphQLResponse).errors?.[0]?.message).toMatch(/CSRF/);
+    const form = await fetch(live.httpUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' });
+    expect(form.status).toBe(403);
+
+    const withHeader = await fetch(query, { headers: { [CSRF_HEADER]: '1' } });
+    expect(await withHeader.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(readModels.reads).toBe(0);
+  });
+});
+
+describe('production settings', () => {
+  const db = testFirestore();
+  afterAll(() => db.terminate());
+  const apiWith = (introspection: boolean, readModels = new FirestoreReadModels(db)) =>
+    createApi(
+      {
+        store: new FirestoreEventStore(db),
+        readModels,
+        logger: createLogger({ level: 'silent' }),
+        clock: () => new Date(),
+        newId: randomUUID,
+        tokens: testTokens(),
+      },
+      { introspection },
+    );
+  const ask = async (api: ReturnType<typeof createApi>, query: string) => {
+    const response = await api.fetch('http://api/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    return (await response.json()) as GraphQLResponse;
+  };
+
+  it('refuse introspection and hide field suggestions; development allows both', async () => {
+    const production = apiWith(false);
+    expect(codes(await ask(production, '{ __schema { types { name } } }'))).toEqual(['QUERY.INTROSPECTION_DISABLED']);
+    expect(codes(await ask(production, '{ __type(name: "Product") { fields { name } } }'))).toEqual(['QUERY.INTROSPECTION_DISABLED']);
+    expect(await ask(production, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    const typo = await ask(production, '{ prodcts { edges { cursor } } }');
+    expect(typo.errors?.[0]?.message).not.toMatch(/Did you mean/);
+
+    const development = apiWith(true);
+    expect((await ask(development, '{ __schema { queryType { name } } }')).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    expect((await ask(development, '{ prodcts { edges { cursor } } }')).errors?.[0]?.message).toMatch(/Did you mean "products"/);
+  });
+
+  it('refuse introspection over WebSocket too', async () => {
+    const ws = await openWs(live.wsUrl);
+    try {
+      const answer = await overWebSocket(ws, '{ __schema { types { name } } }');
+      expect(answer.type).toBe('error');
+      expect((answer.payload as GraphQLResponse['errors'])!.map((e) => e.extensions?.code)).toEqual(['QUERY.INTROSPECTION_DISABLED']);
+    } finally {
+      ws.socket.close();
+    }
+  });
+
+  it('mask an unexpected error, even when NODE_ENV says development', async () => {
+    class BrokenReadModels extends FirestoreReadModels {
+      override async getMany<View>(): Promise<Array<View | null>> {
+        throw new Error('connect ECONNREFUSED 10.0.0.7:8080 reading projects/eventloom-prod/databases/(default)');
+      }
+    }
+    const api = apiWith(false, new BrokenReadModels(db));
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'development';
+    try {
+      const answer = await ask(api, '{ product(productId: "p-1") { name } }');
+      expect(answer.errors).toEqual([
+        { message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['product'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      ]);
+      expect(JSON.stringify(answer)).not.toMatch(/ECONNREFUSED|eventloom-prod|stack/);
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+    }
+  });
+});
+
+/** POSTs `total` bytes chunked, a piece at a time, until the server answers; says how much went out by then. */
+function streamBody(url: string, total: number): Promise<{ status: number; sent: number }> {
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let answered = false;
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+      answered = true;
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, sent });
+      req.destroy();
+    });
+    req.on('error', (error) => (answered ? undefined : reject(error)));
+    const piece = Buffer.alloc(16 * 1024, ' ');
+    req.write('{"query":"{ __typename }","pad":"');
+    const pump = () => {
+      while (!answered && sent < total) {
+        sent += piece.length;
+        if (!req.write(piece)) return void req.once('drain', pump);
+      }
+      if (!answered) req.end('"}');
+    };
+    pump();
+  });
+}
 
 function exposeGc(): () => void {
   setFlagsFromString('--expose-gc');

@@ -3,7 +3,8 @@
  * (config.ts lets the environment override each one). Where each is enforced:
  *
  * - `query`: the shape and price of an operation, at parse and validation, before any resolver runs
- *   (`queryLimits.ts`, the same over HTTP, SSE and WebSocket).
+ *   (`queryLimits.ts`, the same over HTTP, SSE and WebSocket);
+ * - `maxRequestBodyBytes`, `allowedOrigins`: HTTP requests (`createApi.ts`).
  */
 
 export interface QueryLimits {
@@ -21,6 +22,10 @@ export interface QueryLimits {
 
 export interface ApiLimits {
   readonly query: QueryLimits;
+  /** Larger HTTP bodies are refused with 413, as soon as the declared length or the bytes read pass it. */
+  readonly maxRequestBodyBytes: number;
+  /** Origins browsers may call the API from (CORS); the dashboard, served by the API itself, needs none. */
+  readonly allowedOrigins: readonly string[];
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -35,4 +40,8 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
     // hundred products with twenty bought-together products each about 21,000, and is refused.
     maxCost: 20_000,
   },
+  // Yoga's default is 25 MB; the longest operation a client sends is a few KB.
+  maxRequestBodyBytes: 100 * 1024,
+  // `npm run dev`'s API and dashboard.
+  allowedOrigins: ['http://localhost:4000'],
 };

@@ -10,14 +10,22 @@
  * through bounded per-subscriber queues (see FirestoreReadModels), ended by a typed error when they
  * fail. SSE streams carry a keep-alive comment every 12 s (yoga's own); WebSocket keep-alives are in
  * `webSocket.ts`.
+ *
+ * Abuse limits (apiLimits.ts) on every request: operations too deep, wide, long or costly are refused
+ * before any resolver runs (queryLimits.ts); bodies are bounded; browsers may call from the allowed
+ * origins only, and cannot forge requests across sites (crossOrigin.ts). Unexpected errors are masked,
+ * whatever NODE_ENV says: their details go to the log only.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
 import { principalOfRequest } from './authenticate.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';
+import { corsOptions, CSRF_HEADER } from './crossOrigin.ts';
+import { useNoIntrospection } from './introspection.ts';
 import { parseCaches } from './parseCaches.ts';
 import { useQueryLimits } from './queryLimits.ts';
 import { schema } from './schema/index.ts';
@@ -26,6 +34,7 @@ import { useSubscriptionErrors } from './subscriptionErrors.ts';
 import { ViewLoaders } from './viewLoaders.ts';
 
 export interface ApiOptions {
+  /** GraphiQL at /graphql and yoga's landing page elsewhere; off unless asked for (config.ts: outside production). */
   readonly graphiql?: boolean;
   /** The built dashboard (`npm run build:dashboard`). Default `dashboard/dist` under the working directory. */
   readonly dashboardDir?: string;
@@ -48,6 +57,12 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: options.graphiql ? { title: 'Eventloom', subscriptionsProtocol: 'SSE' } : false,
+    landingPage: Boolean(options.graphiql),
+    // Masked explicitly: yoga would add the original error and its stack when NODE_ENV is "development".
+    maskedErrors: { isDev: false },
+    cors: corsOptions(limits.allowedOrigins),
+    // Checked against the declared length first, then against the bytes as they are read.
+    maxRequestBodySize: limits.maxRequestBodyBytes,
     logging: {
       debug: (...args) => deps.logger.debug({ args }, 'yoga'),
       info: (...args) => deps.logger.info({ args }, 'yoga'),
@@ -58,6 +73,8 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     // operation depends on its variables (queryLimits.ts).
     parserAndValidationCache: { validationCache: false, ...parseCaches() },
     plugins: [
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      ...(options.introspection ? [] : [useNoIntrospection()]),
       ...useQueryLimits(limits.query, { hideFieldSuggestions: !options.introspection }),
       useSubscriptionErrors(deps.logger),
       useDashboard(options.dashboardDir ?? resolve('dashboard/dist'), options.dashboardAuth ?? null),

@@ -6,6 +6,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { vi } from 'vitest';
 import WebSocket from 'ws';
+import { CSRF_HEADER } from '../../src/graphql/crossOrigin.ts';
 import { parseSse, type SseEvent } from './liveApi.ts';
 
 export interface RawSse {
@@ -31,7 +32,8 @@ export function openSse(url: string, query: string, variables: Record<string, un
   let resolveEnded = () => {};
   const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
   let current: IncomingMessage | undefined;
-  const req = request(target, { headers: { accept: 'text/event-stream', ...headers } });
+  // A GET-based subscription is what a cross-site page could send unasked: the API wants the CSRF header.
+  const req = request(target, { headers: { accept: 'text/event-stream', [CSRF_HEADER]: '1', ...headers } });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req.on('response', (res) => {
       current = res;
