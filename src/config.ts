@@ -40,6 +40,8 @@ const ConfigSchema = z.object({
   QUERY_MAX_TOKENS: limit(Q.maxTokens),
   QUERY_MAX_DIRECTIVES: limit(Q.maxDirectives),
   QUERY_MAX_COST: limit(Q.maxCost),
+  WS_MAX_PAYLOAD_BYTES: limit(DEFAULT_API_LIMITS.webSocket.maxPayloadBytes),
+  WS_MAX_OPERATIONS_PER_CONNECTION: limit(DEFAULT_API_LIMITS.webSocket.maxOperationsPerConnection),
 });
 
 export type Config = {
@@ -89,6 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       maxRequestBodyBytes: e.MAX_REQUEST_BODY_BYTES,
       allowedOrigins: e.ALLOWED_ORIGINS,
+      webSocket: {
+        maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+        maxOperationsPerConnection: e.WS_MAX_OPERATIONS_PER_CONNECTION,
+      },
     },
     authProjectId,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },

@@ -74,7 +74,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   );
 
   const server = createServer(api);
-  const webSocket = attachWebSocket(api, server, { tokens: connectionTokens });
+  const webSocket = attachWebSocket(api, server, { tokens: connectionTokens, limits: config.limits });
   /** Responses still being written, SSE streams among them: shutdown lets them finish. */
   const openResponses = new Set<ServerResponse>();
   server.on('request', (_request, response: ServerResponse) => {

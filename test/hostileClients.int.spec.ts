@@ -21,6 +21,7 @@ import { testFirestore } from './support/firestore.ts';
 import { productView, startLiveApi, type LiveApi } from './support/liveApi.ts';
 import { asStaff, connectionAs, testTokens } from './support/identities.ts';
 import { openWs, type RawWs } from './support/rawStreams.ts';
+import WebSocket from 'ws';
 
 /** The query that took the API to a 4 GB heap: bought-together products of bought-together products, 8 deep. */
 const EIGHT_DEEP = `query { product(productId: "sku-french-press") { ${nest(8, 20, 'name')} } }`;
@@ -302,6 +303,64 @@ describe('HTTP', () => {
   });
 });
 
+describe('WebSocket', () => {
+  /** Opens a socket as a browser on `origin` would (or a client that names none); resolves how the handshake went. */
+  const handshake = (origin?: string) =>
+    new Promise<number>((resolve) => {
+      const socket = new WebSocket(live.wsUrl, 'graphql-transport-ws', origin ? { origin } : {});
+      socket.once('open', () => {
+        resolve(101);
+        socket.close();
+      });
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.once('error', () => {});
+    });
+
+  it('refuses a handshake from a page on an origin not allowed, and takes the others', async () => {
+    expect(await handshake('https://evil.example')).toBe(403);
+    expect(await handshake('http://localhost:4000')).toBe(101);
+    // The API's own origin: the dashboard it serves.
+    expect(await handshake(new URL(live.httpUrl).origin)).toBe(101);
+    // No Origin: not a browser, which CORS would not stop either.
+    expect(await handshake()).toBe(101);
+  });
+
+  it('closes a socket that sends a message over the payload limit', async () => {
+    const ws = await openWs(live.wsUrl);
+    ws.subscribe('big', `{ __typename } # ${'x'.repeat(DEFAULT_API_LIMITS.webSocket.maxPayloadBytes)}`);
+    expect(await ws.closed).toBe(1009);
+    expect(readModels.reads).toBe(0);
+  });
+
+  it('refuses more operations on one connection than the limit, until one completes', async () => {
+    const capped = await startLiveApi({
+      webSocket: { limits: { ...DEFAULT_API_LIMITS, webSocket: { ...DEFAULT_API_LIMITS.webSocket, maxOperationsPerConnection: 3 } } },
+    });
+    const ws = await openWs(capped.wsUrl);
+    try {
+      const product = 'subscription ($id: ID!) { productInventory(productId: $id) { id } }';
+      for (const id of ['1', '2', '3']) ws.subscribe(id, product, { id: `p-${id}` });
+      await Promise.all(['1', '2', '3'].map((id) => ws.waitFor((m) => m.id === id && m.type === 'next')));
+      ws.subscribe('4', product, { id: 'p-4' });
+      const refused = await ws.waitFor((m) => m.id === '4');
+      expect(refused.type).toBe('error');
+      expect(refused.payload).toEqual([
+        { message: 'At most 3 operations may run at once on one connection: complete one first.', extensions: { code: 'WEBSOCKET.TOO_MANY_OPERATIONS', maxOperations: 3 } },
+      ]);
+      // The connection stays; once one subscription completes, another may start.
+      ws.socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+      await waitUntil(async () => {
+        const id = randomUUID();
+        ws.subscribe(id, product, { id: 'p-5' });
+        return (await ws.waitFor((m) => m.id === id)).type === 'next';
+      });
+    } finally {
+      ws.socket.close();
+      await capped.stop();
+    }
+  });
+});
+
 describe('production settings', () => {
   const db = testFirestore();
   afterAll(() => db.terminate());
@@ -390,6 +449,15 @@ function streamBody(url: string, total: number): Promise<{ status: number; sent:
     };
     pump();
   });
+}
+
+/** Retries `attempt` until it says yes (the server completes an operation a moment after the client asks). */
+async function waitUntil(attempt: () => Promise<boolean>, tries = 20): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await attempt()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`not after ${tries} tries`);
 }
 
 function exposeGc(): () => void {

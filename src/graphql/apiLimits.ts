@@ -4,7 +4,8 @@
  *
  * - `query`: the shape and price of an operation, at parse and validation, before any resolver runs
  *   (`queryLimits.ts`, the same over HTTP, SSE and WebSocket);
- * - `maxRequestBodyBytes`, `allowedOrigins`: HTTP requests (`createApi.ts`).
+ * - `maxRequestBodyBytes`, `allowedOrigins`: HTTP requests (`createApi.ts`), and the WebSocket handshake's Origin;
+ * - `webSocket`: graphql-ws connections (`webSocket.ts`).
  */
 
 export interface QueryLimits {
@@ -20,12 +21,23 @@ export interface QueryLimits {
   readonly maxCost: number;
 }
 
+export interface WebSocketLimits {
+  /** The largest message a client may send; a larger one closes the socket (1009, message too big). */
+  readonly maxPayloadBytes: number;
+  /** Operations (subscriptions, mostly) running at once on one connection; more are refused with an error. */
+  readonly maxOperationsPerConnection: number;
+}
+
 export interface ApiLimits {
   readonly query: QueryLimits;
   /** Larger HTTP bodies are refused with 413, as soon as the declared length or the bytes read pass it. */
   readonly maxRequestBodyBytes: number;
-  /** Origins browsers may call the API from (CORS); the dashboard, served by the API itself, needs none. */
+  /**
+   * Origins browsers may call the API from (CORS, and WebSocket handshakes). The dashboard, served by the API
+   * itself, needs none: same-origin requests need no CORS, and a handshake from the API's own origin passes.
+   */
   readonly allowedOrigins: readonly string[];
+  readonly webSocket: WebSocketLimits;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -44,4 +56,10 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   maxRequestBodyBytes: 100 * 1024,
   // `npm run dev`'s API and dashboard.
   allowedOrigins: ['http://localhost:4000'],
+  webSocket: {
+    // As large as an HTTP body may be: an operation accepted over one transport fits the other.
+    maxPayloadBytes: 100 * 1024,
+    // The dashboard holds one subscription per product on its connection (30 in the demo shop), plus four.
+    maxOperationsPerConnection: 200,
+  },
 };

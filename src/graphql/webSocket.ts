@@ -9,17 +9,23 @@
  * Authentication: the connection's `authorization` parameter (a Firebase ID token) is verified once, when
  * it opens; every operation on it runs as that principal. A token that does not verify closes the socket
  * (4403); so does its expiry, after which graphql-ws clients reconnect with a fresh token.
+ *
+ * Limits (apiLimits.ts): a handshake from a web page on an origin not allowed is refused (403), since CORS does
+ * not apply to WebSockets; a message larger than the HTTP body limit closes the socket (1009); a connection
+ * runs at most so many operations at once, the next one is refused with WEBSOCKET.TOO_MANY_OPERATIONS.
  */
 import type { Server } from 'node:http';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { DocumentNode, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { createGraphQLError } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { Principal, TokenVerifier } from '../auth/principal.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
 import { principalOfConnection } from './authenticate.ts';
 import type { Api, ConnectionContext } from './createApi.ts';
+import { isAllowedOrigin } from './crossOrigin.ts';
 
 type EnvelopedExecution = ReturnType<Api['getEnveloped']>;
 
@@ -28,7 +34,11 @@ export interface WebSocketOptions {
   readonly tokens: TokenVerifier;
   /** Ping interval, and how long a pong may take. Default 12 s, like yoga's SSE keep-alive. */
   readonly keepAliveMs?: number;
+  /** The same limits the API was created with; default DEFAULT_API_LIMITS. */
+  readonly limits?: Pick<ApiLimits, 'allowedOrigins' | 'webSocket'>;
 }
+
+export const TOO_MANY_OPERATIONS = 'WEBSOCKET.TOO_MANY_OPERATIONS';
 
 export interface CloseOptions {
   /**
@@ -51,7 +61,14 @@ export interface AttachedWebSocket {
 const CLOSE_UNAUTHENTICATED = 4403;
 
 export function attachWebSocket(api: Api, server: Server, options: WebSocketOptions): AttachedWebSocket {
-  const wsServer = new WebSocketServer({ server, path: api.graphqlEndpoint });
+  const limits = options.limits ?? DEFAULT_API_LIMITS;
+  const wsServer = new WebSocketServer({
+    server,
+    path: api.graphqlEndpoint,
+    maxPayload: limits.webSocket.maxPayloadBytes,
+    verifyClient: ({ req }, done) => done(isAllowedOrigin(req.headers.origin, req.headers.host, limits.allowedOrigins), 403, 'Origin not allowed'),
+  });
+  const maxOperations = limits.webSocket.maxOperationsPerConnection;
   /** Operations that started and have not completed (graphql-ws calls onComplete for each). */
   let operations = 0;
   /** Who each open connection authenticated as (null: anonymous). */
@@ -77,6 +94,14 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
       execute: (args) => (args.rootValue as EnvelopedExecution).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedExecution).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
+        // Every operation of the connection that has not completed, this one included.
+        if (Object.keys(ctx.subscriptions).length > maxOperations) {
+          return [
+            createGraphQLError(`At most ${maxOperations} operations may run at once on one connection: complete one first.`, {
+              extensions: { code: TOO_MANY_OPERATIONS, maxOperations },
+            }),
+          ];
+        }
         const enveloped = api.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
