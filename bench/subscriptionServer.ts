@@ -13,6 +13,7 @@ import { FirebaseTokenVerifier } from '../src/auth/firebaseTokenVerifier.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { DEFAULT_API_LIMITS } from '../src/graphql/apiLimits.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { attachWebSocket } from '../src/graphql/webSocket.ts';
 import { createLogger } from '../src/logger.ts';
@@ -33,7 +34,12 @@ const api = createApi({
   connectionTokens,
 });
 const server = createServer(api);
-const webSocket = attachWebSocket(api, server, { tokens: connectionTokens });
+// Every subscriber of the swarm connects from 127.0.0.1, anonymously: one caller, as far as the per-caller
+// connection limit can tell.
+const webSocket = attachWebSocket(api, server, {
+  tokens: connectionTokens,
+  limits: { ...DEFAULT_API_LIMITS, webSocket: { ...DEFAULT_API_LIMITS.webSocket, maxConnectionsPerCaller: Number.POSITIVE_INFINITY } },
+});
 // Thousands of clients connect at once.
 const port = await new Promise<number>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve((server.address() as AddressInfo).port)));
 

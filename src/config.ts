@@ -42,6 +42,16 @@ const ConfigSchema = z.object({
   QUERY_MAX_COST: limit(Q.maxCost),
   WS_MAX_PAYLOAD_BYTES: limit(DEFAULT_API_LIMITS.webSocket.maxPayloadBytes),
   WS_MAX_OPERATIONS_PER_CONNECTION: limit(DEFAULT_API_LIMITS.webSocket.maxOperationsPerConnection),
+  WS_MAX_CONNECTIONS_PER_CALLER: limit(DEFAULT_API_LIMITS.webSocket.maxConnectionsPerCaller),
+  /** Calls of each root query or mutation field one caller may make per RATE_LIMIT_WINDOW_SECONDS. */
+  RATE_LIMIT_MAX_CALLS: limit(DEFAULT_API_LIMITS.rateLimit.max),
+  RATE_LIMIT_WINDOW_SECONDS: limit(DEFAULT_API_LIMITS.rateLimit.windowMs / 1000),
+  /**
+   * Proxies in front of the API that append to X-Forwarded-For. Default 1 on Cloud Run (K_SERVICE is set
+   * there), whose front end puts the caller's address last; 0 elsewhere (the socket's peer).
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).optional(),
+  K_SERVICE: z.string().optional(),
 });
 
 export type Config = {
@@ -94,7 +104,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webSocket: {
         maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
         maxOperationsPerConnection: e.WS_MAX_OPERATIONS_PER_CONNECTION,
+        maxConnectionsPerCaller: e.WS_MAX_CONNECTIONS_PER_CALLER,
       },
+      rateLimit: { max: e.RATE_LIMIT_MAX_CALLS, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? (e.K_SERVICE ? 1 : DEFAULT_API_LIMITS.trustedProxyHops),
     },
     authProjectId,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },

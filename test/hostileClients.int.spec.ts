@@ -361,6 +361,101 @@ describe('WebSocket', () => {
   });
 });
 
+describe('per caller', () => {
+  // Behind one trusted proxy, so that tests can speak as several callers (X-Forwarded-For) from one machine.
+  const limits = {
+    ...DEFAULT_API_LIMITS,
+    rateLimit: { max: 3, windowMs: 60_000 },
+    webSocket: { ...DEFAULT_API_LIMITS.webSocket, maxConnectionsPerCaller: 2 },
+    trustedProxyHops: 1,
+  };
+  let capped: LiveApi;
+  beforeAll(async () => {
+    capped = await startLiveApi({ api: { limits }, webSocket: { limits } });
+  });
+  afterAll(() => capped.stop());
+
+  const postAs = async (address: string, query: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(capped.httpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address, ...headers },
+      body: JSON.stringify({ query }),
+    });
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as GraphQLResponse };
+  };
+  const PRODUCT = '{ product(productId: "p") { name } }';
+
+  it('limits the calls of each root field per caller, aliases counted, and says when to come back', async () => {
+    expect((await postAs('203.0.113.1', PRODUCT)).body.errors).toBeUndefined();
+    // Two more calls in one request: a fourth would be over.
+    const two = '{ a: product(productId: "p") { name } b: product(productId: "q") { name } }';
+    expect((await postAs('203.0.113.1', two)).body.errors).toBeUndefined();
+    const refused = await postAs('203.0.113.1', PRODUCT);
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('60');
+    expect(refused.body).toEqual({
+      errors: [{ message: 'Too many calls to product: at most 3 every 60 s.', extensions: { code: 'RATE_LIMIT.EXCEEDED' } }],
+    });
+    // Another field, and another caller, have budgets of their own.
+    expect((await postAs('203.0.113.1', '{ products(first: 1) { edges { cursor } } }')).body.errors).toBeUndefined();
+    expect((await postAs('203.0.113.2', PRODUCT)).body.errors).toBeUndefined();
+  });
+
+  it('counts a signed-in caller by principal, from whichever address', async () => {
+    const operator = await asStaff('operator');
+    expect((await postAs('203.0.113.3', PRODUCT, operator)).body.errors).toBeUndefined();
+    expect((await postAs('203.0.113.3', PRODUCT, operator)).body.errors).toBeUndefined();
+    expect((await postAs('203.0.113.4', PRODUCT, operator)).body.errors).toBeUndefined();
+    expect(codes((await postAs('203.0.113.4', PRODUCT, operator)).body)).toEqual(['RATE_LIMIT.EXCEEDED']);
+    // Anonymous callers at those addresses are callers of their own.
+    expect((await postAs('203.0.113.4', PRODUCT)).body.errors).toBeUndefined();
+  });
+
+  it('limits operations over WebSocket alike, answering with the error and keeping the connection', async () => {
+    const ws = await openWs(capped.wsUrl);
+    try {
+      const query = '{ products(first: 1) { edges { cursor } } }';
+      for (let i = 0; i < 3; i++) expect(await overWebSocket(ws, query)).toMatchObject({ type: 'next', payload: { data: {} } });
+      const refused = await overWebSocket(ws, query);
+      expect(refused).toMatchObject({ type: 'next', payload: { errors: [{ extensions: { code: 'RATE_LIMIT.EXCEEDED' } }] } });
+      expect(ws.socket.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      ws.socket.close();
+    }
+  });
+
+  it("closes a caller's connection beyond the limit (1013), and takes one again when another has closed", async () => {
+    const first = await connectAs(capped.wsUrl, '203.0.113.9');
+    const second = await connectAs(capped.wsUrl, '203.0.113.9');
+    const third = await connectAs(capped.wsUrl, '203.0.113.9');
+    expect([first.outcome, second.outcome, third.outcome]).toEqual(['acknowledged', 'acknowledged', 1013]);
+    // Another caller is not held back.
+    const other = await connectAs(capped.wsUrl, '203.0.113.10');
+    expect(other.outcome).toBe('acknowledged');
+
+    first.socket.close();
+    await new Promise((resolve) => first.socket.once('close', resolve));
+    await waitUntil(async () => {
+      const again = await connectAs(capped.wsUrl, '203.0.113.9');
+      again.socket.close();
+      return again.outcome === 'acknowledged';
+    });
+    second.socket.close();
+    other.socket.close();
+  });
+
+  it("counts a signed-in caller's connections by principal, from whichever address", async () => {
+    const operator = await connectionAs(asStaff('operator'));
+    const opened = [];
+    for (const address of ['203.0.113.11', '203.0.113.12', '203.0.113.13']) opened.push(await connectAs(capped.wsUrl, address, operator));
+    expect(opened.map((c) => c.outcome)).toEqual(['acknowledged', 'acknowledged', 1013]);
+    // Anonymous, from the third address: a caller of its own.
+    const anonymous = await connectAs(capped.wsUrl, '203.0.113.13');
+    expect(anonymous.outcome).toBe('acknowledged');
+    for (const connection of [...opened, anonymous]) connection.socket.close();
+  });
+});
+
 describe('production settings', () => {
   const db = testFirestore();
   afterAll(() => db.terminate());
@@ -448,6 +543,18 @@ function streamBody(url: string, total: number): Promise<{ status: number; sent:
       if (!answered) req.end('"}');
     };
     pump();
+  });
+}
+
+/** Opens a graphql-ws connection from `address` (X-Forwarded-For): acknowledged, or the close code it got instead. */
+function connectAs(url: string, address: string, connectionParams: Record<string, unknown> = {}): Promise<{ socket: WebSocket; outcome: 'acknowledged' | number }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, 'graphql-transport-ws', { headers: { 'x-forwarded-for': address } });
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: connectionParams })));
+    socket.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { type: string }).type === 'connection_ack') resolve({ socket, outcome: 'acknowledged' });
+    });
+    socket.once('close', (code) => resolve({ socket, outcome: code }));
   });
 }
 

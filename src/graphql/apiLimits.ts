@@ -5,7 +5,9 @@
  * - `query`: the shape and price of an operation, at parse and validation, before any resolver runs
  *   (`queryLimits.ts`, the same over HTTP, SSE and WebSocket);
  * - `maxRequestBodyBytes`, `allowedOrigins`: HTTP requests (`createApi.ts`), and the WebSocket handshake's Origin;
- * - `webSocket`: graphql-ws connections (`webSocket.ts`).
+ * - `webSocket`: graphql-ws connections (`webSocket.ts`);
+ * - `rateLimit`: calls of root query and mutation fields per caller (`rateLimits.ts`);
+ * - `trustedProxyHops`: how a caller's address is read, for the per-caller limits (`callers.ts`).
  */
 
 export interface QueryLimits {
@@ -26,6 +28,14 @@ export interface WebSocketLimits {
   readonly maxPayloadBytes: number;
   /** Operations (subscriptions, mostly) running at once on one connection; more are refused with an error. */
   readonly maxOperationsPerConnection: number;
+  /** Open connections per caller (`rateLimitKey`); the next one is closed (1013, try again later). */
+  readonly maxConnectionsPerCaller: number;
+}
+
+export interface RateLimit {
+  /** Calls of one root query or mutation field a caller may make within `windowMs` (a sliding window). */
+  readonly max: number;
+  readonly windowMs: number;
 }
 
 export interface ApiLimits {
@@ -38,6 +48,13 @@ export interface ApiLimits {
    */
   readonly allowedOrigins: readonly string[];
   readonly webSocket: WebSocketLimits;
+  readonly rateLimit: RateLimit;
+  /**
+   * Proxies in front of the API that append the address they saw to X-Forwarded-For: the caller's address is
+   * the entry this many places from the end (0: the socket's peer). Entries further left are the caller's to
+   * write, so a count larger than the real one lets callers choose their own address.
+   */
+  readonly trustedProxyHops: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -61,5 +78,11 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
     maxPayloadBytes: 100 * 1024,
     // The dashboard holds one subscription per product on its connection (30 in the demo shop), plus four.
     maxOperationsPerConnection: 200,
+    // Browser tabs, each with the one connection graphql-ws keeps; callers behind one NAT share it until
+    // they sign in.
+    maxConnectionsPerCaller: 20,
   },
+  // Ten calls a second per root field, sustained: `npm run seed` (300 orders at concurrency 4) stays below.
+  rateLimit: { max: 600, windowMs: 60_000 },
+  trustedProxyHops: 0,
 };

@@ -36,6 +36,8 @@ export interface GraphQLContext {
   readonly correlationId: string;
   /** The verified caller; null for an anonymous request (which only public fields answer). */
   readonly principal: Principal | null;
+  /** The caller's network address (see callers.ts), null without a socket (in-process tests). */
+  readonly clientAddress: string | null;
   /** Batched, per-request view reads: resolvers load views through these, never one by one. */
   readonly loaders: ViewLoaders;
 }

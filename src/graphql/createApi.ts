@@ -13,7 +13,8 @@
  *
  * Abuse limits (apiLimits.ts) on every request: operations too deep, wide, long or costly are refused
  * before any resolver runs (queryLimits.ts); bodies are bounded; browsers may call from the allowed
- * origins only, and cannot forge requests across sites (crossOrigin.ts). Unexpected errors are masked,
+ * origins only, and cannot forge requests across sites (crossOrigin.ts); each caller may call each root
+ * field so often (rateLimits.ts). Unexpected errors are masked,
  * whatever NODE_ENV says: their details go to the log only.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,11 +24,13 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
 import { principalOfRequest } from './authenticate.ts';
+import { clientAddress, type RequestOrigin } from './callers.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';
 import { corsOptions, CSRF_HEADER } from './crossOrigin.ts';
 import { useNoIntrospection } from './introspection.ts';
 import { parseCaches } from './parseCaches.ts';
 import { useQueryLimits } from './queryLimits.ts';
+import { useRateLimits } from './rateLimits.ts';
 import { schema } from './schema/index.ts';
 import { useDashboard, type DashboardAuthConfig } from './serveDashboard.ts';
 import { useSubscriptionErrors } from './subscriptionErrors.ts';
@@ -76,6 +79,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...(options.introspection ? [] : [useNoIntrospection()]),
       ...useQueryLimits(limits.query, { hideFieldSuggestions: !options.introspection }),
+      useRateLimits(limits.rateLimit),
       useSubscriptionErrors(deps.logger),
       useDashboard(options.dashboardDir ?? resolve('dashboard/dist'), options.dashboardAuth ?? null),
     ],
@@ -85,6 +89,8 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       // A WebSocket's principal was verified once, when it connected (webSocket.ts); an HTTP request's
       // token is verified here, every time.
       principal: isConnection(initial) ? initial.connectionPrincipal : await principalOfRequest(deps.tokens, initial.request),
+      // Over HTTP, yoga's Request and node's IncomingMessage; over WebSocket, the handshake's IncomingMessage.
+      clientAddress: clientAddress(initial as RequestOrigin, limits.trustedProxyHops),
       loaders: new ViewLoaders(deps.readModels),
     }),
   });

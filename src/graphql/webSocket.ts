@@ -12,7 +12,8 @@
  *
  * Limits (apiLimits.ts): a handshake from a web page on an origin not allowed is refused (403), since CORS does
  * not apply to WebSockets; a message larger than the HTTP body limit closes the socket (1009); a connection
- * runs at most so many operations at once, the next one is refused with WEBSOCKET.TOO_MANY_OPERATIONS.
+ * runs at most so many operations at once, the next one is refused with WEBSOCKET.TOO_MANY_OPERATIONS; a
+ * caller (`rateLimitKey`) holds at most so many connections, the next one is closed (1013, try again later).
  */
 import type { Server } from 'node:http';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +25,7 @@ import type { WebSocket } from 'ws';
 import type { Principal, TokenVerifier } from '../auth/principal.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
 import { principalOfConnection } from './authenticate.ts';
+import { clientAddress, rateLimitKey } from './callers.ts';
 import type { Api, ConnectionContext } from './createApi.ts';
 import { isAllowedOrigin } from './crossOrigin.ts';
 
@@ -35,10 +37,12 @@ export interface WebSocketOptions {
   /** Ping interval, and how long a pong may take. Default 12 s, like yoga's SSE keep-alive. */
   readonly keepAliveMs?: number;
   /** The same limits the API was created with; default DEFAULT_API_LIMITS. */
-  readonly limits?: Pick<ApiLimits, 'allowedOrigins' | 'webSocket'>;
+  readonly limits?: Pick<ApiLimits, 'allowedOrigins' | 'webSocket' | 'trustedProxyHops'>;
 }
 
 export const TOO_MANY_OPERATIONS = 'WEBSOCKET.TOO_MANY_OPERATIONS';
+/** 1013, "try again later": graphql-ws clients retry it, with their back-off. */
+export const CLOSE_TOO_MANY_CONNECTIONS = 1013;
 
 export interface CloseOptions {
   /**
@@ -69,6 +73,9 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
     verifyClient: ({ req }, done) => done(isAllowedOrigin(req.headers.origin, req.headers.host, limits.allowedOrigins), 403, 'Origin not allowed'),
   });
   const maxOperations = limits.webSocket.maxOperationsPerConnection;
+  const maxConnections = limits.webSocket.maxConnectionsPerCaller;
+  /** Open connections per caller. */
+  const connectionsOf = new Map<string, number>();
   /** Operations that started and have not completed (graphql-ws calls onComplete for each). */
   let operations = 0;
   /** Who each open connection authenticated as (null: anonymous). */
@@ -76,7 +83,7 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
   const disposable = useServer(
     {
       onConnect: async (ctx) => {
-        const socket = ctx.extra.socket;
+        const { socket, request } = ctx.extra;
         let principal: Principal | null;
         try {
           principal = await principalOfConnection(options.tokens, ctx.connectionParams);
@@ -84,6 +91,20 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
           socket.close(CLOSE_UNAUTHENTICATED, reasonOf(error));
           return false;
         }
+        // Closed while its token was being checked: nothing to count, nothing to close at expiry.
+        if (socket.readyState !== socket.OPEN) return false;
+        const caller = rateLimitKey({ principal, clientAddress: clientAddress({ req: request }, limits.trustedProxyHops) });
+        const open = connectionsOf.get(caller) ?? 0;
+        if (open >= maxConnections) {
+          socket.close(CLOSE_TOO_MANY_CONNECTIONS, `At most ${maxConnections} connections per caller: close one first.`);
+          return false;
+        }
+        connectionsOf.set(caller, open + 1);
+        socket.once('close', () => {
+          const left = (connectionsOf.get(caller) ?? 1) - 1;
+          if (left > 0) connectionsOf.set(caller, left);
+          else connectionsOf.delete(caller);
+        });
         principals.set(socket, principal);
         if (principal) closeAtExpiry(socket, principal.expiresAt);
         return true;
@@ -91,7 +112,16 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
       onComplete: () => {
         operations--;
       },
-      execute: (args) => (args.rootValue as EnvelopedExecution).execute(args),
+      // An operation refused while it starts (a rate limit) is answered with its error, not by closing the
+      // connection, which is what graphql-ws does with whatever execute throws.
+      execute: async (args) => {
+        try {
+          return await (args.rootValue as EnvelopedExecution).execute(args);
+        } catch (error) {
+          if (isGraphQLError(error)) return { errors: [error] };
+          throw error;
+        }
+      },
       subscribe: (args) => (args.rootValue as EnvelopedExecution).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         // Every operation of the connection that has not completed, this one included.
