@@ -28,7 +28,7 @@ import { clientAddress, type RequestOrigin } from './callers.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';
 import { corsOptions, CSRF_HEADER } from './crossOrigin.ts';
 import { useNoIntrospection } from './introspection.ts';
-import { parseCaches } from './parseCaches.ts';
+import { documentCaches, useLeanValidationErrors } from './documentCaches.ts';
 import { useQueryLimits } from './queryLimits.ts';
 import { useRateLimits } from './rateLimits.ts';
 import { schema } from './schema/index.ts';
@@ -72,10 +72,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       warn: (...args) => deps.logger.warn({ args }, 'yoga'),
       error: (...args) => deps.logger.error({ args }, 'yoga'),
     },
-    // Documents are still parsed once and remembered; validation runs every time, because the price of an
-    // operation depends on its variables (queryLimits.ts).
-    parserAndValidationCache: { validationCache: false, ...parseCaches() },
+    // Bounded (documentCaches.ts). Validation results are cached per document as yoga does; the price, which
+    // depends on the variables, is checked on every request all the same (queryLimits.ts).
+    parserAndValidationCache: documentCaches(),
     plugins: [
+      useLeanValidationErrors(),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...(options.introspection ? [] : [useNoIntrospection()]),
       ...useQueryLimits(limits.query, { hideFieldSuggestions: !options.introspection }),

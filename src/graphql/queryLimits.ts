@@ -46,12 +46,11 @@ export function useQueryLimits(limits: QueryLimits, options: QueryLimitOptions):
 }
 
 /**
- * The price depends on the variables, so it is checked per request. Yoga's validation cache remembers
- * results per document and set of rule names only, so createApi turns it off: a document priced with
- * `first: 5` must not pass again with `first: 5000`.
- *
- * It is checked in a second pass over a document the other rules found valid, so that a broken document
- * gets graphql's own errors rather than a second account of them from the pricing.
+ * The price depends on the variables, so it is checked on every request, after the other rules (whose
+ * results yoga caches per document), on a document they found valid: a broken document gets graphql's own
+ * errors, not a second account of them from the pricing. A refusal is thrown rather than added to the
+ * validation result, which yoga's cache would then keep for the document: `first: 5` must pass after
+ * `first: 5000` was refused, and the other way round.
  *
  * Mutations are not priced. No argument of theirs sizes a list, and pricing reads arguments the way
  * resolvers get them, through their validation: an invalid input would become a validation error instead
@@ -60,28 +59,33 @@ export function useQueryLimits(limits: QueryLimits, options: QueryLimitOptions):
  */
 function useQueryCost(maxCost: number): Plugin {
   return {
-    onValidate({ context, params: { documentAST }, validateFn, setValidationFn }) {
+    onValidate({ context, params: { schema, documentAST }, validateFn }) {
       const params = (context as { params?: Partial<GraphQLParams> }).params;
       if (getOperationAST(documentAST, params?.operationName ?? undefined)?.operation === 'mutation') return;
-      const costRule = createComplexityRule({
-        context,
-        variableValues: params?.variables ?? {},
-        operationName: params?.operationName ?? null,
-        validate: ({ complexity }, reportError) => {
-          if (complexity <= maxCost) return;
-          reportError(
-            createGraphQLError(
-              `The query costs ${complexity}, more than the ${maxCost} allowed: ask for fewer items (first, limit, days) ` +
-                'or nest fewer lists.',
-              { extensions: { code: QUERY_LIMIT_CODES.cost, cost: complexity, maxCost } },
-            ),
-          );
-        },
-      });
-      setValidationFn((schema, document, rules, typeInfo, options) => {
-        const errors = validateFn(schema, document, rules, typeInfo, options);
-        return errors.length > 0 ? errors : validateFn(schema, document, [costRule]);
-      });
+      return ({ valid }) => {
+        if (!valid) return;
+        const costRule = createComplexityRule({
+          context,
+          variableValues: params?.variables ?? {},
+          operationName: params?.operationName ?? null,
+          validate: ({ complexity }, reportError) => {
+            if (complexity <= maxCost) return;
+            reportError(
+              createGraphQLError(
+                `The query costs ${complexity}, more than the ${maxCost} allowed: ask for fewer items (first, limit, days) ` +
+                  'or nest fewer lists.',
+                { extensions: { code: QUERY_LIMIT_CODES.cost, cost: complexity, maxCost } },
+              ),
+            );
+          },
+        });
+        // validateFn, not graphql's validate imported here: the copy of graphql the schema was built with.
+        const refusals = validateFn(schema, documentAST, [costRule]);
+        // As yoga answers validation errors: 400, or 200 for clients that asked for application/json.
+        for (const refusal of refusals) Object.assign(refusal.extensions, { http: { status: 400, spec: true } });
+        if (refusals.length === 1) throw refusals[0];
+        if (refusals.length > 1) throw new AggregateError(refusals, 'The operation was refused.');
+      };
     },
   };
 }

@@ -118,7 +118,8 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
         try {
           return await (args.rootValue as EnvelopedExecution).execute(args);
         } catch (error) {
-          if (isGraphQLError(error)) return { errors: [error] };
+          const refusals = refusalsIn(error);
+          if (refusals) return { errors: refusals };
           throw error;
         }
       },
@@ -146,11 +147,20 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
         try {
           document = enveloped.parse(params.query);
         } catch (error) {
-          if (isGraphQLError(error)) return [error];
+          const refusals = refusalsIn(error);
+          if (refusals) return refusals;
           throw error;
         }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
+        let errors: readonly GraphQLError[];
+        try {
+          errors = enveloped.validate(enveloped.schema, document);
+        } catch (error) {
+          // A refusal from a limit checked after validation (the price) is thrown: see queryLimits.ts.
+          const refusals = refusalsIn(error);
+          if (refusals) return refusals;
+          throw error;
+        }
+        if (errors.length > 0) return [...errors];
         const contextValue = await enveloped.contextFactory();
         operations++;
         return {
@@ -203,9 +213,16 @@ function reasonOf(error: unknown): string {
   return Buffer.from(message).subarray(0, 123).toString();
 }
 
+/** The GraphQL errors a refusal was thrown as (one, or several in an AggregateError); null for anything else. */
+function refusalsIn(error: unknown): GraphQLError[] | null {
+  if (isGraphQLError(error)) return [error];
+  if (error instanceof AggregateError && error.errors.length > 0 && error.errors.every(isGraphQLError)) return error.errors;
+  return null;
+}
+
 /**
- * By shape rather than instanceof: parse errors come from whichever copy of the graphql module the parser
- * loaded (ESM and CJS can be side by side, as under vitest).
+ * By shape rather than instanceof: errors come from whichever copy of the graphql module threw them (ESM and
+ * CJS can be side by side, as under vitest).
  */
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && 'extensions' in error && 'locations' in error;
