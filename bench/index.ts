@@ -18,6 +18,7 @@ import { AUTH_COST_PLANS, measureAuthCost } from './authCost.ts';
 import { measureContention, type ContentionPlan } from './contention.ts';
 import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts';
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
+import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
 import { measureSubscriptions, SUBSCRIPTION_PLANS } from './subscriptions.ts';
 import { note, startPhase } from './progress.ts';
@@ -61,6 +62,7 @@ const PARTS = {
   e: 'snapshots',
   f: 'subscriptions',
   g: 'auth',
+  h: 'limits',
 } as const;
 type Part = keyof typeof PARTS;
 const selected = selectedParts(process.argv.slice(2));
@@ -138,6 +140,11 @@ async function main(): Promise<void> {
   if (runs('f')) results.subscriptions = await guarded(measureSubscriptions(SUBSCRIPTION_PLANS[mode]));
   // Its own project and APIs; setting up its shop warms Firestore up: see bench/authCost.ts.
   if (runs('g')) results.authCost = await guarded(measureAuthCost(AUTH_COST_PLANS[mode]));
+  if (runs('h')) {
+    const limitsDb = firestore('bench-limits');
+    await guarded(warmUpFirestore(limitsDb, '(h)'));
+    results.queryLimits = await guarded(measureQueryLimits(limitsDb, QUERY_LIMITS_PLANS[mode]));
+  }
 
   await Promise.all(clients.splice(0).map((db) => db.terminate()));
   const totalSeconds = (performance.now() - startedAt) / 1000;

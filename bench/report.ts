@@ -7,6 +7,7 @@ import { VARIANTS, type ContentionResult } from './contention.ts';
 import type { EndToEndResult } from './endToEndLatency.ts';
 import { SIDES, type HotProductResult } from './hotProduct.ts';
 import type { SnapshotLoadResult } from './snapshotLoading.ts';
+import { renderQueryLimitsSection, type QueryLimitsResult } from './queryLimits.ts';
 import { renderSubscriptionSection, type SubscriptionResult } from './subscriptions.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { median } from './stats.ts';
@@ -21,6 +22,7 @@ export interface BenchReport {
   readonly snapshots?: SnapshotLoadResult;
   readonly subscriptions?: SubscriptionResult;
   readonly authCost?: AuthCostResult;
+  readonly queryLimits?: QueryLimitsResult;
   readonly totalSeconds: number;
 }
 
@@ -39,6 +41,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.snapshots, snapshotSection),
     ...section(report.subscriptions, (result) => [renderSubscriptionSection(result)]),
     ...section(report.authCost, authCostSection),
+    ...section(report.queryLimits, (result) => [renderQueryLimitsSection(result)]),
   ].join('\n');
 }
 
