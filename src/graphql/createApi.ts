@@ -14,8 +14,8 @@
  * Abuse limits (apiLimits.ts) on every request: operations too deep, wide, long or costly are refused
  * before any resolver runs (queryLimits.ts); bodies are bounded; browsers may call from the allowed
  * origins only, and cannot forge requests across sites (crossOrigin.ts); each caller may call each root
- * field so often (rateLimits.ts). Unexpected errors are masked,
- * whatever NODE_ENV says: their details go to the log only.
+ * field so often (rateLimits.ts). Unexpected errors are masked, whatever NODE_ENV says: their details go to
+ * the log only.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -27,8 +27,8 @@ import { principalOfRequest } from './authenticate.ts';
 import { clientAddress, type RequestOrigin } from './callers.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';
 import { corsOptions, CSRF_HEADER } from './crossOrigin.ts';
-import { useNoIntrospection } from './introspection.ts';
 import { documentCaches, useLeanValidationErrors } from './documentCaches.ts';
+import { useNoIntrospection } from './introspection.ts';
 import { useQueryLimits } from './queryLimits.ts';
 import { useRateLimits } from './rateLimits.ts';
 import { schema } from './schema/index.ts';
