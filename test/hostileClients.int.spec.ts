@@ -20,7 +20,7 @@ import { createLogger } from '../src/logger.ts';
 import { testFirestore } from './support/firestore.ts';
 import { productView, startLiveApi, type LiveApi } from './support/liveApi.ts';
 import { asStaff, connectionAs, testTokens } from './support/identities.ts';
-import { openWs, type RawWs } from './support/rawStreams.ts';
+import { openSse, openWs, type RawWs } from './support/rawStreams.ts';
 import WebSocket from 'ws';
 
 /** The query that took the API to a 4 GB heap: bought-together products of bought-together products, 8 deep. */
@@ -144,6 +144,19 @@ describe('the two queries that took the API down', () => {
     } finally {
       ws.socket.close();
     }
+  });
+
+  it('are refused over SSE alike, as a subscription would be', async () => {
+    const deep = `subscription { productInventory(productId: "sku-french-press") { ${nest(8, 20, 'name')} } }`;
+    const sse = openSse(live.httpUrl, deep);
+    try {
+      const event = await sse.waitFor((e) => e.event === 'next');
+      expect((JSON.parse(event.data) as GraphQLResponse).errors?.map((e) => e.extensions?.code)).toEqual(['QUERY.TOO_DEEP']);
+      await sse.ended;
+    } finally {
+      sse.close();
+    }
+    expect(readModels.reads).toBe(0);
   });
 
   it('leave the API answering, with a bounded heap, after a burst of them', { timeout: 60_000 }, async () => {
