@@ -231,7 +231,9 @@ describe('each limit on its own', () => {
   it("refuses a size beyond its argument's maximum before anything runs", async () => {
     const { body } = await post('{ product(productId: "sku-french-press") { boughtTogether(limit: 21) { count } } }');
     expect(body.data).toBeUndefined();
-    expect(body.errors![0]!.message).toMatch(/limit/);
+    expect(body.errors).toEqual([
+      { message: 'Validation error: limit: Too big: expected number to be <=20', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
     expect(readModels.reads).toBe(0);
     const orders = await post('{ customer(customerId: "c-1") { orders(first: 101) { edges { cursor } } } }');
     expect(orders.body.data).toBeUndefined();

@@ -81,8 +81,11 @@ function useQueryCost(maxCost: number): Plugin {
         });
         // validateFn, not graphql's validate imported here: the copy of graphql the schema was built with.
         const refusals = validateFn(schema, documentAST, [costRule]);
-        // As yoga answers validation errors: 400, or 200 for clients that asked for application/json.
-        for (const refusal of refusals) Object.assign(refusal.extensions, { http: { status: 400, spec: true } });
+        // As yoga answers validation errors: 400, or 200 for clients that asked for application/json; an
+        // argument beyond its maximum (its validation runs as it is priced) with yoga's code for them.
+        for (const refusal of refusals) {
+          Object.assign(refusal.extensions, { code: refusal.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED', http: { status: 400, spec: true } });
+        }
         if (refusals.length === 1) throw refusals[0];
         if (refusals.length > 1) throw new AggregateError(refusals, 'The operation was refused.');
       };
