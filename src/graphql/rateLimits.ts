@@ -2,8 +2,9 @@
  * Per-caller rate limits on the root query and mutation fields (@envelop/rate-limiter): each caller
  * (`rateLimitKey`) may call each root field `max` times within a sliding window; aliases count, so one
  * request with 15 aliases of a field is 15 calls. A refused call refuses its whole operation, before
- * execution, with RATE_LIMIT.EXCEEDED (HTTP 429, Retry-After). Subscriptions are bounded by the connection
- * limits instead.
+ * execution, with RATE_LIMIT.EXCEEDED (HTTP 429, Retry-After). Subscriptions are not counted here (the
+ * plugin sees executions only): over WebSocket the connection and operation limits bound them; over SSE,
+ * where each subscription is a request of its own, nothing counts them per caller yet.
  *
  * The window is counted in this instance's memory: with N instances a caller may get up to N times `max`.
  * The plugin's RedisStore would share it (Memorystore), at a round trip per root field.
