@@ -25,7 +25,10 @@ const waiters = new Set<() => void>();
 
 function record(transport: Transport, available: number, at: number): void {
   let entry = arrivals.get(available);
-  if (!entry) arrivals.set(available, (entry = { sse: [], ws: [] }));
+  if (!entry) {
+    entry = { sse: [], ws: [] };
+    arrivals.set(available, entry);
+  }
   entry[transport].push(at);
   for (const wake of waiters) wake();
 }
@@ -153,7 +156,7 @@ serveParent(async (message) => {
       for (const subscriber of subscribers.splice(0)) subscriber.close();
       return {};
     case 'stop':
-      process.exit(0);
+      return process.exit(0);
     default:
       throw new Error(`unknown request ${message.type}`);
   }

@@ -68,7 +68,7 @@ serveParent(
         server.closeAllConnections();
         server.close();
         await db.terminate();
-        process.exit(0);
+        return process.exit(0);
       default:
         throw new Error(`unknown request ${message.type}`);
     }

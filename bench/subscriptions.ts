@@ -13,7 +13,6 @@
  * subscriber of the document has it (the fan-out), so a sample is a delivery, not a queue.
  */
 import { randomUUID } from 'node:crypto';
-import type { Firestore } from '@google-cloud/firestore';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { evolveInventoryCount, inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';

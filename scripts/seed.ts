@@ -54,25 +54,31 @@ const USAGE = `Usage: npm run seed -- [--url URL] [--orders N] [--seed S] [--con
   --auth-project   the project of the emulator's accounts and tokens, the API's AUTH_PROJECT_ID
                    (default .firebaserc's: ${AUTH_DEFAULTS.projectId})`;
 
+/** The command line, as parseArgs reads it (throws on an unknown flag). */
+function parseCli() {
+  return parseArgs({
+    options: {
+      url: { type: 'string' },
+      orders: { type: 'string' },
+      seed: { type: 'string' },
+      concurrency: { type: 'string' },
+      'delay-ms': { type: 'string' },
+      'auth-emulator': { type: 'string' },
+      'auth-project': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
 async function main(): Promise<void> {
-  let values;
+  let values: ReturnType<typeof parseCli>['values'];
   try {
-    values = parseArgs({
-      options: {
-        url: { type: 'string' },
-        orders: { type: 'string' },
-        seed: { type: 'string' },
-        concurrency: { type: 'string' },
-        'delay-ms': { type: 'string' },
-        'auth-emulator': { type: 'string' },
-        'auth-project': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
+    values = parseCli().values;
   } catch (error) {
     console.error(`${reasonOf(error)}\n\n${USAGE}`);
     process.exit(2);
   }
+
   if (values.help) {
     console.error(USAGE);
     return;

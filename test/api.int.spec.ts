@@ -59,7 +59,7 @@ describe('placeOrder', () => {
     expect(errors).toBeUndefined();
     expect(data?.placeOrder.__typename).toBe('InputValidationError');
     expect(data?.placeOrder.code).toBe('VALIDATION');
-    const paths = (data?.placeOrder.issues as Array<{ path: string[] }>).map((i) => i.path.join('.'));
+    const paths = (data!.placeOrder.issues as Array<{ path: string[] }>).map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['input.lines.1.productId', 'input.lines.0.quantity']));
     expect((await db.collectionGroup('events').get()).size).toBe(before);
   });

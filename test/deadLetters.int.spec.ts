@@ -95,7 +95,6 @@ describe('recording a dead letter', () => {
   it('does not reopen a dead letter an operator resolved when Pub/Sub delivers it again', async () => {
     const deadLetter = deadLetterOf('inventoryCount');
     await deadLetters.record(deadLetter);
-    const projector = new FirestoreProjector(db, new FirestoreEventStore(db));
     const skipped = await deadLetters.skip(deadLetter.id, 'ops:test');
     expect(skipped).toMatchObject({ status: 'SKIPPED', resolvedBy: 'ops:test' });
 
@@ -141,7 +140,6 @@ describe('listing dead letters a page at a time', () => {
     // Recorded out of order: pages are in id order whatever the order of arrival.
     for (const id of [...ids].reverse()) await deadLetters.record(deadLetterOf(readModel, id));
     await deadLetters.record(deadLetterOf(otherModel, `page-${readModel}-3a`));
-    const projector = new FirestoreProjector(db, new FirestoreEventStore(db));
     await deadLetters.skip(ids[4]!, 'ops:test');
   });
 

@@ -100,7 +100,13 @@ describe('ListenerHub', () => {
     const { source, state } = fakeSource<number>();
     const seen: number[] = [];
     let leave = () => {};
-    leave = hub.join('k', source, { next: (v) => (seen.push(v), leave()), fail: () => {} });
+    leave = hub.join('k', source, {
+      next: (v) => {
+        seen.push(v);
+        leave();
+      },
+      fail: () => {},
+    });
     const other = recorder<number>();
     hub.join('k', source, other.subscriber);
     state.emit(1);

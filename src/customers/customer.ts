@@ -16,7 +16,7 @@ export function existingCustomer(customer: Customer, customerId: string): Existi
   return customer;
 }
 
-export function evolveCustomer(state: Customer, event: CustomerEvent): Customer {
+export function evolveCustomer(_state: Customer, event: CustomerEvent): Customer {
   switch (event.type) {
     case 'CustomerRegistered':
     case 'CustomerDetailsChanged':
