@@ -20,7 +20,10 @@ export interface BenchChild {
 }
 
 /** Starts `bench/<script>` and waits for its `ready` message. */
-export async function startBenchChild(script: string, env: Record<string, string> = {}): Promise<{ child: BenchChild; ready: ChildMessage }> {
+export async function startBenchChild(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ child: BenchChild; ready: ChildMessage }> {
   const path = fileURLToPath(new URL(script, import.meta.url));
   const process_: ChildProcess = fork(path, [], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
@@ -84,7 +87,10 @@ export async function startBenchChild(script: string, env: Record<string, string
 }
 
 /** In a child: answers requests with `handle`, and says it is ready. */
-export function serveParent(handle: (message: ChildMessage) => Promise<Record<string, unknown>>, ready: Record<string, unknown> = {}): void {
+export function serveParent(
+  handle: (message: ChildMessage) => Promise<Record<string, unknown>>,
+  ready: Record<string, unknown> = {},
+): void {
   process.on('message', (message: ChildMessage) => {
     void handle(message).then(
       (answer) => process.send?.({ type: `${message.type}:done`, ...answer, requestId: message.requestId }),

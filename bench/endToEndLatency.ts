@@ -256,13 +256,16 @@ async function probeListenerLatency(writer: Firestore, listener: Firestore): Pro
     await withTimeout(initial.promise, 'the probe listener’s initial snapshot');
     const startedAt = performance.now();
     // A document the size of a customer's history with one order, like the one the projector writes.
-    await writer.collection(PROBES).doc(id).set({
-      customerId: id,
-      orders: { [id]: { orderId: id, status: 'PLACED', totalCents: 5900, itemCount: 3, placedAt: new Date().toISOString(), version: 1 } },
-      orderCount: 1,
-      totalSpentCents: 5900,
-      updatedAt: new Date().toISOString(),
-    });
+    await writer
+      .collection(PROBES)
+      .doc(id)
+      .set({
+        customerId: id,
+        orders: { [id]: { orderId: id, status: 'PLACED', totalCents: 5900, itemCount: 3, placedAt: new Date().toISOString(), version: 1 } },
+        orderCount: 1,
+        totalSpentCents: 5900,
+        updatedAt: new Date().toISOString(),
+      });
     return (await withTimeout(arrival.promise, 'the probe write on the listener')) - startedAt;
   } finally {
     unsubscribe();

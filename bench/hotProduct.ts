@@ -21,7 +21,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
-import type { AppendOptions, AppendResult, EventEnvelope, EventStore, IdempotencyRecord, ReadStreamOptions, StreamAppend } from '../src/core/eventStore.ts';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventEnvelope,
+  EventStore,
+  IdempotencyRecord,
+  ReadStreamOptions,
+  StreamAppend,
+} from '../src/core/eventStore.ts';
 import { VersionedEventStore } from '../src/core/versionedEventStore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';

@@ -35,17 +35,43 @@ interface BenchPlan {
 // On the shared 2-core machines the full run takes about 3 minutes (more when they are busy); --quick 1 to 2.
 const PLANS: Record<'full' | 'quick', BenchPlan> = {
   full: {
-    append: { appends: [{ concurrency: 1, count: 480 }, { concurrency: 32, count: 2400 }], blocks: 8 },
+    append: {
+      appends: [
+        { concurrency: 1, count: 480 },
+        { concurrency: 32, count: 2400 },
+      ],
+      blocks: 8,
+    },
     contention: { writers: [8, 20], rounds: 3 },
     endToEnd: { orders: 200, warmup: 10 },
-    hotProduct: { levels: [{ concurrency: 1, orders: 40 }, { concurrency: 8, orders: 96 }, { concurrency: 32, orders: 96 }], blocks: 2 },
+    hotProduct: {
+      levels: [
+        { concurrency: 1, orders: 40 },
+        { concurrency: 8, orders: 96 },
+        { concurrency: 32, orders: 96 },
+      ],
+      blocks: 2,
+    },
     snapshots: { events: 10_000, snapshotAt: 9_950, loads: 4 },
   },
   quick: {
-    append: { appends: [{ concurrency: 1, count: 120 }, { concurrency: 32, count: 600 }], blocks: 4 },
+    append: {
+      appends: [
+        { concurrency: 1, count: 120 },
+        { concurrency: 32, count: 600 },
+      ],
+      blocks: 4,
+    },
     contention: { writers: [8, 20], rounds: 1 },
     endToEnd: { orders: 40, warmup: 5 },
-    hotProduct: { levels: [{ concurrency: 1, orders: 16 }, { concurrency: 8, orders: 32 }, { concurrency: 32, orders: 64 }], blocks: 2 },
+    hotProduct: {
+      levels: [
+        { concurrency: 1, orders: 16 },
+        { concurrency: 8, orders: 32 },
+        { concurrency: 32, orders: 64 },
+      ],
+      blocks: 2,
+    },
     snapshots: { events: 10_000, snapshotAt: 9_950, loads: 2 },
   },
 };
@@ -74,10 +100,15 @@ function selectedParts(args: readonly string[]): ReadonlySet<Part> {
   const value = args[at]!.startsWith('--only=') ? args[at]!.slice('--only='.length) : (args[at + 1] ?? '');
   const known = Object.entries(PARTS) as Array<[Part, string]>;
   const usage = (problem: string): never => {
-    note(`bench: ${problem}; the parts are ${known.map(([letter, long]) => `${letter} (${long})`).join(', ')}, e.g. --only=g or --only=auth,hot`);
+    note(
+      `bench: ${problem}; the parts are ${known.map(([letter, long]) => `${letter} (${long})`).join(', ')}, e.g. --only=g or --only=auth,hot`,
+    );
     process.exit(2);
   };
-  const parts = value.split(',').filter(Boolean).map((name) => known.find(([letter, long]) => name === letter || name === long)?.[0] ?? usage(`--only: no part "${name}"`));
+  const parts = value
+    .split(',')
+    .filter(Boolean)
+    .map((name) => known.find(([letter, long]) => name === letter || name === long)?.[0] ?? usage(`--only: no part "${name}"`));
   return new Set(parts.length > 0 ? parts : usage('--only needs a part'));
 }
 

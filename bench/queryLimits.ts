@@ -59,7 +59,12 @@ export interface QueryLimitsResult {
   /** Views read from the Firestore emulator, and served from memory. */
   readonly firestore: LimitsCost;
   readonly memory: LimitsCost;
-  readonly hostile: ReadonlyArray<{ readonly name: string; readonly bytes: number; readonly code: string; readonly refusal: LatencySummary }>;
+  readonly hostile: ReadonlyArray<{
+    readonly name: string;
+    readonly bytes: number;
+    readonly code: string;
+    readonly refusal: LatencySummary;
+  }>;
 }
 
 const PRODUCTS = 100;
@@ -182,7 +187,10 @@ async function compare(label: string, apis: Record<'withLimits' | 'withoutLimits
   }
   warming.end();
   const phase = startPhase(`(h) limits, ${label}: with and without`, plan.requests * 2);
-  const order = [['withLimits', 'withoutLimits'], ['withoutLimits', 'withLimits']] as const;
+  const order = [
+    ['withLimits', 'withoutLimits'],
+    ['withoutLimits', 'withLimits'],
+  ] as const;
   for (let done = 0, round = 0; done < plan.requests; round++) {
     const count = Math.min(plan.block, plan.requests - done);
     for (const side of order[round % 2]!) {
@@ -225,13 +233,21 @@ export function renderQueryLimitsSection(result: QueryLimitsResult): string {
       'process: createApi with its limits (tokens, depth, aliases, directives, the price checked with the variables on ' +
       'every request; CSRF, CORS, body limit, rate limit) against the same schema, context and plugins on yoga without ' +
       `them. Sides alternate in blocks of ${result.plan.block} (ABBA), ${result.plan.warmup} warm-up requests each first. ` +
-      'First with the views read from the Firestore emulator, then served from memory (the API\'s own time alone).',
+      "First with the views read from the Firestore emulator, then served from memory (the API's own time alone).",
     '',
     ...comparison('views from Firestore', result.firestore),
     ...comparison('views from memory', result.memory),
     markdownTable(
       ['hostile query', 'body', 'refused with', 'refusals', 'p50 (ms)', 'p99 (ms)', 'max (ms)'],
-      result.hostile.map((h) => [h.name, `${fixed(h.bytes / 1024)} KiB`, h.code, h.refusal.count, fixed(h.refusal.p50, 2), fixed(h.refusal.p99, 2), fixed(h.refusal.max, 2)]),
+      result.hostile.map((h) => [
+        h.name,
+        `${fixed(h.bytes / 1024)} KiB`,
+        h.code,
+        h.refusal.count,
+        fixed(h.refusal.p50, 2),
+        fixed(h.refusal.p99, 2),
+        fixed(h.refusal.max, 2),
+      ]),
     ),
     '',
   ].join('\n');

@@ -55,8 +55,13 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
     '',
     markdownTable(
       [
-        'concurrency', 'appends per side', 'raw batch (events/s)', 'event store (events/s)',
-        'store / raw', 'per-block median', 'per-block range',
+        'concurrency',
+        'appends per side',
+        'raw batch (events/s)',
+        'event store (events/s)',
+        'store / raw',
+        'per-block median',
+        'per-block range',
       ],
       results.map((r) => [
         r.concurrency,
@@ -106,8 +111,19 @@ function contentionSection(results: readonly ContentionResult[]): string[] {
     '',
     markdownTable(
       [
-        'design', 'writers', 'rounds', 'wall p50 (ms)', 'wall max (ms)', 'vs naive', 'succeeded', 'conflicts', 'aborted',
-        'other errors', 'attempts per writer', 'loser p50 (ms)', 'one event per round',
+        'design',
+        'writers',
+        'rounds',
+        'wall p50 (ms)',
+        'wall max (ms)',
+        'vs naive',
+        'succeeded',
+        'conflicts',
+        'aborted',
+        'other errors',
+        'attempts per writer',
+        'loser p50 (ms)',
+        'one event per round',
       ],
       rows,
       ['left'],
@@ -170,7 +186,7 @@ function hotProductSection(results: readonly HotProductResult[]): string[] {
     '## (d) Hot product: orders that succeed on ONE product, against the same concurrency over distinct products',
     '',
     'Every order buys one unit (stock enough that none is refused), through the API in-process (`api.fetch`, no socket), ' +
-      'with the event store, snapshots and token verification as `src/main.ts` wires them (the customer\'s ID token, ' +
+      "with the event store, snapshots and token verification as `src/main.ts` wires them (the customer's ID token, " +
       'verified on every order). One product: all orders in flight race for the ' +
       "product stream's next version; a loser is decided again (`runCommand`: jittered retries, at most " +
       `${DEFAULT_MAX_ATTEMPTS} attempts). Distinct products: each worker orders a product of its own, so nothing contends. ` +
@@ -179,9 +195,18 @@ function hotProductSection(results: readonly HotProductResult[]): string[] {
     '',
     markdownTable(
       [
-        'concurrency', 'orders per side', 'one product (orders/s)', 'distinct products (orders/s)', 'one / distinct',
-        'attempts per order, one', 'attempts per order, distinct', 'not placed, one', 'order p50, one (ms)',
-        'order p50, distinct (ms)', 'order p95, one (ms)', 'order p95, distinct (ms)',
+        'concurrency',
+        'orders per side',
+        'one product (orders/s)',
+        'distinct products (orders/s)',
+        'one / distinct',
+        'attempts per order, one',
+        'attempts per order, distinct',
+        'not placed, one',
+        'order p50, one (ms)',
+        'order p50, distinct (ms)',
+        'order p95, one (ms)',
+        'order p95, distinct (ms)',
       ],
       results.map((r) => [
         r.concurrency,
@@ -235,7 +260,15 @@ function snapshotSection(result: SnapshotLoadResult): string[] {
       'The kinds take turns; the first load of each is thrown away.',
     '',
     markdownTable(
-      ['event store', 'loads', 'whole p50 (ms)', 'whole max (ms)', 'snapshot + tail p50 (ms)', 'snapshot + tail max (ms)', 'whole / snapshot'],
+      [
+        'event store',
+        'loads',
+        'whole p50 (ms)',
+        'whole max (ms)',
+        'snapshot + tail p50 (ms)',
+        'snapshot + tail max (ms)',
+        'whole / snapshot',
+      ],
       [row('as the API reads (VersionedEventStore)', versioned), row('bare FirestoreEventStore', raw)],
     ),
     '',
@@ -262,7 +295,7 @@ function authCostSection(result: AuthCostResult): string[] {
     '## (g) Authentication: placeOrder with the token verified, against a fixed principal',
     '',
     `${result.plan.orders} orders per side (after ${result.plan.warmup} thrown away), one at a time, POSTed over HTTP to two ` +
-      'APIs built as `src/main.ts` builds one, over the same Firestore project, with the same signed-in customer\'s ' +
+      "APIs built as `src/main.ts` builds one, over the same Firestore project, with the same signed-in customer's " +
       'Auth-emulator ID token, for two products already in the catalog (every order appends to their streams). ' +
       'One verifies the token (`FirebaseTokenVerifier`); the baseline trusts a fixed principal (the one that token ' +
       'verifies to) without verifying anything. The sides alternate in ABBA pairs.',
@@ -282,7 +315,7 @@ function authCostSection(result: AuthCostResult): string[] {
     '',
     'In emulator mode firebase-admin checks revocation on every `verifyIdToken`, a round trip to the Auth emulator, ' +
       'which production does not make for customer tokens (there verification is a signature check against cached ' +
-      "public keys; only staff tokens and WebSocket connections are checked for revocation): this ratio is an upper " +
+      'public keys; only staff tokens and WebSocket connections are checked for revocation): this ratio is an upper ' +
       "bound of a customer order's cost in production.",
     '',
   ];

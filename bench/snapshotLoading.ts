@@ -130,7 +130,10 @@ export async function measureSnapshotLoading(db: Firestore, plan: SnapshotLoadPl
     snapshotAt: plan.snapshotAt,
     writeMs,
     loads: {
-      versioned: { whole: summarizeLatencies(kinds.versionedWhole.samples), fromSnapshot: summarizeLatencies(kinds.versionedSnapshot.samples) },
+      versioned: {
+        whole: summarizeLatencies(kinds.versionedWhole.samples),
+        fromSnapshot: summarizeLatencies(kinds.versionedSnapshot.samples),
+      },
       raw: { whole: summarizeLatencies(kinds.rawWhole.samples), fromSnapshot: summarizeLatencies(kinds.rawSnapshot.samples) },
     },
     shortStream: summarizeLatencies(kinds.short.samples),

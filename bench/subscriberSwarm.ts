@@ -51,7 +51,8 @@ function openSse(httpUrl: string, id: string, initial: () => void, failed: (erro
         buffer = buffer.slice(end + 2);
         const data = block.split('\n').find((line) => line.startsWith('data: '));
         if (!block.startsWith('event: next') || !data) continue;
-        const available = (JSON.parse(data.slice(6)) as { data?: { productInventory?: { available: number } } }).data?.productInventory?.available;
+        const available = (JSON.parse(data.slice(6)) as { data?: { productInventory?: { available: number } } }).data?.productInventory
+          ?.available;
         if (available === undefined) continue;
         if (first) {
           first = false;

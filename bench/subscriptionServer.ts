@@ -41,7 +41,9 @@ const webSocket = attachWebSocket(api, server, {
   limits: { ...DEFAULT_API_LIMITS, webSocket: { ...DEFAULT_API_LIMITS.webSocket, maxConnectionsPerCaller: Number.POSITIVE_INFINITY } },
 });
 // Thousands of clients connect at once.
-const port = await new Promise<number>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve((server.address() as AddressInfo).port)));
+const port = await new Promise<number>((resolve) =>
+  server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve((server.address() as AddressInfo).port)),
+);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 

@@ -88,7 +88,14 @@ export async function measureSubscriptions(plan: SubscriptionPlan): Promise<Subs
       opened = message.opened as number;
     });
     const open = await swarm.request<ChildMessage>(
-      { type: 'open', httpUrl: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, count: plan.subscribers, docs: ids, concurrency: 64 },
+      {
+        type: 'open',
+        httpUrl: `http://127.0.0.1:${port}/graphql`,
+        wsUrl: `ws://127.0.0.1:${port}/graphql`,
+        count: plan.subscribers,
+        docs: ids,
+        concurrency: 64,
+      },
       600_000,
     );
     opening.end();
@@ -150,7 +157,8 @@ export async function measureSubscriptions(plan: SubscriptionPlan): Promise<Subs
       await new Promise((resolve) => setTimeout(resolve, 200));
       after = await server.request<Memory>({ type: 'memory' });
     }
-    if (after.firestoreListeners > 0) note(`  (f) the API still holds ${after.firestoreListeners} Firestore listeners after every subscriber left`);
+    if (after.firestoreListeners > 0)
+      note(`  (f) the API still holds ${after.firestoreListeners} Firestore listeners after every subscriber left`);
 
     return {
       plan,

@@ -7,11 +7,7 @@
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
 import type { Logger } from '../src/logger.ts';
-import {
-  PushForbiddenError,
-  PushUnauthenticatedError,
-  type PushAuthenticator,
-} from '../src/pubsub/pushAuthentication.ts';
+import { PushForbiddenError, PushUnauthenticatedError, type PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 
 /** True when the push may be handled; otherwise the response has been sent. */
 export async function authenticatePush(

@@ -13,11 +13,7 @@ import type { FirestoreProjector } from '../src/firestore/firestoreProjector.ts'
 import type { Logger } from '../src/logger.ts';
 import { MalformedPushError, parsePushedEvent } from '../src/pubsub/eventMessage.ts';
 import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
-import {
-  InvalidEventDataError,
-  UnknownEventTypeError,
-  UnsupportedEventVersionError,
-} from '../src/core/eventRegistry.ts';
+import { InvalidEventDataError, UnknownEventTypeError, UnsupportedEventVersionError } from '../src/core/eventRegistry.ts';
 import { authenticatePush } from './authenticatePush.ts';
 
 type EventSchemaError = UnknownEventTypeError | UnsupportedEventVersionError | InvalidEventDataError;

@@ -13,11 +13,7 @@
  * once it is deployed, and unset means its own URL). Cloud Run checks the token too, but lets in any
  * account with the invoker role; the functions let in only the pusher.
  */
-import {
-  deadLetterSinkSubscriptionName,
-  deadLetterTopicName,
-  pushSubscriptionName,
-} from '../src/pubsub/topology.ts';
+import { deadLetterSinkSubscriptionName, deadLetterTopicName, pushSubscriptionName } from '../src/pubsub/topology.ts';
 
 export interface DeployOptions {
   readonly project: string;
@@ -59,11 +55,19 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
   const env = `NODE_ENV=production,GOOGLE_CLOUD_PROJECT=${o.project},DOMAIN_EVENTS_TOPIC=${o.domainEventsTopic},INTEGRATION_EVENTS_TOPIC=${o.integrationEventsTopic}`;
   const pusher = sa('eventloom-pusher');
   const functionEnv = `${env},PUSH_AUTH=required,PUSH_SERVICE_ACCOUNT=${pusher}`;
-  const functionUrl = (name: string) => `$(gcloud functions describe ${name} --gen2 --region ${o.region} --project ${o.project} --format=value(serviceConfig.uri))`;
+  const functionUrl = (name: string) =>
+    `$(gcloud functions describe ${name} --gen2 --region ${o.region} --project ${o.project} --format=value(serviceConfig.uri))`;
   const steps: DeployStep[] = [
     { what: 'enable the APIs', command: ['gcloud', 'services', 'enable', ...SERVICES, ...p] },
-    { what: 'create the Firestore database', command: ['gcloud', 'firestore', 'databases', 'create', '--location', o.region, ...p], mayAlreadyExist: true },
-    { what: 'deploy Firestore rules and indexes', command: ['npx', 'firebase', 'deploy', '--only', 'firestore:rules,firestore:indexes', '--project', o.project] },
+    {
+      what: 'create the Firestore database',
+      command: ['gcloud', 'firestore', 'databases', 'create', '--location', o.region, ...p],
+      mayAlreadyExist: true,
+    },
+    {
+      what: 'deploy Firestore rules and indexes',
+      command: ['npx', 'firebase', 'deploy', '--only', 'firestore:rules,firestore:indexes', '--project', o.project],
+    },
     {
       what: 'expire published outbox records (TTL on expireAt)',
       command: ['gcloud', 'firestore', 'fields', 'ttls', 'update', 'expireAt', '--collection-group=outbox', '--enable-ttl', ...p],
@@ -94,56 +98,140 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
   ] as const) {
     steps.push({
       what: `grant ${role} to ${member}`,
-      command: ['gcloud', 'projects', 'add-iam-policy-binding', o.project, '--member', `serviceAccount:${member}`, '--role', role, '--condition=None'],
+      command: [
+        'gcloud',
+        'projects',
+        'add-iam-policy-binding',
+        o.project,
+        '--member',
+        `serviceAccount:${member}`,
+        '--role',
+        role,
+        '--condition=None',
+      ],
     });
   }
   steps.push({
     what: 'deploy the API to Cloud Run (one warm instance with CPU always on: the outbox relay runs in it)',
     command: [
-      'gcloud', 'run', 'deploy', 'eventloom-api', '--source', '.', '--region', o.region,
+      'gcloud',
+      'run',
+      'deploy',
+      'eventloom-api',
+      '--source',
+      '.',
+      '--region',
+      o.region,
       // Reachable without Cloud Run IAM only because the API verifies a Firebase ID token on every request
       // and every field has a rule: browsers and mobile clients hold Identity Platform tokens, not IAM ones.
-      '--service-account', sa('eventloom-api'), '--allow-unauthenticated', '--min-instances', '1', '--no-cpu-throttling',
+      '--service-account',
+      sa('eventloom-api'),
+      '--allow-unauthenticated',
+      '--min-instances',
+      '1',
+      '--no-cpu-throttling',
       // `^|^` makes | the separator, so values may hold commas (the allowed origins).
-      '--set-env-vars', `^|^${[env.replaceAll(',', '|'), `AUTH_PROJECT_ID=${o.project}`, ...(o.firebaseApiKey ? [`FIREBASE_API_KEY=${o.firebaseApiKey}`] : []), ...(o.allowedOrigins ? [`ALLOWED_ORIGINS=${o.allowedOrigins}`] : [])].join('|')}`, ...p,
+      '--set-env-vars',
+      `^|^${[env.replaceAll(',', '|'), `AUTH_PROJECT_ID=${o.project}`, ...(o.firebaseApiKey ? [`FIREBASE_API_KEY=${o.firebaseApiKey}`] : []), ...(o.allowedOrigins ? [`ALLOWED_ORIGINS=${o.allowedOrigins}`] : [])].join('|')}`,
+      ...p,
     ],
   });
   for (const fn of [...o.functions, o.deadLetterSink]) {
     steps.push({
       what: `deploy function ${fn}`,
       command: [
-        'gcloud', 'functions', 'deploy', fn, '--gen2', '--runtime', 'nodejs22', '--region', o.region, '--source', '.',
-        '--entry-point', fn, '--trigger-http', '--no-allow-unauthenticated', '--service-account', sa('eventloom-projector'),
-        '--set-env-vars', functionEnv, ...p,
+        'gcloud',
+        'functions',
+        'deploy',
+        fn,
+        '--gen2',
+        '--runtime',
+        'nodejs22',
+        '--region',
+        o.region,
+        '--source',
+        '.',
+        '--entry-point',
+        fn,
+        '--trigger-http',
+        '--no-allow-unauthenticated',
+        '--service-account',
+        sa('eventloom-projector'),
+        '--set-env-vars',
+        functionEnv,
+        ...p,
       ],
     });
     steps.push({
       what: `let Pub/Sub push to ${fn}`,
       command: [
-        'gcloud', 'functions', 'add-invoker-policy-binding', fn, '--region', o.region, '--member', `serviceAccount:${pusher}`, ...p,
+        'gcloud',
+        'functions',
+        'add-invoker-policy-binding',
+        fn,
+        '--region',
+        o.region,
+        '--member',
+        `serviceAccount:${pusher}`,
+        ...p,
       ],
     });
   }
   for (const fn of o.functions) {
     const subscription = pushSubscriptionName(fn);
     const deadLetterTopic = deadLetterTopicName(subscription);
-    steps.push({ what: `dead-letter topic of ${fn}`, command: ['gcloud', 'pubsub', 'topics', 'create', deadLetterTopic, ...p], mayAlreadyExist: true });
+    steps.push({
+      what: `dead-letter topic of ${fn}`,
+      command: ['gcloud', 'pubsub', 'topics', 'create', deadLetterTopic, ...p],
+      mayAlreadyExist: true,
+    });
     steps.push({
       what: `push subscription feeding ${fn}`,
       command: [
-        'gcloud', 'pubsub', 'subscriptions', 'create', subscription, '--topic', o.domainEventsTopic,
-        '--push-endpoint', functionUrl(fn), '--push-auth-service-account', pusher, '--push-auth-token-audience', functionUrl(fn),
-        '--ack-deadline', '30', '--min-retry-delay', '1s', '--max-retry-delay', '60s',
-        '--dead-letter-topic', deadLetterTopic, '--max-delivery-attempts', '5', ...p,
+        'gcloud',
+        'pubsub',
+        'subscriptions',
+        'create',
+        subscription,
+        '--topic',
+        o.domainEventsTopic,
+        '--push-endpoint',
+        functionUrl(fn),
+        '--push-auth-service-account',
+        pusher,
+        '--push-auth-token-audience',
+        functionUrl(fn),
+        '--ack-deadline',
+        '30',
+        '--min-retry-delay',
+        '1s',
+        '--max-retry-delay',
+        '60s',
+        '--dead-letter-topic',
+        deadLetterTopic,
+        '--max-delivery-attempts',
+        '5',
+        ...p,
       ],
       mayAlreadyExist: true,
     });
     steps.push({
       what: `dead letters of ${fn} go to the sink`,
       command: [
-        'gcloud', 'pubsub', 'subscriptions', 'create', deadLetterSinkSubscriptionName(subscription), '--topic', deadLetterTopic,
-        '--push-endpoint', functionUrl(o.deadLetterSink), '--push-auth-service-account', pusher,
-        '--push-auth-token-audience', functionUrl(o.deadLetterSink), ...p,
+        'gcloud',
+        'pubsub',
+        'subscriptions',
+        'create',
+        deadLetterSinkSubscriptionName(subscription),
+        '--topic',
+        deadLetterTopic,
+        '--push-endpoint',
+        functionUrl(o.deadLetterSink),
+        '--push-auth-service-account',
+        pusher,
+        '--push-auth-token-audience',
+        functionUrl(o.deadLetterSink),
+        ...p,
       ],
       mayAlreadyExist: true,
     });

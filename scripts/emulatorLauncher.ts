@@ -97,7 +97,9 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Run
     try {
       return await startEmulatorsOnce(options);
     } catch (error) {
-      const lostThePort = error instanceof Error && /Address already in use|BindException|EADDRINUSE|port .* (is )?(not open|taken|unavailable)/i.test(error.message);
+      const lostThePort =
+        error instanceof Error &&
+        /Address already in use|BindException|EADDRINUSE|port .* (is )?(not open|taken|unavailable)/i.test(error.message);
       if (!portsArePicked || !lostThePort || attempt >= 3) throw error;
       options.log?.(`An emulator's port was taken before it could bind it; retrying on new ports (attempt ${attempt + 1}).`);
     }
@@ -282,8 +284,7 @@ function firebaseEmulatorsInstalled(): boolean {
     const cacheDir = process.env.FIREBASE_EMULATORS_PATH || join(homedir(), '.cache', 'firebase', 'emulators');
     const firestore =
       !!process.env.FIRESTORE_EMULATOR_BINARY_PATH || existsSync(join(cacheDir, pinned.firestore.downloadPathRelativeToCacheDir));
-    const pubsub =
-      !!process.env.PUBSUB_EMULATOR_BINARY_PATH || existsSync(join(cacheDir, pinned.pubsub.binaryPathRelativeToCacheDir));
+    const pubsub = !!process.env.PUBSUB_EMULATOR_BINARY_PATH || existsSync(join(cacheDir, pinned.pubsub.binaryPathRelativeToCacheDir));
     return firestore && pubsub;
   } catch {
     return false;

@@ -67,7 +67,10 @@ export async function ensureIdentity(projectId: string, identity: Identity): Pro
     if ((error as { code?: unknown }).code !== 'auth/uid-already-exists') throw error;
     const existing = await auth.getUser(identity.uid);
     if (existing.email !== identity.email || (identity.displayName && existing.displayName !== identity.displayName)) {
-      await auth.updateUser(identity.uid, { email: identity.email, ...(identity.displayName ? { displayName: identity.displayName } : {}) });
+      await auth.updateUser(identity.uid, {
+        email: identity.email,
+        ...(identity.displayName ? { displayName: identity.displayName } : {}),
+      });
     }
     if (JSON.stringify(existing.customClaims?.roles ?? null) === JSON.stringify(claims?.roles ?? null)) return;
   }
@@ -76,14 +79,11 @@ export async function ensureIdentity(projectId: string, identity: Identity): Pro
 
 /** Signs in with email and password the way a client does (Identity Toolkit REST), returning the ID token. */
 export async function signIn(email: string, password = DEMO_PASSWORD): Promise<string> {
-  const response = await fetch(
-    `http://${emulatorHost()}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=emulator`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password, returnSecureToken: true }),
-    },
-  );
+  const response = await fetch(`http://${emulatorHost()}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=emulator`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, returnSecureToken: true }),
+  });
   const body = (await response.json()) as { idToken?: string; error?: { message?: string } };
   if (!response.ok || !body.idToken) throw new Error(`sign-in as ${email} failed: ${body.error?.message ?? response.status}`);
   return body.idToken;

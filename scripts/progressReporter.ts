@@ -51,7 +51,15 @@ function jsonReporter(component: string): ProgressReporter {
       const step = Math.max(1, Math.ceil(total / 10));
       if (done < total && done - (last.get(phase) ?? 0) < step) return;
       last.set(phase, done);
-      const line = { severity: 'INFO', message: `${component} ${phase} ${done}/${total}`, component, phase, done, total, ...details?.fields };
+      const line = {
+        severity: 'INFO',
+        message: `${component} ${phase} ${done}/${total}`,
+        component,
+        phase,
+        done,
+        total,
+        ...details?.fields,
+      };
       process.stderr.write(`${JSON.stringify(line)}\n`);
     },
     stop() {},

@@ -92,7 +92,10 @@ async function run(): Promise<void> {
         });
         progress.stop();
         console.log(JSON.stringify(result, null, 2));
-        if (result.comparison && (result.comparison.different.length || result.comparison.onlyLive.length || result.comparison.onlyReplayed.length)) {
+        if (
+          result.comparison &&
+          (result.comparison.different.length || result.comparison.onlyLive.length || result.comparison.onlyReplayed.length)
+        ) {
           process.exitCode = 2;
         }
       } finally {
@@ -103,7 +106,9 @@ async function run(): Promise<void> {
     case 'dead-letters':
       return deadLetterCommand(sub, arg);
     default:
-      throw new UsageError('Usage: npm run projections -- status | rebuild <readModel> | replay <readModel> | dead-letters list|show|redrive|skip');
+      throw new UsageError(
+        'Usage: npm run projections -- status | rebuild <readModel> | replay <readModel> | dead-letters list|show|redrive|skip',
+      );
   }
 }
 

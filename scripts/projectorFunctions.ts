@@ -15,10 +15,7 @@ export interface ProjectorFunction {
 }
 
 // The package exports only its API, not the CLI entry that its `functions-framework` bin points at.
-const FUNCTIONS_FRAMEWORK_MAIN = join(
-  dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')),
-  'main.js',
-);
+const FUNCTIONS_FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 
 export function projectorFunction(name: string, port: number): ProjectorFunction {
   return {

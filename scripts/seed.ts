@@ -94,7 +94,12 @@ async function main(): Promise<void> {
   const progress = progressReporter('seed');
   const reporter = {
     update: ({ phase, done, total, summary }: SeedProgress) =>
-      progress.update(phase, done, total, phase === 'orders' ? { text: orderDetails(summary), fields: { orders: summary.orders } } : undefined),
+      progress.update(
+        phase,
+        done,
+        total,
+        phase === 'orders' ? { text: orderDetails(summary), fields: { orders: summary.orders } } : undefined,
+      ),
     stop: () => progress.stop(),
   };
   try {

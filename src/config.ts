@@ -10,7 +10,12 @@ const OriginSchema = z.string().refine((value) => URL.canParse(value) && new URL
 });
 const OriginListSchema = z
   .string()
-  .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .transform((list) =>
+    list
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(OriginSchema));
 const Q = DEFAULT_API_LIMITS.query;
 

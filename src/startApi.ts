@@ -68,10 +68,12 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   if (config.emulators.auth) {
     logger.warn({ authEmulator: config.emulators.auth }, "accepting the Firebase Auth emulator's unsigned tokens (development only)");
   }
-  const api = createApi(
-    firestoreApiDeps({ db, readModels, logger, domainEventsTopic, projections, tokens, connectionTokens }),
-    { graphiql: config.graphiql, introspection: config.introspection, dashboardAuth: config.dashboardAuth, limits: config.limits },
-  );
+  const api = createApi(firestoreApiDeps({ db, readModels, logger, domainEventsTopic, projections, tokens, connectionTokens }), {
+    graphiql: config.graphiql,
+    introspection: config.introspection,
+    dashboardAuth: config.dashboardAuth,
+    limits: config.limits,
+  });
 
   const server = createServer(api);
   const webSocket = attachWebSocket(api, server, { tokens: connectionTokens, limits: config.limits });

@@ -27,10 +27,15 @@ type PlaceOrderResult = { placeOrder: Record<string, unknown> & { __typename: st
 
 describe('placeOrder', () => {
   it('places the order at catalog prices, reserving stock, with the request correlation id', async () => {
-    const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input: orderInput('c-api-1') }, {
-      'x-correlation-id': 'corr-abc',
-      ...(await asCustomer('c-api-1')),
-    });
+    const { data } = await graphql<PlaceOrderResult>(
+      api,
+      PLACE_ORDER,
+      { input: orderInput('c-api-1') },
+      {
+        'x-correlation-id': 'corr-abc',
+        ...(await asCustomer('c-api-1')),
+      },
+    );
     expect(data?.placeOrder).toMatchObject({ __typename: 'PlaceOrderPayload', version: 1, replayed: false });
     expect(data?.placeOrder).not.toHaveProperty('errors');
     const orderId = data!.placeOrder.orderId as string;
@@ -53,7 +58,15 @@ describe('placeOrder', () => {
     const { data, errors } = await graphql<PlaceOrderResult>(
       api,
       PLACE_ORDER,
-      { input: { customerId: 'c-api-1', lines: [{ productId: 'p', quantity: 0 }, { productId: ' ', quantity: 1 }] } },
+      {
+        input: {
+          customerId: 'c-api-1',
+          lines: [
+            { productId: 'p', quantity: 0 },
+            { productId: ' ', quantity: 1 },
+          ],
+        },
+      },
       await asCustomer('c-api-1'),
     );
     expect(errors).toBeUndefined();
@@ -86,7 +99,12 @@ describe('placeOrder', () => {
   });
 
   it('returns InputValidationError for an order without lines', async () => {
-    const { data } = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input: { customerId: 'c-api-1', lines: [] } }, await asCustomer('c-api-1'));
+    const { data } = await graphql<PlaceOrderResult>(
+      api,
+      PLACE_ORDER,
+      { input: { customerId: 'c-api-1', lines: [] } },
+      await asCustomer('c-api-1'),
+    );
     expect(data?.placeOrder).toMatchObject({ __typename: 'InputValidationError', code: 'VALIDATION' });
   });
 
@@ -105,8 +123,18 @@ describe('placeOrder', () => {
 
   it("scopes idempotency keys to the caller: another customer's same key places their own order", async () => {
     const key = `shared-${randomUUID()}`;
-    const mine = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input: orderInput('c-api-2', { idempotencyKey: key }) }, await asCustomer('c-api-2'));
-    const theirs = await graphql<PlaceOrderResult>(api, PLACE_ORDER, { input: orderInput('c-api-3', { idempotencyKey: key }) }, await asCustomer('c-api-3'));
+    const mine = await graphql<PlaceOrderResult>(
+      api,
+      PLACE_ORDER,
+      { input: orderInput('c-api-2', { idempotencyKey: key }) },
+      await asCustomer('c-api-2'),
+    );
+    const theirs = await graphql<PlaceOrderResult>(
+      api,
+      PLACE_ORDER,
+      { input: orderInput('c-api-3', { idempotencyKey: key }) },
+      await asCustomer('c-api-3'),
+    );
     expect(mine.data?.placeOrder).toMatchObject({ __typename: 'PlaceOrderPayload', replayed: false });
     expect(theirs.data?.placeOrder).toMatchObject({ __typename: 'PlaceOrderPayload', replayed: false });
     expect(theirs.data?.placeOrder.orderId).not.toBe(mine.data?.placeOrder.orderId);

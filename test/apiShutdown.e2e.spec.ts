@@ -36,7 +36,10 @@ function freePort(): Promise<number> {
 
 beforeAll(async () => {
   const db = testFirestore(projectId);
-  await db.collection(readModelCollectionName(inventoryCountProjection)).doc(productId).set(productView(productId, { available: 3 }));
+  await db
+    .collection(readModelCollectionName(inventoryCountProjection))
+    .doc(productId)
+    .set(productView(productId, { available: 3 }));
   await db.terminate();
 
   const port = await freePort();
@@ -87,6 +90,8 @@ describe('SIGTERM', () => {
     expect(performance.now() - signalledAt).toBeLessThan(8_000);
     expect(output).toContain('"message":"stopped"');
     // And it no longer accepts connections.
-    await expect(fetch(`${baseUrl}/graphql?query=${encodeURIComponent('{__typename}')}`, { headers: { [CSRF_HEADER]: '1' } })).rejects.toThrow();
+    await expect(
+      fetch(`${baseUrl}/graphql?query=${encodeURIComponent('{__typename}')}`, { headers: { [CSRF_HEADER]: '1' } }),
+    ).rejects.toThrow();
   });
 });

@@ -99,7 +99,10 @@ describe('a command that keeps losing the race for its stream', () => {
             },
           ]);
         }
-        return { appends: [{ streamId, events: [{ type: 'Counted', data: { after: version } }] }], result: { streamId, version: version + 1 } };
+        return {
+          appends: [{ streamId, events: [{ type: 'Counted', data: { after: version } }] }],
+          result: { streamId, version: version + 1 },
+        };
       },
     });
     return { outcome, decisions: () => decisions };

@@ -45,7 +45,8 @@ beforeAll(async () => {
   // The catalog is read when the page opens: let the products be projected first.
   await vi.waitFor(
     async () => {
-      for (const productId of ['sku-kettle', 'sku-mug']) expect(await pipeline.readModels.get(inventoryCountProjection, productId)).not.toBeNull();
+      for (const productId of ['sku-kettle', 'sku-mug'])
+        expect(await pipeline.readModels.get(inventoryCountProjection, productId)).not.toBeNull();
     },
     { timeout: 20_000, interval: 50 },
   );
@@ -108,7 +109,12 @@ describe('the live dashboard', () => {
     const config = await pipeline.api.fetch('http://api/dashboard/config.json');
     expect(config.headers.get('cache-control')).toBe('no-store');
     expect(await config.json()).toEqual({
-      auth: { apiKey: 'demo-api-key', authDomain: `${AUTH_PROJECT_ID}.firebaseapp.com`, projectId: AUTH_PROJECT_ID, emulatorUrl: authEmulatorUrl },
+      auth: {
+        apiKey: 'demo-api-key',
+        authDomain: `${AUTH_PROJECT_ID}.firebaseapp.com`,
+        projectId: AUTH_PROJECT_ID,
+        emulatorUrl: authEmulatorUrl,
+      },
     });
     const page = await pipeline.api.fetch('http://api/dashboard');
     const policy = page.headers.get('content-security-policy');
@@ -117,7 +123,9 @@ describe('the live dashboard', () => {
     expect(policy).toContain("frame-ancestors 'none'");
   });
 
-  it('signs an operator in and shows orders arriving, sales, stock and low-stock alerts as they happen, until signing out', { timeout: 90_000 }, async () => {
+  it('signs an operator in and shows orders arriving, sales, stock and low-stock alerts as they happen, until signing out', {
+    timeout: 90_000,
+  }, async () => {
     const { page, consoleErrors } = await openDashboard();
     expect(await page.locator('[data-testid=auth-emulator]').textContent()).toContain(authEmulatorUrl);
     const operator = staffIdentity('operator').email;
@@ -148,7 +156,9 @@ describe('the live dashboard', () => {
     await expect.poll(() => page.locator('[data-testid=low-stock] li[data-product-id=sku-kettle]').textContent(), live).toContain('4 left');
     expect(await page.locator('tr[data-product-id=sku-kettle]').getAttribute('class')).toContain('low');
     // The newest order heads the feed, with its customer's name once projected.
-    await expect.poll(() => page.locator('[data-testid=recent-orders] tbody tr').first().getAttribute('data-order-id'), live).toBe(orders[1]);
+    await expect
+      .poll(() => page.locator('[data-testid=recent-orders] tbody tr').first().getAttribute('data-order-id'), live)
+      .toBe(orders[1]);
     await expect.poll(() => page.locator(`tr[data-order-id="${orders[1]}"]`).textContent(), live).toContain('Customer dash-grace');
     await page.screenshot({ path: `${ARTIFACTS}/dashboard.png`, fullPage: true });
 
@@ -179,7 +189,11 @@ describe('the live dashboard', () => {
     expect(notice).toContain('Staff only');
     expect(notice).toContain(customer);
     expect(await page.locator('[data-testid=signed-in-as]').textContent()).toBe(customer);
-    expect(await page.locator('[data-testid=recent-orders], [data-testid=kpi-orders], [data-testid=inventory], [data-testid=projection-lag]').count()).toBe(0);
+    expect(
+      await page
+        .locator('[data-testid=recent-orders], [data-testid=kpi-orders], [data-testid=inventory], [data-testid=projection-lag]')
+        .count(),
+    ).toBe(0);
     expect(await page.locator('body').textContent()).not.toContain('Customer dash-');
     // The API said no over HTTP, so the page never opened a socket.
     expect(sockets).toEqual([]);

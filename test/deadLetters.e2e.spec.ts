@@ -19,7 +19,11 @@ let deadLetters: FirestoreDeadLetterQueue;
 beforeAll(async () => {
   pipeline = await startPipeline();
   projector = new FirestoreProjector(pipeline.db, pipeline.store);
-  deadLetters = new FirestoreDeadLetterQueue(pipeline.db, { redriveTopic: pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC), projector, projections });
+  deadLetters = new FirestoreDeadLetterQueue(pipeline.db, {
+    redriveTopic: pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC),
+    projector,
+    projections,
+  });
 });
 afterAll(() => pipeline?.stop());
 
@@ -59,10 +63,14 @@ describe('dead letters', () => {
     );
     const healthyOrder = data!.placeOrder.orderId;
     await expect
-      .poll(async () => Object.keys((await pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId))?.orders ?? {}), {
-        timeout: 20_000,
-        interval: 100,
-      })
+      .poll(
+        async () =>
+          Object.keys((await pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId))?.orders ?? {}),
+        {
+          timeout: 20_000,
+          interval: 100,
+        },
+      )
       .toEqual([healthyOrder]);
 
     // After the maximum delivery attempts, the poison event is a dead letter of each projector that failed on it.
@@ -70,7 +78,11 @@ describe('dead letters', () => {
       (await deadLetters.list({ readModel, status: 'PENDING' })).deadLetters.find((d) => d.event?.eventId === poison.eventId);
     await expect.poll(() => deadLetterOf('customerOrderHistory'), { timeout: 45_000, interval: 250 }).toBeDefined();
     const deadLetter = (await deadLetterOf('customerOrderHistory'))!;
-    expect(deadLetter).toMatchObject({ readModel: 'customerOrderHistory', status: 'PENDING', event: { streamId: poisonStream, version: 1 } });
+    expect(deadLetter).toMatchObject({
+      readModel: 'customerOrderHistory',
+      status: 'PENDING',
+      event: { streamId: poisonStream, version: 1 },
+    });
     // The subscription's maximum: five deliveries, each refused by the projector itself, then the dead letter.
     expect(deadLetter.deliveryAttempts).toBe(5);
     expect(
@@ -97,7 +109,14 @@ describe('dead letters', () => {
           {
             eventId: randomUUID(),
             type: 'OrderPaymentConfirmed',
-            data: { orderId, customerId, paymentReference: 'p', amountCents: 100, placedAt: poison.occurredAt, paidAt: new Date().toISOString() },
+            data: {
+              orderId,
+              customerId,
+              paymentReference: 'p',
+              amountCents: 100,
+              placedAt: poison.occurredAt,
+              paidAt: new Date().toISOString(),
+            },
             occurredAt: new Date().toISOString(),
             metadata,
           },

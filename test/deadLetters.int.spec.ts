@@ -42,7 +42,12 @@ const logger = pino({ level: 'silent' });
 
 http(
   'storeDeadLetterUnderTest',
-  createDeadLetterHandler(() => ({ deadLetters, logger, readModelOf: readModelOfDeadLetterSubscription, pushAuthenticator: acceptUnauthenticatedPushes })),
+  createDeadLetterHandler(() => ({
+    deadLetters,
+    logger,
+    readModelOf: readModelOfDeadLetterSubscription,
+    pushAuthenticator: acceptUnauthenticatedPushes,
+  })),
 );
 let sink: Server;
 let sinkUrl: string;
@@ -186,7 +191,10 @@ describe('listing dead letters a page at a time', () => {
     `;
     type Page = {
       deadLetters: {
-        edges: Array<{ cursor: string; node: { id: string; readModel: string; status: string; streamId: string; version: number; eventType: string } }>;
+        edges: Array<{
+          cursor: string;
+          node: { id: string; readModel: string; status: string; streamId: string; version: number; eventType: string };
+        }>;
         pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
       };
     };

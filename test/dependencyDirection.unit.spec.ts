@@ -63,9 +63,18 @@ function inLayers(path: string, layers: readonly Layer[]): boolean {
   return layer !== undefined && layers.includes(layer);
 }
 
-const from = (...layers: Layer[]) => (edge: Import) => inLayers(edge.file, layers);
-const to = (...layers: Layer[]) => (edge: Import) => isInternal(edge.target) && inLayers(edge.target, layers);
-const toPackage = (...packages: RegExp[]) => (edge: Import) => !isInternal(edge.target) && packages.some((p) => p.test(edge.target));
+const from =
+  (...layers: Layer[]) =>
+  (edge: Import) =>
+    inLayers(edge.file, layers);
+const to =
+  (...layers: Layer[]) =>
+  (edge: Import) =>
+    isInternal(edge.target) && inLayers(edge.target, layers);
+const toPackage =
+  (...packages: RegExp[]) =>
+  (edge: Import) =>
+    !isInternal(edge.target) && packages.some((p) => p.test(edge.target));
 
 const RULES: readonly Rule[] = [
   {
@@ -130,7 +139,8 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** `import … from '…'`, `export … from '…'`, `import '…'` and `import('…')`. */
-const SPECIFIER = /^\s*(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const SPECIFIER =
+  /^\s*(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /** What `file`, whose text is `text`, imports: relative specifiers resolved to repository paths. */
 function importsIn(file: string, text: string): Import[] {

@@ -22,7 +22,9 @@ describe('the deploy plan', () => {
 
   it('deploys every projector and the dead-letter sink as authenticated functions on Node 22', () => {
     for (const fn of [...Object.keys(projectors), DEAD_LETTER_SINK]) {
-      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^gcloud functions deploy ${fn} --gen2 --runtime nodejs22 .*--no-allow-unauthenticated`)));
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^gcloud functions deploy ${fn} --gen2 --runtime nodejs22 .*--no-allow-unauthenticated`)),
+      );
     }
   });
 
@@ -33,7 +35,9 @@ describe('the deploy plan', () => {
       ),
     );
     expect(lines).toContainEqual(
-      expect.stringMatching(/^gcloud pubsub subscriptions create projector-customer-order-history-dead-letters --topic projector-customer-order-history-dead-letter --push-endpoint .*storeDeadLetter/),
+      expect.stringMatching(
+        /^gcloud pubsub subscriptions create projector-customer-order-history-dead-letters --topic projector-customer-order-history-dead-letter --push-endpoint .*storeDeadLetter/,
+      ),
     );
   });
 
@@ -65,7 +69,9 @@ describe('the deploy plan', () => {
 
     it('lets the push service account invoke every function, and gives the API no push settings', () => {
       for (const fn of [...Object.keys(projectors), DEAD_LETTER_SINK]) {
-        expect(lines).toContain(`gcloud functions add-invoker-policy-binding ${fn} --region europe-west1 --member serviceAccount:${PUSHER} --project acme-shop`);
+        expect(lines).toContain(
+          `gcloud functions add-invoker-policy-binding ${fn} --region europe-west1 --member serviceAccount:${PUSHER} --project acme-shop`,
+        );
       }
       expect(lines.find((line) => line.startsWith('gcloud run deploy eventloom-api'))).not.toMatch(/PUSH_/);
     });
@@ -95,7 +101,9 @@ describe('the deploy plan', () => {
     });
 
     it('lets idempotency keys expire, like published outbox records', () => {
-      expect(lines).toContain('gcloud firestore fields ttls update expireAt --collection-group=idempotencyKeys --enable-ttl --project acme-shop');
+      expect(lines).toContain(
+        'gcloud firestore fields ttls update expireAt --collection-group=idempotencyKeys --enable-ttl --project acme-shop',
+      );
     });
   });
 });

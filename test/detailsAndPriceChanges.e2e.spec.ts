@@ -70,11 +70,24 @@ describe('changeCustomerDetails through the API', () => {
       customer,
     );
     expect(changed).toEqual({
-      data: { changeCustomerDetails: { __typename: 'CustomerCommandPayload', customerId, streamId: `customer-${customerId}`, version: 2, replayed: false } },
+      data: {
+        changeCustomerDetails: {
+          __typename: 'CustomerCommandPayload',
+          customerId,
+          streamId: `customer-${customerId}`,
+          version: 2,
+          replayed: false,
+        },
+      },
     });
     const token = { streamId: `customer-${customerId}`, version: 2 };
     // The view folds the customer's stream and their orders': wait for the order's token first, then the change's.
-    const orderApplied = await graphql(pipeline.api, CUSTOMER, { id: customerId, token: { streamId: placed.data!.placeOrder.streamId, version: 1 } }, customer);
+    const orderApplied = await graphql(
+      pipeline.api,
+      CUSTOMER,
+      { id: customerId, token: { streamId: placed.data!.placeOrder.streamId, version: 1 } },
+      customer,
+    );
     expect(orderApplied.errors).toBeUndefined();
     expect(await graphql(pipeline.api, CUSTOMER, { id: customerId, token }, customer)).toEqual({
       data: { customer: { customerId, name: 'Ada King', email: 'ada.king@example.com', orderCount: 1, totalSpentCents: 5900 } },
@@ -130,10 +143,23 @@ describe('changeProductPrice through the API', () => {
     };
     const before = await order();
 
-    const changed = await graphql<{ changeProductPrice: Token }>(pipeline.api, CHANGE_PRICE, { input: { productId, priceCents: 1250 } }, catalog);
+    const changed = await graphql<{ changeProductPrice: Token }>(
+      pipeline.api,
+      CHANGE_PRICE,
+      { input: { productId, priceCents: 1250 } },
+      catalog,
+    );
     // Added, one reservation, repriced.
     expect(changed).toEqual({
-      data: { changeProductPrice: { __typename: 'ProductCommandPayload', productId, streamId: `product-${productId}`, version: 3, replayed: false } },
+      data: {
+        changeProductPrice: {
+          __typename: 'ProductCommandPayload',
+          productId,
+          streamId: `product-${productId}`,
+          version: 3,
+          replayed: false,
+        },
+      },
     });
     const token = { streamId: `product-${productId}`, version: 3 };
     expect(await graphql(pipeline.api, PRODUCT, { id: productId, token })).toEqual({
@@ -141,14 +167,23 @@ describe('changeProductPrice through the API', () => {
     });
 
     const after = await order();
-    expect(await graphql(pipeline.api, ORDER, { id: after.orderId, token: after.token }, customer)).toEqual({ data: { order: { totalCents: 2500 } } });
+    expect(await graphql(pipeline.api, ORDER, { id: after.orderId, token: after.token }, customer)).toEqual({
+      data: { order: { totalCents: 2500 } },
+    });
     // An order placed before keeps the price it was placed at.
-    expect(await graphql(pipeline.api, ORDER, { id: before.orderId, token: before.token }, customer)).toEqual({ data: { order: { totalCents: 2000 } } });
+    expect(await graphql(pipeline.api, ORDER, { id: before.orderId, token: before.token }, customer)).toEqual({
+      data: { order: { totalCents: 2000 } },
+    });
   });
 
   it('is refused to customers and other staff, and to a product not in the catalog, appending nothing', async () => {
     const productId = `p-${randomUUID().slice(0, 8)}`;
-    await graphql(pipeline.api, ADD_PRODUCT, { input: { productId, name: 'Cup', priceCents: 500, initialStock: 5 } }, await asStaff('catalog'));
+    await graphql(
+      pipeline.api,
+      ADD_PRODUCT,
+      { input: { productId, name: 'Cup', priceCents: 500, initialStock: 5 } },
+      await asStaff('catalog'),
+    );
     const input = { productId, priceCents: 1 };
 
     const customer = await graphql(pipeline.api, CHANGE_PRICE, { input }, await asCustomer(`c-${randomUUID().slice(0, 8)}`));
@@ -158,7 +193,12 @@ describe('changeProductPrice through the API', () => {
     expect(await streamVersion(`product-${productId}`)).toBe(1);
 
     const unknown = `p-${randomUUID().slice(0, 8)}`;
-    const notFound = await graphql(pipeline.api, CHANGE_PRICE, { input: { productId: unknown, priceCents: 700 } }, await asStaff('catalog'));
+    const notFound = await graphql(
+      pipeline.api,
+      CHANGE_PRICE,
+      { input: { productId: unknown, priceCents: 700 } },
+      await asStaff('catalog'),
+    );
     expect(notFound).toEqual({ data: { changeProductPrice: { __typename: 'ProductNotFound', code: 'PRODUCT.NOT_FOUND' } } });
     expect(await streamVersion(`product-${unknown}`)).toBe(0);
   });

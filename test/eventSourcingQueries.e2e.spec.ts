@@ -34,7 +34,8 @@ type Placed = { placeOrder: { orderId: string; streamId: string; version: number
  */
 async function placeAndPay(customerId: string, headers: Record<string, string> = {}) {
   const customer = await asCustomer(customerId);
-  const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, { ...customer, ...headers })).data!.placeOrder;
+  const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, { ...customer, ...headers })).data!
+    .placeOrder;
   await sleep(100);
   const between = new Date();
   await sleep(100);
@@ -59,17 +60,36 @@ describe('time travel', () => {
 
     const then = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: between.toISOString() }, await asCustomer(customerId));
     expect(then).toEqual({ data: { order: { status: 'PLACED', totalCents: 5900, version: 1 } } });
-    const before = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: beforeOrder.toISOString() }, await asCustomer(customerId));
+    const before = await graphql(
+      pipeline.api,
+      ORDER,
+      { orderId: placed.orderId, asOf: beforeOrder.toISOString() },
+      await asCustomer(customerId),
+    );
     expect(before).toEqual({ data: { order: null } });
-    const now = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, asOf: new Date().toISOString() }, await asCustomer(customerId));
+    const now = await graphql(
+      pipeline.api,
+      ORDER,
+      { orderId: placed.orderId, asOf: new Date().toISOString() },
+      await asCustomer(customerId),
+    );
     expect(now).toEqual({ data: { order: { status: 'PAID', totalCents: 5900, version: 2 } } });
 
     // The mug's stock: nothing of this order reserved before it was placed (other tests' orders may be).
-    const mugBefore = (await graphql<{ product: { reserved: number } }>(pipeline.api, PRODUCT, { id: 'sku-mug', asOf: beforeOrder.toISOString() })).data!.product;
-    const mugBetween = (await graphql<{ product: { reserved: number } }>(pipeline.api, PRODUCT, { id: 'sku-mug', asOf: between.toISOString() })).data!.product;
+    const mugBefore = (
+      await graphql<{ product: { reserved: number } }>(pipeline.api, PRODUCT, { id: 'sku-mug', asOf: beforeOrder.toISOString() })
+    ).data!.product;
+    const mugBetween = (
+      await graphql<{ product: { reserved: number } }>(pipeline.api, PRODUCT, { id: 'sku-mug', asOf: between.toISOString() })
+    ).data!.product;
     expect(mugBetween.reserved - mugBefore.reserved).toBe(1);
 
-    const customerThen = await graphql(pipeline.api, CUSTOMER, { id: customerId, asOf: between.toISOString() }, await asCustomer(customerId));
+    const customerThen = await graphql(
+      pipeline.api,
+      CUSTOMER,
+      { id: customerId, asOf: between.toISOString() },
+      await asCustomer(customerId),
+    );
     expect(customerThen).toEqual({ data: { customer: { orderCount: 1, totalSpentCents: 5900 } } });
   });
 
@@ -95,7 +115,9 @@ describe('audit trail', () => {
         pageInfo { hasNextPage endCursor }
       }
     }`;
-    type History = { streamHistory: { edges: Array<{ node: Record<string, unknown> }>; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    type History = {
+      streamHistory: { edges: Array<{ node: Record<string, unknown> }>; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    };
     const operator = await asStaff('operator');
     const first = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1 }, operator)).data!.streamHistory;
     expect(first.pageInfo.hasNextPage).toBe(true);
@@ -109,10 +131,18 @@ describe('audit trail', () => {
       causationId: null,
       data: { orderId: placed.orderId, customerId, totalCents: 5900 },
     });
-    const second = (await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1, after: first.pageInfo.endCursor }, operator))
-      .data!.streamHistory;
+    const second = (
+      await graphql<History>(pipeline.api, HISTORY, { streamId: placed.streamId, first: 1, after: first.pageInfo.endCursor }, operator)
+    ).data!.streamHistory;
     expect(second.edges.map((e) => e.node)).toMatchObject([
-      { version: 2, type: 'OrderPaymentConfirmed', command: 'ConfirmOrderPayment', correlationId: 'pay-corr', actor: customerId, actorRole: 'customer' },
+      {
+        version: 2,
+        type: 'OrderPaymentConfirmed',
+        command: 'ConfirmOrderPayment',
+        correlationId: 'pay-corr',
+        actor: customerId,
+        actorRole: 'customer',
+      },
     ]);
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
@@ -122,7 +152,8 @@ describe('read-your-writes', () => {
   it('waits until the read model reflects the token a mutation returned, or says it is stale', async () => {
     const customerId = `c-${randomUUID().slice(0, 8)}`;
     await setUpShop(pipeline.api, [customerId]);
-    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId))).data!.placeOrder;
+    const placed = (await graphql<Placed>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId))).data!
+      .placeOrder;
 
     // Right after the mutation, the projector has most likely not run yet: the token makes the query wait.
     const fresh = await graphql(
@@ -133,7 +164,12 @@ describe('read-your-writes', () => {
     );
     expect(fresh).toEqual({ data: { order: { status: 'PLACED', totalCents: 5900, version: 1 } } });
 
-    const stale = await graphql(pipeline.api, ORDER, { orderId: placed.orderId, token: { streamId: placed.streamId, version: 7 }, waitMs: 300 }, await asCustomer(customerId));
+    const stale = await graphql(
+      pipeline.api,
+      ORDER,
+      { orderId: placed.orderId, token: { streamId: placed.streamId, version: 7 }, waitMs: 300 },
+      await asCustomer(customerId),
+    );
     expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'READ_MODEL.STALE', streamId: placed.streamId, version: 7, checkpoint: 1 });
   });
 });
@@ -147,16 +183,26 @@ describe('read-your-writes on a subscription', () => {
     const STATUS = `subscription ($id: ID!, $token: ConsistencyTokenInput, $waitMs: Int) {
       orderStatus(orderId: $id, consistentWith: $token, waitMs: $waitMs) { status version }
     }`;
-    const fresh = subscribeOverWebSocket<{ orderStatus: { status: string; version: number } | null }>(pipeline.wsUrl, STATUS, {
-      id: placed.orderId,
-      token: { streamId: placed.streamId, version: placed.version },
-      waitMs: 10_000,
-    }, customer);
-    const stale = subscribeOverSse<{ orderStatus: unknown }>(pipeline.httpUrl, STATUS, {
-      id: placed.orderId,
-      token: { streamId: placed.streamId, version: 9 },
-      waitMs: 200,
-    }, customer);
+    const fresh = subscribeOverWebSocket<{ orderStatus: { status: string; version: number } | null }>(
+      pipeline.wsUrl,
+      STATUS,
+      {
+        id: placed.orderId,
+        token: { streamId: placed.streamId, version: placed.version },
+        waitMs: 10_000,
+      },
+      customer,
+    );
+    const stale = subscribeOverSse<{ orderStatus: unknown }>(
+      pipeline.httpUrl,
+      STATUS,
+      {
+        id: placed.orderId,
+        token: { streamId: placed.streamId, version: 9 },
+        waitMs: 200,
+      },
+      customer,
+    );
     try {
       await fresh.next((r) => r.data !== undefined);
       expect(fresh.results[0]).toEqual({ data: { orderStatus: { status: 'PLACED', version: 1 } } });
@@ -223,10 +269,13 @@ describe('operations', () => {
     // A relay starts again; once the event is applied, no lag again.
     pipeline.relay = pipeline.newRelay();
     pipeline.relay.start();
-    await vi.waitFor(async () => expect(byName(await statuses())).toEqual(every({ lagSeconds: 0, latestEventAt: ahead, lastAppliedEventAt: ahead })), {
-      timeout: 20_000,
-      interval: 100,
-    });
+    await vi.waitFor(
+      async () => expect(byName(await statuses())).toEqual(every({ lagSeconds: 0, latestEventAt: ahead, lastAppliedEventAt: ahead })),
+      {
+        timeout: 20_000,
+        interval: 100,
+      },
+    );
 
     const DEAD_LETTERS = '{ deadLetters { __typename edges { node { id } } } }';
     const anonymous = await graphql(pipeline.api, DEAD_LETTERS);
@@ -236,7 +285,12 @@ describe('operations', () => {
     const allowed = await graphql(pipeline.api, DEAD_LETTERS, {}, operator);
     expect(allowed).toMatchObject({ data: { deadLetters: { __typename: 'DeadLetterConnection' } } });
 
-    const missing = await graphql(pipeline.api, 'mutation { skipDeadLetter(id: "nope") { __typename ... on Error { code } } }', {}, operator);
+    const missing = await graphql(
+      pipeline.api,
+      'mutation { skipDeadLetter(id: "nope") { __typename ... on Error { code } } }',
+      {},
+      operator,
+    );
     expect(missing).toEqual({ data: { skipDeadLetter: { __typename: 'DeadLetterNotFound', code: 'DEAD_LETTER.NOT_FOUND' } } });
   });
 });

@@ -61,7 +61,10 @@ describe('event schema versions', () => {
         interval: 100,
       })
       .toBe(1500);
-    expect(await pipeline.readModels.get<InventoryCount>(inventoryCountProjection, productId)).toMatchObject({ currency: 'EUR', available: 5 });
+    expect(await pipeline.readModels.get<InventoryCount>(inventoryCountProjection, productId)).toMatchObject({
+      currency: 'EUR',
+      available: 5,
+    });
 
     // The order decider loaded the product through the versioned store: the v1 price, now in EUR.
     const { data } = await graphql<{ placeOrder: { __typename: string; totalCents: number } }>(
@@ -104,15 +107,21 @@ describe('event schema versions', () => {
 
     // An operator redrives it (as after deploying code that knows v3): the same message goes out again,
     // and with this code it is refused again, as a new dead letter.
-    const first = (await deadLetters.list({ readModel: 'inventoryCount' })).deadLetters.find((d) => d.event?.eventId === events[0]!.eventId)!;
-    const REDRIVE = 'mutation ($id: ID!) { redriveDeadLetter(id: $id) { __typename ... on DeadLetter { status resolvedBy } ... on Error { code } } }';
+    const first = (await deadLetters.list({ readModel: 'inventoryCount' })).deadLetters.find(
+      (d) => d.event?.eventId === events[0]!.eventId,
+    )!;
+    const REDRIVE =
+      'mutation ($id: ID!) { redriveDeadLetter(id: $id) { __typename ... on DeadLetter { status resolvedBy } ... on Error { code } } }';
     const redriven = await graphql(pipeline.api, REDRIVE, { id: first.id }, await asStaff('operator'));
-    expect(redriven).toEqual({ data: { redriveDeadLetter: { __typename: 'DeadLetter', status: 'REDRIVEN', resolvedBy: 'staff-operator' } } });
+    expect(redriven).toEqual({
+      data: { redriveDeadLetter: { __typename: 'DeadLetter', status: 'REDRIVEN', resolvedBy: 'staff-operator' } },
+    });
     await expect
       .poll(
         async () =>
-          (await deadLetters.list({ readModel: 'inventoryCount', status: 'PENDING' })).deadLetters.filter((d) => d.event?.eventId === events[0]!.eventId)
-            .length,
+          (await deadLetters.list({ readModel: 'inventoryCount', status: 'PENDING' })).deadLetters.filter(
+            (d) => d.event?.eventId === events[0]!.eventId,
+          ).length,
         { timeout: 45_000, interval: 250 },
       )
       .toBe(1);

@@ -92,7 +92,11 @@ beforeEach(() => {
   readModels.reads = 0;
 });
 
-async function post(query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<{ status: number; body: GraphQLResponse }> {
+async function post(
+  query: string,
+  variables: Record<string, unknown> = {},
+  operationName?: string,
+): Promise<{ status: number; body: GraphQLResponse }> {
   const response = await fetch(live.httpUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -195,7 +199,8 @@ describe('each limit on its own', () => {
 
   it('refuses more aliases than the limit', async () => {
     const max = DEFAULT_API_LIMITS.query.maxAliases;
-    const aliased = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `p${i}: product(productId: "sku-french-press") { name }`).join(' ')} }`;
+    const aliased = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `p${i}: product(productId: "sku-french-press") { name }`).join(' ')} }`;
     const { body } = await post(aliased(max + 1));
     expect(codes(body)).toEqual(['QUERY.TOO_MANY_ALIASES']);
     expect(body.errors![0]!.message).toBe(`Aliases limit of ${max} exceeded, found ${max + 1}.`);
@@ -311,7 +316,11 @@ describe('HTTP', () => {
     const bare = await fetch(query);
     expect(bare.status).toBe(403);
     expect(((await bare.json()) as GraphQLResponse).errors?.[0]?.message).toMatch(/CSRF/);
-    const form = await fetch(live.httpUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' });
+    const form = await fetch(live.httpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(form.status).toBe(403);
 
     const withHeader = await fetch(query, { headers: { [CSRF_HEADER]: '1' } });
@@ -362,7 +371,10 @@ describe('WebSocket', () => {
       const refused = await ws.waitFor((m) => m.id === '4');
       expect(refused.type).toBe('error');
       expect(refused.payload).toEqual([
-        { message: 'At most 3 operations may run at once on one connection: complete one first.', extensions: { code: 'WEBSOCKET.TOO_MANY_OPERATIONS', maxOperations: 3 } },
+        {
+          message: 'At most 3 operations may run at once on one connection: complete one first.',
+          extensions: { code: 'WEBSOCKET.TOO_MANY_OPERATIONS', maxOperations: 3 },
+        },
       ]);
       // The connection stays; once one subscription completes, another may start.
       ws.socket.send(JSON.stringify({ id: '1', type: 'complete' }));
@@ -489,7 +501,11 @@ describe('production settings', () => {
       { introspection },
     );
   const ask = async (api: ReturnType<typeof createApi>, query: string) => {
-    const response = await api.fetch('http://api/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const response = await api.fetch('http://api/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
     return (await response.json()) as GraphQLResponse;
   };
 
@@ -529,7 +545,12 @@ describe('production settings', () => {
     try {
       const answer = await ask(api, '{ product(productId: "p-1") { name } }');
       expect(answer.errors).toEqual([
-        { message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['product'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        {
+          message: 'Unexpected error.',
+          locations: [{ line: 1, column: 3 }],
+          path: ['product'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
       ]);
       expect(JSON.stringify(answer)).not.toMatch(/ECONNREFUSED|eventloom-prod|stack/);
     } finally {
@@ -564,7 +585,11 @@ function streamBody(url: string, total: number): Promise<{ status: number; sent:
 }
 
 /** Opens a graphql-ws connection from `address` (X-Forwarded-For): acknowledged, or the close code it got instead. */
-function connectAs(url: string, address: string, connectionParams: Record<string, unknown> = {}): Promise<{ socket: WebSocket; outcome: 'acknowledged' | number }> {
+function connectAs(
+  url: string,
+  address: string,
+  connectionParams: Record<string, unknown> = {},
+): Promise<{ socket: WebSocket; outcome: 'acknowledged' | number }> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url, 'graphql-transport-ws', { headers: { 'x-forwarded-for': address } });
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: connectionParams })));

@@ -54,8 +54,14 @@ describe('integration events', () => {
     const customerId = `c-${randomUUID().slice(0, 8)}`;
     await setUpShop(pipeline.api, [customerId]);
     const place = async () =>
-      (await graphql<{ placeOrder: { orderId: string } }>(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId)))
-        .data!.placeOrder.orderId;
+      (
+        await graphql<{ placeOrder: { orderId: string } }>(
+          pipeline.api,
+          PLACE_ORDER,
+          { input: orderInput(customerId) },
+          await asCustomer(customerId),
+        )
+      ).data!.placeOrder.orderId;
 
     const shipped = await place();
     expect(await mutate('confirmOrderPayment', { orderId: shipped, paymentReference: 'psp-1' })).toBe('OrderCommandPayload');
@@ -74,12 +80,11 @@ describe('integration events', () => {
       expect(validate!(message.body), JSON.stringify(validate!.errors)).toBe(true);
       expect(message.attributes['ce-type']).toBe(message.body.type);
     }
-    const typesOf = (orderId: string) => ours().filter((m) => m.body.data.orderId === orderId).map((m) => m.body.type);
-    expect(typesOf(shipped)).toEqual([
-      'eventloom.shop.order.placed.v1',
-      'eventloom.shop.order.paid.v1',
-      'eventloom.shop.order.shipped.v1',
-    ]);
+    const typesOf = (orderId: string) =>
+      ours()
+        .filter((m) => m.body.data.orderId === orderId)
+        .map((m) => m.body.type);
+    expect(typesOf(shipped)).toEqual(['eventloom.shop.order.placed.v1', 'eventloom.shop.order.paid.v1', 'eventloom.shop.order.shipped.v1']);
     expect(typesOf(cancelled)).toEqual([
       'eventloom.shop.order.placed.v1',
       'eventloom.shop.order.paid.v1',
@@ -101,7 +106,13 @@ describe('integration events', () => {
       subject: 'o1',
       time: '2026-11-29T15:00:00.000Z',
       datacontenttype: 'application/json',
-      data: { orderId: 'o1', customerId: 'c1', lines: [{ productId: 'p', quantity: 1, unitPriceCents: 100 }], totalCents: 100, placedAt: '2026-11-29T15:00:00.000Z' },
+      data: {
+        orderId: 'o1',
+        customerId: 'c1',
+        lines: [{ productId: 'p', quantity: 1, unitPriceCents: 100 }],
+        totalCents: 100,
+        placedAt: '2026-11-29T15:00:00.000Z',
+      },
     };
     expect(validate(valid)).toBe(true);
     expect(validate({ ...valid, data: { ...valid.data, totalCents: '100' } })).toBe(false);

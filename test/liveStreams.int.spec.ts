@@ -79,7 +79,9 @@ describe('a client that stops reading', () => {
       expect(live.readModels.liveStats().waiting).toBeLessThanOrEqual(1);
 
       slow.resume();
-      const last = await slow.waitFor((e) => e.event === 'next' && (JSON.parse(e.data) as { data: ProductData }).data.productInventory?.available === writes);
+      const last = await slow.waitFor(
+        (e) => e.event === 'next' && (JSON.parse(e.data) as { data: ProductData }).data.productInventory?.available === writes,
+      );
       expect(last).toBeDefined();
       const received = slow.events().filter((e) => e.event === 'next').length;
       // Far fewer than one per write: the states it could not take were folded into the latest.

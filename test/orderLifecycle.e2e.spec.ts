@@ -45,15 +45,32 @@ describe('an order lifecycle across every read model', () => {
     await command('addProduct', { productId: bulb, name: 'Bulb', priceCents: 500, initialStock: 5, lowStockThreshold: 2 });
     await command('registerCustomer', { customerId, name: 'Grace Hopper', email: 'grace@example.com' });
 
-    const shipped = (await command('placeOrder', { customerId, lines: [{ productId: lamp, quantity: 2 }, { productId: bulb, quantity: 1 }] })).orderId as string;
+    const shipped = (
+      await command('placeOrder', {
+        customerId,
+        lines: [
+          { productId: lamp, quantity: 2 },
+          { productId: bulb, quantity: 1 },
+        ],
+      })
+    ).orderId as string;
     await command('confirmOrderPayment', { orderId: shipped, paymentReference: 'psp-1' });
     await command('shipOrder', { orderId: shipped });
 
-    const cancelled = (await command('placeOrder', { customerId, lines: [{ productId: lamp, quantity: 1 }, { productId: bulb, quantity: 2 }] })).orderId as string;
+    const cancelled = (
+      await command('placeOrder', {
+        customerId,
+        lines: [
+          { productId: lamp, quantity: 1 },
+          { productId: bulb, quantity: 2 },
+        ],
+      })
+    ).orderId as string;
     await command('confirmOrderPayment', { orderId: cancelled, paymentReference: 'psp-2' });
     await command('cancelOrder', { orderId: cancelled, reason: 'changed their mind' });
 
-    const get = <View>(projection: Parameters<typeof pipeline.readModels.get>[0], id: string) => pipeline.readModels.get(projection, id) as Promise<View | null>;
+    const get = <View>(projection: Parameters<typeof pipeline.readModels.get>[0], id: string) =>
+      pipeline.readModels.get(projection, id) as Promise<View | null>;
 
     await eventually(async () => {
       const details = await get<OrderDetails>(orderDetailsProjection, shipped);
@@ -76,8 +93,20 @@ describe('an order lifecycle across every read model', () => {
 
     await eventually(async () => {
       // Shipping took the lamps and the bulb off the shelf; the cancelled order gave its units back.
-      expect(await get<InventoryCount>(inventoryCountProjection, lamp)).toMatchObject({ onHand: 8, reserved: 0, available: 8, sold: 2, lowStock: false });
-      expect(await get<InventoryCount>(inventoryCountProjection, bulb)).toMatchObject({ onHand: 4, reserved: 0, available: 4, sold: 1, lowStock: false });
+      expect(await get<InventoryCount>(inventoryCountProjection, lamp)).toMatchObject({
+        onHand: 8,
+        reserved: 0,
+        available: 8,
+        sold: 2,
+        lowStock: false,
+      });
+      expect(await get<InventoryCount>(inventoryCountProjection, bulb)).toMatchObject({
+        onHand: 4,
+        reserved: 0,
+        available: 4,
+        sold: 1,
+        lowStock: false,
+      });
     });
 
     await eventually(async () => {
@@ -99,6 +128,12 @@ describe('an order lifecycle across every read model', () => {
 
     // And the event store tells the same story the views were built from.
     const lampEvents = await pipeline.store.readStream(`product-${lamp}`);
-    expect(lampEvents.map((e) => e.type)).toEqual(['ProductAdded', 'StockReserved', 'ReservedStockShipped', 'StockReserved', 'StockReservationReleased']);
+    expect(lampEvents.map((e) => e.type)).toEqual([
+      'ProductAdded',
+      'StockReserved',
+      'ReservedStockShipped',
+      'StockReserved',
+      'StockReservationReleased',
+    ]);
   }, 90_000);
 });

@@ -20,10 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => pipeline?.stop());
 
-const pendingRecords = async () =>
-  (await pipeline.db.collection(OUTBOX).where('pending', '==', true).orderBy('createdAt').get()).docs;
-const history = (customerId: string) =>
-  pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId);
+const pendingRecords = async () => (await pipeline.db.collection(OUTBOX).where('pending', '==', true).orderBy('createdAt').get()).docs;
+const history = (customerId: string) => pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId);
 
 async function placeOrders(customerId: string, count: number): Promise<string[]> {
   await setUpShop(pipeline.api, [customerId]);

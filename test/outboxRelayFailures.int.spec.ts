@@ -146,13 +146,19 @@ describe('outbox relay: a publish that fails', () => {
     expect(await shop.outbox()).toEqual([{ streams: [stream], pending: true }]);
 
     await topic.create();
-    await vi.waitFor(async () => expect(await shop.outbox()).toEqual([{ streams: [stream], pending: false }]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.outbox()).toEqual([{ streams: [stream], pending: false }]), {
+      timeout: 10_000,
+      interval: 50,
+    });
 
     // And it is still listening: the next commit goes out by itself.
     const received = await tap(topic);
     await shop.commit(stream, [customerDetailsChanged('c-2', 'Grace', 'grace@example.com')]);
     await vi.waitFor(() => expect(versionsOf(received, stream)).toEqual([2]), { timeout: 10_000, interval: 50 });
-    await vi.waitFor(async () => expect((await shop.outbox()).map((r) => r.pending)).toEqual([false, false]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect((await shop.outbox()).map((r) => r.pending)).toEqual([false, false]), {
+      timeout: 10_000,
+      interval: 50,
+    });
   });
 });
 
@@ -192,7 +198,10 @@ describe('outbox relay: a partly failed batch', () => {
     // The order's domain event went out with each attempt (at least once, as projectors expect); its
     // integration event once, when its topic was there.
     await vi.waitFor(() => expect(versionsOf(domainReceived, order)).toEqual([1, 1]), { timeout: 10_000, interval: 50 });
-    await vi.waitFor(() => expect(integrationReceived.map((m) => m.attributes['ce-id'])).toEqual([placed!.eventId]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(integrationReceived.map((m) => m.attributes['ce-id'])).toEqual([placed!.eventId]), {
+      timeout: 10_000,
+      interval: 50,
+    });
     expect(versionsOf(domainReceived, customer)).toEqual([1]);
   });
 });
@@ -224,7 +233,8 @@ function withFailingOutboxListener(db: Firestore): Firestore {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
-      if (property === 'collection') return (path: string) => (path === OUTBOX ? failingListens(target.collection(path)) : target.collection(path));
+      if (property === 'collection')
+        return (path: string) => (path === OUTBOX ? failingListens(target.collection(path)) : target.collection(path));
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
@@ -249,11 +259,17 @@ describe('outbox relay: a listener that fails', () => {
     const later = `customer-${randomUUID()}`;
     await shop.commit(later, [customerRegistered('c-5')]);
     await shop.commit(first, [customerDetailsChanged('c-4', 'Ada', 'ada@example.com')]);
-    await vi.waitFor(() => expect({ first: versionsOf(received, first), later: versionsOf(received, later) }).toEqual({ first: [1, 2], later: [1] }), {
+    await vi.waitFor(
+      () => expect({ first: versionsOf(received, first), later: versionsOf(received, later) }).toEqual({ first: [1, 2], later: [1] }),
+      {
+        timeout: 10_000,
+        interval: 50,
+      },
+    );
+    await vi.waitFor(async () => expect((await shop.outbox()).map((r) => r.pending)).toEqual([false, false, false]), {
       timeout: 10_000,
       interval: 50,
     });
-    await vi.waitFor(async () => expect((await shop.outbox()).map((r) => r.pending)).toEqual([false, false, false]), { timeout: 10_000, interval: 50 });
     expect(messages().filter((m) => m === LISTENER_FAILED)).toHaveLength(1);
   });
 });

@@ -28,7 +28,12 @@ describe('no overselling', () => {
   it('50 concurrent orders for 10 units: exactly 10 succeed, 40 get INSUFFICIENT_STOCK, and everything agrees', async () => {
     const productId = `hot-${randomUUID().slice(0, 8)}`;
     const customerId = `c-${randomUUID().slice(0, 8)}`;
-    await graphql(pipeline.api, ADD_PRODUCT, { input: { productId, name: 'Hot item', priceCents: 1999, initialStock: 10 } }, await asStaff('catalog'));
+    await graphql(
+      pipeline.api,
+      ADD_PRODUCT,
+      { input: { productId, name: 'Hot item', priceCents: 1999, initialStock: 10 } },
+      await asStaff('catalog'),
+    );
     const customer = await asCustomer(customerId);
     await graphql(pipeline.api, REGISTER, { input: { customerId, name: 'Eager', email: 'eager@example.com' } }, customer);
 
@@ -65,10 +70,10 @@ describe('no overselling', () => {
 
     // The read models catch up to the same truth.
     await expect
-      .poll(
-        async () => (await pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId))?.orderCount,
-        { timeout: 30_000, interval: 100 },
-      )
+      .poll(async () => (await pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId))?.orderCount, {
+        timeout: 30_000,
+        interval: 100,
+      })
       .toBe(10);
     const history = await pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId);
     expect(Object.keys(history!.orders).sort()).toEqual(placed.map((p) => p.orderId).sort());

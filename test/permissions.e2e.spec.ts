@@ -64,7 +64,11 @@ const QUERIES: Readonly<Record<string, Case>> = {
     variables: (_w, customer) => ({ id: customer }),
     allowed: OWNER_OR_SERVICE,
   },
-  customers: { operation: '{ customers(first: 5) { edges { node { customerId email } } } }', variables: none, allowed: STAFF_THAT_SERVE_CUSTOMERS },
+  customers: {
+    operation: '{ customers(first: 5) { edges { node { customerId email } } } }',
+    variables: none,
+    allowed: STAFF_THAT_SERVE_CUSTOMERS,
+  },
   deadLetters: { operation: '{ deadLetters(first: 5) { edges { node { id } } } }', variables: none, allowed: ['operator'] },
   order: {
     operation: 'query ($id: ID!) { order(orderId: $id) { orderId customer { email } } }',
@@ -150,9 +154,17 @@ const SUBSCRIPTIONS: Readonly<Record<string, Case>> = {
     variables: (w, customer) => ({ id: w.orderOf[customer] }),
     allowed: OWNER_OR_SERVICE,
   },
-  productInventory: { operation: `subscription { productInventory(productId: "${product('kettle')}") { id } }`, variables: none, allowed: ALL },
+  productInventory: {
+    operation: `subscription { productInventory(productId: "${product('kettle')}") { id } }`,
+    variables: none,
+    allowed: ALL,
+  },
   projectionLag: { operation: 'subscription { projectionLag { projection } }', variables: none, allowed: ['operator'] },
-  recentOrders: { operation: 'subscription { recentOrders(limit: 3) { orderId customer { email } } }', variables: none, allowed: ['operator'] },
+  recentOrders: {
+    operation: 'subscription { recentOrders(limit: 3) { orderId customer { email } } }',
+    variables: none,
+    allowed: ['operator'],
+  },
   salesDashboard: { operation: 'subscription { salesDashboard(days: 1) { summary { orders } } }', variables: none, allowed: ['operator'] },
 };
 
@@ -192,9 +204,14 @@ beforeAll(async () => {
   await setUpShop(api, [world.a, world.b]);
   const catalog = await asStaff('catalog');
   for (const id of [product('kettle'), product('retired')]) {
-    await graphql(api, 'mutation ($input: AddProductInput!) { addProduct(input: $input) { __typename } }', {
-      input: { productId: id, name: id, priceCents: 2500, initialStock: 1000 },
-    }, catalog);
+    await graphql(
+      api,
+      'mutation ($input: AddProductInput!) { addProduct(input: $input) { __typename } }',
+      {
+        input: { productId: id, name: id, priceCents: 2500, initialStock: 1000 },
+      },
+      catalog,
+    );
   }
   for (const customer of [world.a, world.b]) {
     const { data } = await graphql<{ placeOrder: { orderId: string } }>(

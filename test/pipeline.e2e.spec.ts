@@ -87,8 +87,10 @@ describe('the pipeline, end to end', () => {
     const { data } = (await response.json()) as { data: History };
     expect(data.customerOrders.orders.edges.map((e) => e.node.orderId).sort()).toEqual([first.orderId, second.orderId].sort());
 
-    await expect.poll(async () => (await pipeline.db.collection('outbox').where('pending', '==', true).get()).size, {
-      timeout: 10_000,
-    }).toBe(0);
+    await expect
+      .poll(async () => (await pipeline.db.collection('outbox').where('pending', '==', true).get()).size, {
+        timeout: 10_000,
+      })
+      .toBe(0);
   });
 });

@@ -99,10 +99,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
   it('changes nothing on a duplicate delivery or an older event', async () => {
     const customerId = `c-${randomUUID()}`;
     const orderId = randomUUID();
-    const events = await newOrderStream(orderId, [
-      orderPlaced(orderId, customerId, 700),
-      paid(orderId, customerId, 700),
-    ]);
+    const events = await newOrderStream(orderId, [orderPlaced(orderId, customerId, 700), paid(orderId, customerId, 700)]);
     expect((await deliver(events[0]!)).status).toBe(204);
     expect((await deliver(events[1]!)).status).toBe(204);
     const before = await history(customerId);
@@ -116,10 +113,7 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
   it('fills a gap by reading the missing events from the event store', async () => {
     const customerId = `c-${randomUUID()}`;
     const orderId = randomUUID();
-    const events = await newOrderStream(orderId, [
-      orderPlaced(orderId, customerId, 4200),
-      paid(orderId, customerId, 4200),
-    ]);
+    const events = await newOrderStream(orderId, [orderPlaced(orderId, customerId, 4200), paid(orderId, customerId, 4200)]);
 
     // Version 2 arrives first; version 1 (the OrderPlaced) was never delivered yet.
     expect((await deliver(events[1]!)).status).toBe(204);
@@ -148,7 +142,13 @@ describe('projectCustomerOrderHistory (functions-framework, push envelope)', () 
       eventId: randomUUID(),
       version: 3,
       type: 'OrderShipped',
-      data: { orderId, customerId, lines: [{ productId: 'p1', productName: 'Kettle', quantity: 1, unitPriceCents: 900 }], placedAt: at, shippedAt: at },
+      data: {
+        orderId,
+        customerId,
+        lines: [{ productId: 'p1', productName: 'Kettle', quantity: 1, unitPriceCents: 900 }],
+        placedAt: at,
+        shippedAt: at,
+      },
     };
     expect((await deliver(orphan)).status).toBe(500);
     await expect(projector.apply(customerOrderHistoryProjection, orphan)).rejects.toThrow(

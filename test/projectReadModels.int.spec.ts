@@ -16,12 +16,7 @@ import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
 import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
 import { boughtTogether, recommendationsProjection, type Recommendations } from '../src/projections/recommendations.ts';
-import {
-  SALES_SUMMARY_ID,
-  salesDashboardProjection,
-  salesDayId,
-  type SalesFigures,
-} from '../src/projections/salesDashboard.ts';
+import { SALES_SUMMARY_ID, salesDashboardProjection, salesDayId, type SalesFigures } from '../src/projections/salesDashboard.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import {
@@ -87,7 +82,13 @@ async function append(streamId: string, expectedVersion: number, events: DomainE
       expectedVersion,
       // Stamped with the current schema version, as the application's store does.
       events: events.map((e) =>
-        shopEvents.stamp({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } }),
+        shopEvents.stamp({
+          eventId: randomUUID(),
+          type: e.type,
+          data: e.data,
+          occurredAt: T0,
+          metadata: { correlationId: randomUUID(), causationId: null },
+        }),
       ),
     },
   ]);
@@ -113,7 +114,12 @@ describe('projectInventoryCount (push envelope)', () => {
     expect(await readModels.get(inventoryCountProjection, productId)).toEqual(afterGap);
 
     await deliver('projectInventoryCount', events[3]!);
-    expect(await readModels.get(inventoryCountProjection, productId)).toMatchObject({ reserved: 2, available: 8, lowStock: false, version: 4 });
+    expect(await readModels.get(inventoryCountProjection, productId)).toMatchObject({
+      reserved: 2,
+      available: 8,
+      lowStock: false,
+      version: 4,
+    });
   });
 });
 
@@ -184,7 +190,13 @@ describe('projectSalesDashboard (push envelope)', () => {
 
     await deliver('projectSalesDashboard', events[2]!);
     await deliver('projectSalesDashboard', events[2]!);
-    const cancelled = { orders: 0, revenueCents: 0, units: 0, ordersByStatus: { PLACED: 0, PAID: 0, SHIPPED: 0, CANCELLED: 1 }, perProduct: {} };
+    const cancelled = {
+      orders: 0,
+      revenueCents: 0,
+      units: 0,
+      ordersByStatus: { PLACED: 0, PAID: 0, SHIPPED: 0, CANCELLED: 1 },
+      perProduct: {},
+    };
     expect(await summary()).toMatchObject(cancelled);
     expect(await day()).toMatchObject(cancelled);
   });

@@ -33,7 +33,10 @@ async function waitForOrders(target: string, count: number) {
   await vi.waitFor(
     async () => {
       const view = await pipeline.db.collection(target).doc(customerId).get();
-      expect({ orderCount: view.get('orderCount'), registered: view.get('name') !== null }).toEqual({ orderCount: count, registered: true });
+      expect({ orderCount: view.get('orderCount'), registered: view.get('name') !== null }).toEqual({
+        orderCount: count,
+        registered: true,
+      });
     },
     { timeout: 20_000, interval: 100 },
   );

@@ -68,7 +68,8 @@ function setUp() {
 describe('replay that finds a difference', () => {
   it('reports the documents that differ, that only the live read model has, and that only the replay has, and changes neither', async () => {
     const shop = setUp();
-    for (const customerId of ['c-same', 'c-changed', 'c-lost']) await shop.record(`customer-${customerId}`, [customerRegistered(customerId)]);
+    for (const customerId of ['c-same', 'c-changed', 'c-lost'])
+      await shop.record(`customer-${customerId}`, [customerRegistered(customerId)]);
     // The live read model drifted from what its events say (a bug in older projection code, a hand edit).
     await shop.db.collection(live).doc('c-changed').update({ name: 'Edited By Hand' });
     await shop.db.collection(live).doc('c-lost').delete();

@@ -51,7 +51,10 @@ describe('npm run projections', () => {
     const rebuild = await cli('rebuild', 'customerOrderHistory');
     expect(JSON.parse(rebuild.stdout)).toMatchObject({ completed: true, target: 'customerOrderHistory-v1-g1', eventsApplied: 1 });
     // Progress goes to stderr: JSON lines in Cloud Logging's shape when it is not a terminal.
-    const progress = rebuild.stderr.trim().split('\n').map((line) => JSON.parse(line));
+    const progress = rebuild.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(progress.at(-1)).toMatchObject({ severity: 'INFO', component: 'rebuild', done: 1, total: 1 });
     expect((await db.collection('customerOrderHistory-v1-g1').doc(customerId).get()).get('name')).toBe('Ada');
 
@@ -60,37 +63,47 @@ describe('npm run projections', () => {
     await expect(cli('rebuild', 'nonsense')).rejects.toMatchObject({ stderr: expect.stringContaining('Unknown read model') });
   });
 
-  it('replay exits with 0 when the live read model matches its events, and with 2 and the differences when it does not', SPAWNS, async () => {
-    // A project of its own: a replay compares every document of the read model.
-    const replayProject = uniqueProjectId('cli-replay');
-    const replayDb = testFirestore(replayProject);
-    try {
-      const store = new FirestoreEventStore(replayDb);
-      const projector = new FirestoreProjector(replayDb, store, shopEvents);
-      const customerId = `c-${randomUUID().slice(0, 8)}`;
-      const registered = shopEvents.stamp({
-        eventId: randomUUID(),
-        type: 'CustomerRegistered',
-        data: { customerId, name: 'Ada', email: 'ada@example.com' },
-        occurredAt: new Date().toISOString(),
-        metadata: { correlationId: 'cli', causationId: null },
-      });
-      const { events } = await store.appendToStreams([{ streamId: `customer-${customerId}`, expectedVersion: 0, events: [registered] }]);
-      await projector.apply(customerOrderHistoryProjection, events[0]!);
-      const replay = () => cliIn(replayProject)('replay', 'customerOrderHistory');
+  it(
+    'replay exits with 0 when the live read model matches its events, and with 2 and the differences when it does not',
+    SPAWNS,
+    async () => {
+      // A project of its own: a replay compares every document of the read model.
+      const replayProject = uniqueProjectId('cli-replay');
+      const replayDb = testFirestore(replayProject);
+      try {
+        const store = new FirestoreEventStore(replayDb);
+        const projector = new FirestoreProjector(replayDb, store, shopEvents);
+        const customerId = `c-${randomUUID().slice(0, 8)}`;
+        const registered = shopEvents.stamp({
+          eventId: randomUUID(),
+          type: 'CustomerRegistered',
+          data: { customerId, name: 'Ada', email: 'ada@example.com' },
+          occurredAt: new Date().toISOString(),
+          metadata: { correlationId: 'cli', causationId: null },
+        });
+        const { events } = await store.appendToStreams([{ streamId: `customer-${customerId}`, expectedVersion: 0, events: [registered] }]);
+        await projector.apply(customerOrderHistoryProjection, events[0]!);
+        const replay = () => cliIn(replayProject)('replay', 'customerOrderHistory');
 
-      const matching = await replay();
-      expect(JSON.parse(matching.stdout)).toMatchObject({ completed: true, comparison: { same: 1, different: [], onlyLive: [], onlyReplayed: [] } });
+        const matching = await replay();
+        expect(JSON.parse(matching.stdout)).toMatchObject({
+          completed: true,
+          comparison: { same: 1, different: [], onlyLive: [], onlyReplayed: [] },
+        });
 
-      await replayDb.collection('customerOrderHistory-v1').doc(customerId).update({ email: 'edited@example.com' });
-      const differing = await replay().then(
-        () => null,
-        (error: { code: number; stdout: string }) => error,
-      );
-      expect(differing?.code).toBe(2);
-      expect(JSON.parse(differing!.stdout)).toMatchObject({ completed: true, comparison: { same: 0, different: [customerId], onlyLive: [], onlyReplayed: [] } });
-    } finally {
-      await replayDb.terminate();
-    }
-  });
+        await replayDb.collection('customerOrderHistory-v1').doc(customerId).update({ email: 'edited@example.com' });
+        const differing = await replay().then(
+          () => null,
+          (error: { code: number; stdout: string }) => error,
+        );
+        expect(differing?.code).toBe(2);
+        expect(JSON.parse(differing!.stdout)).toMatchObject({
+          completed: true,
+          comparison: { same: 0, different: [customerId], onlyLive: [], onlyReplayed: [] },
+        });
+      } finally {
+        await replayDb.terminate();
+      }
+    },
+  );
 });

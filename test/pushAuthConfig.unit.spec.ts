@@ -12,7 +12,9 @@ describe('push authentication settings', () => {
 
   it('is required by default outside the emulators, against the push service account and, unless configured, the function URL', () => {
     expect(loadPushAuthConfig({ PUSH_SERVICE_ACCOUNT: PUSHER })).toEqual({ mode: 'required', serviceAccount: PUSHER, audience: null });
-    expect(loadPushAuthConfig({ PUSH_SERVICE_ACCOUNT: PUSHER, PUSH_AUDIENCE: 'https://events.acme.example/projectInventoryCount' })).toEqual({
+    expect(
+      loadPushAuthConfig({ PUSH_SERVICE_ACCOUNT: PUSHER, PUSH_AUDIENCE: 'https://events.acme.example/projectInventoryCount' }),
+    ).toEqual({
       mode: 'required',
       serviceAccount: PUSHER,
       audience: 'https://events.acme.example/projectInventoryCount',
@@ -30,7 +32,10 @@ describe('push authentication settings', () => {
       { ...EMULATOR, PUSH_AUTH: 'off', NODE_ENV: 'production' },
     ]) {
       expect(() => loadPushAuthConfig(env)).toThrowError(
-        expect.objectContaining({ code: 'CONFIG.PUSH_AUTH', message: expect.stringMatching(/^PUSH_AUTH=off is refused outside the emulators/) }),
+        expect.objectContaining({
+          code: 'CONFIG.PUSH_AUTH',
+          message: expect.stringMatching(/^PUSH_AUTH=off is refused outside the emulators/),
+        }),
       );
     }
   });
@@ -43,7 +48,11 @@ describe('push authentication settings', () => {
   });
 
   it('refuses values it does not know', () => {
-    expect(() => loadPushAuthConfig({ ...EMULATOR, PUSH_AUTH: 'optional' })).toThrowError(expect.objectContaining({ code: 'CONFIG.PUSH_AUTH' }));
-    expect(() => loadPushAuthConfig({ PUSH_SERVICE_ACCOUNT: 'not an email' })).toThrowError(expect.objectContaining({ code: 'CONFIG.PUSH_AUTH' }));
+    expect(() => loadPushAuthConfig({ ...EMULATOR, PUSH_AUTH: 'optional' })).toThrowError(
+      expect.objectContaining({ code: 'CONFIG.PUSH_AUTH' }),
+    );
+    expect(() => loadPushAuthConfig({ PUSH_SERVICE_ACCOUNT: 'not an email' })).toThrowError(
+      expect.objectContaining({ code: 'CONFIG.PUSH_AUTH' }),
+    );
   });
 });

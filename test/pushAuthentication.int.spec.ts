@@ -41,7 +41,11 @@ const pushAuthenticator = new GooglePushAuthenticator({ serviceAccount: PUSHER, 
 
 http(
   'projectInventoryCountWithPushAuth',
-  createProjectorHandler(inventoryCountProjection, () => ({ projector: new FirestoreProjector(db, store, shopEvents), logger, pushAuthenticator })),
+  createProjectorHandler(inventoryCountProjection, () => ({
+    projector: new FirestoreProjector(db, store, shopEvents),
+    logger,
+    pushAuthenticator,
+  })),
 );
 http(
   'storeDeadLetterWithPushAuth',
@@ -73,7 +77,12 @@ beforeEach(() => {
 
 async function productStream(): Promise<{ productId: string; event: EventEnvelope }> {
   const productId = `p-${randomUUID()}`;
-  const added = shopEvents.stamp({ eventId: randomUUID(), ...productAdded(productId, 2500, 10), occurredAt: T0, metadata: { correlationId: randomUUID(), causationId: null } });
+  const added = shopEvents.stamp({
+    eventId: randomUUID(),
+    ...productAdded(productId, 2500, 10),
+    occurredAt: T0,
+    metadata: { correlationId: randomUUID(), causationId: null },
+  });
   const { events } = await store.appendToStreams([{ streamId: `product-${productId}`, expectedVersion: 0, events: [added] }]);
   return { productId, event: events[0]! };
 }
@@ -82,7 +91,12 @@ function pushBody(event: EventEnvelope, subscription: string) {
   const message = toEventMessage(event);
   return {
     subscription: `projects/${projectId}/subscriptions/${subscription}`,
-    message: { data: message.data.toString('base64'), attributes: message.attributes, messageId: randomUUID(), publishTime: new Date().toISOString() },
+    message: {
+      data: message.data.toString('base64'),
+      attributes: message.attributes,
+      messageId: randomUUID(),
+      publishTime: new Date().toISOString(),
+    },
   };
 }
 
@@ -92,7 +106,8 @@ function post(url: string, body: unknown, authorization?: string): Promise<Respo
   return fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
-const refusals = () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'refused a push delivery');
+const refusals = () =>
+  logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'refused a push delivery');
 
 describe('a projector with push authentication required', () => {
   const pushTo = async (authorization: string | undefined) => {
@@ -124,7 +139,8 @@ describe('a projector with push authentication required', () => {
     },
     {
       push: '(f) with a token of another account',
-      authorization: async () => `Bearer ${await google.sign({ aud: projectorUrl, email: 'eventloom-api@acme-shop.iam.gserviceaccount.com' })}`,
+      authorization: async () =>
+        `Bearer ${await google.sign({ aud: projectorUrl, email: 'eventloom-api@acme-shop.iam.gserviceaccount.com' })}`,
       status: 403,
       reason: /not of the push service account/,
     },
@@ -139,7 +155,11 @@ describe('a projector with push authentication required', () => {
 
     const [refusal, ...more] = refusals();
     expect(more).toEqual([]);
-    expect(refusal).toMatchObject({ level: 40, projection: 'inventoryCount', code: status === 401 ? 'PUSH.UNAUTHENTICATED' : 'PUSH.FORBIDDEN' });
+    expect(refusal).toMatchObject({
+      level: 40,
+      projection: 'inventoryCount',
+      code: status === 401 ? 'PUSH.UNAUTHENTICATED' : 'PUSH.FORBIDDEN',
+    });
     expect(refusal?.reason).toMatch(reason);
     const token = header?.replace(/^Bearer /, '');
     if (token) expect(logLines.join('\n')).not.toContain(token);
@@ -149,7 +169,11 @@ describe('a projector with push authentication required', () => {
     const { response, productId } = await pushTo(`Bearer ${await google.sign({ aud: projectorUrl })}`);
 
     expect(response.status).toBe(204);
-    expect(await readModels.get<InventoryCount>(inventoryCountProjection, productId)).toMatchObject({ onHand: 10, available: 10, version: 1 });
+    expect(await readModels.get<InventoryCount>(inventoryCountProjection, productId)).toMatchObject({
+      onHand: 10,
+      available: 10,
+      version: 1,
+    });
     expect(refusals()).toEqual([]);
   });
 });

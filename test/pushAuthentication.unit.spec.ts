@@ -3,11 +3,7 @@
  * what counts as no genuine token (401), what counts as a genuine token for someone else (403).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  GooglePushAuthenticator,
-  PushForbiddenError,
-  PushUnauthenticatedError,
-} from '../src/pubsub/pushAuthentication.ts';
+import { GooglePushAuthenticator, PushForbiddenError, PushUnauthenticatedError } from '../src/pubsub/pushAuthentication.ts';
 import { PUSHER, tokenIssuer } from './support/pushTokens.ts';
 
 const ENDPOINT = 'https://projectinventorycount-x7k2-ew.a.run.app/';
@@ -15,7 +11,8 @@ const google = tokenIssuer();
 const authenticator = new GooglePushAuthenticator({ serviceAccount: PUSHER, audience: null, certificates: google.certificates });
 
 const bearer = (token: string) => `Bearer ${token}`;
-const unauthenticated = (reason: RegExp) => expect.objectContaining({ constructor: PushUnauthenticatedError, message: expect.stringMatching(reason) });
+const unauthenticated = (reason: RegExp) =>
+  expect.objectContaining({ constructor: PushUnauthenticatedError, message: expect.stringMatching(reason) });
 const forbidden = (reason: RegExp) => expect.objectContaining({ constructor: PushForbiddenError, message: expect.stringMatching(reason) });
 
 describe('GooglePushAuthenticator', () => {
@@ -26,10 +23,12 @@ describe('GooglePushAuthenticator', () => {
   });
 
   it('accepts both spellings of Google as issuer, and no other', async () => {
-    await expect(authenticator.authenticate(bearer(await google.sign({ aud: ENDPOINT, iss: 'accounts.google.com' })), ENDPOINT)).resolves.toBeUndefined();
-    await expect(authenticator.authenticate(bearer(await google.sign({ aud: ENDPOINT, iss: 'https://evil.example' })), ENDPOINT)).rejects.toEqual(
-      unauthenticated(/Invalid issuer/),
-    );
+    await expect(
+      authenticator.authenticate(bearer(await google.sign({ aud: ENDPOINT, iss: 'accounts.google.com' })), ENDPOINT),
+    ).resolves.toBeUndefined();
+    await expect(
+      authenticator.authenticate(bearer(await google.sign({ aud: ENDPOINT, iss: 'https://evil.example' })), ENDPOINT),
+    ).rejects.toEqual(unauthenticated(/Invalid issuer/));
   });
 
   it('wants a bearer token', async () => {
@@ -58,9 +57,12 @@ describe('GooglePushAuthenticator', () => {
     await expect(authenticator.authenticate(bearer(await google.sign({ aud: 'https://other-fn.a.run.app/' })), ENDPOINT)).rejects.toEqual(
       forbidden(/audience https:\/\/other-fn\.a\.run\.app\/, not https:\/\/projectinventorycount/),
     );
-    await expect(authenticator.authenticate(bearer(await google.sign({ aud: ENDPOINT, email: 'someone@acme-shop.iam.gserviceaccount.com' })), ENDPOINT)).rejects.toEqual(
-      forbidden(/of someone@acme-shop\.iam\.gserviceaccount\.com, not of the push service account/),
-    );
+    await expect(
+      authenticator.authenticate(
+        bearer(await google.sign({ aud: ENDPOINT, email: 'someone@acme-shop.iam.gserviceaccount.com' })),
+        ENDPOINT,
+      ),
+    ).rejects.toEqual(forbidden(/of someone@acme-shop\.iam\.gserviceaccount\.com, not of the push service account/));
     await expect(authenticator.authenticate(bearer(await google.sign({ aud: ENDPOINT, email_verified: false })), ENDPOINT)).rejects.toEqual(
       forbidden(/not verified/),
     );
@@ -70,7 +72,9 @@ describe('GooglePushAuthenticator', () => {
     const audience = 'https://events.acme.example/projectInventoryCount';
     const behindDomain = new GooglePushAuthenticator({ serviceAccount: PUSHER, audience, certificates: google.certificates });
     await expect(behindDomain.authenticate(bearer(await google.sign({ aud: audience })), ENDPOINT)).resolves.toBeUndefined();
-    await expect(behindDomain.authenticate(bearer(await google.sign({ aud: ENDPOINT })), ENDPOINT)).rejects.toEqual(forbidden(/not https:\/\/events/));
+    await expect(behindDomain.authenticate(bearer(await google.sign({ aud: ENDPOINT })), ENDPOINT)).rejects.toEqual(
+      forbidden(/not https:\/\/events/),
+    );
   });
 
   it('never puts the token in a reason', async () => {

@@ -199,8 +199,22 @@ describe('order', () => {
         version: 2,
         customer: { name: 'Customer c-1' },
         lines: [
-          { productId: 'sku-kettle', productName: 'Kettle', quantity: 2, unitPriceCents: 2500, lineTotalCents: 5000, product: { name: 'Kettle', available: 18 } },
-          { productId: 'sku-mug', productName: 'Mug', quantity: 1, unitPriceCents: 900, lineTotalCents: 900, product: { name: 'Mug', available: 19 } },
+          {
+            productId: 'sku-kettle',
+            productName: 'Kettle',
+            quantity: 2,
+            unitPriceCents: 2500,
+            lineTotalCents: 5000,
+            product: { name: 'Kettle', available: 18 },
+          },
+          {
+            productId: 'sku-mug',
+            productName: 'Mug',
+            quantity: 1,
+            unitPriceCents: 900,
+            lineTotalCents: 900,
+            product: { name: 'Mug', available: 19 },
+          },
         ],
         timeline: [
           { status: 'PLACED', at: DAY1 },
@@ -284,8 +298,22 @@ describe('salesDashboard', () => {
         summary: { orders: 2, revenueCents: 12000, units: 7, ordersByStatus: { placed: 1, paid: 1, shipped: 0, cancelled: 1 } },
         days: [
           { date: '2026-11-28', orders: 0, revenueCents: 0, units: 0, ordersByStatus: { placed: 0, cancelled: 0 }, topSellers: [] },
-          { date: '2026-11-29', orders: 1, revenueCents: 5900, units: 3, ordersByStatus: { placed: 0, cancelled: 0 }, topSellers: [{ productId: 'sku-kettle' }] },
-          { date: '2026-11-30', orders: 1, revenueCents: 6100, units: 4, ordersByStatus: { placed: 1, cancelled: 1 }, topSellers: [{ productId: 'sku-tea' }] },
+          {
+            date: '2026-11-29',
+            orders: 1,
+            revenueCents: 5900,
+            units: 3,
+            ordersByStatus: { placed: 0, cancelled: 0 },
+            topSellers: [{ productId: 'sku-kettle' }],
+          },
+          {
+            date: '2026-11-30',
+            orders: 1,
+            revenueCents: 6100,
+            units: 4,
+            ordersByStatus: { placed: 1, cancelled: 1 },
+            topSellers: [{ productId: 'sku-tea' }],
+          },
         ],
         topSellers: [
           { productId: 'sku-kettle', productName: 'Kettle', units: 3, revenueCents: 7500, product: { name: 'Kettle', available: 18 } },

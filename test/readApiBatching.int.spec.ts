@@ -37,7 +37,18 @@ const productIds = Array.from({ length: LINES }, (_, i) => `sku-${String(i).padS
 
 beforeAll(async () => {
   await Promise.all(productIds.map((id, i) => recorder.record(`product-${id}`, [productAdded(id, 100 + i, 50, `Product ${i}`)], T)));
-  await recorder.record('order-big', [orderPlaced('big', 'c-1', productIds.map((id, i) => line(id, 1, 100 + i)), T)], T);
+  await recorder.record(
+    'order-big',
+    [
+      orderPlaced(
+        'big',
+        'c-1',
+        productIds.map((id, i) => line(id, 1, 100 + i)),
+        T,
+      ),
+    ],
+    T,
+  );
   await recorder.record('order-small', [orderPlaced('small', 'c-1', [line('sku-00', 2, 100), line('sku-01', 1, 101)], T)], T);
 });
 afterAll(() => db.terminate());

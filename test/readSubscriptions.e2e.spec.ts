@@ -50,7 +50,12 @@ afterAll(() => pipeline?.stop());
 
 async function mutate(query: string, input: Record<string, unknown>, expected: string): Promise<Record<string, unknown>> {
   const mutation = /\{\s*(\w+)\s*\(/.exec(query)?.[1] ?? '';
-  const { data, errors } = await graphql<Record<string, Record<string, unknown>>>(pipeline.api, query, { input }, await asIssuerOf(mutation, input));
+  const { data, errors } = await graphql<Record<string, Record<string, unknown>>>(
+    pipeline.api,
+    query,
+    { input },
+    await asIssuerOf(mutation, input),
+  );
   expect(errors).toBeUndefined();
   const result = Object.values(data ?? {})[0]!;
   expect(result.__typename, JSON.stringify(result)).toBe(expected);
@@ -58,7 +63,11 @@ async function mutate(query: string, input: Record<string, unknown>, expected: s
 }
 
 async function addProduct(productId: string, initialStock: number, priceCents = 1000): Promise<void> {
-  await mutate(ADD_PRODUCT, { productId, name: `Product ${productId}`, priceCents, initialStock, lowStockThreshold: 5 }, 'ProductCommandPayload');
+  await mutate(
+    ADD_PRODUCT,
+    { productId, name: `Product ${productId}`, priceCents, initialStock, lowStockThreshold: 5 },
+    'ProductCommandPayload',
+  );
 }
 
 async function registerCustomer(customerId: string): Promise<void> {

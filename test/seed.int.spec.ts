@@ -200,7 +200,9 @@ describe('seedShop', () => {
     expect(count(afterFirst, 'StockReservationReleased')).toBe(linesOf('OrderCancelled'));
   });
 
-  it('appends nothing when run again with the same seed: every command is answered from its first result', { timeout: 2 * RUN }, async () => {
+  it('appends nothing when run again with the same seed: every command is answered from its first result', {
+    timeout: 2 * RUN,
+  }, async () => {
     const { first, afterFirst } = await firstRun();
     const second = await seedShop({ url, orders: ORDERS, seed: SEED, concurrency: 4, authEmulator });
 

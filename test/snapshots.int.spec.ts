@@ -28,7 +28,15 @@ function run(productId: string, command: ProductCommand) {
 
 async function productWithRestocks(restocks: number): Promise<string> {
   const productId = `p-${randomUUID().slice(0, 8)}`;
-  await run(productId, { type: 'AddProduct', productId, name: 'Tea', priceCents: 450, currency: 'EUR', initialStock: 0, lowStockThreshold: 5 });
+  await run(productId, {
+    type: 'AddProduct',
+    productId,
+    name: 'Tea',
+    priceCents: 450,
+    currency: 'EUR',
+    initialStock: 0,
+    lowStockThreshold: 5,
+  });
   for (let i = 0; i < restocks; i++) await run(productId, { type: 'RestockProduct', productId, quantity: 1 });
   return productId;
 }
@@ -64,9 +72,7 @@ describe('snapshots', () => {
 
     // The old-shape snapshot counts as none, so the next commit past the threshold writes a current one.
     for (let i = 0; i < 40; i++) await run(productId, { type: 'RestockProduct', productId, quantity: 1 });
-    await vi.waitFor(async () =>
-      expect(await snapshots.load(streamId)).toMatchObject({ stateVersion: PRODUCT_SNAPSHOTS.stateVersion }),
-    );
+    await vi.waitFor(async () => expect(await snapshots.load(streamId)).toMatchObject({ stateVersion: PRODUCT_SNAPSHOTS.stateVersion }));
     expect((await snapshots.load(streamId))!.version).toBeGreaterThanOrEqual(50);
   });
 

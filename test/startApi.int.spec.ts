@@ -40,7 +40,14 @@ async function addProduct(productId: string): Promise<void> {
     {
       streamId: `product-${productId}`,
       expectedVersion: 0,
-      events: [{ eventId: randomUUID(), ...productAdded(productId, 1000, 3), occurredAt: now, metadata: { correlationId: randomUUID(), causationId: null } }],
+      events: [
+        {
+          eventId: randomUUID(),
+          ...productAdded(productId, 1000, 3),
+          occurredAt: now,
+          metadata: { correlationId: randomUUID(), causationId: null },
+        },
+      ],
     },
   ]);
 }
@@ -66,7 +73,10 @@ describe('startApi', () => {
     await vi.waitFor(async () => expect(await pendingOutboxRecords()).toBe(0), { timeout: 20_000, interval: 50 });
 
     const productId = `p-${randomUUID()}`;
-    await db.collection(readModelCollectionName(inventoryCountProjection)).doc(productId).set(productView(productId, { available: 3 }));
+    await db
+      .collection(readModelCollectionName(inventoryCountProjection))
+      .doc(productId)
+      .set(productView(productId, { available: 3 }));
     const sse = openSse(graphqlUrl, PRODUCT, { id: productId });
     const ws = await openWs(`ws://127.0.0.1:${port}/graphql`);
     ws.subscribe('live', PRODUCT, { id: productId });

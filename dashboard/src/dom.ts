@@ -27,5 +27,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 /** Replaces an element's children. */
 export function render(target: Element, ...children: Child[]): void {
-  target.replaceChildren(...children.filter((c): c is Node | string | number => c !== null && c !== undefined && c !== false).map((c) => (typeof c === 'object' ? c : String(c))));
+  target.replaceChildren(
+    ...children
+      .filter((c): c is Node | string | number => c !== null && c !== undefined && c !== false)
+      .map((c) => (typeof c === 'object' ? c : String(c))),
+  );
 }

@@ -39,7 +39,12 @@ const CLOSE_UNAUTHENTICATED = 4403;
 const MAX_REFUSED_CONNECTS = 3;
 
 /** Sends one GraphQL query over HTTP with the user's token; refused as unauthenticated, it is retried once with a refreshed token. */
-export async function queryGraphQL<T>(idToken: IdToken, query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
+export async function queryGraphQL<T>(
+  idToken: IdToken,
+  query: string,
+  variables: Record<string, unknown> = {},
+  signal?: AbortSignal,
+): Promise<T> {
   for (const forceRefresh of [false, true]) {
     const response = await fetch(`${window.location.origin}/graphql`, {
       method: 'POST',

@@ -101,14 +101,30 @@ function drawInventory(target: Element, products: Product[]): void {
     h(
       'table',
       { 'data-testid': 'inventory' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'product'), h('th', { class: 'num' }, 'available'), h('th', { class: 'num' }, 'reserved'), h('th', { class: 'num' }, 'on hand'), h('th', {}, ''))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'product'),
+          h('th', { class: 'num' }, 'available'),
+          h('th', { class: 'num' }, 'reserved'),
+          h('th', { class: 'num' }, 'on hand'),
+          h('th', {}, ''),
+        ),
+      ),
       h(
         'tbody',
         {},
         ...products.map((p) =>
           h(
             'tr',
-            { 'data-product-id': p.id, 'data-available': p.available, class: p.lowStock ? 'low' : p.status === 'DISCONTINUED' ? 'discontinued' : undefined },
+            {
+              'data-product-id': p.id,
+              'data-available': p.available,
+              class: p.lowStock ? 'low' : p.status === 'DISCONTINUED' ? 'discontinued' : undefined,
+            },
             h('td', {}, p.name),
             h('td', { class: 'num' }, formatCount(p.available)),
             h('td', { class: 'num' }, formatCount(p.reserved)),

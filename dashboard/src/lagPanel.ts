@@ -8,7 +8,13 @@ const LAG = /* GraphQL */ `
 `;
 
 interface Lag {
-  projectionLag: Array<{ projection: string; lagSeconds: number; lastAppliedEventAt: string | null; pendingDeadLetters: number; rebuilding: boolean }>;
+  projectionLag: Array<{
+    projection: string;
+    lagSeconds: number;
+    lastAppliedEventAt: string | null;
+    pendingDeadLetters: number;
+    rebuilding: boolean;
+  }>;
 }
 
 export function showLag(connection: GraphQLConnection, target: Element): void {
@@ -19,7 +25,18 @@ export function showLag(connection: GraphQLConnection, target: Element): void {
       h(
         'table',
         { 'data-testid': 'projection-lag' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'projection'), h('th', { class: 'num' }, 'lag'), h('th', {}, 'last applied'), h('th', { class: 'num' }, 'dead letters'))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'projection'),
+            h('th', { class: 'num' }, 'lag'),
+            h('th', {}, 'last applied'),
+            h('th', { class: 'num' }, 'dead letters'),
+          ),
+        ),
         h(
           'tbody',
           {},

@@ -70,7 +70,11 @@ async function main(): Promise<void> {
         'section',
         { class: 'card notice', 'data-testid': 'not-configured' },
         h('h2', {}, 'Sign-in is not configured'),
-        h('p', {}, 'This API does not say how to sign in to the dashboard: its Firebase web configuration is missing (see the README, "Signing in to the dashboard").'),
+        h(
+          'p',
+          {},
+          'This API does not say how to sign in to the dashboard: its Firebase web configuration is missing (see the README, "Signing in to the dashboard").',
+        ),
       ),
     );
     return;

@@ -37,7 +37,20 @@ export function showOrders(connection: GraphQLConnection, target: Element): void
       h(
         'table',
         { 'data-testid': 'recent-orders' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'placed'), h('th', {}, 'order'), h('th', {}, 'customer'), h('th', { class: 'num' }, 'items'), h('th', { class: 'num' }, 'total'), h('th', {}, 'status'))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'placed'),
+            h('th', {}, 'order'),
+            h('th', {}, 'customer'),
+            h('th', { class: 'num' }, 'items'),
+            h('th', { class: 'num' }, 'total'),
+            h('th', {}, 'status'),
+          ),
+        ),
         h(
           'tbody',
           {},

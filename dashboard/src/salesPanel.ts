@@ -15,7 +15,12 @@ const SALES = /* GraphQL */ `
 
 interface Sales {
   salesDashboard: {
-    summary: { orders: number; revenueCents: number; units: number; ordersByStatus: Record<'placed' | 'paid' | 'shipped' | 'cancelled', number> };
+    summary: {
+      orders: number;
+      revenueCents: number;
+      units: number;
+      ordersByStatus: Record<'placed' | 'paid' | 'shipped' | 'cancelled', number>;
+    };
     days: Array<{ date: string; orders: number; revenueCents: number }>;
     topSellers: Array<{ productId: string; productName: string; units: number; revenueCents: number }>;
   };
@@ -38,7 +43,12 @@ export function showSales(connection: GraphQLConnection, target: Element): void 
         'ul',
         { class: 'statuses' },
         ...(['placed', 'paid', 'shipped', 'cancelled'] as const).map((status) =>
-          h('li', { class: `status status-${status}`, 'data-testid': `status-${status}` }, `${status} `, h('b', {}, formatCount(summary.ordersByStatus[status]))),
+          h(
+            'li',
+            { class: `status status-${status}`, 'data-testid': `status-${status}` },
+            `${status} `,
+            h('b', {}, formatCount(summary.ordersByStatus[status])),
+          ),
         ),
       ),
       h(
@@ -59,7 +69,14 @@ export function showSales(connection: GraphQLConnection, target: Element): void 
         : h(
             'ol',
             { class: 'top-sellers' },
-            ...topSellers.map((s) => h('li', {}, h('span', {}, s.productName), h('span', { class: 'num' }, `${formatCount(s.units)} · ${formatCents(s.revenueCents)}`))),
+            ...topSellers.map((s) =>
+              h(
+                'li',
+                {},
+                h('span', {}, s.productName),
+                h('span', { class: 'num' }, `${formatCount(s.units)} · ${formatCents(s.revenueCents)}`),
+              ),
+            ),
           ),
     );
   });

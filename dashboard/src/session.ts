@@ -69,7 +69,10 @@ export function startSession(user: User, ui: SessionUi): Session {
           return;
         }
         console.warn('checking access failed', error);
-        render(ui.view, h('p', { class: 'card notice muted', 'data-testid': 'api-unreachable' }, 'The API cannot be reached right now: trying again…'));
+        render(
+          ui.view,
+          h('p', { class: 'card notice muted', 'data-testid': 'api-unreachable' }, 'The API cannot be reached right now: trying again…'),
+        );
         retry = window.setTimeout(checkAccess, ACCESS_RETRY_MS);
       },
     );
@@ -101,7 +104,13 @@ function showStaffOnly(target: Element, user: User, signOut: () => void): void {
       'section',
       { class: 'card notice', 'data-testid': 'staff-only', role: 'alert' },
       h('h2', {}, 'Staff only'),
-      h('p', {}, 'The live dashboard is for operations staff. ', h('b', {}, user.email ?? user.uid), ' is signed in, but does not hold the operator role.'),
+      h(
+        'p',
+        {},
+        'The live dashboard is for operations staff. ',
+        h('b', {}, user.email ?? user.uid),
+        ' is signed in, but does not hold the operator role.',
+      ),
       h('p', { class: 'muted' }, 'Sign in with a staff account, or ask an administrator to grant this one the operator role.'),
       button,
     ),
@@ -112,7 +121,12 @@ function showStaffOnly(target: Element, user: User, signOut: () => void): void {
 function dashboardPanels() {
   const panel = (name: string, title: string) => {
     const body = h('div', {});
-    const section = h('section', { class: `panel ${name}`, 'aria-labelledby': `${name}-title` }, h('h2', { id: `${name}-title` }, title), body);
+    const section = h(
+      'section',
+      { class: `panel ${name}`, 'aria-labelledby': `${name}-title` },
+      h('h2', { id: `${name}-title` }, title),
+      body,
+    );
     return { section, body };
   };
   const sales = panel('sales', 'Sales');
@@ -121,7 +135,14 @@ function dashboardPanels() {
   const alerts = panel('alerts', 'Low-stock alerts');
   const lag = panel('lag', 'Projection lag');
   return {
-    grid: h('div', { class: 'grid' }, sales.section, orders.section, inventory.section, h('div', { class: 'side' }, alerts.section, lag.section)),
+    grid: h(
+      'div',
+      { class: 'grid' },
+      sales.section,
+      orders.section,
+      inventory.section,
+      h('div', { class: 'side' }, alerts.section, lag.section),
+    ),
     sales: sales.body,
     orders: orders.body,
     inventory: inventory.body,

@@ -84,10 +84,26 @@ export interface DemoCustomer {
 }
 
 const CUSTOMER_NAMES = [
-  'Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnson', 'Edsger Dijkstra',
-  'Barbara Liskov', 'Donald Knuth', 'Margaret Hamilton', 'Tony Hoare', 'Frances Allen',
-  'John McCarthy', 'Radia Perlman', 'Ken Thompson', 'Hedy Lamarr', 'Dennis Ritchie',
-  'Annie Easley', 'Niklaus Wirth', 'Adele Goldberg', 'Leslie Lamport', 'Karen Sparck Jones',
+  'Ada Lovelace',
+  'Grace Hopper',
+  'Alan Turing',
+  'Katherine Johnson',
+  'Edsger Dijkstra',
+  'Barbara Liskov',
+  'Donald Knuth',
+  'Margaret Hamilton',
+  'Tony Hoare',
+  'Frances Allen',
+  'John McCarthy',
+  'Radia Perlman',
+  'Ken Thompson',
+  'Hedy Lamarr',
+  'Dennis Ritchie',
+  'Annie Easley',
+  'Niklaus Wirth',
+  'Adele Goldberg',
+  'Leslie Lamport',
+  'Karen Sparck Jones',
 ];
 
 export const DEMO_CUSTOMERS: readonly DemoCustomer[] = CUSTOMER_NAMES.map((name, i) => ({

@@ -69,7 +69,12 @@ export class GraphQLClient {
    * ConcurrencyConflict, a token the API no longer accepts, after signing in again): the idempotency key
    * makes that safe. Business rules' refusals come back as outcomes, not exceptions.
    */
-  async mutate(name: MutationName, input: Record<string, unknown>, as: Identity, headers: Record<string, string> = {}): Promise<MutationOutcome> {
+  async mutate(
+    name: MutationName,
+    input: Record<string, unknown>,
+    as: Identity,
+    headers: Record<string, string> = {},
+  ): Promise<MutationOutcome> {
     let token = await this.identities.token(as);
     let signedInAgain = false;
     for (let attempt = 1; ; attempt++) {

@@ -96,7 +96,9 @@ export async function seedShop(options: SeedOptions): Promise<SeedSummary> {
   };
 
   await probeApi(options.url);
-  const identities = await SeedIdentities.prepare(options.authEmulator, DEMO_CUSTOMERS, (done, total) => progress('identities', done, total));
+  const identities = await SeedIdentities.prepare(options.authEmulator, DEMO_CUSTOMERS, (done, total) =>
+    progress('identities', done, total),
+  );
   const client = new GraphQLClient(options.url, identities, (replayed) => {
     summary.commands.succeeded++;
     if (replayed) summary.commands.replayed++;

@@ -194,7 +194,9 @@ export function idempotencyStorageKey(commandName: string, scope: string, key: s
 }
 
 export function hashRequest(commandName: string, request: unknown): string {
-  return createHash('sha256').update(`${commandName}\u0000${stableStringify(request)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${commandName}\u0000${stableStringify(request)}`)
+    .digest('hex');
 }
 
 /** JSON with sorted object keys, so two equal requests hash equally whatever their key order. */

@@ -52,9 +52,11 @@ export interface EventTypeDefinition {
  * The definitions of one module's event types, keyed by type: every type of its event union has one,
  * and only those (an extra or a missing key does not compile).
  */
-export function defineEventTypes<E extends DomainEvent>(definitions: {
-  readonly [Type in E['type']]: Omit<EventTypeDefinition, 'type'>;
-}): EventTypeDefinition[] {
+export function defineEventTypes<E extends DomainEvent>(
+  definitions: {
+    readonly [Type in E['type']]: Omit<EventTypeDefinition, 'type'>;
+  },
+): EventTypeDefinition[] {
   return Object.entries<Omit<EventTypeDefinition, 'type'>>(definitions).map(([type, definition]) => ({ type, ...definition }));
 }
 
@@ -64,11 +66,12 @@ export function defineEventTypes<E extends DomainEvent>(definitions: {
  */
 export type EventData<Schema extends z.ZodType<object>> = DeepReadonly<z.output<Schema>>;
 
-type DeepReadonly<T> = T extends ReadonlyArray<infer Item>
-  ? ReadonlyArray<DeepReadonly<Item>>
-  : T extends object
-    ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
-    : T;
+type DeepReadonly<T> =
+  T extends ReadonlyArray<infer Item>
+    ? ReadonlyArray<DeepReadonly<Item>>
+    : T extends object
+      ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
+      : T;
 
 export class EventRegistry {
   private readonly types = new Map<string, EventTypeDefinition & { current: number }>();

@@ -75,5 +75,8 @@ export interface ReadModels {
    * A live query, state-shaped: emits the query's whole result (in its order) now and after every
    * change. A consumer that falls behind gets the latest result only.
    */
-  watchResults<View>(projection: AnyProjection<View>, options: WatchQueryOptions<View>): AsyncIterableIterator<ReadonlyArray<ViewDocument<View>>>;
+  watchResults<View>(
+    projection: AnyProjection<View>,
+    options: WatchQueryOptions<View>,
+  ): AsyncIterableIterator<ReadonlyArray<ViewDocument<View>>>;
 }

@@ -4,7 +4,15 @@
  * adapter, so the Firestore and in-memory stores stay plain storage.
  */
 import type { EventRegistry } from './eventRegistry.ts';
-import type { AppendOptions, AppendResult, EventEnvelope, EventStore, IdempotencyRecord, ReadStreamOptions, StreamAppend } from './eventStore.ts';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventEnvelope,
+  EventStore,
+  IdempotencyRecord,
+  ReadStreamOptions,
+  StreamAppend,
+} from './eventStore.ts';
 
 export class VersionedEventStore implements EventStore {
   constructor(

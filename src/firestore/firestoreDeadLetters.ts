@@ -41,7 +41,10 @@ export class FirestoreDeadLetters implements DeadLetterSink {
   /** Oldest first, by id for a stable cursor. */
   async list(options: DeadLetterListOptions = {}): Promise<DeadLetterPage> {
     const first = Math.min(options.first ?? 50, 500);
-    let query = this.db.collection(DEAD_LETTERS).orderBy(FieldPath.documentId()).limit(first + 1);
+    let query = this.db
+      .collection(DEAD_LETTERS)
+      .orderBy(FieldPath.documentId())
+      .limit(first + 1);
     if (options.status) query = query.where('status', '==', options.status);
     if (options.readModel) query = query.where('readModel', '==', options.readModel);
     if (options.after) query = query.startAfter(options.after);

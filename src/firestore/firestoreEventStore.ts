@@ -52,8 +52,7 @@ export class FirestoreEventStore implements EventStore {
     const resolved = await Promise.all(
       appends.map(async (append) => ({
         ...append,
-        expectedVersion:
-          append.expectedVersion === 'any' ? await this.currentVersion(append.streamId) : append.expectedVersion,
+        expectedVersion: append.expectedVersion === 'any' ? await this.currentVersion(append.streamId) : append.expectedVersion,
       })),
     );
 
@@ -88,7 +87,11 @@ export class FirestoreEventStore implements EventStore {
       writes.push({
         ref: this.db.collection(IDEMPOTENCY_KEYS).doc(options.idempotency.key),
         // `expireAt` is what the TTL policy on idempotencyKeys deletes by (see firestore.indexes.json).
-        data: { ...options.idempotency, expireAt: Timestamp.fromDate(new Date(options.idempotency.expiresAt)), createdAt: FieldValue.serverTimestamp() },
+        data: {
+          ...options.idempotency,
+          expireAt: Timestamp.fromDate(new Date(options.idempotency.expiresAt)),
+          createdAt: FieldValue.serverTimestamp(),
+        },
       });
     }
 
@@ -103,9 +106,7 @@ export class FirestoreEventStore implements EventStore {
       } else {
         await this.db.runTransaction(
           async (tx) => {
-            const previous = await tx.getAll(
-              ...mustExist.map((a) => this.eventsOf(a.streamId).doc(eventDocumentId(a.expectedVersion))),
-            );
+            const previous = await tx.getAll(...mustExist.map((a) => this.eventsOf(a.streamId).doc(eventDocumentId(a.expectedVersion))));
             previous.forEach((snapshot, i) => {
               const append = mustExist[i]!;
               if (!snapshot.exists) throw new ConcurrencyError(append.streamId, append.expectedVersion);

@@ -132,9 +132,7 @@ export class FirestoreProjector {
       const viewIds = [...new Set(routed.flatMap((r) => r.ids))];
       const refs = viewIds.map((id) => this.viewRef(target, id));
       const snapshots = refs.length > 0 ? await tx.getAll(...refs) : [];
-      const views = new Map<string, View | null>(
-        snapshots.map((s, i) => [viewIds[i]!, s.exists ? (s.data() as View) : null]),
-      );
+      const views = new Map<string, View | null>(snapshots.map((s, i) => [viewIds[i]!, s.exists ? (s.data() as View) : null]));
       for (const { event: e, ids } of routed) {
         try {
           const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);

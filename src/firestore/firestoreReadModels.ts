@@ -106,8 +106,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
       async () => {
         await this.followRegistry();
         const ref = this.ref(projection, id);
-        const source: ListenerSource<View | null> = (emit, fail) =>
-          ref.onSnapshot((snapshot) => emit(viewOf<View>(snapshot)), fail);
+        const source: ListenerSource<View | null> = (emit, fail) => ref.onSnapshot((snapshot) => emit(viewOf<View>(snapshot)), fail);
         return { key: `doc:${ref.path}`, source };
       },
       conflate(),
@@ -134,7 +133,10 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     );
   }
 
-  watchResults<View>(projection: AnyProjection<View>, options: WatchQueryOptions<View>): AsyncIterableIterator<ReadonlyArray<ViewDocument<View>>> {
+  watchResults<View>(
+    projection: AnyProjection<View>,
+    options: WatchQueryOptions<View>,
+  ): AsyncIterableIterator<ReadonlyArray<ViewDocument<View>>> {
     return this.live.open<QuerySnapshotView<View>, ReadonlyArray<ViewDocument<View>>>(
       () => this.querySource(projection, options),
       conflate(),
@@ -150,7 +152,11 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   watchProjectionStatus(projections: readonly AnyProjection[], intervalMs: number): AsyncIterableIterator<readonly ProjectionStatus[]> {
     const key = `poll:projectionStatus:${intervalMs}:${projections.map((p) => p.name).join(',')}`;
     const source = pollingSource<readonly ProjectionStatus[]>(() => this.projectionStatus(projections), intervalMs);
-    return this.live.open(async () => ({ key, source }), conflate<readonly ProjectionStatus[]>(), (statuses) => statuses);
+    return this.live.open(
+      async () => ({ key, source }),
+      conflate<readonly ProjectionStatus[]>(),
+      (statuses) => statuses,
+    );
   }
 
   /** Live listeners and subscribers of this instance, and how many subscribers have a value waiting. */
@@ -163,7 +169,10 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     this.live.end();
   }
 
-  private async querySource<View>(projection: AnyProjection<View>, options: WatchQueryOptions<View>): Promise<SharedSource<QuerySnapshotView<View>>> {
+  private async querySource<View>(
+    projection: AnyProjection<View>,
+    options: WatchQueryOptions<View>,
+  ): Promise<SharedSource<QuerySnapshotView<View>>> {
     await this.followRegistry();
     let query = this.filtered(projection, options.where);
     if (options.orderBy) query = query.orderBy(options.orderBy.field, options.orderBy.direction ?? 'asc');

@@ -19,9 +19,7 @@ export class FirestoreSnapshotStore implements SnapshotStore {
       // A newer snapshot of the same shape wins; one of another shape is replaced, since only the
       // shape in the running code's policy can be used.
       const newerOfSameShape =
-        current.exists &&
-        (current.get('version') as number) >= snapshot.version &&
-        current.get('stateVersion') === snapshot.stateVersion;
+        current.exists && (current.get('version') as number) >= snapshot.version && current.get('stateVersion') === snapshot.stateVersion;
       if (!newerOfSameShape) tx.set(ref, { ...snapshot, takenAt: new Date() });
     });
   }

@@ -38,7 +38,12 @@ export interface RebuildResult {
   readonly resumed: boolean;
   readonly completed: boolean;
   /** replay only: how the scratch read model compares with the live one. */
-  readonly comparison?: { readonly same: number; readonly different: string[]; readonly onlyLive: string[]; readonly onlyReplayed: string[] };
+  readonly comparison?: {
+    readonly same: number;
+    readonly different: string[];
+    readonly onlyLive: string[];
+    readonly onlyReplayed: string[];
+  };
 }
 
 interface Cursor {
@@ -66,7 +71,10 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const generation = existing.length + 1;
   const state: RebuildState = unfinished ?? {
     mode,
-    target: mode === 'rebuild' ? `${projection.name}-v${projection.version}-g${generation}` : `${projection.name}-v${projection.version}-replay${generation}`,
+    target:
+      mode === 'rebuild'
+        ? `${projection.name}-v${projection.version}-g${generation}`
+        : `${projection.name}-v${projection.version}-replay${generation}`,
     status: 'running',
     cursor: null,
     processed: 0,
@@ -79,7 +87,11 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   let { cursor, processed } = state;
   const pass = async (phase: RebuildPhase, maxPages = Number.POSITIVE_INFINITY): Promise<boolean> => {
     for (let page = 0; page < maxPages; page++) {
-      let query = db.collectionGroup(EVENTS).orderBy('recordedAt').orderBy(FieldPath.documentId()).limit(options.pageSize ?? 300);
+      let query = db
+        .collectionGroup(EVENTS)
+        .orderBy('recordedAt')
+        .orderBy(FieldPath.documentId())
+        .limit(options.pageSize ?? 300);
       if (cursor) query = query.startAfter(cursor.recordedAt, db.doc(cursor.path));
       const docs = (await query.get()).docs;
       if (docs.length === 0) return true;
@@ -105,12 +117,20 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     const comparison = await compareTargets(db, previousTarget, state.target, options);
     await db.recursiveDelete(db.collection(state.target));
     await db.recursiveDelete(db.collection(PROJECTIONS).doc(state.target));
-    await stateRef.update({ status: 'done', finishedAt: new Date().toISOString(), comparison: { ...comparison, different: comparison.different.length } });
+    await stateRef.update({
+      status: 'done',
+      finishedAt: new Date().toISOString(),
+      comparison: { ...comparison, different: comparison.different.length },
+    });
     return { target: state.target, previousTarget, eventsApplied: processed, resumed: Boolean(unfinished), completed: true, comparison };
   }
 
   await db.runTransaction(async (tx) => {
-    tx.set(registryRef(db, projection), { active: state.target, previous: previousTarget, switchedAt: new Date().toISOString() }, { merge: true });
+    tx.set(
+      registryRef(db, projection),
+      { active: state.target, previous: previousTarget, switchedAt: new Date().toISOString() },
+      { merge: true },
+    );
   });
   // Events committed while the last page was being applied reached the old target; apply them here too.
   await pass('catch-up');
@@ -138,7 +158,11 @@ async function compareTargets(db: Firestore, live: string, replayed: string, opt
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object' && value.constructor === Object) {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
   }
   return value;
 }

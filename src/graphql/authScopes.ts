@@ -25,7 +25,9 @@ export interface AuthScopes {
   operator: boolean;
 }
 
-type ScopeLoaders = { [Scope in keyof AuthScopes]: AuthScopes[Scope] extends boolean ? boolean : (param: AuthScopes[Scope]) => boolean | Promise<boolean> };
+type ScopeLoaders = {
+  [Scope in keyof AuthScopes]: AuthScopes[Scope] extends boolean ? boolean : (param: AuthScopes[Scope]) => boolean | Promise<boolean>;
+};
 
 export function authScopes(context: GraphQLContext): ScopeLoaders {
   const { principal } = context;
@@ -65,11 +67,13 @@ export function refusal(context: GraphQLContext) {
  */
 export function fieldsWithoutARule(schema: GraphQLSchema): string[] {
   const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
-  return roots.filter((type): type is GraphQLObjectType => Boolean(type)).flatMap((type) =>
-    Object.values(type.getFields())
-      .filter((field) => (field.extensions.pothosOptions as { authScopes?: unknown } | undefined)?.authScopes === undefined)
-      .map((field) => `${type.name}.${field.name}`),
-  );
+  return roots
+    .filter((type): type is GraphQLObjectType => Boolean(type))
+    .flatMap((type) =>
+      Object.values(type.getFields())
+        .filter((field) => (field.extensions.pothosOptions as { authScopes?: unknown } | undefined)?.authScopes === undefined)
+        .map((field) => `${type.name}.${field.name}`),
+    );
 }
 
 export function assertEveryFieldHasARule(schema: GraphQLSchema): GraphQLSchema {

@@ -18,7 +18,8 @@ export async function principalOfRequest(tokens: TokenVerifier, request: Request
 export async function principalOfConnection(tokens: TokenVerifier, connectionParams: unknown): Promise<Principal | null> {
   const value = (connectionParams as { authorization?: unknown } | null | undefined)?.authorization;
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string') throw unauthenticated(new UnauthenticatedError('The authorization connection parameter must be a string.'));
+  if (typeof value !== 'string')
+    throw unauthenticated(new UnauthenticatedError('The authorization connection parameter must be a string.'));
   return verified(tokens, BEARER.test(value) ? value : `Bearer ${value}`);
 }
 

@@ -22,14 +22,23 @@ export function clientAddress({ request, req }: RequestOrigin, trustedProxyHops:
   let address = req?.socket?.remoteAddress;
   if (trustedProxyHops > 0) {
     const header = request?.headers.get('x-forwarded-for') ?? req?.headers['x-forwarded-for'];
-    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((entry) => entry.trim()).filter(Boolean);
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
     if (hops.length > 0) address = hops[Math.max(0, hops.length - trustedProxyHops)];
   }
   return address ? addressBlock(address) : null;
 }
 
 /** Who counts as one caller: a signed-in principal by uid, anyone else by address. */
-export function rateLimitKey({ principal, clientAddress }: { readonly principal: { readonly uid: string } | null; readonly clientAddress: string | null }): string {
+export function rateLimitKey({
+  principal,
+  clientAddress,
+}: {
+  readonly principal: { readonly uid: string } | null;
+  readonly clientAddress: string | null;
+}): string {
   return principal ? `principal:${principal.uid}` : `address:${clientAddress ?? 'unknown'}`;
 }
 
@@ -42,5 +51,8 @@ function addressBlock(address: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

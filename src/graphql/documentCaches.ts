@@ -52,8 +52,10 @@ function boundedCache<V extends object>() {
  */
 export function useLeanValidationErrors(): Plugin {
   return {
-    onValidate: () => ({ result }) => {
-      for (const error of result) void error.stack;
-    },
+    onValidate:
+      () =>
+      ({ result }) => {
+        for (const error of result) void error.stack;
+      },
   };
 }

@@ -84,7 +84,10 @@ function useQueryCost(maxCost: number): Plugin {
         // As yoga answers validation errors: 400, or 200 for clients that asked for application/json; an
         // argument beyond its maximum (its validation runs as it is priced) with yoga's code for them.
         for (const refusal of refusals) {
-          Object.assign(refusal.extensions, { code: refusal.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED', http: { status: 400, spec: true } });
+          Object.assign(refusal.extensions, {
+            code: refusal.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED',
+            http: { status: 400, spec: true },
+          });
         }
         if (refusals.length === 1) throw refusals[0];
         if (refusals.length > 1) throw new AggregateError(refusals, 'The operation was refused.');

@@ -70,7 +70,8 @@ export function attachWebSocket(api: Api, server: Server, options: WebSocketOpti
     server,
     path: api.graphqlEndpoint,
     maxPayload: limits.webSocket.maxPayloadBytes,
-    verifyClient: ({ req }, done) => done(isAllowedOrigin(req.headers.origin, req.headers.host, limits.allowedOrigins), 403, 'Origin not allowed'),
+    verifyClient: ({ req }, done) =>
+      done(isAllowedOrigin(req.headers.origin, req.headers.host, limits.allowedOrigins), 403, 'Origin not allowed'),
   });
   const maxOperations = limits.webSocket.maxOperationsPerConnection;
   const maxConnections = limits.webSocket.maxConnectionsPerCaller;

@@ -12,39 +12,45 @@ import { Cents, Id, Quantity } from '../core/eventValues.ts';
 
 const Instant = z.iso.datetime({ offset: true });
 
-const OrderPlacedV1 = z.object({
-  orderId: Id,
-  customerId: Id,
-  lines: z
-    .array(z.object({ productId: Id, quantity: Quantity, unitPriceCents: Cents }).strict())
-    .min(1),
-  totalCents: Cents,
-  placedAt: Instant,
-}).strict();
+const OrderPlacedV1 = z
+  .object({
+    orderId: Id,
+    customerId: Id,
+    lines: z.array(z.object({ productId: Id, quantity: Quantity, unitPriceCents: Cents }).strict()).min(1),
+    totalCents: Cents,
+    placedAt: Instant,
+  })
+  .strict();
 
-const OrderPaidV1 = z.object({
-  orderId: Id,
-  customerId: Id,
-  amountCents: Cents,
-  paymentReference: z.string().min(1),
-  paidAt: Instant,
-}).strict();
+const OrderPaidV1 = z
+  .object({
+    orderId: Id,
+    customerId: Id,
+    amountCents: Cents,
+    paymentReference: z.string().min(1),
+    paidAt: Instant,
+  })
+  .strict();
 
-const OrderShippedV1 = z.object({
-  orderId: Id,
-  customerId: Id,
-  lines: z.array(z.object({ productId: Id, quantity: Quantity }).strict()).min(1),
-  shippedAt: Instant,
-}).strict();
+const OrderShippedV1 = z
+  .object({
+    orderId: Id,
+    customerId: Id,
+    lines: z.array(z.object({ productId: Id, quantity: Quantity }).strict()).min(1),
+    shippedAt: Instant,
+  })
+  .strict();
 
-const OrderCancelledV1 = z.object({
-  orderId: Id,
-  customerId: Id,
-  reason: z.string(),
-  /** What the customer paid and must get back: 0 when the order was cancelled before payment. */
-  refundDueCents: Cents,
-  cancelledAt: Instant,
-}).strict();
+const OrderCancelledV1 = z
+  .object({
+    orderId: Id,
+    customerId: Id,
+    reason: z.string(),
+    /** What the customer paid and must get back: 0 when the order was cancelled before payment. */
+    refundDueCents: Cents,
+    cancelledAt: Instant,
+  })
+  .strict();
 
 export const INTEGRATION_EVENT_SOURCE = '//eventloom/shop' as const;
 

@@ -43,7 +43,8 @@ export function mergeChanges<View>(limit: number): OverflowPolicy<Array<ViewChan
         const before = byId.get(change.id);
         if (!before) byId.set(change.id, change);
         // The subscriber has not seen it yet: it enters with its latest state, or never shows at all.
-        else if (before.type === 'added') change.type === 'removed' ? byId.delete(change.id) : byId.set(change.id, { ...change, type: 'added' });
+        else if (before.type === 'added')
+          change.type === 'removed' ? byId.delete(change.id) : byId.set(change.id, { ...change, type: 'added' });
         // It left and came back: to the subscriber, it changed.
         else if (before.type === 'removed') byId.set(change.id, change.type === 'removed' ? change : { ...change, type: 'modified' });
         else byId.set(change.id, change.type === 'added' ? { ...change, type: 'modified' } : change);

@@ -44,7 +44,10 @@ export function decideOnNewOrder(request: PlaceOrderRequest): (load: StreamLoade
     const [order, customer, products] = await Promise.all([
       load.aggregate(streamId, orderDecider),
       load.aggregate(customerStreamId(request.customerId), customerDecider),
-      loadProducts(requested.map((l) => l.productId), load),
+      loadProducts(
+        requested.map((l) => l.productId),
+        load,
+      ),
     ]);
     existingCustomer(customer.state, request.customerId);
 
@@ -74,7 +77,10 @@ export function decideOnOrder(command: OrderLifecycleCommand): (load: StreamLoad
     const move = stockMove(command);
     const stock = new Map<string, ProductEvent[]>();
     if (move) {
-      const products = await loadProducts(order.lines.map((l) => l.productId), load);
+      const products = await loadProducts(
+        order.lines.map((l) => l.productId),
+        load,
+      );
       for (const [productId, product] of products) stock.set(productId, productDecider.decide(move(productId), product));
     }
     return {

@@ -33,14 +33,7 @@ type Event = OrderEvent | CustomerEvent;
 export const customerOrderHistoryProjection: Projection<CustomerOrderHistory, Event> = {
   name: 'customerOrderHistory',
   version: 1,
-  eventTypes: [
-    'CustomerRegistered',
-    'CustomerDetailsChanged',
-    'OrderPlaced',
-    'OrderPaymentConfirmed',
-    'OrderShipped',
-    'OrderCancelled',
-  ],
+  eventTypes: ['CustomerRegistered', 'CustomerDetailsChanged', 'OrderPlaced', 'OrderPaymentConfirmed', 'OrderShipped', 'OrderCancelled'],
   viewIds: (event) => [event.data.customerId],
   evolve: evolveCustomerOrderHistory,
 };

@@ -122,9 +122,7 @@ export function topSellers(figures: SalesFigures, limit: number): ProductSales[]
     .filter((p) => p.units > 0)
     .sort(
       (a, b) =>
-        b.revenueCents - a.revenueCents ||
-        b.units - a.units ||
-        (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0),
+        b.revenueCents - a.revenueCents || b.units - a.units || (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0),
     )
     .slice(0, limit);
 }

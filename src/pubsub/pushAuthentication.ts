@@ -79,7 +79,9 @@ export class GooglePushAuthenticator implements PushAuthenticator {
       throw new PushForbiddenError(`Token is for audience ${claims.aud}, not ${audience}`);
     }
     if (claims.email !== this.options.serviceAccount) {
-      throw new PushForbiddenError(`Token is of ${claims.email ?? 'no account'}, not of the push service account ${this.options.serviceAccount}`);
+      throw new PushForbiddenError(
+        `Token is of ${claims.email ?? 'no account'}, not of the push service account ${this.options.serviceAccount}`,
+      );
     }
     if (claims.email_verified !== true) {
       throw new PushForbiddenError(`Token's email ${claims.email} is not verified`);

@@ -107,7 +107,10 @@ describe('ChangeProductPrice', () => {
 
 describe('RestockProduct', () => {
   it('adds units on hand', () => {
-    spec.given([kettleAdded]).when({ type: 'RestockProduct', productId: 'kettle', quantity: 5 }).then([productRestocked('kettle', 5)]);
+    spec
+      .given([kettleAdded])
+      .when({ type: 'RestockProduct', productId: 'kettle', quantity: 5 })
+      .then([productRestocked('kettle', 5)]);
   });
 
   it('restocks a discontinued product too: the units on the shelf are real either way', () => {
@@ -118,20 +121,23 @@ describe('RestockProduct', () => {
   });
 
   it('refuses an unknown product', () => {
-    spec
-      .given([])
-      .when({ type: 'RestockProduct', productId: 'kettle', quantity: 5 })
-      .thenThrows(ProductNotFoundError, 'PRODUCT.NOT_FOUND');
+    spec.given([]).when({ type: 'RestockProduct', productId: 'kettle', quantity: 5 }).thenThrows(ProductNotFoundError, 'PRODUCT.NOT_FOUND');
   });
 });
 
 describe('DiscontinueProduct', () => {
   it('discontinues an active product', () => {
-    spec.given([kettleAdded]).when({ type: 'DiscontinueProduct', productId: 'kettle' }).then([productDiscontinued('kettle')]);
+    spec
+      .given([kettleAdded])
+      .when({ type: 'DiscontinueProduct', productId: 'kettle' })
+      .then([productDiscontinued('kettle')]);
   });
 
   it('records nothing when the product is already discontinued', () => {
-    spec.given([kettleAdded, productDiscontinued('kettle')]).when({ type: 'DiscontinueProduct', productId: 'kettle' }).then([]);
+    spec
+      .given([kettleAdded, productDiscontinued('kettle')])
+      .when({ type: 'DiscontinueProduct', productId: 'kettle' })
+      .then([]);
   });
 
   it('refuses an unknown product', () => {
@@ -143,11 +149,17 @@ describe('ReserveStock', () => {
   const reserve = (orderId: string, quantity: number): ProductCommand => ({ type: 'ReserveStock', productId: 'kettle', orderId, quantity });
 
   it('reserves units for an order', () => {
-    spec.given([kettleAdded]).when(reserve('o1', 3)).then([stockReserved('kettle', 'o1', 3)]);
+    spec
+      .given([kettleAdded])
+      .when(reserve('o1', 3))
+      .then([stockReserved('kettle', 'o1', 3)]);
   });
 
   it('reserves every available unit', () => {
-    spec.given([kettleAdded]).when(reserve('o1', 10)).then([stockReserved('kettle', 'o1', 10)]);
+    spec
+      .given([kettleAdded])
+      .when(reserve('o1', 10))
+      .then([stockReserved('kettle', 'o1', 10)]);
   });
 
   it('refuses more units than are available, saying how many are', () => {
@@ -157,7 +169,10 @@ describe('ReserveStock', () => {
 
   it("counts other orders' reservations as unavailable", () => {
     const given = [kettleAdded, stockReserved('kettle', 'o1', 4)];
-    spec.given(given).when(reserve('o2', 6)).then([stockReserved('kettle', 'o2', 6)]);
+    spec
+      .given(given)
+      .when(reserve('o2', 6))
+      .then([stockReserved('kettle', 'o2', 6)]);
     spec.given(given).when(reserve('o2', 7)).thenThrows(InsufficientStockError, 'PRODUCT.INSUFFICIENT_STOCK');
     expect(rejection(given, reserve('o2', 7))).toMatchObject({ requested: 7, available: 6 });
   });
@@ -178,7 +193,10 @@ describe('ReserveStock', () => {
 
   it('does not give shipped units back: they left the warehouse', () => {
     const given = [kettleAdded, stockReserved('kettle', 'o1', 4), reservedStockShipped('kettle', 'o1', 4)];
-    spec.given(given).when(reserve('o2', 6)).then([stockReserved('kettle', 'o2', 6)]);
+    spec
+      .given(given)
+      .when(reserve('o2', 6))
+      .then([stockReserved('kettle', 'o2', 6)]);
     spec.given(given).when(reserve('o2', 7)).thenThrows(InsufficientStockError, 'PRODUCT.INSUFFICIENT_STOCK');
   });
 
@@ -212,15 +230,24 @@ describe('ReleaseStock', () => {
   });
 
   it('records nothing for an order with no reservation', () => {
-    spec.given([kettleAdded, stockReserved('kettle', 'o2', 3)]).when(release('o1')).then([]);
+    spec
+      .given([kettleAdded, stockReserved('kettle', 'o2', 3)])
+      .when(release('o1'))
+      .then([]);
   });
 
   it('records nothing for a reservation already released', () => {
-    spec.given([kettleAdded, stockReserved('kettle', 'o1', 2), stockReservationReleased('kettle', 'o1', 2)]).when(release('o1')).then([]);
+    spec
+      .given([kettleAdded, stockReserved('kettle', 'o1', 2), stockReservationReleased('kettle', 'o1', 2)])
+      .when(release('o1'))
+      .then([]);
   });
 
   it('records nothing for a reservation already shipped', () => {
-    spec.given([kettleAdded, stockReserved('kettle', 'o1', 2), reservedStockShipped('kettle', 'o1', 2)]).when(release('o1')).then([]);
+    spec
+      .given([kettleAdded, stockReserved('kettle', 'o1', 2), reservedStockShipped('kettle', 'o1', 2)])
+      .when(release('o1'))
+      .then([]);
   });
 
   it('releases stock of a product discontinued after the reservation', () => {
@@ -250,11 +277,17 @@ describe('ShipReservedStock', () => {
   });
 
   it('records nothing when the reservation was already shipped', () => {
-    spec.given([kettleAdded, stockReserved('kettle', 'o1', 2), reservedStockShipped('kettle', 'o1', 2)]).when(ship('o1')).then([]);
+    spec
+      .given([kettleAdded, stockReserved('kettle', 'o1', 2), reservedStockShipped('kettle', 'o1', 2)])
+      .when(ship('o1'))
+      .then([]);
   });
 
   it('records nothing when the reservation was released', () => {
-    spec.given([kettleAdded, stockReserved('kettle', 'o1', 2), stockReservationReleased('kettle', 'o1', 2)]).when(ship('o1')).then([]);
+    spec
+      .given([kettleAdded, stockReserved('kettle', 'o1', 2), stockReservationReleased('kettle', 'o1', 2)])
+      .when(ship('o1'))
+      .then([]);
   });
 
   it('ships stock of a product discontinued after the reservation', () => {

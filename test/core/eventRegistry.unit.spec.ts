@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  EventRegistry,
-  InvalidEventDataError,
-  UnknownEventTypeError,
-  UnsupportedEventVersionError,
-} from '../../src/core/eventRegistry.ts';
+import { EventRegistry, InvalidEventDataError, UnknownEventTypeError, UnsupportedEventVersionError } from '../../src/core/eventRegistry.ts';
 import type { EventEnvelope } from '../../src/core/eventStore.ts';
 import { shopEvents } from '../../src/shopEvents.ts';
 

@@ -25,7 +25,12 @@ describe('LiveStreams', () => {
   it('shares one listener per key, counts what waits, and closes the listener with its last subscriber', async () => {
     const live = new LiveStreams();
     const { source, state } = fakeSource<number>();
-    const open = () => live.open(async () => ({ key: 'doc:x', source }), conflate<number>(), (n) => n * 10);
+    const open = () =>
+      live.open(
+        async () => ({ key: 'doc:x', source }),
+        conflate<number>(),
+        (n) => n * 10,
+      );
     const a = open();
     const b = open();
     await vi.waitFor(() => expect(live.stats()).toEqual({ listeners: 1, subscribers: 2, waiting: 0 }));
@@ -48,21 +53,33 @@ describe('LiveStreams', () => {
   it('ends every stream, and completes one opened afterwards at once', async () => {
     const live = new LiveStreams();
     const { source, state } = fakeSource<number>();
-    const stream = live.open(async () => ({ key: 'k', source }), conflate<number>(), (n) => n);
+    const stream = live.open(
+      async () => ({ key: 'k', source }),
+      conflate<number>(),
+      (n) => n,
+    );
     await vi.waitFor(() => expect(state.opened).toBe(1));
     const pending = stream.next();
 
     live.end();
     await expect(pending).resolves.toEqual({ value: undefined, done: true });
     expect(state.closed).toBe(1);
-    const late = live.open(async () => ({ key: 'k', source }), conflate<number>(), (n) => n);
+    const late = live.open(
+      async () => ({ key: 'k', source }),
+      conflate<number>(),
+      (n) => n,
+    );
     await expect(late.next()).resolves.toEqual({ value: undefined, done: true });
     expect(state.opened).toBe(1);
   });
 
   it('fails the stream when its listener cannot be named', async () => {
     const live = new LiveStreams();
-    const stream = live.open<number, number>(() => Promise.reject(new Error('no registry')), conflate(), (n) => n);
+    const stream = live.open<number, number>(
+      () => Promise.reject(new Error('no registry')),
+      conflate(),
+      (n) => n,
+    );
     await expect(stream.next()).rejects.toThrow('no registry');
     expect(live.stats()).toEqual({ listeners: 0, subscribers: 0, waiting: 0 });
   });
@@ -74,9 +91,12 @@ describe('pollingSource', () => {
     let calls = 0;
     const read = async () => reads[Math.min(calls++, reads.length - 1)]!;
     const emitted: Array<{ lag: number }> = [];
-    const stop = pollingSource(read, 1)((value) => emitted.push(value), (error) => {
-      throw error;
-    });
+    const stop = pollingSource(read, 1)(
+      (value) => emitted.push(value),
+      (error) => {
+        throw error;
+      },
+    );
     await vi.waitFor(() => expect(calls).toBeGreaterThanOrEqual(4));
     stop();
     expect(emitted).toEqual([{ lag: 1 }, { lag: 2 }]);

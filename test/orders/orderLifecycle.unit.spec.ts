@@ -96,7 +96,7 @@ describe('ShipOrder', () => {
   const spec = commandSpec(decideOnOrder);
   const ship: ShipOrder = { type: 'ShipOrder', orderId: 'o1', shippedAt: T2 };
 
-  it("ships a paid order and moves exactly its reserved units to sold, on every product of the order", async () => {
+  it('ships a paid order and moves exactly its reserved units to sold, on every product of the order', async () => {
     await spec
       .given(paidOrder)
       .when(ship)
@@ -159,10 +159,7 @@ describe('CancelOrder', () => {
     await spec
       .given(paidOrder)
       .when(cancel)
-      .then(
-        { 'order-o1': [orderCancelled('o1', 'c1', lines, 'PAID')], ...releases },
-        { orderId: 'o1', version: 3, status: 'CANCELLED' },
-      );
+      .then({ 'order-o1': [orderCancelled('o1', 'c1', lines, 'PAID')], ...releases }, { orderId: 'o1', version: 3, status: 'CANCELLED' });
   });
 
   it('carries what readers need: customer, lines, total, when placed, the reason', async () => {

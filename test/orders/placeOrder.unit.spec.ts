@@ -58,7 +58,13 @@ describe('PlaceOrder', () => {
   it('merges lines for the same product', async () => {
     await spec
       .given(shop)
-      .when({ ...placeOrder, lines: [{ productId: 'mug', quantity: 1 }, { productId: 'mug', quantity: 2 }] })
+      .when({
+        ...placeOrder,
+        lines: [
+          { productId: 'mug', quantity: 1 },
+          { productId: 'mug', quantity: 2 },
+        ],
+      })
       .then({
         'order-o1': [orderPlaced('o1', 'c1', [line('mug', 3, 900)])],
         'product-mug': [stockReserved('mug', 'o1', 3)],
@@ -101,7 +107,10 @@ describe('PlaceOrder', () => {
   });
 
   it('refuses an order without lines', async () => {
-    await spec.given(shop).when({ ...placeOrder, lines: [] }).thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
+    await spec
+      .given(shop)
+      .when({ ...placeOrder, lines: [] })
+      .thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
   });
 });
 
@@ -111,14 +120,23 @@ describe('PlaceOrder, on the order stream alone', () => {
   const priced: PlaceOrder = { type: 'PlaceOrder', orderId: 'o1', customerId: 'c1', lines, placedAt: T0 };
 
   it('records the lines as priced, and their total', () => {
-    spec.given([]).when(priced).then([orderPlaced('o1', 'c1', lines)]);
+    spec
+      .given([])
+      .when(priced)
+      .then([orderPlaced('o1', 'c1', lines)]);
   });
 
   it('refuses to place the same order twice', () => {
-    spec.given([orderPlaced('o1', 'c1', lines)]).when(priced).thenThrows(OrderAlreadyPlacedError, 'ORDER.ALREADY_PLACED');
+    spec
+      .given([orderPlaced('o1', 'c1', lines)])
+      .when(priced)
+      .thenThrows(OrderAlreadyPlacedError, 'ORDER.ALREADY_PLACED');
   });
 
   it('refuses an order without lines', () => {
-    spec.given([]).when({ ...priced, lines: [] }).thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
+    spec
+      .given([])
+      .when({ ...priced, lines: [] })
+      .thenThrows(OrderHasNoLinesError, 'ORDER.NO_LINES');
   });
 });

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/core/eventStore.ts';
 import type { OrderEvent } from '../../src/orders/orderEvents.ts';
-import {
-  customerOrderHistoryProjection,
-  ordersNewestFirst,
-} from '../../src/projections/customerOrderHistory.ts';
+import { customerOrderHistoryProjection, ordersNewestFirst } from '../../src/projections/customerOrderHistory.ts';
 
 function placed(orderId: string, totalCents: number, placedAt: string): EventEnvelope<OrderEvent> {
   return {

@@ -7,7 +7,10 @@ const kettle = 'sku-kettle';
 type Given = { event: ProductEvent; at: string };
 const productEvent = (event: ProductEvent, at = '2026-11-29T15:00:00.000Z'): Given => ({ event, at });
 const added = (initialStock: number, lowStockThreshold = 5) =>
-  productEvent({ type: 'ProductAdded', data: { productId: kettle, name: 'Kettle', price: { amountCents: 2500, currency: 'EUR' }, initialStock, lowStockThreshold } });
+  productEvent({
+    type: 'ProductAdded',
+    data: { productId: kettle, name: 'Kettle', price: { amountCents: 2500, currency: 'EUR' }, initialStock, lowStockThreshold },
+  });
 const reserved = (orderId: string, quantity: number) =>
   productEvent({ type: 'StockReserved', data: { productId: kettle, orderId, quantity } });
 const released = (orderId: string, quantity: number) =>
@@ -61,7 +64,10 @@ describe('InventoryCount projection', () => {
       added(2),
       productEvent({ type: 'ProductRestocked', data: { productId: kettle, quantity: 10 } }),
       productEvent(
-        { type: 'ProductPriceChanged', data: { productId: kettle, price: { amountCents: 2700, currency: 'EUR' }, previousPrice: { amountCents: 2500, currency: 'EUR' } } },
+        {
+          type: 'ProductPriceChanged',
+          data: { productId: kettle, price: { amountCents: 2700, currency: 'EUR' }, previousPrice: { amountCents: 2500, currency: 'EUR' } },
+        },
         '2026-11-30T09:00:00.000Z',
       ),
     );
@@ -71,7 +77,9 @@ describe('InventoryCount projection', () => {
   it('flags low stock when available units fall to the threshold, and clears it on restock', () => {
     expect(given(added(10, 5), reserved('o1', 4)).lowStock).toBe(false); // 6 available
     expect(given(added(10, 5), reserved('o1', 5)).lowStock).toBe(true); // 5 available
-    expect(given(added(10, 5), reserved('o1', 5), productEvent({ type: 'ProductRestocked', data: { productId: kettle, quantity: 1 } })).lowStock).toBe(false);
+    expect(
+      given(added(10, 5), reserved('o1', 5), productEvent({ type: 'ProductRestocked', data: { productId: kettle, quantity: 1 } })).lowStock,
+    ).toBe(false);
   });
 
   it('does not flag a discontinued product as low on stock', () => {

@@ -33,10 +33,7 @@ function order(orderId: string, placedAt: string, lines: OrderLine[]) {
       return stream;
     },
     cancelled(previousStatus: 'PLACED' | 'PAID', at = placedAt) {
-      add(
-        { type: 'OrderCancelled', data: { ...base, lines, totalCents, previousStatus, reason: 'r', cancelledAt: at } },
-        at,
-      );
+      add({ type: 'OrderCancelled', data: { ...base, lines, totalCents, previousStatus, reason: 'r', cancelledAt: at } }, at);
       return stream;
     },
   };
@@ -44,7 +41,10 @@ function order(orderId: string, placedAt: string, lines: OrderLine[]) {
 }
 
 const given = (...streams: Array<{ events: Array<EventEnvelope<OrderEvent>> }>): Record<string, SalesFigures> =>
-  project(salesDashboardProjection, streams.flatMap((s) => s.events));
+  project(
+    salesDashboardProjection,
+    streams.flatMap((s) => s.events),
+  );
 
 describe('SalesDashboard projection', () => {
   it('given orders placed on two UTC days, then the summary has all of them and each day its own', () => {
@@ -71,7 +71,9 @@ describe('SalesDashboard projection', () => {
 
   it('moves status counts with each transition, in the summary and on the day the order was placed', () => {
     const views = given(
-      order('o1', DAY1, [kettle(1)]).paid(DAY2).shipped(DAY2),
+      order('o1', DAY1, [kettle(1)])
+        .paid(DAY2)
+        .shipped(DAY2),
       order('o2', DAY1, [kettle(1)]).paid(DAY2),
       order('o3', DAY1, [kettle(1)]),
     );
@@ -84,7 +86,12 @@ describe('SalesDashboard projection', () => {
   });
 
   it('given a paid order was cancelled the next day, then its revenue, units and product sales are reversed on its placement day', () => {
-    const views = given(order('o1', DAY1, [kettle(2), mug(1)]).paid().cancelled('PAID', DAY2), order('o2', DAY1, [mug(1)]));
+    const views = given(
+      order('o1', DAY1, [kettle(2), mug(1)])
+        .paid()
+        .cancelled('PAID', DAY2),
+      order('o2', DAY1, [mug(1)]),
+    );
     const expected = {
       orders: 1,
       revenueCents: 900,
@@ -119,8 +126,12 @@ describe('SalesDashboard projection', () => {
 
   it('ends with the same figures whatever order the streams arrive in', () => {
     const streams = [
-      order('o1', DAY1, [kettle(2)]).paid().cancelled('PAID'),
-      order('o2', DAY1, [mug(1), kettle(1)]).paid().shipped(),
+      order('o1', DAY1, [kettle(2)])
+        .paid()
+        .cancelled('PAID'),
+      order('o2', DAY1, [mug(1), kettle(1)])
+        .paid()
+        .shipped(),
       order('o3', DAY2, [mug(2)]),
     ];
     const forward = given(...streams);

@@ -85,7 +85,10 @@ export interface RawWs {
 }
 
 /** A graphql-transport-ws connection, acknowledged. `autoPong: false` makes it a client that vanished. */
-export async function openWs(url: string, options: { autoPong?: boolean; connectionParams?: Record<string, unknown> } = {}): Promise<RawWs> {
+export async function openWs(
+  url: string,
+  options: { autoPong?: boolean; connectionParams?: Record<string, unknown> } = {},
+): Promise<RawWs> {
   const socket = new WebSocket(url, 'graphql-transport-ws', { autoPong: options.autoPong ?? true });
   const messages: WsMessage[] = [];
   let pings = 0;

@@ -27,7 +27,13 @@ export function readSideRecorder(db: Firestore) {
         {
           streamId,
           expectedVersion: expected,
-          events: events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, occurredAt: at, metadata: { correlationId: 'seed', causationId: null } })),
+          events: events.map((e) => ({
+            eventId: randomUUID(),
+            type: e.type,
+            data: e.data,
+            occurredAt: at,
+            metadata: { correlationId: 'seed', causationId: null },
+          })),
         },
       ]);
       versions.set(streamId, expected + stored.length);

@@ -68,12 +68,7 @@ export function orderPaymentConfirmed(
   return { type: 'OrderPaymentConfirmed', data: { orderId, customerId, paymentReference, amountCents, placedAt, paidAt } };
 }
 
-export function orderShipped(
-  orderId: string,
-  customerId: string,
-  lines: OrderLine[],
-  { placedAt = T0, shippedAt = T2 } = {},
-): OrderEvent {
+export function orderShipped(orderId: string, customerId: string, lines: OrderLine[], { placedAt = T0, shippedAt = T2 } = {}): OrderEvent {
   return { type: 'OrderShipped', data: { orderId, customerId, lines, placedAt, shippedAt } };
 }
 

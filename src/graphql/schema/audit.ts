@@ -12,7 +12,11 @@ const StreamEventRef = builder.objectRef<RecordedEvent>('StreamEvent').implement
     version: t.int({ resolve: ({ event }) => event.version }),
     type: t.string({ resolve: ({ event }) => event.type }),
     schemaVersion: t.int({ resolve: ({ event }) => event.schemaVersion }),
-    occurredAt: t.field({ type: 'DateTime', description: 'When it happened, as the command said.', resolve: ({ event }) => event.occurredAt }),
+    occurredAt: t.field({
+      type: 'DateTime',
+      description: 'When it happened, as the command said.',
+      resolve: ({ event }) => event.occurredAt,
+    }),
     recordedAt: t.field({ type: 'DateTime', description: 'When the store committed it.', resolve: ({ recordedAt }) => recordedAt }),
     actor: t.string({
       nullable: true,
@@ -46,7 +50,8 @@ builder.queryField('streamHistory', (t) =>
       after: t.arg.string({ required: false, description: 'The `endCursor` of the previous page.' }),
     },
     resolve: async (_root, { streamId, first, after }, { deps }) => {
-      if (!deps.temporal) throw createGraphQLError('The audit trail is not available on this deployment.', { extensions: { code: 'NOT_AVAILABLE' } });
+      if (!deps.temporal)
+        throw createGraphQLError('The audit trail is not available on this deployment.', { extensions: { code: 'NOT_AVAILABLE' } });
       const size = first ?? 50;
       if (size < 1 || size > MAX_PAGE) {
         throw createGraphQLError(`first must be between 1 and ${MAX_PAGE}.`, { extensions: { code: 'PAGE.INVALID_SIZE' } });

@@ -32,7 +32,11 @@ const AddProductInput = commandInput('AddProductInput', {
     currency: t.string({
       required: false,
       description: 'ISO 4217 code of the price, e.g. EUR or USD. Default EUR.',
-      validate: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional().nullable(),
+      validate: z
+        .string()
+        .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+        .optional()
+        .nullable(),
     }),
     initialStock: t.int({ required: false, validate: z.number().int().min(0).max(1_000_000).optional().nullable() }),
     lowStockThreshold: t.int({

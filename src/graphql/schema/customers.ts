@@ -24,7 +24,7 @@ const CustomerOrderSummaryRef = builder.objectRef<CustomerOrderSummary>('Custome
 });
 
 export const CustomerOrderHistoryRef = builder.objectRef<CustomerOrderHistory>('CustomerOrderHistory').implement({
-  description: "A customer and their orders, newest first, with totals. Eventually consistent with the streams.",
+  description: 'A customer and their orders, newest first, with totals. Eventually consistent with the streams.',
   // Personal data, wherever it is reached from: the customer themselves, or staff who serve them.
   authScopes: (view) => ({ customer: view.customerId, fulfilment: true, operator: true }),
   fields: (t) => ({
@@ -55,8 +55,7 @@ builder.queryField('customerOrders', (t) =>
     description: "The customer's order history; empty (not null) for a customer not seen yet.",
     args: { customerId: t.arg.id({ required: true }) },
     resolve: async (_root, { customerId }, { loaders }) =>
-      (await loaders.load(customerOrderHistoryProjection, String(customerId))) ??
-      emptyCustomerOrderHistory(String(customerId), EPOCH),
+      (await loaders.load(customerOrderHistoryProjection, String(customerId))) ?? emptyCustomerOrderHistory(String(customerId), EPOCH),
   }),
 );
 

@@ -13,7 +13,6 @@ import { CustomerOrderHistoryRef } from './customers.ts';
 import { operations } from './operations.ts';
 import { OrderStatusEnum } from './orderMutations.ts';
 
-
 /** How often an API instance reads the projections' status for its `projectionLag` subscribers. */
 const LAG_POLL_MS = 2_000;
 

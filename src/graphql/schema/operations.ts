@@ -63,7 +63,9 @@ builder.queryField('projections', (t) =>
   }),
 );
 
-const DeadLetterStatusEnum = builder.enumType('DeadLetterStatus', { values: ['PENDING', 'REDRIVEN', 'SKIPPED'] as const satisfies readonly DeadLetterStatus[] });
+const DeadLetterStatusEnum = builder.enumType('DeadLetterStatus', {
+  values: ['PENDING', 'REDRIVEN', 'SKIPPED'] as const satisfies readonly DeadLetterStatus[],
+});
 
 const DeadLetterRef = builder.objectRef<DeadLetter>('DeadLetter').implement({
   description: 'A delivery a projector gave up on after its maximum attempts.',
