@@ -11,11 +11,11 @@ import type { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message, type Topic } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
+import type { EventEnvelope } from '../src/core/eventStore.ts';
 import { FirestoreEventStore, OUTBOX } from '../src/firestore/firestoreEventStore.ts';
 import type { Logger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
-import { shopEvents } from '../src/shopEvents.ts';
+import { committer } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
 
@@ -34,33 +34,13 @@ function setUp() {
     () => pubsub.close(),
   );
   const store = new FirestoreEventStore(db);
-  const versions = new Map<string, number>();
   return {
     db,
     pubsub,
     /** A handle on a topic that does not exist until `create` is called. */
     topic: (messageOrdering = true) => pubsub.topic(`topic-${randomUUID().slice(0, 8)}`, { messageOrdering }),
     /** Commits events to a stream, with their outbox record, as a command does. */
-    async commit(streamId: string, events: DomainEvent[]): Promise<readonly EventEnvelope[]> {
-      const expectedVersion = versions.get(streamId) ?? 0;
-      const result = await store.appendToStreams([
-        {
-          streamId,
-          expectedVersion,
-          events: events.map((e) =>
-            shopEvents.stamp({
-              eventId: randomUUID(),
-              type: e.type,
-              data: e.data,
-              occurredAt: new Date().toISOString(),
-              metadata: { correlationId: 'relay-failures', causationId: null },
-            }),
-          ),
-        },
-      ]);
-      versions.set(streamId, expectedVersion + events.length);
-      return result.events;
-    },
+    commit: committer(store, { correlationId: 'relay-failures' }),
     /** The outbox records, oldest first: the streams each carries, and whether it is still pending. */
     async outbox(): Promise<Array<{ streams: string[]; pending: boolean }>> {
       const records = await db.collection(OUTBOX).orderBy('createdAt').get();

@@ -5,7 +5,6 @@
  * Each delivers events out of order (a gap the projector fills from the store) and again (duplicates).
  */
 import { randomUUID } from 'node:crypto';
-import { shopEvents } from '../src/shopEvents.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -18,6 +17,7 @@ import { orderDetailsProjection, type OrderDetails } from '../src/projections/or
 import { boughtTogether, recommendationsProjection, type Recommendations } from '../src/projections/recommendations.ts';
 import { SALES_SUMMARY_ID, salesDashboardProjection, salesDayId, type SalesFigures } from '../src/projections/salesDashboard.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
+import { append as appendAs } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import {
   line,
@@ -75,25 +75,8 @@ async function deliver(name: FunctionName, event: EventEnvelope): Promise<void> 
 }
 
 /** Appends events as the write side does: one stream, one commit, stored envelopes returned. */
-async function append(streamId: string, expectedVersion: number, events: DomainEvent[]): Promise<readonly EventEnvelope[]> {
-  const result = await store.appendToStreams([
-    {
-      streamId,
-      expectedVersion,
-      // Stamped with the current schema version, as the application's store does.
-      events: events.map((e) =>
-        shopEvents.stamp({
-          eventId: randomUUID(),
-          type: e.type,
-          data: e.data,
-          occurredAt: T0,
-          metadata: { correlationId: randomUUID(), causationId: null },
-        }),
-      ),
-    },
-  ]);
-  return result.events;
-}
+const append = (streamId: string, expectedVersion: number, events: DomainEvent[]) =>
+  appendAs(store, streamId, expectedVersion, events, { occurredAt: T0 });
 
 describe('projectInventoryCount (push envelope)', () => {
   it('fills a gap from the store, and ignores older and duplicate deliveries', async () => {

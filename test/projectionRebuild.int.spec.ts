@@ -1,11 +1,3 @@
-/**
- * Replay and rebuild where they have something to find, on the Firestore emulator: a replay whose
- * scratch read model differs from the live one, and a rebuild during which another event is committed.
- * (projectionRebuild.e2e.spec.ts covers the paths where nothing goes wrong, over the whole pipeline.)
- *
- * Each test has an emulator project of its own: a replay reads every event of the store.
- */
-import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../src/core/eventStore.ts';
@@ -14,6 +6,7 @@ import { FirestoreProjector, readModelCollectionName, registryRef } from '../src
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
 import { shopEvents } from '../src/shopEvents.ts';
+import { committer } from './support/commits.ts';
 import { testFirestore } from './support/firestore.ts';
 import { customerDetailsChanged, customerRegistered } from './support/shopFixtures.ts';
 
@@ -30,28 +23,8 @@ function setUp() {
   databases.push(db);
   const store = new FirestoreEventStore(db);
   const projector = new FirestoreProjector(db, store, shopEvents);
-  const versions = new Map<string, number>();
   /** Commits events to a stream, as a command does; nothing applies them. */
-  const commit = async (streamId: string, events: DomainEvent[]) => {
-    const expectedVersion = versions.get(streamId) ?? 0;
-    const result = await store.appendToStreams([
-      {
-        streamId,
-        expectedVersion,
-        events: events.map((e) =>
-          shopEvents.stamp({
-            eventId: randomUUID(),
-            type: e.type,
-            data: e.data,
-            occurredAt: new Date().toISOString(),
-            metadata: { correlationId: 'rebuild', causationId: null },
-          }),
-        ),
-      },
-    ]);
-    versions.set(streamId, expectedVersion + events.length);
-    return result.events;
-  };
+  const commit = committer(store, { correlationId: 'rebuild' });
   return {
     db,
     projector,
