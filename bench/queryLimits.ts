@@ -17,7 +17,7 @@ import { FirebaseTokenVerifier } from '../src/auth/firebaseTokenVerifier.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
-import { DEFAULT_API_LIMITS } from '../src/graphql/apiLimits.ts';
+import { DEFAULT_API_LIMITS } from '../src/apiLimits.ts';
 import { principalOfRequest } from '../src/graphql/authenticate.ts';
 import type { ApiDeps, GraphQLContext } from '../src/graphql/context.ts';
 import { createApi } from '../src/graphql/createApi.ts';

@@ -13,7 +13,7 @@ import { FirebaseTokenVerifier } from '../src/auth/firebaseTokenVerifier.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
-import { DEFAULT_API_LIMITS } from '../src/graphql/apiLimits.ts';
+import { DEFAULT_API_LIMITS } from '../src/apiLimits.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { attachWebSocket } from '../src/graphql/webSocket.ts';
 import { createLogger } from '../src/logger.ts';

@@ -1,13 +1,13 @@
 /**
  * What the API refuses before it works for a caller, and the defaults every deployment starts from
- * (config.ts lets the environment override each one). Where each is enforced:
+ * (src/config.ts lets the environment override each one). Where each is enforced:
  *
  * - `query`: the shape and price of an operation, at parse and validation, before any resolver runs
- *   (`queryLimits.ts`, the same over HTTP, SSE and WebSocket);
- * - `maxRequestBodyBytes`, `allowedOrigins`: HTTP requests (`createApi.ts`), and the WebSocket handshake's Origin;
- * - `webSocket`: graphql-ws connections (`webSocket.ts`);
- * - `rateLimit`: calls of root query and mutation fields per caller (`rateLimits.ts`);
- * - `trustedProxyHops`: how a caller's address is read, for the per-caller limits (`callers.ts`).
+ *   (`src/graphql/queryLimits.ts`, the same over HTTP, SSE and WebSocket);
+ * - `maxRequestBodyBytes`, `allowedOrigins`: HTTP requests (`src/graphql/createApi.ts`), and the WebSocket handshake's Origin;
+ * - `webSocket`: graphql-ws connections (`src/graphql/webSocket.ts`);
+ * - `rateLimit`: calls of root query and mutation fields per caller (`src/graphql/rateLimits.ts`);
+ * - `trustedProxyHops`: how a caller's address is read, for the per-caller limits (`src/graphql/callers.ts`).
  */
 
 export interface QueryLimits {

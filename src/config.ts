@@ -1,7 +1,7 @@
 /** The only module that reads process.env: everything else receives a validated Config. */
 import { z } from 'zod';
 import { EventloomError } from './core/errors.ts';
-import { DEFAULT_API_LIMITS, type ApiLimits } from './graphql/apiLimits.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
 
 const limit = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** `scheme://host[:port]`, as a browser sends it in Origin. */
@@ -36,7 +36,7 @@ const ConfigSchema = z.object({
   FIREBASE_AUTH_DOMAIN: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
-  // Abuse limits: see src/graphql/apiLimits.ts for what each one bounds.
+  // Abuse limits: see src/apiLimits.ts for what each one bounds.
   /** Comma-separated origins browsers may call the API from. */
   ALLOWED_ORIGINS: z.string().default(DEFAULT_API_LIMITS.allowedOrigins.join(',')).pipe(OriginListSchema),
   MAX_REQUEST_BODY_BYTES: limit(DEFAULT_API_LIMITS.maxRequestBodyBytes),

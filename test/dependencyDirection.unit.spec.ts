@@ -29,6 +29,7 @@ const LAYERS: ReadonlyArray<readonly [prefix: string, layer: Layer]> = [
   ['src/outbox/', 'adapter'],
   ['src/auth/', 'adapter'],
   ['src/config.ts', 'plumbing'],
+  ['src/apiLimits.ts', 'plumbing'],
   ['src/logger.ts', 'plumbing'],
   ['src/apiDeps.ts', 'root'],
   ['src/startApi.ts', 'root'],

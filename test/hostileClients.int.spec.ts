@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnyProjection } from '../src/core/projection.ts';
 import type { ListOptions } from '../src/core/readModels.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
-import { DEFAULT_API_LIMITS } from '../src/graphql/apiLimits.ts';
+import { DEFAULT_API_LIMITS } from '../src/apiLimits.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';

@@ -1,7 +1,7 @@
 /** The abuse limits as the environment sets them (config.ts): defaults, overrides, and what is refused. */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { DEFAULT_API_LIMITS } from '../src/graphql/apiLimits.ts';
+import { DEFAULT_API_LIMITS } from '../src/apiLimits.ts';
 
 describe('limits from the environment', () => {
   it('default to DEFAULT_API_LIMITS, with introspection outside production only', () => {

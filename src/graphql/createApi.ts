@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.ts';
-import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from '../apiLimits.ts';
 import { principalOfRequest } from './authenticate.ts';
 import { clientAddress, type RequestOrigin } from './callers.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';

@@ -14,7 +14,7 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import { getOperationAST } from 'graphql';
 import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
-import type { QueryLimits } from './apiLimits.ts';
+import type { QueryLimits } from '../apiLimits.ts';
 
 type ArmorConfig = NonNullable<ConstructorParameters<typeof EnvelopArmor>[0]>;
 type RejectCallback = NonNullable<NonNullable<ArmorConfig['maxDepth']>['onReject']>[number];

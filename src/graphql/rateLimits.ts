@@ -12,7 +12,7 @@
 import { Store, useRateLimiter, type Identity } from '@envelop/rate-limiter';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import type { RateLimit } from './apiLimits.ts';
+import type { RateLimit } from '../apiLimits.ts';
 import { rateLimitKey } from './callers.ts';
 import type { GraphQLContext } from './context.ts';
 

@@ -23,7 +23,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { Principal, TokenVerifier } from '../auth/principal.ts';
-import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
+import { DEFAULT_API_LIMITS, type ApiLimits } from '../apiLimits.ts';
 import { principalOfConnection } from './authenticate.ts';
 import { clientAddress, rateLimitKey } from './callers.ts';
 import type { Api, ConnectionContext } from './createApi.ts';
