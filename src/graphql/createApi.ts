@@ -60,6 +60,9 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: options.graphiql ? { title: 'Eventloom', subscriptionsProtocol: 'SSE' } : false,
+    // GraphiQL with its assets inline: yoga's default page loads them from a CDN, and shows "Loading…" forever
+    // without internet. The 9 MB bundle is loaded the first time the page is asked for, never in production.
+    renderGraphiQL: async (graphiqlOptions) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     landingPage: Boolean(options.graphiql),
     // Masked explicitly: yoga would add the original error and its stack when NODE_ENV is "development".
     maskedErrors: { isDev: false },
