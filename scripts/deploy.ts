@@ -14,13 +14,14 @@ const { values } = parseArgs({
     region: { type: 'string', default: 'europe-west1' },
     'firebase-api-key': { type: 'string' },
     'allowed-origins': { type: 'string' },
+    'max-instances': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
   },
 });
 if (!values.project) {
   console.error(
     'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] ' +
-      '[--allowed-origins https://shop.example.com,https://admin.example.com] [--dry-run]',
+      '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--dry-run]',
   );
   process.exit(1);
 }
@@ -34,6 +35,7 @@ const steps = deployPlan({
   integrationEventsTopic: config.integrationEventsTopic,
   ...(values['firebase-api-key'] ? { firebaseApiKey: values['firebase-api-key'] } : {}),
   ...(values['allowed-origins'] ? { allowedOrigins: values['allowed-origins'] } : {}),
+  ...(values['max-instances'] ? { maxInstances: Number(values['max-instances']) } : {}),
 });
 
 const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) || arg.startsWith('$(') ? arg : `'${arg.replaceAll("'", "'\\''")}'`);

@@ -29,6 +29,8 @@ export interface DeployOptions {
   readonly firebaseApiKey?: string;
   /** Browser origins allowed to call the API (CORS, WebSocket Origin), comma-separated. */
   readonly allowedOrigins?: string;
+  /** The most API instances Cloud Run may start. Default 10. */
+  readonly maxInstances?: number;
 }
 
 export interface DeployStep {
@@ -129,7 +131,15 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
       '--allow-unauthenticated',
       '--min-instances',
       '1',
+      // A ceiling, so a flood of requests costs a known amount: each instance holds up to 20 WebSocket
+      // connections per caller and thousands of subscribers (bench part f).
+      '--max-instances',
+      String(o.maxInstances ?? 10),
       '--no-cpu-throttling',
+      // Subscriptions are requests that last: Cloud Run ends any request at its timeout (5 minutes by default),
+      // which would cut every SSE stream and WebSocket. An hour, the most Cloud Run allows, is also an ID token's life.
+      '--timeout',
+      '3600',
       // `^|^` makes | the separator, so values may hold commas (the allowed origins).
       '--set-env-vars',
       `^|^${[env.replaceAll(',', '|'), `AUTH_PROJECT_ID=${o.project}`, ...(o.firebaseApiKey ? [`FIREBASE_API_KEY=${o.firebaseApiKey}`] : []), ...(o.allowedOrigins ? [`ALLOWED_ORIGINS=${o.allowedOrigins}`] : [])].join('|')}`,

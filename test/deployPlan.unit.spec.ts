@@ -77,8 +77,14 @@ describe('the deploy plan', () => {
     });
   });
 
-  it('keeps one API instance warm with CPU on, since the outbox relay runs in it', () => {
-    expect(lines).toContainEqual(expect.stringMatching(/^gcloud run deploy eventloom-api .*--min-instances 1 --no-cpu-throttling /));
+  it('keeps one API instance warm with CPU on, since the outbox relay runs in it, and caps how many can start', () => {
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^gcloud run deploy eventloom-api .*--min-instances 1 --max-instances 10 --no-cpu-throttling /),
+    );
+  });
+
+  it("lets the API's requests last an hour, so Cloud Run does not cut SSE streams and WebSockets after 5 minutes", () => {
+    expect(lines).toContainEqual(expect.stringMatching(/^gcloud run deploy eventloom-api .* --timeout 3600 /));
   });
 
   describe('identity', () => {
