@@ -3,7 +3,7 @@
  * later invocations reuse the Firestore channel).
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { loadConfig, loadPushAuthConfig, type Config } from '../src/config.ts';
+import { assertProjectReachable, loadConfig, loadPushAuthConfig, type Config } from '../src/config.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
@@ -35,7 +35,7 @@ function startPushAuthentication(): PushAuthenticator {
 let shared: { config: Config; db: Firestore } | null = null;
 function instance() {
   if (!shared) {
-    const config = loadConfig();
+    const config = assertProjectReachable(loadConfig());
     shared = { config, db: createFirestore(config.projectId) };
   }
   return shared;

@@ -76,6 +76,22 @@ export type Config = {
   dashboardAuth: { apiKey: string; authDomain: string; projectId: string; emulatorUrl?: string } | null;
 };
 
+/**
+ * A process that talks to Firestore and Pub/Sub: its project must be a real one, or the emulators must be
+ * there. `demo-*` projects (the default, demo-eventloom) exist only on the emulators; without them the client
+ * libraries would quietly go to Google Cloud under that name and fail in confusing ways.
+ */
+export function assertProjectReachable(config: Config): Config {
+  if (config.projectId.startsWith('demo-') && !config.emulators.firestore) {
+    throw new Error(
+      `Invalid configuration: ${config.projectId} is an emulator-only project and FIRESTORE_EMULATOR_HOST is not set. ` +
+        'Start the emulators (npm run dev, or npm run emulators and export the hosts it prints), or set ' +
+        'GOOGLE_CLOUD_PROJECT to your Google Cloud project.',
+    );
+  }
+  return config;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse({ ...env, GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT });
   if (!parsed.success) {
