@@ -6,7 +6,7 @@ import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { DEAD_LETTER_SINK, projectors } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
-import { deployPlan } from './deployPlan.ts';
+import { deployPlan, shellLine } from './deployPlan.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,9 +38,8 @@ const steps = deployPlan({
   ...(values['max-instances'] ? { maxInstances: Number(values['max-instances']) } : {}),
 });
 
-const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) || arg.startsWith('$(') ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
 steps.forEach((step, i) => {
-  const line = step.command.map(quote).join(' ');
+  const line = shellLine(step);
   console.error(`[${i + 1}/${steps.length}] ${step.what}`);
   if (values['dry-run']) {
     console.log(line);

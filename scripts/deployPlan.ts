@@ -57,8 +57,10 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
   const env = `NODE_ENV=production,GOOGLE_CLOUD_PROJECT=${o.project},DOMAIN_EVENTS_TOPIC=${o.domainEventsTopic},INTEGRATION_EVENTS_TOPIC=${o.integrationEventsTopic}`;
   const pusher = sa('eventloom-pusher');
   const functionEnv = `${env},PUSH_AUTH=required,PUSH_SERVICE_ACCOUNT=${pusher}`;
+  // Looked up by the shell when the step runs (a function's URL exists only once it is deployed). The format is
+  // quoted inside the substitution: bare, its parentheses are a bash syntax error.
   const functionUrl = (name: string) =>
-    `$(gcloud functions describe ${name} --gen2 --region ${o.region} --project ${o.project} --format=value(serviceConfig.uri))`;
+    `"$(gcloud functions describe ${name} --gen2 --region ${o.region} --project ${o.project} --format='value(serviceConfig.uri)')"`;
   const steps: DeployStep[] = [
     { what: 'enable the APIs', command: ['gcloud', 'services', 'enable', ...SERVICES, ...p] },
     {
@@ -247,4 +249,17 @@ export function deployPlan(o: DeployOptions): DeployStep[] {
     });
   }
   return steps;
+}
+
+/**
+ * A step as one bash command line: arguments quoted unless they are plain words, and the quoted command
+ * substitutions the plan uses for function URLs passed through for the shell to run.
+ */
+export function shellLine(step: DeployStep): string {
+  return step.command.map(shellWord).join(' ');
+}
+
+function shellWord(arg: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(arg) || /^"\$\(.*\)"$/.test(arg)) return arg;
+  return `'${arg.replaceAll("'", "'\\''")}'`;
 }

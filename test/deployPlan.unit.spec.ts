@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DEAD_LETTER_SINK, projections, projectors } from '../functions/projectors.ts';
-import { deployPlan } from '../scripts/deployPlan.ts';
+import { deployPlan, shellLine } from '../scripts/deployPlan.ts';
 
 const plan = deployPlan({
   project: 'acme-shop',
@@ -15,6 +16,17 @@ const plan = deployPlan({
 const lines = plan.map((step) => step.command.join(' '));
 
 describe('the deploy plan', () => {
+  it('prints every step as a line bash can parse (function URLs are looked up by a quoted command substitution)', () => {
+    for (const step of plan) {
+      const line = shellLine(step);
+      // bash -n parses without running anything.
+      expect(() => execFileSync('bash', ['-n', '-c', line], { stdio: 'pipe' }), line).not.toThrow();
+    }
+    // And the substitution survives quoting whole: the shell, not gcloud, sees $(...).
+    const subscription = plan.find((step) => step.command.includes('projector-customer-order-history'))!;
+    expect(shellLine(subscription)).toContain(`--push-endpoint "$(gcloud functions describe projectCustomerOrderHistory `);
+  });
+
   it('has one projector function for every read model, and none without one', () => {
     expect(new Set(Object.values(projectors))).toEqual(new Set(projections));
     expect(Object.keys(projectors)).toHaveLength(projections.length);
@@ -62,7 +74,7 @@ describe('the deploy plan', () => {
       for (const { command } of pushSubscriptions) {
         expect(flag(command, '--push-auth-service-account')).toBe(PUSHER);
         const endpoint = flag(command, '--push-endpoint')!;
-        expect(endpoint).toMatch(/^\$\(gcloud functions describe \w+ .*--format=value\(serviceConfig\.uri\)\)$/);
+        expect(endpoint).toMatch(/^"\$\(gcloud functions describe \w+ .*--format='value\(serviceConfig\.uri\)'\)"$/);
         expect(flag(command, '--push-auth-token-audience')).toBe(endpoint);
       }
     });
