@@ -7,6 +7,8 @@ import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { shopEvents } from '../src/shopEvents.ts';
+import { append } from './support/commits.ts';
+import { customerRegistered } from './support/shopFixtures.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 
 const run = promisify(execFile);
@@ -32,14 +34,7 @@ describe('npm run projections', () => {
     const store = new FirestoreEventStore(db);
     const projector = new FirestoreProjector(db, store);
     const customerId = `c-${randomUUID().slice(0, 8)}`;
-    const registered = shopEvents.stamp({
-      eventId: randomUUID(),
-      type: 'CustomerRegistered',
-      data: { customerId, name: 'Ada', email: 'ada@example.com' },
-      occurredAt: new Date().toISOString(),
-      metadata: { correlationId: 'cli', causationId: null },
-    });
-    const { events } = await store.appendToStreams([{ streamId: `customer-${customerId}`, expectedVersion: 0, events: [registered] }]);
+    const events = await append(store, `customer-${customerId}`, 0, [customerRegistered(customerId, 'Ada')]);
     await projector.apply(customerOrderHistoryProjection, events[0]!);
 
     const status = await cli('status');
@@ -74,14 +69,7 @@ describe('npm run projections', () => {
         const store = new FirestoreEventStore(replayDb);
         const projector = new FirestoreProjector(replayDb, store, shopEvents);
         const customerId = `c-${randomUUID().slice(0, 8)}`;
-        const registered = shopEvents.stamp({
-          eventId: randomUUID(),
-          type: 'CustomerRegistered',
-          data: { customerId, name: 'Ada', email: 'ada@example.com' },
-          occurredAt: new Date().toISOString(),
-          metadata: { correlationId: 'cli', causationId: null },
-        });
-        const { events } = await store.appendToStreams([{ streamId: `customer-${customerId}`, expectedVersion: 0, events: [registered] }]);
+        const events = await append(store, `customer-${customerId}`, 0, [customerRegistered(customerId, 'Ada')]);
         await projector.apply(customerOrderHistoryProjection, events[0]!);
         const replay = () => cliIn(replayProject)('replay', 'customerOrderHistory');
 

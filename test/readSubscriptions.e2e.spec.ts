@@ -5,10 +5,10 @@
  * file and a pipeline of its own (salesDashboardSubscription.e2e.spec.ts), so its figures can be exact.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import { asCustomer, asIssuerOf, asStaff } from './support/identities.ts';
-import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
+import { graphql, pipelineReleasingListeners, type Pipeline } from './support/pipeline.ts';
 import { PLACE_ORDER } from './support/orders.ts';
 import { subscribeOverSse, subscribeOverWebSocket, type Subscription } from './support/subscriptions.ts';
 
@@ -32,21 +32,9 @@ type Product = { id: string; name: string; onHand: number; reserved: number; ava
 const PRODUCT_FIELDS = 'id name onHand reserved available lowStock';
 
 let pipeline: Pipeline;
-/** Firestore listeners the pipeline holds by itself (the outbox relay's). */
-let baselineListeners: number;
-/** The client library counts its live onSnapshot listeners; it is not in its typings. */
-const activeListeners = () => (pipeline.db as unknown as { registeredListenersCount: number }).registeredListenersCount;
-
-beforeAll(async () => {
-  pipeline = await startPipeline();
-  baselineListeners = activeListeners();
+pipelineReleasingListeners((started) => {
+  pipeline = started;
 });
-// Every subscription's Firestore listener ends soon after its client leaves (SSE or WebSocket):
-// a disconnected client must not keep a listener open until its view next changes.
-afterEach(async () => {
-  await vi.waitFor(() => expect(activeListeners()).toBe(baselineListeners), { timeout: 5_000, interval: 20 });
-});
-afterAll(() => pipeline?.stop());
 
 async function mutate(query: string, input: Record<string, unknown>, expected: string): Promise<Record<string, unknown>> {
   const mutation = /\{\s*(\w+)\s*\(/.exec(query)?.[1] ?? '';

@@ -4,28 +4,17 @@
  * it places are the only ones the summary holds, and the figures it expects are exact.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import { asCustomer, asStaff } from './support/identities.ts';
-import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
+import { graphql, pipelineReleasingListeners, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { subscribeOverSse } from './support/subscriptions.ts';
 
 let pipeline: Pipeline;
-/** Firestore listeners the pipeline holds by itself (the outbox relay's). */
-let baselineListeners: number;
-/** The client library counts its live onSnapshot listeners; it is not in its typings. */
-const activeListeners = () => (pipeline.db as unknown as { registeredListenersCount: number }).registeredListenersCount;
-
-beforeAll(async () => {
-  pipeline = await startPipeline();
-  baselineListeners = activeListeners();
+pipelineReleasingListeners((started) => {
+  pipeline = started;
 });
-// The subscription's Firestore listener ends soon after its client leaves.
-afterEach(async () => {
-  await vi.waitFor(() => expect(activeListeners()).toBe(baselineListeners), { timeout: 5_000, interval: 20 });
-});
-afterAll(() => pipeline?.stop());
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

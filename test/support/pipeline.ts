@@ -3,6 +3,7 @@
  * WebSocket), the outbox relay, the Pub/Sub topic with a push subscription per projector, and each
  * projector function served by functions-framework's test server on its own port.
  */
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PubSub } from '@google-cloud/pubsub';
@@ -188,4 +189,25 @@ export async function graphql<T = Record<string, unknown>>(
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data?: T };
+}
+
+/**
+ * The hooks of a file whose tests subscribe: a pipeline started before them (handed to `use`) and stopped after,
+ * and after each test a wait until every Firestore listener its subscriptions opened has closed again, since a
+ * client that left must not keep a listener open until its view next changes.
+ */
+export function pipelineReleasingListeners(use: (pipeline: Pipeline) => void): void {
+  let pipeline: Pipeline | undefined;
+  let baseline = 0;
+  // The client library counts its live onSnapshot listeners; it is not in its typings.
+  const active = () => (pipeline!.db as unknown as { registeredListenersCount: number }).registeredListenersCount;
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+    baseline = active();
+    use(pipeline);
+  });
+  afterEach(async () => {
+    await vi.waitFor(() => expect(active()).toBe(baseline), { timeout: 5_000, interval: 20 });
+  });
+  afterAll(() => pipeline?.stop());
 }
