@@ -22,6 +22,7 @@ import type {
   StreamAppend,
 } from '../core/eventStore.ts';
 import { envelopeFromDocument } from './eventDocument.ts';
+import { partitionOf } from './partitions.ts';
 
 export const STREAMS = 'streams';
 export const EVENTS = 'events';
@@ -73,7 +74,7 @@ export class FirestoreEventStore implements EventStore {
         envelopes.push(envelope);
         writes.push({
           ref: this.eventsOf(streamId).doc(eventDocumentId(envelope.version)),
-          data: { ...envelope, recordedAt: FieldValue.serverTimestamp() },
+          data: { ...envelope, partition: partitionOf(streamId), recordedAt: FieldValue.serverTimestamp() },
         });
       });
     }
