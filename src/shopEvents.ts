@@ -2,6 +2,12 @@
 import { productEventTypes } from './catalog/productEvents.ts';
 import { EventRegistry } from './core/eventRegistry.ts';
 import { customerEventTypes } from './customers/customerEvents.ts';
+import { paymentWorkflowEventTypes } from './fulfilment/paymentEvents.ts';
 import { orderEventTypes } from './orders/orderEvents.ts';
 
-export const shopEvents = new EventRegistry([...productEventTypes, ...customerEventTypes, ...orderEventTypes]);
+export const shopEvents = new EventRegistry([
+  ...productEventTypes,
+  ...customerEventTypes,
+  ...orderEventTypes,
+  ...paymentWorkflowEventTypes,
+]);
