@@ -59,7 +59,11 @@ export class EmulatorsUnavailableError extends Error {
 const DEFAULT_SDK_ROOT = '/usr/lib/google-cloud-sdk';
 const FIRESTORE_MAIN_CLASS = 'com.google.cloud.datastore.emulator.firestore.CloudFirestore';
 const FIREBASE_MIN_JAVA = 21;
-const READY_TIMEOUT_MS = 120_000;
+/**
+ * How long an emulator may take to answer. Two minutes is plenty on an idle machine (the Auth emulator takes
+ * about 15 s); a machine loaded by parallel builds can set EMULATOR_READY_TIMEOUT_MS higher.
+ */
+const READY_TIMEOUT_MS = Number(process.env.EMULATOR_READY_TIMEOUT_MS) || 120_000;
 
 /** The emulator ports configured in ./firebase.json (the defaults of firebase-tools where it names none). */
 export function firebaseJsonPorts(): { firestore: number; pubsub: number; auth: number } {

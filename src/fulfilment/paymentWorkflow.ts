@@ -166,7 +166,7 @@ export function evolvePaymentWorkflow(_state: PaymentWorkflowState, event: Payme
 }
 
 function cancelForNonPayment(orderId: string, cancelledAt: string): CancelOrder {
-  return { type: 'CancelOrder', orderId, reason: PAYMENT_TIMEOUT_REASON, cancelledAt };
+  return { type: 'CancelOrder', orderId, reason: PAYMENT_TIMEOUT_REASON, cancelledAt, onlyIfUnpaid: true };
 }
 
 function cleared(input: OrderPaymentConfirmed | OrderShipped | OrderCancelled): Output {

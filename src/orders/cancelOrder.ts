@@ -8,11 +8,13 @@ export interface CancelOrder {
   readonly orderId: string;
   readonly reason: string;
   readonly cancelledAt: string;
+  /** Cancel only an order that is still unpaid (the payment workflow's cancellation must never undo a payment). */
+  readonly onlyIfUnpaid?: boolean;
 }
 
 export function cancelOrder(command: CancelOrder, state: Order): OrderCancelled[] {
   const order = existingOrder(state, command.orderId);
-  if (order.status !== 'PLACED' && order.status !== 'PAID') {
+  if ((order.status !== 'PLACED' && order.status !== 'PAID') || (command.onlyIfUnpaid && order.status === 'PAID')) {
     throw new InvalidOrderTransitionError(command.orderId, order.status, 'CANCEL');
   }
   return [

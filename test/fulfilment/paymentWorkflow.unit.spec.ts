@@ -22,7 +22,13 @@ const deadlineSet: PaymentWorkflowEvent = {
   data: { orderId: 'o1', customerId: 'c1', totalCents: 5000, placedAt: T0, dueAt: DUE },
 };
 const expired: PaymentWorkflowEvent = { type: 'PaymentDeadlineExpired', data: { orderId: 'o1', dueAt: DUE, expiredAt: LATE } };
-const cancelForNonPayment = { type: 'CancelOrder', orderId: 'o1', reason: PAYMENT_TIMEOUT_REASON, cancelledAt: LATE } as const;
+const cancelForNonPayment = {
+  type: 'CancelOrder',
+  orderId: 'o1',
+  reason: PAYMENT_TIMEOUT_REASON,
+  cancelledAt: LATE,
+  onlyIfUnpaid: true,
+} as const;
 const reached = (firedAt: string): PaymentDeadlineReached => ({ type: 'PaymentDeadlineReached', data: { orderId: 'o1', firedAt } });
 const rejected = (status: 'PAID' | 'SHIPPED' | 'CANCELLED'): OrderCancellationRejected => ({
   type: 'OrderCancellationRejected',

@@ -162,6 +162,17 @@ describe('CancelOrder', () => {
       .then({ 'order-o1': [orderCancelled('o1', 'c1', lines, 'PAID')], ...releases }, { orderId: 'o1', version: 3, status: 'CANCELLED' });
   });
 
+  it('cancels only an unpaid order when asked to (the payment workflow): a paid one refuses, with its status', async () => {
+    await spec
+      .given(placedOrder)
+      .when({ ...cancel, onlyIfUnpaid: true })
+      .then({ 'order-o1': [orderCancelled('o1', 'c1', lines, 'PLACED')], ...releases }, { status: 'CANCELLED' });
+    await spec
+      .given(paidOrder)
+      .when({ ...cancel, onlyIfUnpaid: true })
+      .thenThrows(InvalidOrderTransitionError, 'ORDER.INVALID_TRANSITION');
+  });
+
   it('carries what readers need: customer, lines, total, when placed, the reason', async () => {
     await spec
       .given(placedOrder)
