@@ -159,6 +159,11 @@ const SUBSCRIPTIONS: Readonly<Record<string, Case>> = {
     variables: none,
     allowed: ALL,
   },
+  ordersAwaitingPayment: {
+    operation: 'subscription { ordersAwaitingPayment(limit: 3) { orderId dueAt } }',
+    variables: none,
+    allowed: STAFF_THAT_SERVE_CUSTOMERS,
+  },
   projectionLag: { operation: 'subscription { projectionLag { projection } }', variables: none, allowed: ['operator'] },
   recentOrders: {
     operation: 'subscription { recentOrders(limit: 3) { orderId customer { email } } }',

@@ -10,6 +10,7 @@
 import type { User } from 'firebase/auth';
 import { h, render } from './dom.ts';
 import { GraphQLConnection, queryGraphQL, RefusedError, type ConnectionState, type IdToken, type Refusal } from './graphqlClient.ts';
+import { showAwaitingPayment } from './awaitingPaymentPanel.ts';
 import { showInventory } from './inventoryPanel.ts';
 import { showLag } from './lagPanel.ts';
 import { showOrders } from './ordersPanel.ts';
@@ -53,6 +54,7 @@ export function startSession(user: User, ui: SessionUi): Session {
     render(ui.view, panels.grid);
     showSales(connection, panels.sales);
     showOrders(connection, panels.orders);
+    showAwaitingPayment(connection, panels.awaitingPayment);
     showInventory(connection, panels.inventory, panels.alerts);
     showLag(connection, panels.lag);
   };
@@ -132,6 +134,7 @@ function dashboardPanels() {
   const sales = panel('sales', 'Sales');
   const orders = panel('orders', 'Orders arriving');
   const inventory = panel('inventory', 'Inventory');
+  const awaitingPayment = panel('awaiting-payment', 'Awaiting payment');
   const alerts = panel('alerts', 'Low-stock alerts');
   const lag = panel('lag', 'Projection lag');
   return {
@@ -141,11 +144,12 @@ function dashboardPanels() {
       sales.section,
       orders.section,
       inventory.section,
-      h('div', { class: 'side' }, alerts.section, lag.section),
+      h('div', { class: 'side' }, awaitingPayment.section, alerts.section, lag.section),
     ),
     sales: sales.body,
     orders: orders.body,
     inventory: inventory.body,
+    awaitingPayment: awaitingPayment.body,
     alerts: alerts.body,
     lag: lag.body,
   };

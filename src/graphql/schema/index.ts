@@ -13,5 +13,6 @@ import './dashboard.ts';
 import './audit.ts';
 import './operations.ts';
 import './liveFeed.ts';
+import './paymentDeadlines.ts';
 
 export const schema = assertEveryFieldHasARule(builder.toSchema({ sortSchema: true }));
