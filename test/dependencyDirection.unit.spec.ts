@@ -1,5 +1,5 @@
 /**
- * The dependency direction the README describes, checked on every import of src/ and functions/:
+ * The dependency direction docs/architecture.md describes, checked on every import of src/ and functions/:
  * `src/core` ← domain modules and projections ← adapters ← composition roots. The core imports neither
  * GCP nor GraphQL; the GraphQL layer reaches storage only through the core's ports; `functions/` never
  * imports the GraphQL layer. A static scan of import specifiers: type-only imports count too, since a

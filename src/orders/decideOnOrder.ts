@@ -2,7 +2,7 @@
  * Order commands over every stream they touch. Each aggregate decides its own part with its own decider:
  * the order decider the order's event, the product decider each product's stock movement, the customer's
  * state whether there is a customer at all. `runCommand` appends all parts in one atomic commit, so an
- * order and the stock it holds never disagree (see README, "No overselling").
+ * order and the stock it holds never disagree (see docs/consistency.md, "No overselling").
  */
 import { productDecider, type StockCommand } from '../catalog/productDecider.ts';
 import { activeProduct, type Product } from '../catalog/product.ts';
