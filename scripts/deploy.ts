@@ -1,12 +1,25 @@
 /**
- * `npm run deploy -- --project P --region R [--dry-run]`: puts Eventloom on Google Cloud with gcloud
- * (see scripts/deployPlan.ts for what, and why). Safe to run again: what exists already is kept.
+ * `npm run deploy -- --project P [--region R] [--dry-run] [--smoke]`: converges a Google Cloud project on
+ * Eventloom's desired state (scripts/deploy/desiredState.ts): each resource is read, then created, updated or
+ * kept. `--dry-run` reads and prints what would change, changing nothing; `--smoke` then checks the API answers.
  */
-import { execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEAD_LETTER_SINK, projectors } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
-import { deployPlan, shellLine } from './deployPlan.ts';
+import { type Change, commandText, converge, DeployError } from './deploy/converge.ts';
+import { API_SERVICE_MANIFEST, apiService, desiredState, firestoreIndexesSchema, serviceUrlArgs } from './deploy/desiredState.ts';
+import { gcloudClient, runGcloud } from './deploy/gcloudClient.ts';
+import { smoke } from './deploy/smoke.ts';
+import { PROJECT_ROOT } from './projectRoot.ts';
+
+const USAGE =
+  'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] ' +
+  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--dry-run] ' +
+  '[--smoke [--smoke-email EMAIL, password in EVENTLOOM_SMOKE_PASSWORD]]';
 
 const { values } = parseArgs({
   options: {
@@ -16,40 +29,98 @@ const { values } = parseArgs({
     'allowed-origins': { type: 'string' },
     'max-instances': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    'smoke-email': { type: 'string' },
   },
 });
-if (!values.project) {
-  console.error(
-    'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] ' +
-      '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--dry-run]',
-  );
+const maxInstances = values['max-instances'] === undefined ? undefined : Number(values['max-instances']);
+if (!values.project || (maxInstances !== undefined && !(Number.isInteger(maxInstances) && maxInstances > 0))) {
+  console.error(USAGE);
   process.exit(1);
 }
-const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: values.project });
-const steps = deployPlan({
-  project: values.project,
-  region: values.region ?? 'europe-west1',
+const project = values.project;
+const region = values.region ?? 'europe-west1';
+const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: project });
+const options = {
+  project,
+  region,
   functions: Object.keys(projectors),
   deadLetterSink: DEAD_LETTER_SINK,
   domainEventsTopic: config.domainEventsTopic,
   integrationEventsTopic: config.integrationEventsTopic,
+  sourceVersion: sourceVersion(),
+  firestoreIndexes: firestoreIndexesSchema.parse(JSON.parse(readFileSync(join(PROJECT_ROOT, 'firestore.indexes.json'), 'utf8'))),
+  firestoreRules: readFileSync(join(PROJECT_ROOT, 'firestore.rules'), 'utf8'),
   ...(values['firebase-api-key'] ? { firebaseApiKey: values['firebase-api-key'] } : {}),
   ...(values['allowed-origins'] ? { allowedOrigins: values['allowed-origins'] } : {}),
-  ...(values['max-instances'] ? { maxInstances: Number(values['max-instances']) } : {}),
-});
+  ...(maxInstances ? { maxInstances } : {}),
+};
 
-steps.forEach((step, i) => {
-  const line = shellLine(step);
-  console.error(`[${i + 1}/${steps.length}] ${step.what}`);
-  if (values['dry-run']) {
-    console.log(line);
-    return;
+// The Cloud Run service as a file, for `gcloud run services replace` and for people to read.
+const manifest = join(PROJECT_ROOT, API_SERVICE_MANIFEST);
+mkdirSync(dirname(manifest), { recursive: true });
+writeFileSync(manifest, `${JSON.stringify(apiService(options), null, 2)}\n`);
+process.chdir(PROJECT_ROOT); // the commands upload `.` and name the manifest relative to it
+
+const dryRun = values['dry-run'] ?? false;
+console.error(
+  `${dryRun ? 'Dry run: reading' : 'Converging'} project ${project} (${region}), source ${options.sourceVersion}; Cloud Run service in ${API_SERVICE_MANIFEST}`,
+);
+const SIGN = { create: '+', update: '~', unchanged: '=' } as const;
+const report = (change: Change, index: number, total: number) => {
+  const { action, resource, differences, commands } = change;
+  console.log(`[${index + 1}/${total}] ${SIGN[action]} ${action.padEnd(9)} ${resource.what}`);
+  for (const difference of differences) console.log(`      ${difference}`);
+  if (dryRun) for (const command of commands) console.log(`      $ ${commandText(command)}`);
+};
+
+try {
+  const changes = await converge(desiredState(options), gcloudClient(), { dryRun, onChange: report });
+  const count = (action: Change['action']) => changes.filter((c) => c.action === action).length;
+  const summary = `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged`;
+  console.log(
+    dryRun ? (count('create') + count('update') === 0 ? `No changes (${summary}).` : `Would change: ${summary}.`) : `Done: ${summary}.`,
+  );
+} catch (error) {
+  if (!(error instanceof DeployError)) throw error;
+  console.error(`Deploy stopped at ${error.message}`);
+  process.exit(1);
+}
+
+if (values.smoke && !dryRun) {
+  const url = await runGcloud(serviceUrlArgs(options));
+  if (url.code !== 0) {
+    console.error(`Smoke: cannot find the service URL: ${url.stderr.trim()}`);
+    process.exit(1);
   }
-  try {
-    // Through a shell: push endpoints are the functions' URLs, looked up with $(gcloud ...) at run time.
-    execSync(line, { stdio: 'inherit', shell: '/bin/bash' });
-  } catch (error) {
-    if (!step.mayAlreadyExist) throw error;
-    console.error('  (already there: kept)');
+  const password = process.env.EVENTLOOM_SMOKE_PASSWORD;
+  const apiKey = values['firebase-api-key'];
+  const signIn = values['smoke-email'] && password && apiKey ? { email: values['smoke-email'], password, apiKey } : undefined;
+  if (!signIn) console.error('Smoke: no --smoke-email, EVENTLOOM_SMOKE_PASSWORD and --firebase-api-key: the signed-in query is skipped.');
+  const result = await smoke({ serviceUrl: url.stdout.trim(), ...(signIn ? { signIn } : {}) });
+  console.log(`Service URL: ${result.serviceUrl}`);
+  for (const check of result.checks) console.log(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
+  if (result.checks.some((check) => !check.ok)) process.exit(1);
+}
+
+/** A hash of the files a build uploads (tracked and untracked, not ignored), as they are on disk now. */
+function sourceVersion(): string {
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter(Boolean)
+    .sort();
+  const hash = createHash('sha256');
+  for (const file of files) {
+    let content: Buffer;
+    try {
+      content = readFileSync(join(PROJECT_ROOT, file));
+    } catch {
+      continue; // deleted in the work tree, not yet in the index
+    }
+    hash.update(file).update('\0').update(content).update('\0');
   }
-});
+  return hash.digest('hex').slice(0, 16);
+}
