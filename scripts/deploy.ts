@@ -12,13 +12,13 @@ import { DEAD_LETTER_SINK, projectors } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { type Change, commandText, converge, DeployError } from './deploy/converge.ts';
 import { API_SERVICE_MANIFEST, apiService, desiredState, firestoreIndexesSchema, serviceUrlArgs } from './deploy/desiredState.ts';
-import { gcloudClient, runGcloud } from './deploy/gcloudClient.ts';
+import { freshProjectClient, gcloudClient, runGcloud } from './deploy/gcloudClient.ts';
 import { smoke } from './deploy/smoke.ts';
 import { PROJECT_ROOT } from './projectRoot.ts';
 
 const USAGE =
   'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] ' +
-  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--dry-run] ' +
+  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--dry-run [--assume-fresh]] ' +
   '[--smoke [--smoke-email EMAIL, password in EVENTLOOM_SMOKE_PASSWORD]]';
 
 const { values } = parseArgs({
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'allowed-origins': { type: 'string' },
     'max-instances': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    'assume-fresh': { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     'smoke-email': { type: 'string' },
   },
@@ -62,9 +63,10 @@ mkdirSync(dirname(manifest), { recursive: true });
 writeFileSync(manifest, `${JSON.stringify(apiService(options), null, 2)}\n`);
 process.chdir(PROJECT_ROOT); // the commands upload `.` and name the manifest relative to it
 
-const dryRun = values['dry-run'] ?? false;
+const assumeFresh = values['assume-fresh'] ?? false;
+const dryRun = (values['dry-run'] ?? false) || assumeFresh;
 console.error(
-  `${dryRun ? 'Dry run: reading' : 'Converging'} project ${project} (${region}), source ${options.sourceVersion}; Cloud Run service in ${API_SERVICE_MANIFEST}`,
+  `${assumeFresh ? 'Dry run, assuming a fresh' : dryRun ? 'Dry run: reading' : 'Converging'} project ${project} (${region}), source ${options.sourceVersion}; Cloud Run service in ${API_SERVICE_MANIFEST}`,
 );
 const SIGN = { create: '+', update: '~', unchanged: '=' } as const;
 const report = (change: Change, index: number, total: number) => {
@@ -75,7 +77,10 @@ const report = (change: Change, index: number, total: number) => {
 };
 
 try {
-  const changes = await converge(desiredState(options), gcloudClient(), { dryRun, onChange: report });
+  const changes = await converge(desiredState(options), assumeFresh ? freshProjectClient(project) : gcloudClient(), {
+    dryRun,
+    onChange: report,
+  });
   const count = (action: Change['action']) => changes.filter((c) => c.action === action).length;
   const summary = `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged`;
   console.log(

@@ -111,14 +111,6 @@ export function desiredState(o: DeployOptions): Resource[] {
 
   resources.push(
     {
-      id: 'project',
-      what: `project ${P}`,
-      read: () => ({ command: read('projects', 'describe', P) }),
-      mustExist: `project ${P} does not exist, or the signed-in account cannot see it`,
-      create: () => [],
-      outputs: (current) => ({ number: String((current as { projectNumber: string }).projectNumber) }),
-    },
-    {
       id: 'deployer',
       what: 'the account gcloud deploys as',
       read: () => ({ command: read('config', 'list'), select: (answer) => (answer as { core?: { account?: string } }).core?.account }),
@@ -127,6 +119,14 @@ export function desiredState(o: DeployOptions): Resource[] {
       outputs: (account) => ({
         member: `${String(account).endsWith('.gserviceaccount.com') ? 'serviceAccount' : 'user'}:${String(account)}`,
       }),
+    },
+    {
+      id: 'project',
+      what: `project ${P}`,
+      read: () => ({ command: read('projects', 'describe', P) }),
+      mustExist: `project ${P} does not exist, or the signed-in account cannot see it`,
+      create: () => [],
+      outputs: (current) => ({ number: String((current as { projectNumber: string }).projectNumber) }),
     },
   );
 

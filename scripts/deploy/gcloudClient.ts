@@ -60,3 +60,24 @@ export function gcloudClient(options: GcloudClientOptions = {}): CloudClient {
     },
   };
 }
+
+/**
+ * `--dry-run --assume-fresh`: answers as a new project would, reading nothing, so the whole plan can be printed
+ * and reviewed without a Google Cloud account. Only the deploy's first reads (who deploys, the project's
+ * number, the enabled APIs) get answers; everything else is "not found".
+ */
+export function freshProjectClient(project: string): CloudClient {
+  const answers: Record<string, unknown> = {
+    'config list': { core: { account: 'you@example.com' } },
+    [`projects describe ${project}`]: { projectId: project, projectNumber: 'PROJECT_NUMBER' },
+    'services list --enabled': [],
+  };
+  return {
+    async run(command) {
+      const line = command.kind === 'gcloud' ? command.args.filter((a) => !/^--(project=|quiet$|format=json$)/.test(a)).join(' ') : '';
+      return line in answers
+        ? { code: 0, stdout: JSON.stringify(answers[line]), stderr: '' }
+        : { code: 1, stdout: '', stderr: 'NOT_FOUND (assumed: a fresh project)' };
+    },
+  };
+}
