@@ -95,7 +95,7 @@ type Account = keyof typeof ACCOUNTS;
 
 const DATABASE = '--database=(default)';
 // IAM sees a new service account a few seconds after it is created; bindings to it fail until then.
-const IAM_NOT_YET = /does not exist|not found|INVALID_ARGUMENT/i;
+const IAM_NOT_YET = /does not exist|not found/i;
 
 export function desiredState(o: DeployOptions): Resource[] {
   const P = o.project;
