@@ -73,6 +73,7 @@ const report = (change: Change, index: number, total: number) => {
   const { action, resource, differences, commands } = change;
   console.log(`[${index + 1}/${total}] ${SIGN[action]} ${action.padEnd(9)} ${resource.what}`);
   for (const difference of differences) console.log(`      ${difference}`);
+  for (const note of change.notes ?? []) console.log(`      note: ${note}`);
   if (dryRun) for (const command of commands) console.log(`      $ ${commandText(command)}`);
 };
 

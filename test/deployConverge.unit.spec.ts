@@ -148,7 +148,7 @@ describe('the desired state of Eventloom on a fresh project', () => {
   };
 
   it('a dry run prints the whole plan in order: every resource to create, nothing changed', () => {
-    expect(lines).toEqual(plan.map((r) => (r.mustExist ? `unchanged ${r.id}` : `create ${r.id}`)));
+    expect(lines).toEqual(plan.map((r) => (r.mustExist || r.notes ? `unchanged ${r.id}` : `create ${r.id}`)));
     expect(fresh.applied()).toEqual([]);
   });
 
@@ -323,6 +323,30 @@ describe('the desired state of Eventloom on a project where it is deployed', () 
     expect(cloudWithDrift.applied().filter((c) => c.startsWith('run services replace'))).toEqual([
       'run services replace .deploy/eventloom-api.service.json --region=europe-west1',
     ]);
+  });
+
+  it('reports a composite index no longer declared, and leaves it alone', async () => {
+    const answers = deployedProject(options);
+    const list = 'firestore indexes composite list --database=(default)';
+    const declared = answers.get(list) as { name: string }[];
+    const undeclared = {
+      name: 'projects/acme-shop/databases/(default)/collectionGroups/legacyOutbox/indexes/CICAgJiUpoMK',
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'pending', order: 'ASCENDING' },
+        { fieldPath: 'createdAt', order: 'ASCENDING' },
+        { fieldPath: '__name__', order: 'ASCENDING' },
+      ],
+      state: 'READY',
+    };
+    answers.set(list, [...declared, undeclared]);
+    const cloudWithOldIndex = recordedCloud(answers);
+    const changes = await converge(desiredState(options), cloudWithOldIndex, { dryRun: false });
+    expect(changes.filter((c) => c.action !== 'unchanged')).toEqual([]);
+    expect(changes.flatMap((c) => c.notes ?? [])).toEqual([
+      "not declared, left alone: legacyOutbox (collection: pending ascending, createdAt ascending); once unused: gcloud firestore indexes composite delete CICAgJiUpoMK --database='(default)'",
+    ]);
+    expect(cloudWithOldIndex.applied()).toEqual([]);
   });
 
   it('stops rather than reuse a subscription that reads another topic', async () => {

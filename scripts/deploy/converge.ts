@@ -54,6 +54,8 @@ export interface Resource {
   readonly differences?: (current: unknown, outputs: Outputs) => readonly string[];
   /** Without it, a difference stops the run: the resource cannot be changed in place. */
   readonly update?: (outputs: Outputs, current: unknown) => readonly Command[];
+  /** What the run reports and leaves alone (indexes no longer declared: old code may still use them). */
+  readonly notes?: (current: unknown) => readonly string[];
   readonly outputs?: (current: unknown) => Readonly<Record<string, string>>;
   /**
    * Errors to retry a few times while applying: IAM takes seconds to see a service account just created,
@@ -80,6 +82,7 @@ export interface Change {
   readonly action: Action;
   readonly differences: readonly string[];
   readonly commands: readonly Command[];
+  readonly notes?: readonly string[];
 }
 
 export interface ConvergeOptions {
@@ -187,7 +190,9 @@ export async function converge(resources: readonly Resource[], cloud: CloudClien
     let change: Change;
     if (current === undefined) {
       if (resource.mustExist) throw new DeployError(resource.id, resource.mustExist);
-      change = { resource, action: 'create', differences: [], commands: resource.create(outputs) };
+      const commands = resource.create(outputs);
+      // Nothing to create: a resource that only reports (see notes).
+      change = { resource, action: commands.length > 0 ? 'create' : 'unchanged', differences: [], commands };
     } else {
       const differences = resource.differences?.(current, outputs) ?? [];
       if (differences.length === 0) {
@@ -200,6 +205,7 @@ export async function converge(resources: readonly Resource[], cloud: CloudClien
     }
     // Placeholders left in a command mean it needs a resource the dry run did not create.
     outputs.takeMissing();
+    if (current !== undefined && resource.notes) change = { ...change, notes: resource.notes(current) };
     changes.push(change);
     options.onChange?.(change, index, resources.length);
 

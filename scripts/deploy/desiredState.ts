@@ -588,6 +588,28 @@ function firestoreResources(o: DeployOptions, gcloud: (...args: string[]) => Com
       ],
     });
   }
+  const declared = new Set(
+    o.firestoreIndexes.indexes.map((index) => `${index.collectionGroup}|${indexKey(index.queryScope, index.fields)}`),
+  );
+  resources.push({
+    id: 'firestore-indexes:undeclared',
+    what: 'Firestore composite indexes not in firestore.indexes.json',
+    needs,
+    read: () => ({ command: read('firestore', 'indexes', 'composite', 'list', DATABASE) }),
+    create: () => [],
+    // Reported, never deleted: the code still running may query through them until the new revision is live.
+    notes: (current) =>
+      (current as { name: string; queryScope: string; fields: FieldConfig[] }[])
+        .filter(
+          (index) =>
+            !declared.has(`${index.name.split('/collectionGroups/')[1]?.split('/')[0]}|${indexKey(index.queryScope, index.fields)}`),
+        )
+        .map(
+          (index) =>
+            `not declared, left alone: ${index.name.split('/collectionGroups/')[1]?.split('/')[0]} (${indexKey(index.queryScope, index.fields)}); ` +
+            `once unused: gcloud firestore indexes composite delete ${index.name.split('/').pop()} --database='(default)'`,
+        ),
+  });
   for (const override of o.firestoreIndexes.fieldOverrides) {
     const field = `${override.collectionGroup}.${override.fieldPath}`;
     const describe = () => ({
