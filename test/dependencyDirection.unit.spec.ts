@@ -20,6 +20,7 @@ const LAYERS: ReadonlyArray<readonly [prefix: string, layer: Layer]> = [
   ['src/orders/', 'domain'],
   ['src/projections/', 'domain'],
   ['src/integration/', 'domain'],
+  ['src/fulfilment/', 'domain'],
   ['src/shopEvents.ts', 'domain'],
   // Live-query machinery (shared listeners, bounded queues): what read-side adapters build live streams with.
   ['src/live/', 'live'],

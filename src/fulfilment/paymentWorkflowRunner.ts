@@ -16,7 +16,6 @@
 import { runCommand } from '../core/commandHandler.ts';
 import type { DeadlineStore } from '../core/deadlines.ts';
 import type { EventStore } from '../core/eventStore.ts';
-import type { Logger } from '../logger.ts';
 import type { CancelOrder } from '../orders/cancelOrder.ts';
 import { decideOnOrder } from '../orders/decideOnOrder.ts';
 import { InvalidOrderTransitionError } from '../orders/orderErrors.ts';
@@ -27,11 +26,17 @@ import type { paymentWorkflow, PaymentWorkflowInput, PaymentWorkflowState } from
 export const PAYMENT_WORKFLOW = 'payment';
 const SYSTEM = { actor: null, actorRole: 'system' } as const;
 
+/** Where the runner reports what it did: the process's structured logger (pino's shape), kept narrow here. */
+export interface WorkflowLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
 export interface PaymentWorkflowDeps {
   readonly store: EventStore;
   readonly deadlines: DeadlineStore;
   readonly workflow: ReturnType<typeof paymentWorkflow>;
-  readonly logger: Logger;
+  readonly logger: WorkflowLog;
 }
 
 export interface InputContext {
