@@ -10,6 +10,7 @@ import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
 import { acceptUnauthenticatedPushes, GooglePushAuthenticator, type PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
+import { keyEncryptionKeyFromConfig, personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import type { ProjectorRuntime } from './projectorHandler.ts';
 import { readModelOfDeadLetterSubscription } from './projectors.ts';
@@ -21,6 +22,8 @@ import type { DeadLetterRuntime } from './storeDeadLetter.ts';
  * rather than a function quietly accepting every POST.
  */
 const pushAuthenticator = startPushAuthentication();
+// Likewise a projector without a key-encryption key (production without KMS_KEY_NAME) does not start.
+keyEncryptionKeyFromConfig(loadConfig());
 
 function startPushAuthentication(): PushAuthenticator {
   const pushAuth = loadPushAuthConfig();
@@ -46,7 +49,7 @@ export function projectorRuntime(): ProjectorRuntime {
   if (!projector) {
     const { config, db } = instance();
     projector = {
-      projector: new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents),
+      projector: new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents, personalDataFromConfig(config, db).protection),
       logger: createLogger({ level: config.logLevel, name: 'projector' }),
       pushAuthenticator,
     };

@@ -22,6 +22,7 @@ import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { projectionStatuses } from '../src/firestore/firestoreProjectionStatus.ts';
+import { personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { firebaseJsonPorts } from './emulatorLauncher.ts';
 import { progressReporter } from './progressReporter.ts';
@@ -44,7 +45,8 @@ if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
 }
 const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
 const db = createFirestore(config.projectId);
-const projector = new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents);
+// Rebuilds and replays see what every reader sees: clear text, or `[erased]` for forgotten customers.
+const projector = new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents, personalDataFromConfig(config, db).protection);
 // The client connects on first use: only a redrive publishes.
 const pubsub = new PubSub({ projectId: config.projectId });
 const deadLetters = new FirestoreDeadLetterQueue(db, { redriveTopic: pubsub.topic(config.domainEventsTopic), projector, projections });

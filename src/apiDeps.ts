@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Topic } from '@google-cloud/pubsub';
 import type { TokenVerifier } from './auth/principal.ts';
+import { loadConfig } from './config.ts';
 import type { AnyProjection } from './core/projection.ts';
 import { VersionedEventStore } from './core/versionedEventStore.ts';
 import { FirestoreDeadLetterQueue } from './firestore/firestoreDeadLetters.ts';
@@ -17,6 +18,8 @@ import { FirestoreSnapshotStore } from './firestore/firestoreSnapshotStore.ts';
 import { FirestoreTemporalReads } from './firestore/firestoreTemporalReads.ts';
 import type { ApiDeps } from './graphql/context.ts';
 import type { Logger } from './logger.ts';
+import { FirestoreCustomerErasure } from './privacy/firestoreCustomerErasure.ts';
+import { personalDataFromConfig, type PersonalData } from './privacy/personalDataFromConfig.ts';
 import { shopEvents } from './shopEvents.ts';
 
 export interface FirestoreApiOptions {
@@ -30,24 +33,29 @@ export interface FirestoreApiOptions {
   /** Verifies HTTP requests' tokens; `connectionTokens`, WebSocket connections' (with revocation checks). */
   readonly tokens: TokenVerifier;
   readonly connectionTokens?: TokenVerifier;
+  /** Seals and opens customers' personal data; default: built from the environment's config (the emulators' local key in tests). */
+  readonly personalData?: PersonalData;
 }
 
 export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
   const { db, readModels, projections } = options;
   const storage = new FirestoreEventStore(db);
-  const projector = new FirestoreProjector(db, storage, shopEvents);
+  const personalData = options.personalData ?? personalDataFromConfig(loadConfig(), db);
+  const { protection } = personalData;
+  const projector = new FirestoreProjector(db, storage, shopEvents, protection);
   return {
-    // Reads come back at the current version of each event type; appends are checked against it.
-    store: new VersionedEventStore(storage, shopEvents),
+    // Reads come back opened and at the current version of each event type; appends are checked, then sealed.
+    store: new VersionedEventStore(storage, shopEvents, protection),
     snapshots: new FirestoreSnapshotStore(db),
     readModels,
-    temporal: new FirestoreTemporalReads(db, (event) => shopEvents.upcast(event)),
+    temporal: new FirestoreTemporalReads(db, async (event) => shopEvents.upcast(await protection.openEvent(event))),
     readYourWrites: new FirestoreReadYourWrites(projector),
     operations: {
       projections,
       status: readModels,
       deadLetters: new FirestoreDeadLetterQueue(db, { redriveTopic: options.domainEventsTopic, projector, projections }),
     },
+    privacy: new FirestoreCustomerErasure({ db, keyRing: personalData.keyRing, protection, registry: shopEvents, logger: options.logger }),
     tokens: options.tokens,
     ...(options.connectionTokens ? { connectionTokens: options.connectionTokens } : {}),
     logger: options.logger,

@@ -1,4 +1,5 @@
 /** The only module that reads process.env: everything else receives a validated Config. */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EventloomError } from './core/errors.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
@@ -57,7 +58,35 @@ const ConfigSchema = z.object({
    */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).optional(),
   K_SERVICE: z.string().optional(),
+  // Personal data (crypto-shredding, src/privacy/): what wraps the customers' data keys.
+  /** The Cloud KMS key (`projects/P/locations/L/keyRings/R/cryptoKeys/K`) that wraps data keys: required in production. */
+  KMS_KEY_NAME: z
+    .string()
+    .regex(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+      'must be projects/P/locations/L/keyRings/R/cryptoKeys/K',
+    )
+    .optional(),
+  /** Outside production only: a local key-encryption key (32 bytes, base64). Default with the emulators: a fixed development key. */
+  LOCAL_DATA_KEK: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  /** How long a process keeps an unwrapped data key in memory (and so may still read a just-forgotten customer). */
+  DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(30),
 });
+
+/**
+ * The emulators' key-encryption key when none is configured: fixed, so data written by `npm run dev` stays
+ * readable across restarts. It protects nothing (it is in the source), which is why production refuses it.
+ */
+const DEVELOPMENT_DATA_KEK = createHash('sha256').update('eventloom development key-encryption key (emulators only)').digest();
+
+/** What wraps the customers' data keys; `missing`: a process that seals or opens personal data refuses to start. */
+export type KeyEncryptionKeyConfig =
+  | { kind: 'kms'; keyName: string }
+  | { kind: 'local'; key: Buffer; name: string }
+  | { kind: 'missing'; why: string };
 
 export type Config = {
   projectId: string;
@@ -74,6 +103,8 @@ export type Config = {
   emulators: { firestore?: string; pubsub?: string; auth?: string };
   /** How the dashboard signs staff in (the Firebase web config of the auth project); null: not configured. */
   dashboardAuth: { apiKey: string; authDomain: string; projectId: string; emulatorUrl?: string } | null;
+  /** Crypto-shredding of personal data: the key-encryption key and how long data keys are cached. */
+  personalData: { kek: KeyEncryptionKeyConfig; keyCacheMs: number };
 };
 
 /**
@@ -101,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && e.FIREBASE_AUTH_EMULATOR_HOST) {
     throw new Error('Invalid configuration: FIREBASE_AUTH_EMULATOR_HOST is set in production, where it would accept unsigned tokens.');
   }
+  const kek = keyEncryptionKeyOf(e);
   const authProjectId = e.AUTH_PROJECT_ID ?? e.GOOGLE_CLOUD_PROJECT;
   // The Auth emulator takes any API key; a real project needs its web app's key.
   const apiKey = e.FIREBASE_API_KEY ?? (e.FIREBASE_AUTH_EMULATOR_HOST ? 'demo-api-key' : undefined);
@@ -140,7 +172,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ...(e.FIREBASE_AUTH_EMULATOR_HOST ? { emulatorUrl: `http://${e.FIREBASE_AUTH_EMULATOR_HOST}` } : {}),
         }
       : null,
+    personalData: { kek, keyCacheMs: e.DATA_KEY_CACHE_SECONDS * 1000 },
   };
+}
+
+/**
+ * Cloud KMS when configured; a local key only outside production. What is missing is said here and refused
+ * by the processes that seal or open personal data, when they start (src/privacy/personalDataFromConfig.ts).
+ */
+function keyEncryptionKeyOf(e: z.infer<typeof ConfigSchema>): KeyEncryptionKeyConfig {
+  if (e.KMS_KEY_NAME) return { kind: 'kms', keyName: e.KMS_KEY_NAME };
+  if (e.NODE_ENV === 'production') {
+    return {
+      kind: 'missing',
+      why:
+        "KMS_KEY_NAME is not set in production: customers' data keys must be wrapped by a Cloud KMS key " +
+        '(projects/P/locations/L/keyRings/R/cryptoKeys/K); LOCAL_DATA_KEK and the development key are for the emulators only.',
+    };
+  }
+  if (e.LOCAL_DATA_KEK) return { kind: 'local', key: Buffer.from(e.LOCAL_DATA_KEK, 'base64'), name: 'configured' };
+  if (e.FIRESTORE_EMULATOR_HOST) return { kind: 'local', key: DEVELOPMENT_DATA_KEK, name: 'development' };
+  return { kind: 'missing', why: 'neither KMS_KEY_NAME nor LOCAL_DATA_KEK is set, and FIRESTORE_EMULATOR_HOST is not set either' };
 }
 
 /**

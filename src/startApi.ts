@@ -16,6 +16,7 @@ import { createApi } from './graphql/createApi.ts';
 import { attachWebSocket } from './graphql/webSocket.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outboxRelay.ts';
+import { personalDataFromConfig } from './privacy/personalDataFromConfig.ts';
 import { projections } from './projections/all.ts';
 
 /** The Google Cloud clients the API talks through. */
@@ -54,12 +55,15 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     pubsub: new PubSub({ projectId: config.projectId }),
   };
   const domainEventsTopic = pubsub.topic(config.domainEventsTopic, { messageOrdering: true });
+  // Refuses to start without a key-encryption key (production without KMS_KEY_NAME).
+  const personalData = personalDataFromConfig(config, db);
 
   const relay = new OutboxRelay({
     db,
     topic: domainEventsTopic,
     integrationTopic: pubsub.topic(config.integrationEventsTopic, { messageOrdering: true }),
     logger: logger.child({ component: 'outbox-relay' }),
+    openPersonalData: (events) => personalData.protection.open(events),
   });
 
   const readModels = new FirestoreReadModels(db);
@@ -68,12 +72,15 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   if (config.emulators.auth) {
     logger.warn({ authEmulator: config.emulators.auth }, "accepting the Firebase Auth emulator's unsigned tokens (development only)");
   }
-  const api = createApi(firestoreApiDeps({ db, readModels, logger, domainEventsTopic, projections, tokens, connectionTokens }), {
-    graphiql: config.graphiql,
-    introspection: config.introspection,
-    dashboardAuth: config.dashboardAuth,
-    limits: config.limits,
-  });
+  const api = createApi(
+    firestoreApiDeps({ db, readModels, logger, domainEventsTopic, projections, tokens, connectionTokens, personalData }),
+    {
+      graphiql: config.graphiql,
+      introspection: config.introspection,
+      dashboardAuth: config.dashboardAuth,
+      limits: config.limits,
+    },
+  );
 
   const server = createServer(api);
   const webSocket = attachWebSocket(api, server, { tokens: connectionTokens, limits: config.limits });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertProjectReachable, loadConfig } from '../src/config.ts';
+import { keyEncryptionKeyFromConfig } from '../src/privacy/personalDataFromConfig.ts';
 
 describe('configuration', () => {
   it('refuses the emulator-only demo project when no emulator is there, instead of going to Google Cloud under that name', () => {
@@ -12,5 +13,27 @@ describe('configuration', () => {
     expect(() =>
       loadConfig({ NODE_ENV: 'production', GOOGLE_CLOUD_PROJECT: 'acme-shop', FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' }),
     ).toThrow(/FIREBASE_AUTH_EMULATOR_HOST is set in production/);
+  });
+
+  it("wraps customers' data keys with Cloud KMS in production, and a local key only with the emulators", () => {
+    const kms = 'projects/acme-shop/locations/europe-west1/keyRings/eventloom/cryptoKeys/customer-data';
+    expect(loadConfig({ NODE_ENV: 'production', GOOGLE_CLOUD_PROJECT: 'acme-shop', KMS_KEY_NAME: kms }).personalData.kek).toEqual({
+      kind: 'kms',
+      keyName: kms,
+    });
+    const local = Buffer.alloc(32, 1).toString('base64');
+    const production = loadConfig({ NODE_ENV: 'production', GOOGLE_CLOUD_PROJECT: 'acme-shop', LOCAL_DATA_KEK: local });
+    expect(production.personalData.kek).toMatchObject({
+      kind: 'missing',
+      why: expect.stringMatching(/KMS_KEY_NAME is not set in production/),
+    });
+    expect(() => keyEncryptionKeyFromConfig(production)).toThrow(/KMS_KEY_NAME is not set in production/);
+    expect(loadConfig({ FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080' }).personalData.kek).toMatchObject({
+      kind: 'local',
+      name: 'development',
+    });
+    expect(loadConfig({ LOCAL_DATA_KEK: local }).personalData.kek).toMatchObject({ kind: 'local', name: 'configured' });
+    expect(() => loadConfig({ LOCAL_DATA_KEK: 'too-short' })).toThrow(/LOCAL_DATA_KEK/);
+    expect(() => loadConfig({ KMS_KEY_NAME: 'my-key' })).toThrow(/KMS_KEY_NAME/);
   });
 });

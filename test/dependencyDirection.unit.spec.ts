@@ -29,6 +29,8 @@ const LAYERS: ReadonlyArray<readonly [prefix: string, layer: Layer]> = [
   ['src/pubsub/', 'adapter'],
   ['src/outbox/', 'adapter'],
   ['src/auth/', 'adapter'],
+  // Crypto-shredding's adapters: the data keys in Firestore, Cloud KMS, the erasure of a customer.
+  ['src/privacy/', 'adapter'],
   ['src/config.ts', 'plumbing'],
   ['src/apiLimits.ts', 'plumbing'],
   ['src/logger.ts', 'plumbing'],

@@ -140,6 +140,12 @@ const MUTATIONS: Readonly<Record<string, Case>> = {
   },
   redriveDeadLetter: { operation: `mutation { redriveDeadLetter(id: "nope") ${result} }`, variables: none, allowed: ['operator'] },
   skipDeadLetter: { operation: `mutation { skipDeadLetter(id: "nope") ${result} }`, variables: none, allowed: ['operator'] },
+  // Last of the mutations: it forgets customer A for good (idempotently), and every row after it still answers.
+  forgetCustomer: {
+    operation: `mutation ($id: ID!) { forgetCustomer(customerId: $id) ${result} }`,
+    variables: (_w, customer) => ({ id: customer }),
+    allowed: ['customerOwn', 'operator'],
+  },
 };
 
 const SUBSCRIPTIONS: Readonly<Record<string, Case>> = {

@@ -12,6 +12,7 @@ import { projectionStatus } from '../src/firestore/firestoreProjectionStatus.ts'
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { asCustomer } from './support/identities.ts';
+import { testPersonalData } from './support/personalData.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 
@@ -21,7 +22,7 @@ const customerId = `c-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   pipeline = await startPipeline();
-  projector = new FirestoreProjector(pipeline.db, pipeline.store, shopEvents);
+  projector = new FirestoreProjector(pipeline.db, pipeline.store, shopEvents, testPersonalData(pipeline.db).protection);
   await setUpShop(pipeline.api, [customerId]);
   for (let i = 0; i < 4; i++) await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId));
   await waitForOrders(readModelCollectionName(customerOrderHistoryProjection), 4);

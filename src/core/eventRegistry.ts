@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { EventloomError } from './errors.ts';
 import type { DomainEvent, EventEnvelope, NewEvent } from './eventStore.ts';
+import type { PersonalDataDeclaration } from './personalData.ts';
 
 export class UnknownEventTypeError extends EventloomError {
   readonly code = 'EVENT.UNKNOWN_TYPE';
@@ -46,6 +47,8 @@ export interface EventTypeDefinition {
   readonly versions: Readonly<Record<number, z.ZodType<object>>>;
   /** `upcasters[n]` turns data of version n into data of version n + 1. */
   readonly upcasters?: Readonly<Record<number, (data: never) => object>>;
+  /** Its personal fields and whose they are: stored sealed with the subject's data key (see personalData.ts). */
+  readonly personalData?: PersonalDataDeclaration;
 }
 
 /**
@@ -89,6 +92,11 @@ export class EventRegistry {
 
   knows(type: string): boolean {
     return this.types.has(type);
+  }
+
+  /** The personal fields of a type, if it has any. */
+  personalDataOf(type: string): PersonalDataDeclaration | undefined {
+    return this.types.get(type)?.personalData;
   }
 
   currentVersion(type: string): number {

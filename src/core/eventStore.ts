@@ -68,6 +68,11 @@ export interface IdempotencyRecord {
   readonly result: unknown;
   /** After this instant (ISO 8601) the key may be forgotten: stores let a TTL policy delete the record. */
   readonly expiresAt: string;
+  /**
+   * Whose personal data the command carried (its request is hashed into `requestHash`): stores keep it, so
+   * forgetting a customer finds and deletes their records.
+   */
+  readonly subjects?: readonly string[];
 }
 
 export interface AppendOptions {

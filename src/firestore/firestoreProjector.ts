@@ -14,6 +14,7 @@
 import type { DocumentReference, Firestore } from '@google-cloud/firestore';
 import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry.ts';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
+import type { PersonalDataProtection } from '../core/personalData.ts';
 import { handles, type AnyProjection, type Projection } from '../core/projection.ts';
 
 export const PROJECTIONS = 'projections';
@@ -50,6 +51,8 @@ export class FirestoreProjector {
      * without it (tests of a projection alone), events are taken as they come.
      */
     private readonly events?: EventRegistry,
+    /** Opens sealed personal fields (clear text, or `[erased]`) before the projection sees them. */
+    private readonly personalData?: PersonalDataProtection,
   ) {}
 
   /**
@@ -57,10 +60,11 @@ export class FirestoreProjector {
    * does not (a bad event of a type it ignores is no business of this read model). An unknown type is
    * an error, since it might matter: the delivery becomes a dead letter until newer code knows it.
    */
-  private lift(projection: AnyProjection, event: EventEnvelope): EventEnvelope | null {
+  private async lift(projection: AnyProjection, event: EventEnvelope): Promise<EventEnvelope | null> {
     if (this.events && !this.events.knows(event.type)) throw new UnknownEventTypeError(event.type);
     if (!handles(projection, event)) return null;
-    return this.events ? this.events.upcast(event) : event;
+    const opened = this.personalData ? await this.personalData.openEvent(event) : event;
+    return this.events ? this.events.upcast(opened) : opened;
   }
 
   /** The target collection the read model is served from now. */
@@ -113,7 +117,7 @@ export class FirestoreProjector {
       const relevant: EventEnvelope[] = [];
       for (const e of [...missing, event]) {
         try {
-          const lifted = this.lift(projection, e);
+          const lifted = await this.lift(projection, e);
           if (lifted) relevant.push(lifted);
         } catch (error) {
           await skipped(e, error);

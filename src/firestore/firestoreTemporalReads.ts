@@ -11,8 +11,8 @@ import { EVENTS, STREAMS } from './firestoreEventStore.ts';
 export class FirestoreTemporalReads implements TemporalReads {
   constructor(
     private readonly db: Firestore,
-    /** Lifts stored events to the current version of their type. */
-    private readonly upcast: (event: EventEnvelope) => EventEnvelope,
+    /** Lifts stored events to the current version of their type (opening their sealed personal fields). */
+    private readonly upcast: (event: EventEnvelope) => EventEnvelope | Promise<EventEnvelope>,
   ) {}
 
   async streamAsOf(streamId: string, asOf: Date): Promise<RecordedEvent[]> {
@@ -23,7 +23,7 @@ export class FirestoreTemporalReads implements TemporalReads {
       .where('recordedAt', '<=', Timestamp.fromDate(asOf))
       .orderBy('recordedAt')
       .get();
-    return this.recorded(snapshot.docs).sort((a, b) => a.event.version - b.event.version);
+    return (await this.recorded(snapshot.docs)).sort((a, b) => a.event.version - b.event.version);
   }
 
   /** Served by a collection-group index on `data.<field>` and `recordedAt` (firestore.indexes.json has `customerId`'s). */
@@ -46,14 +46,16 @@ export class FirestoreTemporalReads implements TemporalReads {
       .orderBy('version')
       .limit(options.first + 1)
       .get();
-    const events = this.recorded(snapshot.docs.slice(0, options.first));
+    const events = await this.recorded(snapshot.docs.slice(0, options.first));
     return { events, hasNextPage: snapshot.size > options.first };
   }
 
-  private recorded(docs: Array<QueryDocumentSnapshot<DocumentData>>): RecordedEvent[] {
-    return docs.map((doc) => ({
-      event: this.upcast(envelopeFromDocument(doc.data())),
-      recordedAt: (doc.get('recordedAt') as Timestamp).toDate().toISOString(),
-    }));
+  private recorded(docs: Array<QueryDocumentSnapshot<DocumentData>>): Promise<RecordedEvent[]> {
+    return Promise.all(
+      docs.map(async (doc) => ({
+        event: await this.upcast(envelopeFromDocument(doc.data())),
+        recordedAt: (doc.get('recordedAt') as Timestamp).toDate().toISOString(),
+      })),
+    );
   }
 }

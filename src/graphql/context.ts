@@ -4,6 +4,7 @@ import type { ReadModels } from '../core/readModels.ts';
 import type { ReadYourWrites } from '../core/readYourWrites.ts';
 import type { SnapshotStore } from '../core/snapshots.ts';
 import type { TemporalReads } from '../core/temporalReads.ts';
+import type { PersonalDataEraser } from '../core/personalData.ts';
 import type { Logger } from '../logger.ts';
 import type { OperationsDeps } from './operationsDeps.ts';
 import type { ViewLoaders } from './viewLoaders.ts';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   readonly readYourWrites?: ReadYourWrites;
   /** Projection status (lag) and dead letters for the admin operations; without them, those are refused. */
   readonly operations?: OperationsDeps;
+  /** Destroys a forgotten customer's data key and purges their copies; without it, `forgetCustomer` is refused. */
+  readonly privacy?: PersonalDataEraser;
   readonly logger: Logger;
   /** Injected so tests and replays control time and ids. */
   readonly clock: () => Date;

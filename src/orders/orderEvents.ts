@@ -53,7 +53,11 @@ export type OrderEvent = OrderPlaced | OrderPaymentConfirmed | OrderShipped | Or
 
 export const orderEventTypes = defineEventTypes<OrderEvent>({
   OrderPlaced: { versions: { 1: OrderPlacedV1 } },
-  OrderPaymentConfirmed: { versions: { 1: OrderPaymentConfirmedV1 } },
+  // The payment provider's reference identifies the customer's payment: personal, sealed with their data key.
+  OrderPaymentConfirmed: {
+    versions: { 1: OrderPaymentConfirmedV1 },
+    personalData: { subject: 'customerId', fields: ['paymentReference'] },
+  },
   OrderShipped: { versions: { 1: OrderShippedV1 } },
   OrderCancelled: { versions: { 1: OrderCancelledV1 } },
 });

@@ -30,6 +30,11 @@ export interface OutboxRelayOptions {
   readonly integrationTopic?: Topic;
   readonly logger: Logger;
   readonly batchSize?: number;
+  /**
+   * Opens sealed personal fields for the integration events, whose consumers get clear text (or
+   * `[erased]`); domain events go out sealed, as stored, so Pub/Sub and dead letters never hold clear text.
+   */
+  readonly openPersonalData?: (events: EventEnvelope[]) => Promise<EventEnvelope[]>;
 }
 
 export class OutboxRelay {
@@ -146,11 +151,15 @@ export class OutboxRelay {
 
   private async publishRecord(topic: Topic, doc: QueryDocumentSnapshot): Promise<number> {
     const events = doc.get('events') as EventEnvelope[];
-    const { integrationTopic } = this.options;
+    const { integrationTopic, openPersonalData } = this.options;
+    const opened = await Promise.all(
+      events.map((event) => (integrationTopic && openPersonalData ? this.opened(event, openPersonalData) : event)),
+    );
     await Promise.all(
-      events.flatMap((event) => {
+      events.flatMap((event, i) => {
         const publications = [publishInOrder(topic, toEventMessage(event))];
-        const integrationEvent = integrationTopic ? this.integrationEventOf(event) : null;
+        const openedEvent = opened[i];
+        const integrationEvent = integrationTopic && openedEvent ? this.integrationEventOf(openedEvent) : null;
         if (integrationTopic && integrationEvent) {
           publications.push(publishInOrder(integrationTopic, toIntegrationMessage(integrationEvent, event.streamId)));
         }
@@ -158,6 +167,19 @@ export class OutboxRelay {
       }),
     );
     return events.length;
+  }
+
+  /** An event whose sealed fields do not open (tampered) is kept off the integration topic, like one that does not map. */
+  private async opened(event: EventEnvelope, open: (events: EventEnvelope[]) => Promise<EventEnvelope[]>): Promise<EventEnvelope | null> {
+    try {
+      return (await open([event]))[0] ?? null;
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, eventId: event.eventId, streamId: event.streamId, version: event.version, type: event.type },
+        'personal data of the event does not open; not published as an integration event',
+      );
+      return null;
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 /** CustomerOrderHistory: per customer, who they are and the orders they placed, with status and totals. */
 import { assertNever } from '../core/decider.ts';
 import type { EventEnvelope } from '../core/eventStore.ts';
+import { ERASED } from '../core/personalData.ts';
 import type { Projection } from '../core/projection.ts';
 import type { CustomerEvent } from '../customers/customerEvents.ts';
 import type { OrderEvent, OrderStatus } from '../orders/orderEvents.ts';
@@ -33,7 +34,15 @@ type Event = OrderEvent | CustomerEvent;
 export const customerOrderHistoryProjection: Projection<CustomerOrderHistory, Event> = {
   name: 'customerOrderHistory',
   version: 1,
-  eventTypes: ['CustomerRegistered', 'CustomerDetailsChanged', 'OrderPlaced', 'OrderPaymentConfirmed', 'OrderShipped', 'OrderCancelled'],
+  eventTypes: [
+    'CustomerRegistered',
+    'CustomerDetailsChanged',
+    'CustomerForgotten',
+    'OrderPlaced',
+    'OrderPaymentConfirmed',
+    'OrderShipped',
+    'OrderCancelled',
+  ],
   viewIds: (event) => [event.data.customerId],
   evolve: evolveCustomerOrderHistory,
 };
@@ -61,6 +70,9 @@ function evolveCustomerOrderHistory(view: CustomerOrderHistory | null, event: Ev
     case 'CustomerRegistered':
     case 'CustomerDetailsChanged':
       return { ...current, name: event.data.name, email: event.data.email, updatedAt: latest };
+    case 'CustomerForgotten':
+      // The key is destroyed too, so replaying the earlier events gives the same `[erased]`.
+      return { ...current, name: ERASED, email: ERASED, updatedAt: latest };
     case 'OrderPlaced': {
       const { orderId, totalCents, lines, placedAt } = event.data;
       const summary: CustomerOrderSummary = {

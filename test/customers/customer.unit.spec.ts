@@ -64,3 +64,31 @@ describe('ChangeCustomerDetails', () => {
       .thenThrows(CustomerNotFoundError, 'CUSTOMER.NOT_FOUND');
   });
 });
+
+describe('ForgetCustomer', () => {
+  const forgotten = { type: 'CustomerForgotten', data: { customerId: 'c1', forgottenAt: '2026-12-01T12:00:00.000Z' } } as const;
+  const forget = { type: 'ForgetCustomer', customerId: 'c1', forgottenAt: '2026-12-01T12:00:00.000Z' } as const;
+
+  it('records that a registered customer is forgotten', () => {
+    spec.given([adaRegistered]).when(forget).then([forgotten]);
+  });
+
+  it('decides nothing new when the customer is already forgotten (forgetting again only purges again)', () => {
+    spec.given([adaRegistered, forgotten]).when(forget).then([]);
+  });
+
+  it('refuses to forget a customer who never registered', () => {
+    spec.given([]).when(forget).thenThrows(CustomerNotFoundError, 'CUSTOMER.NOT_FOUND');
+  });
+
+  it('treats a forgotten customer as gone: no details change, no registration under the same id', () => {
+    spec
+      .given([adaRegistered, forgotten])
+      .when({ type: 'ChangeCustomerDetails', customerId: 'c1', name: 'Ada King', email: 'ada.king@example.com' })
+      .thenThrows(CustomerNotFoundError, 'CUSTOMER.NOT_FOUND');
+    spec
+      .given([adaRegistered, forgotten])
+      .when({ type: 'RegisterCustomer', customerId: 'c1', name: 'Ada Lovelace', email: 'ada@example.com' })
+      .thenThrows(CustomerAlreadyRegisteredError, 'CUSTOMER.ALREADY_REGISTERED');
+  });
+});

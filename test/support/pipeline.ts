@@ -17,6 +17,7 @@ import { createLogger } from '../../src/logger.ts';
 import { OutboxRelay } from '../../src/outbox/outboxRelay.ts';
 import { ensureTopology, pushSubscriptionName } from '../../src/pubsub/topology.ts';
 import { testFirestore, uniqueProjectId } from './firestore.ts';
+import { testPersonalData } from './personalData.ts';
 import { testTokens } from './identities.ts';
 
 export const DOMAIN_EVENTS_TOPIC = 'eventloom-domain-events';
@@ -101,8 +102,10 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     otherTopics: [INTEGRATION_EVENTS_TOPIC],
   });
 
+  const personalData = testPersonalData(db);
   const newRelay = () =>
     new OutboxRelay({
+      openPersonalData: (events) => personalData.protection.open(events),
       db,
       topic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }),
       integrationTopic: pubsub.topic(INTEGRATION_EVENTS_TOPIC, { messageOrdering: true }),
@@ -120,6 +123,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       domainEventsTopic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }),
       projections: Object.values(projectors),
       tokens,
+      personalData,
     }),
     options.api,
   );
