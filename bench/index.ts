@@ -18,6 +18,7 @@ import { AUTH_COST_PLANS, measureAuthCost } from './authCost.ts';
 import { measureContention, type ContentionPlan } from './contention.ts';
 import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts';
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
+import { measurePersonalDataCost, PERSONAL_DATA_COST_PLANS } from './personalDataCost.ts';
 import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
 import { measureSubscriptions, SUBSCRIPTION_PLANS } from './subscriptions.ts';
@@ -89,6 +90,7 @@ const PARTS = {
   f: 'subscriptions',
   g: 'auth',
   h: 'limits',
+  i: 'privacy',
 } as const;
 type Part = keyof typeof PARTS;
 const selected = selectedParts(process.argv.slice(2));
@@ -175,6 +177,11 @@ async function main(): Promise<void> {
     const limitsDb = firestore('bench-limits');
     await guarded(warmUpFirestore(limitsDb, '(h)'));
     results.queryLimits = await guarded(measureQueryLimits(limitsDb, QUERY_LIMITS_PLANS[mode]));
+  }
+  if (runs('i')) {
+    const privacyDb = firestore('bench-privacy');
+    await guarded(warmUpFirestore(privacyDb, '(i)'));
+    results.personalData = await guarded(measurePersonalDataCost(privacyDb, PERSONAL_DATA_COST_PLANS[mode]));
   }
 
   await Promise.all(clients.splice(0).map((db) => db.terminate()));

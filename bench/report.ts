@@ -7,6 +7,7 @@ import { VARIANTS, type ContentionResult } from './contention.ts';
 import type { EndToEndResult } from './endToEndLatency.ts';
 import { SIDES, type HotProductResult } from './hotProduct.ts';
 import type { SnapshotLoadResult } from './snapshotLoading.ts';
+import { renderPersonalDataCostSection, type PersonalDataCostResult } from './personalDataCost.ts';
 import { renderQueryLimitsSection, type QueryLimitsResult } from './queryLimits.ts';
 import { renderSubscriptionSection, type SubscriptionResult } from './subscriptions.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
@@ -23,6 +24,7 @@ export interface BenchReport {
   readonly subscriptions?: SubscriptionResult;
   readonly authCost?: AuthCostResult;
   readonly queryLimits?: QueryLimitsResult;
+  readonly personalData?: PersonalDataCostResult;
   readonly totalSeconds: number;
 }
 
@@ -42,6 +44,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.subscriptions, (result) => [renderSubscriptionSection(result)]),
     ...section(report.authCost, authCostSection),
     ...section(report.queryLimits, (result) => [renderQueryLimitsSection(result)]),
+    ...section(report.personalData, (result) => [renderPersonalDataCostSection(result)]),
   ].join('\n');
 }
 
