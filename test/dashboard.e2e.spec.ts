@@ -1,6 +1,6 @@
 /**
- * The live dashboard in headless Chromium (Debian's package, driven by playwright-core) against the whole
- * pipeline on the emulators, Firebase Auth included. Staff sign in through the page's form; orders placed
+ * The live dashboard in headless Chromium (the one support/findChromium.ts finds, driven by playwright-core)
+ * against the whole pipeline on the emulators, Firebase Auth included. Staff sign in through the page's form; orders placed
  * through the API then show up as they are projected: the orders feed, the sales totals, the stock levels
  * and a low-stock alert; signing out takes it all off the page. A customer who signs in gets the staff-only
  * notice and no data. Leaves screenshots in test-artifacts/.
@@ -13,10 +13,10 @@ import { customerIdentity, DEMO_PASSWORD, DEMO_STAFF, ensureIdentity, staffIdent
 import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import type { DashboardAuthConfig } from '../src/graphql/serveDashboard.ts';
 import { AUTH_PROJECT_ID, asCustomer } from './support/identities.ts';
+import { findChromium } from './support/findChromium.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 const CUSTOMERS = ['dash-ada', 'dash-grace'];
 /** Each order takes two kettles and a mug (59.00); from 8 kettles, two orders leave 4: at or below the threshold of 5. */
@@ -50,11 +50,9 @@ beforeAll(async () => {
     },
     { timeout: 20_000, interval: 50 },
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const found = await findChromium();
+  console.info(`dashboard test: Chromium from ${found.source} at ${found.executablePath}`);
+  browser = await chromium.launch({ executablePath: found.executablePath, headless: true, args: [...found.args] });
 }, 120_000);
 
 afterAll(async () => {
