@@ -176,6 +176,8 @@ function productStream(productId: string, length: number): { streamId: string; e
     price: { amountCents: 1000, currency: 'EUR' },
     initialStock: 0,
     lowStockThreshold: 5,
+    // Stock in the product's own stream: the restocks below go there, as before stock buckets.
+    stockBuckets: 0,
   };
   const restocked: ProductRestocked['data'] = { productId, quantity: 1 };
   const events = Array.from({ length }, (_, i): EventEnvelope => {

@@ -92,7 +92,7 @@ describe('event schema versions', () => {
       {
         streamId: `product-${productId}`,
         expectedVersion: 0,
-        events: [raw('ProductAdded', 3, { productId, name: 'From the future', price: { amount: '9.99', currency: 'EUR' } })],
+        events: [raw('ProductAdded', 4, { productId, name: 'From the future', price: { amount: '9.99', currency: 'EUR' } })],
       },
     ]);
     const deadLetters = new FirestoreDeadLetters(pipeline.db);
@@ -105,7 +105,7 @@ describe('event schema versions', () => {
       .toBe(true);
     expect(await pipeline.readModels.get(inventoryCountProjection, productId)).toBeNull();
 
-    // An operator redrives it (as after deploying code that knows v3): the same message goes out again,
+    // An operator redrives it (as after deploying code that knows v4): the same message goes out again,
     // and with this code it is refused again, as a new dead letter.
     const first = (await deadLetters.list({ readModel: 'inventoryCount' })).deadLetters.find(
       (d) => d.event?.eventId === events[0]!.eventId,

@@ -36,6 +36,8 @@ async function productWithRestocks(restocks: number): Promise<string> {
     currency: 'EUR',
     initialStock: 0,
     lowStockThreshold: 5,
+    // The single-stream layout, so every restock lands on the product stream whose snapshots are tested.
+    stockBuckets: 0,
   });
   for (let i = 0; i < restocks; i++) await run(productId, { type: 'RestockProduct', productId, quantity: 1 });
   return productId;

@@ -1,4 +1,9 @@
-/** The product aggregate's state: catalog entry (name, price, status) and stock (on hand, reservations). */
+/**
+ * The product aggregate's state: catalog entry (name, price, status) and the stock its own stream holds.
+ * A product added with `stockBuckets: 0` (every product added before buckets existed) keeps all its stock
+ * here; one with buckets keeps only its initial stock here, shared out among its buckets, and every later
+ * stock movement in the buckets (stockBucket.ts).
+ */
 import { assertNever } from '../core/decider.ts';
 import type { SnapshotPolicy } from '../core/snapshots.ts';
 import { ProductDiscontinuedError, ProductNotFoundError } from './productErrors.ts';
@@ -17,6 +22,8 @@ export type Product =
       readonly reservations: Readonly<Record<string, number>>;
       readonly sold: number;
       readonly lowStockThreshold: number;
+      /** How many stock buckets share the stock; 0: this stream holds it all. */
+      readonly stockBuckets: number;
     };
 
 export type ExistingProduct = Exclude<Product, { status: 'NONE' }>;
@@ -26,9 +33,9 @@ export const initialProduct = (): Product => ({ status: 'NONE' });
 /**
  * Every order reserves stock on its products' streams, so a popular product's stream grows without end:
  * load it from a snapshot plus the tail. Bump stateVersion when the Product type changes shape
- * (3: status literals in upper case).
+ * (3: status literals in upper case; 4: stockBuckets).
  */
-export const PRODUCT_SNAPSHOTS: SnapshotPolicy = { every: 50, stateVersion: 3 };
+export const PRODUCT_SNAPSHOTS: SnapshotPolicy = { every: 50, stateVersion: 4 };
 
 export function reservedUnits(product: ExistingProduct): number {
   return Object.values(product.reservations).reduce((sum, q) => sum + q, 0);
@@ -49,9 +56,21 @@ export function activeProduct(product: Product, productId: string): ExistingProd
   return found;
 }
 
+/**
+ * The product's own stream holds all its stock (the layout before buckets). Stock commands on a bucketed
+ * product are decided over its buckets (decideOnProductStock.ts): deciding one on the product stream would
+ * put stock where no order looks for it, so that is a programming error, not a business rule.
+ */
+export function singleStreamStock(product: ExistingProduct): ExistingProduct {
+  if (product.stockBuckets > 0) {
+    throw new Error(`Product ${product.productId} keeps its stock in ${product.stockBuckets} buckets: decide stock commands over them`);
+  }
+  return product;
+}
+
 export function evolveProduct(state: Product, event: ProductEvent): Product {
   if (event.type === 'ProductAdded') {
-    const { productId, name, price, initialStock, lowStockThreshold } = event.data;
+    const { productId, name, price, initialStock, lowStockThreshold, stockBuckets } = event.data;
     return {
       status: 'ACTIVE',
       productId,
@@ -62,6 +81,7 @@ export function evolveProduct(state: Product, event: ProductEvent): Product {
       reservations: {},
       sold: 0,
       lowStockThreshold,
+      stockBuckets,
     };
   }
   if (state.status === 'NONE') return state;

@@ -1,6 +1,7 @@
 /** ReleaseStock: a cancelled order's reserved units become available again. */
-import { existingProduct, type Product } from './product.ts';
+import { existingProduct, type Product, singleStreamStock } from './product.ts';
 import type { StockReservationReleased } from './productEvents.ts';
+import type { BucketEvents, LoadedBucket } from './stockBucket.ts';
 
 export interface ReleaseStock {
   readonly type: 'ReleaseStock';
@@ -10,8 +11,24 @@ export interface ReleaseStock {
 
 /** Idempotent: an order with nothing reserved here releases nothing. */
 export function releaseStock(command: ReleaseStock, state: Product): StockReservationReleased[] {
-  const product = existingProduct(state, command.productId);
+  const product = singleStreamStock(existingProduct(state, command.productId));
   const quantity = product.reservations[command.orderId];
   if (!quantity) return [];
   return [{ type: 'StockReservationReleased', data: { productId: command.productId, orderId: command.orderId, quantity } }];
+}
+
+/** ReleaseStock on a bucketed product: every bucket that holds units for the order releases them. */
+export function releaseStockInBuckets(
+  command: ReleaseStock,
+  state: Product,
+  buckets: readonly LoadedBucket[],
+): BucketEvents<StockReservationReleased> {
+  existingProduct(state, command.productId);
+  const { productId, orderId } = command;
+  return buckets.flatMap(({ index, state: bucket }) => {
+    const quantity = bucket.reservations[orderId];
+    return quantity
+      ? [{ bucket: index, events: [{ type: 'StockReservationReleased' as const, data: { productId, orderId, quantity } }] }]
+      : [];
+  });
 }

@@ -1,6 +1,7 @@
 /** ShipReservedStock: a shipped order's reserved units leave the warehouse and count as sold. */
-import { existingProduct, type Product } from './product.ts';
+import { existingProduct, type Product, singleStreamStock } from './product.ts';
 import type { ReservedStockShipped } from './productEvents.ts';
+import type { BucketEvents, LoadedBucket } from './stockBucket.ts';
 
 export interface ShipReservedStock {
   readonly type: 'ShipReservedStock';
@@ -10,8 +11,22 @@ export interface ShipReservedStock {
 
 /** Idempotent: an order with nothing reserved here ships nothing from it. */
 export function shipReservedStock(command: ShipReservedStock, state: Product): ReservedStockShipped[] {
-  const product = existingProduct(state, command.productId);
+  const product = singleStreamStock(existingProduct(state, command.productId));
   const quantity = product.reservations[command.orderId];
   if (!quantity) return [];
   return [{ type: 'ReservedStockShipped', data: { productId: command.productId, orderId: command.orderId, quantity } }];
+}
+
+/** ShipReservedStock on a bucketed product: every bucket that holds units for the order ships them. */
+export function shipReservedStockFromBuckets(
+  command: ShipReservedStock,
+  state: Product,
+  buckets: readonly LoadedBucket[],
+): BucketEvents<ReservedStockShipped> {
+  existingProduct(state, command.productId);
+  const { productId, orderId } = command;
+  return buckets.flatMap(({ index, state: bucket }) => {
+    const quantity = bucket.reservations[orderId];
+    return quantity ? [{ bucket: index, events: [{ type: 'ReservedStockShipped' as const, data: { productId, orderId, quantity } }] }] : [];
+  });
 }

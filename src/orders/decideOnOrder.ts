@@ -4,9 +4,10 @@
  * state whether there is a customer at all. `runCommand` appends all parts in one atomic commit, so an
  * order and the stock it holds never disagree (see docs/consistency.md, "No overselling").
  */
-import { productDecider, type StockCommand } from '../catalog/productDecider.ts';
+import { type BucketPicker, decideStockMove, defaultBucketPicker, type StreamEvents } from '../catalog/decideOnProductStock.ts';
 import { activeProduct, type Product } from '../catalog/product.ts';
-import { productStreamId, type ProductEvent } from '../catalog/productEvents.ts';
+import { productDecider, type StockCommand } from '../catalog/productDecider.ts';
+import { productStreamId } from '../catalog/productEvents.ts';
 import type { Decision, StreamLoader } from '../core/commandHandler.ts';
 import { assertNever } from '../core/decider.ts';
 import { existingCustomer } from '../customers/customer.ts';
@@ -36,8 +37,12 @@ export interface OrderCommandResult {
 /**
  * Places an order: the customer must be registered, each product reserves its units (and so must exist,
  * be active and have them), and the order records each line at the price of the product it reserved on.
+ * A product whose stock is split over buckets reserves in the bucket `pickBucket` names, or in several.
  */
-export function decideOnNewOrder(request: PlaceOrderRequest): (load: StreamLoader) => Promise<Decision<PlaceOrderResult>> {
+export function decideOnNewOrder(
+  request: PlaceOrderRequest,
+  pickBucket: BucketPicker = defaultBucketPicker,
+): (load: StreamLoader) => Promise<Decision<PlaceOrderResult>> {
   return async (load) => {
     const requested = mergeLines(request.lines);
     const streamId = orderStreamId(request.orderId);
@@ -51,17 +56,24 @@ export function decideOnNewOrder(request: PlaceOrderRequest): (load: StreamLoade
     ]);
     existingCustomer(customer.state, request.customerId);
 
-    const reservations = new Map<string, ProductEvent[]>();
+    const reservations = await Promise.all(
+      requested.map(({ productId, quantity }) =>
+        decideStockMove(
+          { type: 'ReserveStock', productId, orderId: request.orderId, quantity },
+          products.get(productId)!,
+          load,
+          pickBucket,
+        ),
+      ),
+    );
     const lines: OrderLine[] = requested.map(({ productId, quantity }) => {
-      const product = products.get(productId)!;
-      reservations.set(productId, productDecider.decide({ type: 'ReserveStock', productId, orderId: request.orderId, quantity }, product));
-      const { name, priceCents } = activeProduct(product, productId);
+      const { name, priceCents } = activeProduct(products.get(productId)!, productId);
       return { productId, productName: name, quantity, unitPriceCents: priceCents };
     });
     const events = orderDecider.decide({ ...request, lines }, order.state);
     const placed = events.find((e) => e.type === 'OrderPlaced')!;
     return {
-      appends: [{ streamId, events }, ...productAppends(reservations)],
+      appends: [{ streamId, events }, ...reservations.flat()],
       result: { orderId: request.orderId, streamId, version: order.version + events.length, totalCents: placed.data.totalCents },
     };
   };
@@ -75,16 +87,16 @@ export function decideOnOrder(command: OrderLifecycleCommand): (load: StreamLoad
     const events = orderDecider.decide(command, state);
     const order = existingOrder(events.reduce(orderDecider.evolve, state), command.orderId);
     const move = stockMove(command);
-    const stock = new Map<string, ProductEvent[]>();
+    const stock: StreamEvents[][] = [];
     if (move) {
       const products = await loadProducts(
         order.lines.map((l) => l.productId),
         load,
       );
-      for (const [productId, product] of products) stock.set(productId, productDecider.decide(move(productId), product));
+      stock.push(...(await Promise.all([...products].map(([productId, product]) => decideStockMove(move(productId), product, load)))));
     }
     return {
-      appends: [{ streamId, events }, ...productAppends(stock)],
+      appends: [{ streamId, events }, ...stock.flat()],
       result: { orderId: command.orderId, streamId, version: version + events.length, status: order.status },
     };
   };
@@ -116,8 +128,4 @@ async function loadProducts(productIds: readonly string[], load: StreamLoader): 
   const ids = [...new Set(productIds)];
   const loaded = await Promise.all(ids.map((id) => load.aggregate(productStreamId(id), productDecider)));
   return new Map(ids.map((id, i) => [id, loaded[i]!.state]));
-}
-
-function productAppends(events: ReadonlyMap<string, ProductEvent[]>) {
-  return [...events].map(([productId, productEvents]) => ({ streamId: productStreamId(productId), events: productEvents }));
 }

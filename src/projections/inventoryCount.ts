@@ -2,7 +2,7 @@
  * InventoryCount: per product, its catalog entry and stock counts. It doubles as the catalog listing,
  * and its `lowStock` flag drives the low-stock alerts.
  */
-import type { ProductEvent } from '../catalog/productEvents.ts';
+import { type ProductEvent, productStreamId } from '../catalog/productEvents.ts';
 import { assertNever } from '../core/decider.ts';
 import type { EventEnvelope } from '../core/eventStore.ts';
 import type { Projection } from '../core/projection.ts';
@@ -71,20 +71,22 @@ function unknownProduct(productId: string): InventoryCount {
 
 export function evolveInventoryCount(view: InventoryCount | null, event: EventEnvelope<ProductEvent>): InventoryCount {
   const current = view ?? unknownProduct(event.data.productId);
+  // Only the product stream's own events move `version`, the token its commands answer with; a bucket's
+  // events come from streams of their own (stockBucketStreamId), in no order relative to it.
+  const version = event.streamId === productStreamId(event.data.productId) ? event.version : current.version;
   const next = (changes: Partial<InventoryCount>): InventoryCount =>
-    withDerivedCounts({ ...current, ...changes, updatedAt: event.occurredAt, version: event.version });
+    withDerivedCounts({ ...current, ...changes, updatedAt: event.occurredAt, version });
   switch (event.type) {
     case 'ProductAdded': {
       const { productId, name, price, initialStock, lowStockThreshold } = event.data;
+      // Added to, not replacing, the counts: a bucket's first reservation may be applied before ProductAdded.
       return next({
         productId,
         name,
         priceCents: price.amountCents,
         currency: price.currency,
         status: 'ACTIVE',
-        onHand: initialStock,
-        reserved: 0,
-        sold: 0,
+        onHand: current.onHand + initialStock,
         lowStockThreshold,
       });
     }

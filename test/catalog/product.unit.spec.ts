@@ -10,6 +10,7 @@ import {
 import type { ProductEvent } from '../../src/catalog/productEvents.ts';
 import { deciderSpec } from '../support/deciderSpec.ts';
 import {
+  bucketedProductAdded,
   productAdded,
   productDiscontinued,
   productPriceChanged,
@@ -46,10 +47,14 @@ describe('AddProduct', () => {
     currency: 'EUR',
     initialStock: 10,
     lowStockThreshold: 5,
+    stockBuckets: 4,
   };
 
-  it('adds a new product with its price, initial stock and low-stock threshold', () => {
-    spec.given([]).when(addKettle).then([kettleAdded]);
+  it('adds a new product with its price, initial stock, low-stock threshold and stock buckets', () => {
+    spec
+      .given([])
+      .when(addKettle)
+      .then([bucketedProductAdded('kettle', 2500, 10, 4, 'Kettle')]);
   });
 
   it('refuses to add a product that already exists', () => {

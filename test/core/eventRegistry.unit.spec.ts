@@ -18,13 +18,31 @@ function stored(type: string, schemaVersion: number, data: object): EventEnvelop
 }
 
 describe('event schema versions', () => {
-  it('lifts a v1 ProductAdded (a bare number of cents) to v2 (amount plus currency)', () => {
+  it('lifts a v1 ProductAdded (a bare number of cents) through v2 (amount plus currency) to v3 (stock in its own stream)', () => {
     const v1 = stored('ProductAdded', 1, { productId: 'kettle', name: 'Kettle', priceCents: 2500, initialStock: 3, lowStockThreshold: 1 });
     expect(shopEvents.upcast(v1)).toEqual({
       ...v1,
-      schemaVersion: 2,
-      data: { productId: 'kettle', name: 'Kettle', price: { amountCents: 2500, currency: 'EUR' }, initialStock: 3, lowStockThreshold: 1 },
+      schemaVersion: 3,
+      data: {
+        productId: 'kettle',
+        name: 'Kettle',
+        price: { amountCents: 2500, currency: 'EUR' },
+        initialStock: 3,
+        lowStockThreshold: 1,
+        stockBuckets: 0,
+      },
     });
+  });
+
+  it('lifts a v2 ProductAdded, from before stock buckets, to one whose own stream holds its stock', () => {
+    const data = {
+      productId: 'kettle',
+      name: 'Kettle',
+      price: { amountCents: 2500, currency: 'EUR' },
+      initialStock: 3,
+      lowStockThreshold: 1,
+    };
+    expect(shopEvents.upcast(stored('ProductAdded', 2, data)).data).toEqual({ ...data, stockBuckets: 0 });
   });
 
   it('lifts a v1 ProductPriceChanged, both prices', () => {
@@ -43,8 +61,8 @@ describe('event schema versions', () => {
 
   it('refuses an unknown type, a version newer than the code, and data that breaks its schema, each with its code', () => {
     expect(() => shopEvents.upcast(stored('ProductTeleported', 1, {}))).toThrow(UnknownEventTypeError);
-    expect(() => shopEvents.upcast(stored('ProductAdded', 3, {}))).toThrow(
-      expect.objectContaining({ code: 'EVENT.UNSUPPORTED_VERSION', schemaVersion: 3, currentVersion: 2 }),
+    expect(() => shopEvents.upcast(stored('ProductAdded', 4, {}))).toThrow(
+      expect.objectContaining({ code: 'EVENT.UNSUPPORTED_VERSION', schemaVersion: 4, currentVersion: 3 }),
     );
     expect(() => shopEvents.upcast(stored('ProductRestocked', 1, { productId: 'kettle', quantity: 'many' }))).toThrow(
       InvalidEventDataError,
@@ -56,11 +74,18 @@ describe('event schema versions', () => {
     const event = {
       eventId: 'e2',
       type: 'ProductAdded',
-      data: { productId: 'mug', name: 'Mug', price: { amountCents: 900, currency: 'EUR' }, initialStock: 1, lowStockThreshold: 0 },
+      data: {
+        productId: 'mug',
+        name: 'Mug',
+        price: { amountCents: 900, currency: 'EUR' },
+        initialStock: 1,
+        lowStockThreshold: 0,
+        stockBuckets: 4,
+      },
       occurredAt: '2026-11-29T15:00:00.000Z',
       metadata: { correlationId: 'c', causationId: null },
     };
-    expect(shopEvents.stamp(event).schemaVersion).toBe(2);
+    expect(shopEvents.stamp(event).schemaVersion).toBe(3);
     expect(() => shopEvents.stamp({ ...event, data: { productId: 'mug', priceCents: 900 } })).toThrow(InvalidEventDataError);
   });
 

@@ -9,7 +9,14 @@ const productEvent = (event: ProductEvent, at = '2026-11-29T15:00:00.000Z'): Giv
 const added = (initialStock: number, lowStockThreshold = 5) =>
   productEvent({
     type: 'ProductAdded',
-    data: { productId: kettle, name: 'Kettle', price: { amountCents: 2500, currency: 'EUR' }, initialStock, lowStockThreshold },
+    data: {
+      productId: kettle,
+      name: 'Kettle',
+      price: { amountCents: 2500, currency: 'EUR' },
+      initialStock,
+      lowStockThreshold,
+      stockBuckets: 0,
+    },
   });
 const reserved = (orderId: string, quantity: number) =>
   productEvent({ type: 'StockReserved', data: { productId: kettle, orderId, quantity } });

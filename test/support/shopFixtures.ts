@@ -7,8 +7,26 @@ export const T0 = '2026-11-29T15:00:00.000Z';
 
 export const eur = (amountCents: number) => ({ amountCents, currency: 'EUR' });
 
-export function productAdded(productId: string, priceCents: number, initialStock: number, name = `Product ${productId}`): ProductEvent {
-  return { type: 'ProductAdded', data: { productId, name, price: eur(priceCents), initialStock, lowStockThreshold: 5 } };
+/** A product added with its stock in its own stream (`stockBuckets: 0`), as every product was before buckets. */
+export function productAdded(
+  productId: string,
+  priceCents: number,
+  initialStock: number,
+  name = `Product ${productId}`,
+  stockBuckets = 0,
+): ProductEvent {
+  return { type: 'ProductAdded', data: { productId, name, price: eur(priceCents), initialStock, lowStockThreshold: 5, stockBuckets } };
+}
+
+/** A product whose stock is split over `stockBuckets` buckets. */
+export function bucketedProductAdded(
+  productId: string,
+  priceCents: number,
+  initialStock: number,
+  stockBuckets: number,
+  name = `Product ${productId}`,
+): ProductEvent {
+  return productAdded(productId, priceCents, initialStock, name, stockBuckets);
 }
 
 export function stockReserved(productId: string, orderId: string, quantity: number): ProductEvent {

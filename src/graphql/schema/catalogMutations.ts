@@ -1,10 +1,15 @@
 /** Catalog commands: add a product, change its price, restock it, discontinue it. */
 import { z } from 'zod';
+import { DEFAULT_STOCK_BUCKETS } from '../../catalog/addProduct.ts';
+import { decideOnProductStock } from '../../catalog/decideOnProductStock.ts';
+import type { DiscontinueProduct } from '../../catalog/discontinueProduct.ts';
 import { productDecider } from '../../catalog/productDecider.ts';
 import { ProductAlreadyExistsError, ProductDiscontinuedError, ProductNotFoundError } from '../../catalog/productErrors.ts';
-import { LEGACY_CURRENCY, productStreamId } from '../../catalog/productEvents.ts';
+import { LEGACY_CURRENCY, MAX_STOCK_BUCKETS, productStreamId } from '../../catalog/productEvents.ts';
+import type { RestockProduct } from '../../catalog/restockProduct.ts';
 import { builder } from '../builder.ts';
-import { commandsOnStream, type StreamCommandPayload } from '../executeCommand.ts';
+import type { GraphQLContext } from '../context.ts';
+import { type CommandInput, commandsOnStream, executeCommand, type StreamCommandPayload } from '../executeCommand.ts';
 import { commandInput, IdSchema, PriceCentsSchema, QuantitySchema } from './commandInputs.ts';
 import { commandPayload } from './commandPayload.ts';
 import { commandErrors } from './errors.ts';
@@ -23,6 +28,19 @@ const runProductCommand = commandsOnStream({
   streamId: productStreamId,
   actingAs: 'catalog',
 });
+
+/**
+ * Restock and discontinue write to the streams that hold the product's stock (its buckets), not only to
+ * its own stream; they answer with the product stream's consistency token like the other catalog commands.
+ */
+async function runProductStockCommand(
+  context: GraphQLContext,
+  input: CommandInput,
+  command: RestockProduct | DiscontinueProduct,
+): Promise<StreamCommandPayload<'productId'>> {
+  const outcome = await executeCommand(context, input, { actingAs: 'catalog', command: () => command, decideOn: decideOnProductStock });
+  return { ...outcome, productId: command.productId };
+}
 
 const AddProductInput = commandInput('AddProductInput', {
   fields: (t) => ({
@@ -43,6 +61,13 @@ const AddProductInput = commandInput('AddProductInput', {
       required: false,
       description: 'Below this many available units the product is flagged as low on stock. Default 5.',
       validate: z.number().int().min(0).max(1_000_000).optional().nullable(),
+    }),
+    stockBuckets: t.int({
+      required: false,
+      description:
+        `How many streams the stock is split over, 1 to ${MAX_STOCK_BUCKETS}: concurrent orders of the product rarely wait on each other ` +
+        `with about as many buckets as orders in flight; a restock writes to each. Default ${DEFAULT_STOCK_BUCKETS}.`,
+      validate: z.number().int().min(1).max(MAX_STOCK_BUCKETS).optional().nullable(),
     }),
   }),
 });
@@ -82,6 +107,7 @@ builder.mutationField('addProduct', (t) =>
         currency: input.currency ?? DEFAULT_CURRENCY,
         initialStock: input.initialStock ?? 0,
         lowStockThreshold: input.lowStockThreshold ?? 5,
+        stockBuckets: input.stockBuckets ?? DEFAULT_STOCK_BUCKETS,
       }),
   }),
 );
@@ -104,7 +130,7 @@ builder.mutationField('restockProduct', (t) =>
     errors: { types: [...commandErrors, ProductNotFoundError] },
     args: { input: t.arg({ type: RestockProductInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      runProductCommand(context, input, { type: 'RestockProduct', productId: String(input.productId), quantity: input.quantity }),
+      runProductStockCommand(context, input, { type: 'RestockProduct', productId: String(input.productId), quantity: input.quantity }),
   }),
 );
 
@@ -115,6 +141,6 @@ builder.mutationField('discontinueProduct', (t) =>
     errors: { types: [...commandErrors, ProductNotFoundError] },
     args: { input: t.arg({ type: DiscontinueProductInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      runProductCommand(context, input, { type: 'DiscontinueProduct', productId: String(input.productId) }),
+      runProductStockCommand(context, input, { type: 'DiscontinueProduct', productId: String(input.productId) }),
   }),
 );
