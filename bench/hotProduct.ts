@@ -2,10 +2,12 @@
  * (d) The ceiling of "no overselling": orders per second that succeed on ONE product.
  *
  * placeOrder appends the order and a StockReserved on each of its products in one atomic commit, with the
- * version of each product stream it read. Concurrent orders for one product therefore race for that stream's
- * next version: one commits, the others fail their precondition and are decided again from fresh state
- * (runCommand: jittered retries, at most DEFAULT_MAX_ATTEMPTS). The baseline runs the same orders at the same
- * concurrency, but each worker orders a product of its own, so no two orders in flight share a stream.
+ * version of each stream it read. A product's stock is split over buckets (DEFAULT_STOCK_BUCKETS streams),
+ * and each order starts at another bucket, so concurrent orders of one product rarely race for one stream's
+ * next version; when they do, the loser is decided again from fresh state (runCommand: jittered retries, at
+ * most DEFAULT_MAX_ATTEMPTS). Two baselines at the same concurrency, same run: each worker orders a product of
+ * its own (distinct products: no two orders in flight share a stream; the goal is one product ≥ 0.5× this),
+ * and one product whose stock is one bucket (every order races for one stream, as before buckets).
  *
  * Orders go through the API in-process (`createApi` + `api.fetch`, no socket: an HTTP hop would add the
  * same cost to both sides and only noise to the ratio), with the event store (VersionedEventStore over
@@ -50,9 +52,9 @@ export interface HotProductPlan {
   readonly blocks: number;
 }
 
-export const SIDES = ['one product', 'distinct products'] as const;
+export const SIDES = ['one product', 'distinct products', 'one product, one bucket'] as const;
 export type Side = (typeof SIDES)[number];
-const [HOT, SPREAD] = SIDES;
+const [HOT, SPREAD, ONE_STREAM] = SIDES;
 
 export interface SideResult {
   readonly orders: number;
@@ -96,17 +98,23 @@ export async function measureHotProduct(db: Firestore, plan: HotProductPlan): Pr
     const perBlock = Math.ceil(orders / plan.blocks);
     // Both sides' paths run before anything counts: the uncontended path a few times per worker, then a
     // contended round (lost races and retries) on one product. More contenders there would only cost time.
-    const warmUp = { [SPREAD]: Math.max(20, concurrency * 2), [HOT]: Math.min(concurrency, 8) };
-    const phase = startPhase(`(d) orders, concurrency ${concurrency}`, warmUp[SPREAD] + warmUp[HOT] + 2 * perBlock * plan.blocks);
-    for (const side of [SPREAD, HOT]) await runSide(api, store, callers, side, warmUp[side], concurrency, phase.tick);
+    const warmUp = { [SPREAD]: Math.max(20, concurrency * 2), [HOT]: Math.min(concurrency, 8), [ONE_STREAM]: Math.min(concurrency, 8) };
+    const phase = startPhase(
+      `(d) orders, concurrency ${concurrency}`,
+      warmUp[SPREAD] + warmUp[HOT] + warmUp[ONE_STREAM] + SIDES.length * perBlock * plan.blocks,
+    );
+    for (const side of [SPREAD, HOT, ONE_STREAM]) await runSide(api, store, callers, side, warmUp[side], concurrency, phase.tick);
 
-    const tallies = { [HOT]: newTally(), [SPREAD]: newTally() } satisfies Record<Side, Tally>;
+    const tallies = { [HOT]: newTally(), [SPREAD]: newTally(), [ONE_STREAM]: newTally() } satisfies Record<Side, Tally>;
     for (let block = 0; block < plan.blocks; block++) {
-      const order: Side[] = block % 2 === 0 ? [HOT, SPREAD] : [SPREAD, HOT];
+      const order: Side[] = block % 2 === 0 ? [HOT, SPREAD, ONE_STREAM] : [ONE_STREAM, SPREAD, HOT];
       for (const side of order) addTo(tallies[side], await runSide(api, store, callers, side, perBlock, concurrency, phase.tick));
     }
     phase.end();
-    results.push({ concurrency, sides: { [HOT]: summarize(tallies[HOT]), [SPREAD]: summarize(tallies[SPREAD]) } });
+    results.push({
+      concurrency,
+      sides: { [HOT]: summarize(tallies[HOT]), [SPREAD]: summarize(tallies[SPREAD]), [ONE_STREAM]: summarize(tallies[ONE_STREAM]) },
+    });
   }
   return results;
 }
@@ -149,7 +157,7 @@ function summarize(tally: Tally): SideResult {
   };
 }
 
-/** `count` orders at `concurrency` on fresh products: all on one, or one per worker. */
+/** `count` orders at `concurrency` on fresh products: all on one (split over buckets, or one bucket), or one per worker. */
 async function runSide(
   api: Api,
   store: CountingEventStore,
@@ -159,9 +167,10 @@ async function runSide(
   concurrency: number,
   onDone: () => void,
 ): Promise<Tally> {
-  const prefix = `bench-${side === HOT ? 'hot' : 'spread'}-${randomUUID().slice(0, 8)}`;
-  const productIds = Array.from({ length: side === HOT ? 1 : concurrency }, (_, i) => `${prefix}-${i}`);
-  for (const productId of productIds) await addProduct(api, callers.catalog, productId);
+  const prefix = `bench-${side === SPREAD ? 'spread' : 'hot'}-${randomUUID().slice(0, 8)}`;
+  const productIds = Array.from({ length: side === SPREAD ? concurrency : 1 }, (_, i) => `${prefix}-${i}`);
+  // Distinct products keep the default buckets too: each has one buyer, so that costs them nothing.
+  for (const productId of productIds) await addProduct(api, callers.catalog, productId, side === ONE_STREAM ? 1 : null);
 
   const tally = newTally();
   const attemptsBefore = store.attempts;
@@ -169,7 +178,7 @@ async function runSide(
     count,
     concurrency,
     async (worker) => {
-      const productId = productIds[side === HOT ? 0 : worker]!;
+      const productId = productIds[side === SPREAD ? worker : 0]!;
       const startedAt = performance.now();
       const outcome = await placeOrder(api, callers, productId);
       tally.latencyMs.push(performance.now() - startedAt);
@@ -189,8 +198,9 @@ const ADD_PRODUCT = /* GraphQL */ `
   }
 `;
 
-async function addProduct(api: Api, headers: Record<string, string>, productId: string): Promise<void> {
-  const input = { productId, name: `Bench ${productId}`, priceCents: 1000, initialStock: STOCK };
+/** `stockBuckets` null: the default (DEFAULT_STOCK_BUCKETS). */
+async function addProduct(api: Api, headers: Record<string, string>, productId: string, stockBuckets: number | null): Promise<void> {
+  const input = { productId, name: `Bench ${productId}`, priceCents: 1000, initialStock: STOCK, stockBuckets };
   const body = await post(api, ADD_PRODUCT, { input }, headers);
   const result = body.data?.addProduct;
   if (result?.__typename !== 'ProductCommandPayload') throw new Error(`addProduct ${productId}: ${JSON.stringify(body)}`);

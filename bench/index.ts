@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
-import { startEmulators, type RunningEmulators } from '../scripts/emulatorLauncher.ts';
+import { authEmulatorAnswers, emulatorAnswers, startEmulators, type RunningEmulators } from '../scripts/emulatorLauncher.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { measureAppendThroughput, runPool, type AppendThroughputPlan } from './appendThroughput.ts';
 import { AUTH_COST_PLANS, measureAuthCost } from './authCost.ts';
@@ -125,11 +125,35 @@ const clients: Firestore[] = [];
 let shuttingDown = false;
 let interruptedAt: number | undefined;
 
+/**
+ * Emulators already running, as the tests take them (test/globalSetup.ts): when FIRESTORE_EMULATOR_HOST,
+ * PUBSUB_EMULATOR_HOST and FIREBASE_AUTH_EMULATOR_HOST all answer, the bench uses them and stops none of them.
+ * On a busy machine the Auth emulator can take minutes to start; this skips that for repeated runs.
+ */
+async function givenEmulators(): Promise<RunningEmulators | undefined> {
+  const { FIRESTORE_EMULATOR_HOST: firestoreHost, PUBSUB_EMULATOR_HOST: pubsubHost, FIREBASE_AUTH_EMULATOR_HOST: authHost } = process.env;
+  if (!firestoreHost || !pubsubHost || !authHost) return undefined;
+  const answers = await Promise.all([emulatorAnswers(firestoreHost), emulatorAnswers(pubsubHost), authEmulatorAnswers(authHost)]);
+  if (!answers.every(Boolean)) return undefined;
+  return {
+    firestoreHost,
+    pubsubHost,
+    authHost,
+    authProjectId: process.env.GCLOUD_PROJECT ?? 'demo-eventloom',
+    via: 'gcloud',
+    unexpectedExit: new Promise<Error>(() => {}),
+    stop: async () => {},
+  };
+}
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
-  const starting = startPhase('starting the Firestore, Pub/Sub and Auth emulators', 1);
-  emulators = await startEmulators({ firestorePort: 0, pubsubPort: 0, authPort: 0 });
-  starting.end();
+  emulators = await givenEmulators();
+  if (!emulators) {
+    const starting = startPhase('starting the Firestore, Pub/Sub and Auth emulators', 1);
+    emulators = await startEmulators({ firestorePort: 0, pubsubPort: 0, authPort: 0 });
+    starting.end();
+  }
   process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
   process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
   // firebase-admin reads it when a verifier is created, here and in the processes the bench starts (which

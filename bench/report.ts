@@ -1,6 +1,7 @@
 /** Turns the measurements into the markdown the bench prints on stdout. */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_ATTEMPTS } from '../src/core/commandHandler.ts';
+import { DEFAULT_STOCK_BUCKETS } from '../src/catalog/addProduct.ts';
 import type { AppendThroughputResult } from './appendThroughput.ts';
 import { AUTH_SIDES, type AuthCostResult } from './authCost.ts';
 import { VARIANTS, type ContentionResult } from './contention.ts';
@@ -176,7 +177,7 @@ function endToEndSection(result: EndToEndResult & { orders: number }): string[] 
 }
 
 function hotProductSection(results: readonly HotProductResult[]): string[] {
-  const [one, distinct] = SIDES;
+  const [one, distinct, oneStream] = SIDES;
   const notPlaced = (r: HotProductResult) => r.sides[one].orders - r.sides[one].succeeded;
   const failures = results.flatMap((r) =>
     SIDES.flatMap((side) =>
@@ -190,9 +191,10 @@ function hotProductSection(results: readonly HotProductResult[]): string[] {
     '',
     'Every order buys one unit (stock enough that none is refused), through the API in-process (`api.fetch`, no socket), ' +
       "with the event store, snapshots and token verification as `src/main.ts` wires them (the customer's ID token, " +
-      'verified on every order). One product: all orders in flight race for the ' +
-      "product stream's next version; a loser is decided again (`runCommand`: jittered retries, at most " +
-      `${DEFAULT_MAX_ATTEMPTS} attempts). Distinct products: each worker orders a product of its own, so nothing contends. ` +
+      `verified on every order). One product: its stock split over ${DEFAULT_STOCK_BUCKETS} buckets (the default), each order ` +
+      'starting at another bucket; two orders in flight on one bucket race for its next version, and the loser is decided ' +
+      `again (\`runCommand\`: jittered retries, at most ${DEFAULT_MAX_ATTEMPTS} attempts). One product, one bucket: every ` +
+      'order races for one stream, as before buckets. Distinct products: each worker orders a product of its own, so nothing contends. ' +
       'Fresh products every block, the sides alternate (ABBA). "attempts": commits tried (`appendToStreams` calls) per ' +
       'order; "not placed": orders that got an error result, listed below.',
     '',
@@ -203,6 +205,8 @@ function hotProductSection(results: readonly HotProductResult[]): string[] {
         'one product (orders/s)',
         'distinct products (orders/s)',
         'one / distinct',
+        'one product, one bucket (orders/s)',
+        'one bucket / distinct',
         'attempts per order, one',
         'attempts per order, distinct',
         'not placed, one',
@@ -217,6 +221,8 @@ function hotProductSection(results: readonly HotProductResult[]): string[] {
         fixed(r.sides[one].ordersPerSecond),
         fixed(r.sides[distinct].ordersPerSecond),
         ratio(r.sides[one].ordersPerSecond / r.sides[distinct].ordersPerSecond),
+        fixed(r.sides[oneStream].ordersPerSecond),
+        ratio(r.sides[oneStream].ordersPerSecond / r.sides[distinct].ordersPerSecond),
         fixed(r.sides[one].attemptsPerOrder, 2),
         fixed(r.sides[distinct].attemptsPerOrder, 2),
         notPlaced(r),
@@ -228,6 +234,15 @@ function hotProductSection(results: readonly HotProductResult[]): string[] {
       ['left'],
     ),
     '',
+    ...(last
+      ? [
+          `Goal (issue 9): one product at concurrency ${last.concurrency} ≥ 0.5× distinct products. ` +
+            `Measured: ${ratio(last.sides[one].ordersPerSecond / last.sides[distinct].ordersPerSecond)} ` +
+            `(${last.sides[one].ordersPerSecond / last.sides[distinct].ordersPerSecond >= 0.5 ? 'met' : 'NOT met'}; ` +
+            `one bucket: ${ratio(last.sides[oneStream].ordersPerSecond / last.sides[distinct].ordersPerSecond)}).`,
+          '',
+        ]
+      : []),
     ...(first && last && first !== last
       ? [
           `One product, concurrency ${first.concurrency} → ${last.concurrency}: ` +

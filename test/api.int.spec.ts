@@ -9,6 +9,7 @@ import { testFirestore } from './support/firestore.ts';
 import { asCustomer, testTokens } from './support/identities.ts';
 import { graphql } from './support/pipeline.ts';
 import { CUSTOMER_ORDERS, orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
+import { storedStock } from './support/productStock.ts';
 
 const db = testFirestore();
 const store = new FirestoreEventStore(db);
@@ -49,8 +50,14 @@ describe('placeOrder', () => {
       data: { orderId, customerId: 'c-api-1', totalCents: 5900 },
       metadata: { correlationId: 'corr-abc', causationId: null, actor: 'c-api-1', actorRole: 'customer', command: 'PlaceOrder' },
     });
-    const kettle = await store.readStream('product-sku-kettle');
-    expect(kettle.at(-1)).toMatchObject({ type: 'StockReserved', data: { orderId, quantity: 2 }, metadata: { correlationId: 'corr-abc' } });
+    // The kettle's units are reserved in its stock buckets, in the same commit, under the same correlation id.
+    const kettle = await storedStock(store, 'sku-kettle');
+    expect(kettle.reservations[orderId]).toBe(2);
+    const reservations = kettle.bucketEvents
+      .flat()
+      .filter((e) => e.type === 'StockReserved' && (e.data as { orderId: string }).orderId === orderId);
+    expect(reservations.length).toBeGreaterThan(0);
+    for (const reservation of reservations) expect(reservation.metadata).toMatchObject({ correlationId: 'corr-abc' });
   });
 
   it('returns InputValidationError with the paths of the issues for invalid input, and appends nothing', async () => {
