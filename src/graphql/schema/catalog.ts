@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { inventoryCountProjection, type InventoryCount, type ProductStatus } from '../../projections/inventoryCount.ts';
 import { boughtTogether, recommendationsProjection, type BoughtTogether } from '../../projections/recommendations.ts';
-import { productStreamId } from '../../catalog/productEvents.ts';
+import { type ProductAdded, productStreamId, stockBucketStreamId } from '../../catalog/productEvents.ts';
+import type { RecordedEvent, TemporalReads } from '../../core/temporalReads.ts';
 import { builder } from '../builder.ts';
 import { readOptionArgs, readView } from './readOptions.ts';
 import { forwardPageArgs, viewConnection } from '../viewConnections.ts';
@@ -66,10 +67,23 @@ builder.queryField('product', (t) =>
     args: { productId: t.arg.id({ required: true }), ...readOptionArgs(t) },
     resolve: (_root, { productId, ...options }, context) =>
       readView(context, inventoryCountProjection, String(productId), options, (asOf) =>
-        context.deps.temporal!.streamAsOf(productStreamId(String(productId)), asOf),
+        productEventsAsOf(context.deps.temporal!, String(productId), asOf),
       ),
   }),
 );
+
+/**
+ * A product's events up to `asOf`: its own stream's and, for a product whose stock is split over buckets,
+ * every bucket's (the inventory view counts them all; its evolve does not depend on their order).
+ */
+async function productEventsAsOf(temporal: TemporalReads, productId: string, asOf: Date): Promise<RecordedEvent[]> {
+  const own = await temporal.streamAsOf(productStreamId(productId), asOf);
+  const added = own.find((e) => e.event.type === 'ProductAdded')?.event.data as ProductAdded['data'] | undefined;
+  const buckets = await Promise.all(
+    Array.from({ length: added?.stockBuckets ?? 0 }, (_, k) => temporal.streamAsOf(stockBucketStreamId(productId, k), asOf)),
+  );
+  return [...own, ...buckets.flat()];
+}
 
 const ProductConnectionRef = builder.connectionObject({ type: ProductRef, name: 'ProductConnection' }, { name: 'ProductEdge' });
 
