@@ -74,8 +74,9 @@ export function evolveInventoryCount(view: InventoryCount | null, event: EventEn
   // Only the product stream's own events move `version`, the token its commands answer with; a bucket's
   // events come from streams of their own (stockBucketStreamId), in no order relative to it.
   const version = event.streamId === productStreamId(event.data.productId) ? event.version : current.version;
-  const next = (changes: Partial<InventoryCount>): InventoryCount =>
-    withDerivedCounts({ ...current, ...changes, updatedAt: event.occurredAt, version });
+  // The latest instant seen, so a replay in commit order ends where the live view, applied in arrival order, did.
+  const updatedAt = event.occurredAt > current.updatedAt ? event.occurredAt : current.updatedAt;
+  const next = (changes: Partial<InventoryCount>): InventoryCount => withDerivedCounts({ ...current, ...changes, updatedAt, version });
   switch (event.type) {
     case 'ProductAdded': {
       const { productId, name, price, initialStock, lowStockThreshold } = event.data;
