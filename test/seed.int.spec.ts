@@ -11,6 +11,7 @@ import { DEMO_CATALOG, DEMO_CUSTOMERS } from '../scripts/seed/demoShop.ts';
 import { planOrders } from '../scripts/seed/orderPlan.ts';
 import type { AuthEmulatorTarget } from '../scripts/seed/seedIdentities.ts';
 import { seedShop, type SeedSummary } from '../scripts/seed/seedShop.ts';
+import { DEFAULT_STOCK_BUCKETS } from '../src/catalog/addProduct.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { createApi } from '../src/graphql/createApi.ts';
@@ -171,7 +172,11 @@ describe('seedShop', () => {
     expect(new Set(afterFirst.filter((e) => e.type === 'ProductAdded').map((e) => e.data.productId))).toEqual(
       new Set(DEMO_CATALOG.map((p) => p.productId)),
     );
-    expect(afterFirst.filter((e) => e.type === 'ProductDiscontinued').map((e) => e.streamId)).toEqual(['product-sku-pumpkin-candle']);
+    // One product discontinued: on its own stream and, so that no order races it, in each of its stock buckets.
+    const discontinued = afterFirst.filter((e) => e.type === 'ProductDiscontinued');
+    expect(new Set(discontinued.map((e) => e.data.productId))).toEqual(new Set(['sku-pumpkin-candle']));
+    expect(discontinued.map((e) => e.streamId).filter((id) => id.startsWith('product-'))).toEqual(['product-sku-pumpkin-candle']);
+    expect(discontinued).toHaveLength(1 + DEFAULT_STOCK_BUCKETS);
     expect(count(afterFirst, 'CustomerRegistered')).toBe(DEMO_CUSTOMERS.length);
 
     // Every order's stream tells its planned story, and its stock moved with it.
