@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
+import { DEFAULT_STOCK_BUCKETS } from '../src/catalog/addProduct.ts';
 import { productDecider } from '../src/catalog/productDecider.ts';
 import { productStreamId } from '../src/catalog/productEvents.ts';
 import { decideOnStream, runCommand } from '../src/core/commandHandler.ts';
@@ -96,6 +97,8 @@ export async function measurePersonalDataCost(db: Firestore, plan: PersonalDataC
       currency: 'EUR',
       initialStock: 10_000_000,
       lowStockThreshold: 1,
+      // As addProduct does by default: the orders below then reserve in its stock buckets.
+      stockBuckets: DEFAULT_STOCK_BUCKETS,
     }),
   );
   const customers = {} as Record<Side, string>;
