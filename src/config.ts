@@ -250,3 +250,66 @@ export function loadPushAuthConfig(env: NodeJS.ProcessEnv = process.env): PushAu
   }
   return { mode: 'required', serviceAccount: e.PUSH_SERVICE_ACCOUNT, audience: e.PUSH_AUDIENCE ?? null };
 }
+
+/**
+ * Traces, metrics and health (src/telemetry/): the API and the functions each load it beside their own
+ * config. See docs/observability.md for what each setting does.
+ */
+const TelemetrySchema = z.object({
+  GOOGLE_CLOUD_PROJECT: z.string().min(1).default('demo-eventloom'),
+  /** `true`: no tracer or meter provider at all (the API's calls stay no-ops); the standard OpenTelemetry switch. */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+  /** Set: spans and metrics go there over OTLP/HTTP (a collector, a Cloud Run sidecar, the dev API's receiver). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The share of new traces (no sampled parent) that are recorded. Default 1 locally, 0.1 on Google Cloud. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** The port of the operator endpoints (/metrics, /traces, /readyz); 0 picks a free one. */
+  OPS_PORT: z.coerce.number().int().min(0).default(9464),
+  /** Where the operator port listens: loopback by default, reachable by a sidecar, never by the internet. */
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** How long a read model may have events pending before /readyz and the stall metric report it stalled. */
+  PROJECTION_STALL_SECONDS: z.coerce.number().positive().default(120),
+  K_SERVICE: z.string().optional(),
+  FUNCTION_TARGET: z.string().optional(),
+  FIRESTORE_EMULATOR_HOST: z.string().optional(),
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+});
+
+export interface TelemetryConfig {
+  readonly enabled: boolean;
+  readonly projectId: string;
+  /**
+   * Where spans and metrics go: `google-cloud` (Cloud Trace and Cloud Monitoring: on Cloud Run or Cloud Functions,
+   * off the emulators), `otlp` (OTEL_EXPORTER_OTLP_ENDPOINT), or `memory` (the last traces in this process, for
+   * `npm run traces`; metrics only on /metrics).
+   */
+  readonly exporter: { readonly kind: 'google-cloud' } | { readonly kind: 'otlp'; readonly endpoint: string } | { readonly kind: 'memory' };
+  readonly sampleRatio: number;
+  readonly ops: { readonly port: number; readonly host: string };
+  readonly stallAfterSeconds: number;
+  /** The Cloud Run service or function name, when running there. */
+  readonly instance: string | null;
+}
+
+export function loadTelemetryConfig(env: NodeJS.ProcessEnv = process.env): TelemetryConfig {
+  const parsed = TelemetrySchema.safeParse({ ...env, GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT });
+  if (!parsed.success) {
+    throw new Error(`Invalid telemetry configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  const onGoogleCloud = Boolean(e.K_SERVICE ?? e.FUNCTION_TARGET) && !e.FIRESTORE_EMULATOR_HOST && !e.PUBSUB_EMULATOR_HOST;
+  const exporter: TelemetryConfig['exporter'] = e.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? { kind: 'otlp', endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT }
+    : onGoogleCloud
+      ? { kind: 'google-cloud' }
+      : { kind: 'memory' };
+  return {
+    enabled: e.OTEL_SDK_DISABLED !== 'true',
+    projectId: e.GOOGLE_CLOUD_PROJECT,
+    exporter,
+    sampleRatio: e.OTEL_TRACES_SAMPLER_ARG ?? (onGoogleCloud ? 0.1 : 1),
+    ops: { port: e.OPS_PORT, host: e.OPS_HOST },
+    stallAfterSeconds: e.PROJECTION_STALL_SECONDS,
+    instance: e.K_SERVICE ?? e.FUNCTION_TARGET ?? null,
+  };
+}

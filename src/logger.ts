@@ -3,6 +3,7 @@
  * numeric level, `message` instead of `msg`, and trace ids under the logging.googleapis.com keys.
  */
 import { pino, type Logger } from 'pino';
+import { traceLogFields } from './telemetry/logFields.ts';
 
 export type { Logger };
 
@@ -24,5 +25,7 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
     formatters: {
       level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
     },
+    // Called for every line: links it to the active span's trace, when there is one.
+    mixin: traceLogFields,
   });
 }
