@@ -1,0 +1,55 @@
+/**
+ * Read-model health from Firestore (src/core/projectionHealth.ts): the status the projector's checkpoints give
+ * (projectionStatus), plus the oldest event of the read model's types stored after the newest one it applied.
+ *
+ * That query reads the `events` collection group by (type, occurredAt): firestore.indexes.json declares the
+ * index. A limitation of checkpoints being per stream: an event held back on one stream while later events on
+ * other streams are applied is not seen here; such an event ends up in the dead letters, which are counted.
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import { isStalled, PENDING_COUNT_CAP, type ProjectionHealth } from '../core/projectionHealth.ts';
+import type { AnyProjection } from '../core/projection.ts';
+import { EVENTS } from './firestoreEventStore.ts';
+import { projectionStatuses } from './firestoreProjectionStatus.ts';
+
+/** Firestore's `in` takes at most 30 values; a read model reading more types is asked in groups. */
+const IN_LIMIT = 30;
+
+export async function projectionHealth(
+  db: Firestore,
+  projections: readonly AnyProjection[],
+  options: { readonly stallAfterSeconds: number; readonly now?: () => Date },
+): Promise<ProjectionHealth[]> {
+  const statuses = await projectionStatuses(db, projections);
+  return Promise.all(
+    projections.map(async (projection, i) => {
+      const status = statuses[i]!;
+      const after = status.lastAppliedEventAt ?? '';
+      const groups: string[][] = [];
+      for (let at = 0; at < projection.eventTypes.length; at += IN_LIMIT) groups.push(projection.eventTypes.slice(at, at + IN_LIMIT));
+      const pending = await Promise.all(
+        groups.map(async (types) => {
+          const query = db.collectionGroup(EVENTS).where('type', 'in', types).where('occurredAt', '>', after).orderBy('occurredAt');
+          const [oldest, count] = await Promise.all([query.limit(1).get(), query.limit(PENDING_COUNT_CAP).count().get()]);
+          return { oldest: (oldest.docs[0]?.get('occurredAt') as string | undefined) ?? null, count: count.data().count };
+        }),
+      );
+      const oldestPendingAt =
+        pending
+          .map((p) => p.oldest)
+          .filter((at): at is string => at !== null)
+          .sort()[0] ?? null;
+      return {
+        name: projection.name,
+        lagSeconds: status.lagSeconds,
+        pendingEvents: Math.min(
+          PENDING_COUNT_CAP,
+          pending.reduce((n, p) => n + p.count, 0),
+        ),
+        oldestPendingAt,
+        stalled: isStalled(oldestPendingAt, options.now?.() ?? new Date(), options.stallAfterSeconds),
+        rebuilding: status.rebuilding ? { target: status.rebuilding.target, processed: status.rebuilding.processed } : null,
+      };
+    }),
+  );
+}
