@@ -1,6 +1,7 @@
 /**
  * The API as Cloud Run runs it: adapters wired from a Config, the outbox relay, HTTP and WebSocket on one
- * port; and `close()`, the clean shutdown that SIGTERM starts (src/main.ts), which tests can call in-process.
+ * port with /healthz and /readyz beside /graphql; with a TelemetryConfig, OpenTelemetry (traces, metrics) and
+ * the operator port (/metrics, /traces, src/telemetry/opsServer.ts); and `close()`, the clean shutdown that SIGTERM starts (src/main.ts), which tests can call in-process.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,8 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { firestoreApiDeps } from './apiDeps.ts';
+import { apiHealth } from './apiHealth.ts';
 import { FirebaseTokenVerifier } from './auth/firebaseTokenVerifier.ts';
-import type { Config } from './config.ts';
+import type { Config, TelemetryConfig } from './config.ts';
 import { createFirestore } from './firestore/createFirestore.ts';
 import { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
 import { createApi } from './graphql/createApi.ts';
@@ -18,6 +20,10 @@ import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outboxRelay.ts';
 import { personalDataFromConfig } from './privacy/personalDataFromConfig.ts';
 import { projections } from './projections/all.ts';
+import { handleHealth } from './telemetry/health.ts';
+import { observeLiveCounts } from './telemetry/metrics.ts';
+import { type OpsServer, startOpsServer } from './telemetry/opsServer.ts';
+import { startTelemetry, type Telemetry } from './telemetry/startTelemetry.ts';
 
 /** The Google Cloud clients the API talks through. */
 interface ApiClients {
@@ -33,11 +39,18 @@ interface StartApiOptions {
    * their owner to close (tests use them to look at what the API left behind).
    */
   readonly clients?: ApiClients;
+  /**
+   * Traces, metrics and the operator port (src/main.ts passes loadTelemetryConfig()). Without it, nothing is
+   * registered with OpenTelemetry and no operator port opens; /healthz and /readyz are served all the same.
+   */
+  readonly telemetry?: TelemetryConfig;
 }
 
 export interface RunningApi {
   /** The port it listens on: the configured one, or the one the system picked for 0. */
   readonly port: number;
+  /** The operator port (/metrics, /traces, /readyz), when telemetry is configured. */
+  readonly opsPort: number | null;
   /**
    * Shuts down cleanly, within Cloud Run's 10 s between SIGTERM and SIGKILL: stops accepting connections,
    * completes every live subscription (SSE streams send `complete` and end; WebSockets get `complete`, then
@@ -48,7 +61,12 @@ export interface RunningApi {
 }
 
 /** Starts the relay and listens on `config.port`; resolves once connections are accepted. */
+/** How often the read models' health is read for the projection gauges, probes or not. */
+const PROJECTION_HEALTH_INTERVAL_MS = 30_000;
+
 export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
+  // First, so the clients created below trace into it (they use the global provider).
+  const telemetry: Telemetry | null = options.telemetry ? await startTelemetry(options.telemetry, { serviceName: 'eventloom-api' }) : null;
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'api' });
   const { db, pubsub } = options.clients ?? {
     db: createFirestore(config.projectId),
@@ -82,7 +100,22 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     },
   );
 
-  const server = createServer(api);
+  let relayRunning = false;
+  const health = apiHealth({
+    db,
+    topic: domainEventsTopic,
+    relayRunning: () => relayRunning,
+    projections,
+    stallAfterSeconds: options.telemetry?.stallAfterSeconds ?? 120,
+  });
+  const stopObservingLive = observeLiveCounts(() => readModels.liveStats());
+  const healthRefresh = setInterval(() => {
+    health.refreshProjections().catch((error: unknown) => logger.warn({ err: error }, 'read-model health not read'));
+  }, PROJECTION_HEALTH_INTERVAL_MS).unref();
+
+  const server = createServer((request, response) => {
+    if (!handleHealth(health.readiness, request, response)) void api(request, response);
+  });
   const webSocket = attachWebSocket(api, server, { tokens: connectionTokens, limits: config.limits });
   /** Responses still being written, SSE streams among them: shutdown lets them finish. */
   const openResponses = new Set<ServerResponse>();
@@ -98,6 +131,9 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   }
 
   relay.start();
+  relayRunning = true;
+  const ops: OpsServer | null =
+    telemetry && options.telemetry ? await startOpsServer(telemetry, health.readiness, options.telemetry.ops) : null;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, () => {
@@ -106,7 +142,15 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, graphql: `http://localhost:${port}${api.graphqlEndpoint}` }, 'api listening');
+  logger.info(
+    {
+      port,
+      graphql: `http://localhost:${port}${api.graphqlEndpoint}`,
+      opsPort: ops?.port ?? null,
+      traces: options.telemetry?.exporter.kind ?? 'off',
+    },
+    'api listening',
+  );
 
   let closing: Promise<void> | undefined;
   async function shutdown(signal: NodeJS.Signals | undefined): Promise<void> {
@@ -121,13 +165,20 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
       responsesEnded(2_000),
     ]);
     server.closeAllConnections();
+    relayRunning = false;
     await relay.stop();
+    clearInterval(healthRefresh);
+    stopObservingLive();
+    await ops?.close();
+    // Last, so the shutdown's own spans are flushed too.
+    await telemetry?.shutdown();
     if (!options.clients) await Promise.allSettled([db.terminate(), pubsub.close()]);
     logger.info('stopped');
   }
 
   return {
     port,
+    opsPort: ops?.port ?? null,
     close(signal) {
       closing ??= shutdown(signal);
       return closing;

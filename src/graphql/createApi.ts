@@ -31,6 +31,7 @@ import { documentCaches, useLeanValidationErrors } from './documentCaches.ts';
 import { useNoIntrospection } from './introspection.ts';
 import { useQueryLimits } from './queryLimits.ts';
 import { useRateLimits } from './rateLimits.ts';
+import { useRequestTracing } from './requestTracing.ts';
 import { schema } from './schema/index.ts';
 import { useDashboard, type DashboardAuthConfig } from './serveDashboard.ts';
 import { useSubscriptionErrors } from './subscriptionErrors.ts';
@@ -79,6 +80,8 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     // depends on the variables, is checked on every request all the same (queryLimits.ts).
     parserAndValidationCache: documentCaches(),
     plugins: [
+      // First, so that its spans enclose every other plugin's work.
+      useRequestTracing(),
       useLeanValidationErrors(),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       ...(options.introspection ? [] : [useNoIntrospection()]),
