@@ -109,8 +109,9 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     stallAfterSeconds: options.telemetry?.stallAfterSeconds ?? 120,
   });
   const stopObservingLive = observeLiveCounts(() => readModels.liveStats());
+  let refreshing: Promise<unknown> = Promise.resolve();
   const healthRefresh = setInterval(() => {
-    health.refreshProjections().catch((error: unknown) => logger.warn({ err: error }, 'read-model health not read'));
+    refreshing = health.refreshProjections().catch((error: unknown) => logger.warn({ err: error }, 'read-model health not read'));
   }, PROJECTION_HEALTH_INTERVAL_MS).unref();
 
   const server = createServer((request, response) => {
@@ -169,6 +170,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     await relay.stop();
     clearInterval(healthRefresh);
     stopObservingLive();
+    // A probe's queries still running would fail against closed clients.
+    await Promise.race([Promise.all([health.readiness.idle(), refreshing]), sleep(2_000)]);
     await ops?.close();
     // Last, so the shutdown's own spans are flushed too.
     await telemetry?.shutdown();

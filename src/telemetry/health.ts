@@ -28,6 +28,9 @@ export interface ReadinessReport {
 const CHECK_TIMEOUT_MS = 5_000;
 
 export class Readiness {
+  /** Checks still running, a timed-out one included: shutdown waits for them before closing the clients. */
+  private readonly running = new Set<Promise<unknown>>();
+
   constructor(
     private readonly checks: readonly ReadinessCheck[],
     private readonly timeoutMs = CHECK_TIMEOUT_MS,
@@ -42,13 +45,24 @@ export class Readiness {
     };
   }
 
+  /** Resolves once no check is running (each settles on its own; a client's own timeouts bound them). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
   private async run(check: ReadinessCheck): Promise<CheckResult & { error?: string }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
+    const running = check.run();
+    this.running.add(running);
+    running.then(
+      () => this.running.delete(running),
+      () => this.running.delete(running),
+    );
     try {
-      return await Promise.race([check.run(), timeout]);
+      return await Promise.race([running, timeout]);
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     } finally {
