@@ -20,7 +20,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outboxRelay.ts';
 import { personalDataFromConfig } from './privacy/personalDataFromConfig.ts';
 import { projections } from './projections/all.ts';
-import { handleHealth } from './telemetry/health.ts';
+import { handleHealth, type Readiness } from './telemetry/health.ts';
 import { observeLiveCounts } from './telemetry/metrics.ts';
 import { type OpsServer, startOpsServer } from './telemetry/opsServer.ts';
 import { startTelemetry, type Telemetry } from './telemetry/startTelemetry.ts';
@@ -61,6 +61,24 @@ export interface RunningApi {
 }
 
 /** Starts the relay and listens on `config.port`; resolves once connections are accepted. */
+/**
+ * The operator port is secondary to serving: when it cannot open (another local API holds 9464), the API
+ * runs without it and says so, rather than not at all.
+ */
+async function openOpsPort(
+  telemetry: Telemetry,
+  readiness: Readiness,
+  listen: TelemetryConfig['ops'],
+  logger: Logger,
+): Promise<OpsServer | null> {
+  try {
+    return await startOpsServer(telemetry, readiness, listen);
+  } catch (error) {
+    logger.error({ err: error, ...listen }, 'operator port not opened: no /metrics or /traces on this instance (set OPS_PORT)');
+    return null;
+  }
+}
+
 /** How often the read models' health is read for the projection gauges, probes or not. */
 const PROJECTION_HEALTH_INTERVAL_MS = 30_000;
 
@@ -133,8 +151,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
 
   relay.start();
   relayRunning = true;
-  const ops: OpsServer | null =
-    telemetry && options.telemetry ? await startOpsServer(telemetry, health.readiness, options.telemetry.ops) : null;
+  const ops = telemetry && options.telemetry ? await openOpsPort(telemetry, health.readiness, options.telemetry.ops, logger) : null;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, () => {
