@@ -122,7 +122,7 @@ export async function measureEndToEndLatency(plan: EndToEndPlan): Promise<EndToE
  * projector has caught up with all the registrations: the Pub/Sub emulator pushes one or two messages at a
  * time, so a backlog left now would queue in front of the first measured orders.
  */
-async function setUpCustomers(pipeline: Pipeline, customerIds: readonly string[]): Promise<void> {
+export async function setUpCustomers(pipeline: Pipeline, customerIds: readonly string[]): Promise<void> {
   const phase = startPhase('(c) registering customers, projecting them', 2 * customerIds.length);
   await setUpShop(pipeline.api, [...customerIds], STOCK);
   phase.tick(customerIds.length);
@@ -139,7 +139,7 @@ async function setUpCustomers(pipeline: Pipeline, customerIds: readonly string[]
   phase.end();
 }
 
-async function placeOrderAndWait(pipeline: Pipeline, customerId: string): Promise<{ endToEndMs: number; placeOrderMs: number }> {
+export async function placeOrderAndWait(pipeline: Pipeline, customerId: string): Promise<{ endToEndMs: number; placeOrderMs: number }> {
   // The customer's token, from the sign-in setUpShop made for their registration.
   const signedIn = await asCustomer(customerId);
   const subscriptions = createClient({

@@ -22,6 +22,7 @@ import { measurePersonalDataCost, PERSONAL_DATA_COST_PLANS } from './personalDat
 import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
 import { measureSubscriptions, SUBSCRIPTION_PLANS } from './subscriptions.ts';
+import { measureTracingOverhead, TRACING_OVERHEAD_PLANS } from './tracingOverhead.ts';
 import { note, startPhase } from './progress.ts';
 import { renderReport, type BenchReport } from './report.ts';
 
@@ -91,6 +92,7 @@ const PARTS = {
   g: 'auth',
   h: 'limits',
   i: 'privacy',
+  j: 'tracing',
 } as const;
 type Part = keyof typeof PARTS;
 const selected = selectedParts(process.argv.slice(2));
@@ -207,6 +209,8 @@ async function main(): Promise<void> {
     await guarded(warmUpFirestore(privacyDb, '(i)'));
     results.personalData = await guarded(measurePersonalDataCost(privacyDb, PERSONAL_DATA_COST_PLANS[mode]));
   }
+  // Its own pipeline (and project), with the OpenTelemetry SDK registered: see bench/tracingOverhead.ts.
+  if (runs('j')) results.tracing = await guarded(measureTracingOverhead(TRACING_OVERHEAD_PLANS[mode]));
 
   await Promise.all(clients.splice(0).map((db) => db.terminate()));
   const totalSeconds = (performance.now() - startedAt) / 1000;

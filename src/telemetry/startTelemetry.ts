@@ -23,6 +23,7 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
+  type Sampler,
   SimpleSpanProcessor,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
@@ -45,12 +46,19 @@ export interface TelemetryOptions {
   readonly serviceName: string;
   /** More span processors, beside the configured exporter (tests add an in-memory exporter). */
   readonly spanProcessors?: readonly SpanProcessor[];
+  /** Replaces the sampler as shipped (the bench switches sampling on and off with one). */
+  readonly sampler?: Sampler;
   /** How often metrics are pushed to Cloud Monitoring or OTLP. Default 60 s (Cloud Monitoring's own pace). */
   readonly metricExportIntervalMs?: number;
 }
 
 /** Metric export intervals below 10 s are refused by Cloud Monitoring; 60 s is its usual pace. */
 const METRIC_EXPORT_INTERVAL_MS = 60_000;
+
+/** Parent-based: follow the caller's decision; for traces this process starts, record `sampleRatio` of them. */
+export function shippedSampler(config: Pick<TelemetryConfig, 'sampleRatio'>): Sampler {
+  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) });
+}
 
 export async function startTelemetry(config: TelemetryConfig, options: TelemetryOptions): Promise<Telemetry> {
   setTraceProject(config.projectId);
@@ -98,7 +106,7 @@ export async function startTelemetry(config: TelemetryConfig, options: Telemetry
 
   const tracerProvider = new BasicTracerProvider({
     resource,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+    sampler: options.sampler ?? shippedSampler(config),
     spanProcessors,
   });
   const meterProvider = new MeterProvider({ resource, readers });
