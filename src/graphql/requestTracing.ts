@@ -57,6 +57,9 @@ export function useRequestTracing(): Plugin<Record<string, unknown>, Record<stri
           { kind: SpanKind.SERVER, attributes: { [ATTR.hop]: 'http', 'http.request.method': request.method, 'url.path': path } },
           parent,
         );
+        // Known before any operation: a request refused early (CSRF, limits) is still found by its correlation id.
+        const correlationId = request.headers.get('x-correlation-id');
+        if (correlationId) span.setAttribute(ATTR.correlationId, correlationId.slice(0, 128));
         requestSpans.set(request, span);
         return endWhenSettled(span, context.with(trace.setSpan(parent, span), wrapped));
       },
