@@ -2,13 +2,13 @@
  * Turns a projection into a functions-framework HTTP handler for Pub/Sub push deliveries.
  *
  * 401/403: the push does not prove it comes from our push subscription (functions/authenticatePush.ts).
- * 204: applied or already applied (Pub/Sub acks). 400: the delivery is not a valid event message;
+ * 204: applied, already applied, or of a type the projection does not read (Pub/Sub acks). 400: the delivery is not a valid event message;
  * nothing is written and the reason is logged (redelivery cannot fix it, so the subscription's
  * dead-letter policy takes it out of the way). Anything else throws, the framework answers 500 and
  * Pub/Sub redelivers.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import type { AnyProjection } from '../src/core/projection.ts';
+import { handles, type AnyProjection } from '../src/core/projection.ts';
 import type { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import type { Logger } from '../src/logger.ts';
 import { MalformedPushError, parsePushedEvent } from '../src/pubsub/eventMessage.ts';
@@ -55,6 +55,15 @@ export function createProjectorHandler(projection: AnyProjection, runtime: () =>
       type: event.type,
       correlationId: event.metadata.correlationId,
     };
+    // The subscription's filter (src/pubsub/topology.ts) keeps other types away in the cloud; the Pub/Sub
+    // emulator stores filters but pushes everything, and a redrive may publish anything, so the type is
+    // checked here too, before any Firestore I/O. Skipped versions are read back from the stream, and
+    // passed over, when a later event of the stream is applied (a gap fill), so the checkpoint moves past them.
+    if (!handles(projection, event)) {
+      logger.debug(context, 'event type not read by this projection');
+      res.status(204).end();
+      return;
+    }
     try {
       const outcome = await projector.apply(projection, event);
       logger.info({ ...context, outcome }, outcome.status === 'duplicate' ? 'event already applied' : 'event applied');

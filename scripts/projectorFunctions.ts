@@ -3,6 +3,7 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { projectors } from '../functions/projectors.ts';
 import { pushSubscriptionName, type PushSubscriptionSpec } from '../src/pubsub/topology.ts';
 import type { Command } from './supervisedProcess.ts';
 
@@ -21,7 +22,12 @@ export function projectorFunction(name: string, port: number): ProjectorFunction
   return {
     name,
     port,
-    subscription: { name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/` },
+    subscription: {
+      name: pushSubscriptionName(name),
+      pushEndpoint: `http://127.0.0.1:${port}/`,
+      // The dead-letter sink is served the same way and reads whatever its topic carries.
+      ...(name in projectors ? { eventTypes: projectors[name as keyof typeof projectors].eventTypes } : {}),
+    },
     // functions-framework import()s an ES module source, and `--import tsx` lets that be the .ts file itself.
     command: [
       process.execPath,

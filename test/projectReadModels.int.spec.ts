@@ -152,6 +152,33 @@ describe('projectRecommendations (push envelope)', () => {
   });
 });
 
+describe('a projector pushed only the types it reads (subscription filters)', () => {
+  it('acknowledges an ignored type without a write, and passes over ignored versions once when it fills the gap they leave', async () => {
+    const [a, b] = [`a-${randomUUID()}`, `b-${randomUUID()}`];
+    const orderId = `o-${randomUUID()}`;
+    const lines = [line(a, 1, 100), line(b, 1, 100)];
+    const events = await append(`order-${orderId}`, 0, [
+      orderPlaced(orderId, 'c1', lines),
+      orderPaymentConfirmed(orderId, 'c1', 200),
+      orderCancelled(orderId, 'c1', lines, 'PAID'),
+    ]);
+    const checkpoint = async () =>
+      (await db.collection('projections').doc('recommendations-v1').collection('checkpoints').doc(`order-${orderId}`).get()).get('version');
+
+    await deliver('projectRecommendations', events[0]!);
+    // Recommendations do not read payments: in the cloud the filter keeps it away; pushed anyway, it costs nothing.
+    await deliver('projectRecommendations', events[1]!);
+    expect(await checkpoint()).toBe(1);
+    // Version 2 is a gap to the cancellation: read from the store, passed over, and the checkpoint moves past it.
+    await deliver('projectRecommendations', events[2]!);
+    expect(await checkpoint()).toBe(3);
+    expect((await readModels.get<Recommendations>(recommendationsProjection, a))!.counts).toEqual({});
+    // Nothing is left to fill: a late payment delivery is older than the checkpoint.
+    await deliver('projectRecommendations', events[1]!);
+    expect(await checkpoint()).toBe(3);
+  });
+});
+
 describe('projectSalesDashboard (push envelope)', () => {
   it('updates the summary and the placement day once per event, filling gaps', async () => {
     const orderId = `o-${randomUUID()}`;

@@ -81,12 +81,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const functionServers: Server[] = [];
   const deliveries: PushDelivery[] = [];
   const subscriptions = [];
-  for (const name of Object.keys(projectors)) {
+  for (const [name, projection] of Object.entries(projectors)) {
     const server = getTestServer(name);
     recordDeliveries(server, name, deliveries);
     const port = await listen(server);
     functionServers.push(server);
-    subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/` });
+    subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/`, eventTypes: projection.eventTypes });
   }
   const sink = getTestServer(DEAD_LETTER_SINK);
   recordDeliveries(sink, DEAD_LETTER_SINK, deliveries);
