@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DomainEvent, EventEnvelope } from './eventStore.ts';
 
 /**
@@ -13,6 +14,58 @@ export interface Projection<View, E extends DomainEvent = DomainEvent> {
   readonly eventTypes: readonly E['type'][];
   viewIds(event: EventEnvelope<E>): string[];
   evolve(view: View | null, event: EventEnvelope<E>): View;
+  /**
+   * For views that every stream writes (a grand total, a day's figures), which a single document could not
+   * take at production rates (about 1 write/s per document): each view is kept as `shards` documents, a
+   * stream always writing the same one (by a hash of its id), and read as `merge` of them. Since a stream
+   * has one shard, its checkpoint guards that shard exactly as it guarded the whole view.
+   */
+  readonly sharded?: ShardedViews<View>;
+}
+
+export interface ShardedViews<View> {
+  /** At most MAX_SHARDS: a live view listens to its shards with one `in` query. */
+  readonly shards: number;
+  /** The view from the shards that exist (at least one), in shard order. */
+  merge(parts: readonly View[]): View;
+}
+
+/** Firestore's limit on the values of an `in` filter, which a live sharded view listens with. */
+export const MAX_SHARDS = 30;
+
+/** The shard of a view a stream writes: stable across processes and releases (first 4 bytes of SHA-256). */
+export function shardOf(streamId: string, shards: number): number {
+  return createHash('sha256').update(streamId).digest().readUInt32BE(0) % shards;
+}
+
+/** The document that holds shard `shard` of view `viewId`. */
+export function shardDocumentId(viewId: string, shard: number): string {
+  return `${viewId}~${String(shard).padStart(2, '0')}`;
+}
+
+/** The documents a view is stored in: itself, or its shards. */
+export function viewDocumentIds(projection: Pick<AnyProjection, 'sharded'>, viewId: string): string[] {
+  const shards = projection.sharded?.shards;
+  return shards ? Array.from({ length: shards }, (_, shard) => shardDocumentId(viewId, shard)) : [viewId];
+}
+
+/** The documents an event of a projection writes: its views, or the stream's shard of each. */
+export function documentIdsOf<E extends DomainEvent>(projection: Projection<unknown, E>, event: EventEnvelope<E>): string[] {
+  const ids = projection.viewIds(event);
+  const shards = projection.sharded?.shards;
+  if (!shards) return ids;
+  const shard = shardOf(event.streamId, shards);
+  return ids.map((id) => shardDocumentId(id, shard));
+}
+
+/** A view from its documents (as viewDocumentIds lists them): null when none exists. */
+export function viewFromDocuments<View>(
+  projection: Pick<AnyProjection<View>, 'sharded'>,
+  documents: ReadonlyArray<View | null>,
+): View | null {
+  if (!projection.sharded) return documents[0] ?? null;
+  const parts = documents.filter((part): part is View => part !== null);
+  return parts.length > 0 ? projection.sharded.merge(parts) : null;
 }
 
 export function handles<E extends DomainEvent>(projection: Projection<unknown, E>, event: EventEnvelope): event is EventEnvelope<E> {

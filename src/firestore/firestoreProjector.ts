@@ -15,7 +15,7 @@ import type { DocumentReference, Firestore } from '@google-cloud/firestore';
 import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry.ts';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
 import type { PersonalDataProtection } from '../core/personalData.ts';
-import { handles, type AnyProjection, type Projection } from '../core/projection.ts';
+import { documentIdsOf, handles, type AnyProjection, type Projection } from '../core/projection.ts';
 
 export const PROJECTIONS = 'projections';
 
@@ -41,6 +41,9 @@ export function activeTargetOf(registry: { get(field: string): unknown } | undef
 }
 
 export class FirestoreProjector {
+  /** The target each projection was last seen serving from: where the next delivery's documents are read first. */
+  private readonly lastActive = new Map<string, string>();
+
   constructor(
     private readonly db: Firestore,
     /** The plain store: gap events are lifted one by one, so one that can't be is skippable. */
@@ -91,12 +94,31 @@ export class FirestoreProjector {
   /**
    * Applies an event to the active target, or to `options.target` (a rebuild writing a generation
    * that is not active yet).
+   *
+   * One read in the common case: the registry, the stream's checkpoint and the view documents the event
+   * writes, in one `getAll`, guessing the target this projector last saw active (a wrong guess, after a
+   * switch-over, costs a second read). Push deliveries are handled one or two at a time per subscription,
+   * so the round trips of this transaction bound a projector's throughput.
    */
   async apply<View>(projection: AnyProjection<View>, event: EventEnvelope, options: { target?: string } = {}): Promise<ApplyOutcome> {
     return this.db.runTransaction(async (tx) => {
-      const target = options.target ?? activeTargetOf(await tx.get(registryRef(this.db, projection)), projection);
+      const registry = registryRef(this.db, projection);
+      const guess = options.target ?? this.lastActive.get(projection.name) ?? readModelCollectionName(projection);
+      const expected = await this.documentIdsHint(projection, event);
+      const read = async (target: string, withRegistry: boolean) => {
+        const refs = [this.checkpointRef(target, event.streamId), ...expected.map((id) => this.viewRef(target, id))];
+        const snapshots = await tx.getAll(...(withRegistry ? [registry, ...refs] : refs));
+        return withRegistry ? { registry: snapshots[0], rest: snapshots.slice(1) } : { registry: undefined, rest: snapshots };
+      };
+      let snapshots = await read(guess, options.target === undefined);
+      const target = options.target ?? activeTargetOf(snapshots.registry, projection);
+      if (options.target === undefined) this.lastActive.set(projection.name, target);
+      if (target !== guess) snapshots = await read(target, false);
+      const [checkpointSnapshot, ...viewSnapshots] = snapshots.rest;
+      const views = new Map<string, View | null>(viewSnapshots.map((s, i) => [expected[i]!, s!.exists ? (s!.data() as View) : null]));
+
       const checkpointRef = this.checkpointRef(target, event.streamId);
-      const checkpoint = ((await tx.get(checkpointRef)).get('version') as number | undefined) ?? 0;
+      const checkpoint = (checkpointSnapshot!.get('version') as number | undefined) ?? 0;
       if (event.version <= checkpoint) return { status: 'duplicate', checkpoint };
 
       const missing =
@@ -127,30 +149,45 @@ export class FirestoreProjector {
       const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
       for (const e of relevant) {
         try {
-          routed.push({ event: e, ids: projection.viewIds(e as never) });
+          routed.push({ event: e, ids: documentIdsOf(projection, e as never) });
         } catch (error) {
           await skipped(e, error);
         }
       }
 
-      const viewIds = [...new Set(routed.flatMap((r) => r.ids))];
-      const refs = viewIds.map((id) => this.viewRef(target, id));
-      const snapshots = refs.length > 0 ? await tx.getAll(...refs) : [];
-      const views = new Map<string, View | null>(snapshots.map((s, i) => [viewIds[i]!, s.exists ? (s.data() as View) : null]));
+      // Gap events may write documents the delivered event does not.
+      const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
+      if (unread.length > 0) {
+        const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
+        more.forEach((s, i) => views.set(unread[i]!, s.exists ? (s.data() as View) : null));
+      }
+      const written = new Set<string>();
       for (const { event: e, ids } of routed) {
         try {
           const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);
-          for (const [id, view] of next) views.set(id, view);
+          for (const [id, view] of next) {
+            views.set(id, view);
+            written.add(id);
+          }
         } catch (error) {
           await skipped(e, error);
         }
       }
-      views.forEach((view, id) => {
-        if (view !== null) tx.set(this.viewRef(target, id), view as object);
-      });
+      for (const id of written) tx.set(this.viewRef(target, id), views.get(id) as object);
       // occurredAt lets `projections status` measure lag without a document every event would contend on.
       tx.set(checkpointRef, { version: event.version, eventId: event.eventId, occurredAt: event.occurredAt, updatedAt: new Date() });
       return { status: 'applied', eventsApplied: relevant.length, gapFilled: missing.length };
     });
+  }
+
+  /** The documents a delivered event will write, to read them with the checkpoint; [] when that is not known yet. */
+  private async documentIdsHint(projection: AnyProjection, event: EventEnvelope): Promise<string[]> {
+    try {
+      const lifted = await this.lift(projection, event);
+      return lifted ? documentIdsOf(projection, lifted as never) : [];
+    } catch {
+      // Refused or unroutable: the apply finds out again, and looks for a skip marker.
+      return [];
+    }
   }
 }

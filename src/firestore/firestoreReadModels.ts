@@ -7,12 +7,15 @@
  * a rebuild's switch-over reaches every API instance within that. Live streams opened before a switch
  * stay on the target they started on.
  *
+ * A sharded view (a counter every stream writes, see `sharded` in src/core/projection.ts) is read as the
+ * merge of its shard documents, and watched with one listener on them.
+ *
  * Live streams are multiplexed (`LiveStreams`, src/live): all subscribers of this instance to the same
  * document or the same query share one Firestore listener, and each subscriber reads through its own
  * bounded queue, so a slow client costs at most one waiting snapshot, never a backlog.
  */
 import { FieldPath, type DocumentSnapshot, type Firestore, type Query } from '@google-cloud/firestore';
-import type { AnyProjection } from '../core/projection.ts';
+import { viewDocumentIds, viewFromDocuments, type AnyProjection } from '../core/projection.ts';
 import type { ProjectionMonitor, ProjectionStatus } from '../core/projectionStatus.ts';
 import type { ListOptions, ReadModels, ViewChange, ViewDocument, WatchQueryOptions } from '../core/readModels.ts';
 import type { ListenerSource } from '../live/listenerHub.ts';
@@ -80,20 +83,27 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   }
 
   async get<View>(projection: AnyProjection<View>, id: string): Promise<View | null> {
+    if (projection.sharded) return (await this.getMany(projection, [id]))[0]!;
     await this.followRegistry();
     return viewOf<View>(await this.ref(projection, id).get());
   }
 
-  /** One `getAll`. */
+  /** One `getAll` (of every shard of each view, for a sharded projection). */
   async getMany<View>(projection: AnyProjection<View>, ids: readonly string[]): Promise<Array<View | null>> {
     if (ids.length === 0) return [];
     await this.followRegistry();
-    const snapshots = await this.db.getAll(...ids.map((id) => this.ref(projection, id)));
-    return snapshots.map((snapshot) => viewOf<View>(snapshot));
+    const documentIds = ids.map((id) => viewDocumentIds(projection, id));
+    const snapshots = await this.db.getAll(...documentIds.flat().map((id) => this.ref(projection, id)));
+    let at = 0;
+    return documentIds.map((documents) => {
+      const views = snapshots.slice(at, (at += documents.length)).map((snapshot) => viewOf<View>(snapshot));
+      return viewFromDocuments(projection, views);
+    });
   }
 
   /** In document-id order. */
   async list<View>(projection: AnyProjection<View>, options: ListOptions<View>): Promise<Array<ViewDocument<View>>> {
+    refuseSharded(projection, 'list');
     await this.followRegistry();
     let query = this.filtered(projection, options.where).orderBy(FieldPath.documentId());
     if (options.after) query = query.startAfter(options.after);
@@ -105,6 +115,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     return this.live.open<View | null, View | null>(
       async () => {
         await this.followRegistry();
+        if (projection.sharded) return this.shardsSource(projection, id);
         const ref = this.ref(projection, id);
         const source: ListenerSource<View | null> = (emit, fail) => ref.onSnapshot((snapshot) => emit(viewOf<View>(snapshot)), fail);
         return { key: `doc:${ref.path}`, source };
@@ -120,6 +131,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
    * is dropped with SUBSCRIPTION.OVERFLOW.
    */
   watchQuery<View>(projection: AnyProjection<View>, options: WatchQueryOptions<View>): AsyncIterableIterator<Array<ViewChange<View>>> {
+    refuseSharded(projection, 'watchQuery');
     let first = true;
     return this.live.open<QuerySnapshotView<View>, Array<ViewChange<View>>>(
       () => this.querySource(projection, options),
@@ -137,6 +149,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     projection: AnyProjection<View>,
     options: WatchQueryOptions<View>,
   ): AsyncIterableIterator<ReadonlyArray<ViewDocument<View>>> {
+    refuseSharded(projection, 'watchResults');
     return this.live.open<QuerySnapshotView<View>, ReadonlyArray<ViewDocument<View>>>(
       () => this.querySource(projection, options),
       conflate(),
@@ -193,6 +206,24 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     return { key, source };
   }
 
+  /** A sharded view, live: one listener on all its shards (an `in` query on their ids), merged on every snapshot. */
+  private shardsSource<View>(projection: AnyProjection<View>, id: string): SharedSource<View | null> {
+    const refs = viewDocumentIds(projection, id).map((documentId) => this.ref(projection, documentId));
+    const query = this.db.collection(this.target(projection)).where(FieldPath.documentId(), 'in', refs);
+    const source: ListenerSource<View | null> = (emit, fail) =>
+      query.onSnapshot(
+        (snapshot) =>
+          emit(
+            viewFromDocuments(
+              projection,
+              snapshot.docs.map((doc) => doc.data() as View),
+            ),
+          ),
+        fail,
+      );
+    return { key: `shards:${this.target(projection)}/${id}`, source };
+  }
+
   private filtered(projection: AnyProjection, where: Readonly<Record<string, unknown>> = {}): Query {
     let query: Query = this.db.collection(this.target(projection));
     for (const [field, value] of Object.entries(where)) {
@@ -204,6 +235,11 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   private ref(projection: AnyProjection, id: string) {
     return this.db.collection(this.target(projection)).doc(id);
   }
+}
+
+/** Queries over documents would see shards, not views: a sharded projection is read by id only. */
+function refuseSharded(projection: AnyProjection, operation: string): void {
+  if (projection.sharded) throw new Error(`${projection.name} keeps sharded views, read by id only: ${operation} is not supported`);
 }
 
 function viewOf<View>(snapshot: DocumentSnapshot): View | null {

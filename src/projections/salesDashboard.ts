@@ -6,6 +6,9 @@
  * to its placement day, so a day document also knows what became of that day's orders. Revenue,
  * units and the order count include placed orders and drop cancelled ones; status counts move with
  * each transition. Everything is a sum, so orders of different streams may arrive in any order.
+ *
+ * Every order writes the summary and its day, so both are sharded counters: SALES_SHARDS documents each,
+ * an order's events always going to its stream's shard, merged on read (`mergeSalesFigures`).
  */
 import { assertNever } from '../core/decider.ts';
 import type { EventEnvelope } from '../core/eventStore.ts';
@@ -41,13 +44,49 @@ export interface SalesFigures {
   readonly updatedAt: string;
 }
 
+/**
+ * Shards per view: each takes about 1 write/s in production, so the summary sustains about this many order
+ * events per second (bursts much more); a query of `days` reads days x SALES_SHARDS documents.
+ */
+export const SALES_SHARDS = 16;
+
 export const salesDashboardProjection: Projection<SalesFigures, OrderEvent> = {
   name: 'salesDashboard',
-  version: 1,
+  // 2: the views became sharded counters (`summary~00` ... `summary~15`): a rebuild writes the new layout.
+  version: 2,
   eventTypes: ['OrderPlaced', 'OrderPaymentConfirmed', 'OrderShipped', 'OrderCancelled'],
   viewIds: (event) => [SALES_SUMMARY_ID, salesDayId(utcDay(event.data.placedAt))],
   evolve: evolveSalesFigures,
+  sharded: { shards: SALES_SHARDS, merge: mergeSalesFigures },
 };
+
+/** The figures of several sets of orders (the shards of a view) as one. */
+export function mergeSalesFigures(parts: readonly SalesFigures[]): SalesFigures {
+  const ordersByStatus = { PLACED: 0, PAID: 0, SHIPPED: 0, CANCELLED: 0 };
+  const perProduct: Record<string, ProductSales> = {};
+  let [orders, revenueCents, units, updatedAt] = [0, 0, 0, new Date(0).toISOString()];
+  for (const part of parts) {
+    orders += part.orders;
+    revenueCents += part.revenueCents;
+    units += part.units;
+    if (part.updatedAt > updatedAt) updatedAt = part.updatedAt;
+    for (const status of Object.keys(ordersByStatus) as OrderStatus[]) ordersByStatus[status] += part.ordersByStatus[status];
+    for (const sales of Object.values(part.perProduct)) {
+      const before = perProduct[sales.productId];
+      perProduct[sales.productId] = {
+        productId: sales.productId,
+        // The first shard's name, so that a merge does not depend on the order shards are read in.
+        productName: before?.productName ?? sales.productName,
+        units: (before?.units ?? 0) + sales.units,
+        revenueCents: (before?.revenueCents ?? 0) + sales.revenueCents,
+      };
+    }
+  }
+  for (const [productId, sales] of Object.entries(perProduct)) {
+    if (sales.units === 0 && sales.revenueCents === 0) delete perProduct[productId];
+  }
+  return { orders, revenueCents, units, ordersByStatus, perProduct, updatedAt };
+}
 
 export function emptySalesFigures(at: string): SalesFigures {
   return {

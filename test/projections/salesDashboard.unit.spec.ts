@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/core/eventStore.ts';
+import { documentIdsOf, shardOf, viewDocumentIds, viewFromDocuments } from '../../src/core/projection.ts';
 import type { OrderEvent, OrderLine } from '../../src/orders/orderEvents.ts';
 import {
+  SALES_SHARDS,
   SALES_SUMMARY_ID,
   salesDashboardProjection,
   salesDayId,
@@ -151,5 +153,55 @@ describe('SalesDashboard projection', () => {
     const [placed, paid] = order('o1', DAY1, [mug(1)]).paid(DAY2).events;
     expect(salesDashboardProjection.viewIds(placed!)).toEqual(['summary', 'day-2026-11-29']);
     expect(salesDashboardProjection.viewIds(paid!)).toEqual(['summary', 'day-2026-11-29']);
+  });
+
+  describe('as sharded counters', () => {
+    const streams = Array.from({ length: 40 }, (_, i) =>
+      i % 3 === 0
+        ? order(`o${i}`, DAY1, [kettle(1 + (i % 4))]).paid()
+        : i % 3 === 1
+          ? order(`o${i}`, DAY2, [mug(2), kettle(1)])
+              .paid()
+              .cancelled('PAID')
+          : order(`o${i}`, DAY1, [mug(1)])
+              .paid()
+              .shipped(),
+    );
+    const events = streams.flatMap((s) => s.events);
+
+    /** What the projector stores: each event folded into its stream's shard of each view. */
+    function shardDocuments(): Record<string, SalesFigures> {
+      const documents: Record<string, SalesFigures> = {};
+      for (const event of events) {
+        for (const id of documentIdsOf(salesDashboardProjection, event)) {
+          documents[id] = salesDashboardProjection.evolve(documents[id] ?? null, event);
+        }
+      }
+      return documents;
+    }
+
+    it('write each stream to one shard of each view, the same one for every event of the stream', () => {
+      const [placed, paid] = order('o1', DAY1, [mug(1)]).paid(DAY2).events;
+      const shard = String(shardOf('order-o1', SALES_SHARDS)).padStart(2, '0');
+      expect(documentIdsOf(salesDashboardProjection, placed!)).toEqual([`summary~${shard}`, `day-2026-11-29~${shard}`]);
+      expect(documentIdsOf(salesDashboardProjection, paid!)).toEqual(documentIdsOf(salesDashboardProjection, placed!));
+      const used = new Set(streams.map((s) => shardOf(s.events[0]!.streamId, SALES_SHARDS)));
+      expect(used.size).toBeGreaterThan(SALES_SHARDS / 2);
+    });
+
+    it('merge on read into the figures one document would have', () => {
+      const unsharded = given(...streams);
+      const documents = shardDocuments();
+      for (const viewId of [SALES_SUMMARY_ID, salesDayId('2026-11-29'), salesDayId('2026-11-30')]) {
+        const parts = viewDocumentIds(salesDashboardProjection, viewId).map((id) => documents[id] ?? null);
+        expect(viewFromDocuments(salesDashboardProjection, parts)).toEqual(unsharded[viewId]);
+      }
+      expect(
+        viewFromDocuments(
+          salesDashboardProjection,
+          viewDocumentIds(salesDashboardProjection, 'day-2001-01-01').map(() => null),
+        ),
+      ).toBeNull();
+    });
   });
 });
