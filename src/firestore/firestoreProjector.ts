@@ -159,7 +159,7 @@ export class FirestoreProjector {
       const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
       if (unread.length > 0) {
         const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
-        more.forEach((s, i) => views.set(unread[i]!, s.exists ? (s.data() as View) : null));
+        for (const [i, snapshot] of more.entries()) views.set(unread[i]!, snapshot.exists ? (snapshot.data() as View) : null);
       }
       const written = new Set<string>();
       for (const { event: e, ids } of routed) {

@@ -96,7 +96,8 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     const snapshots = await this.db.getAll(...documentIds.flat().map((id) => this.ref(projection, id)));
     let at = 0;
     return documentIds.map((documents) => {
-      const views = snapshots.slice(at, (at += documents.length)).map((snapshot) => viewOf<View>(snapshot));
+      const views = snapshots.slice(at, at + documents.length).map((snapshot) => viewOf<View>(snapshot));
+      at += documents.length;
       return viewFromDocuments(projection, views);
     });
   }
