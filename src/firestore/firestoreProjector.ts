@@ -11,13 +11,16 @@
  * target; the projector reads it inside the same transaction, so a switch-over by a rebuild is atomic:
  * a transaction that read the old target and commits after the switch is retried against the new one.
  */
-import type { DocumentReference, Firestore } from '@google-cloud/firestore';
+import type { DocumentReference, Firestore, WriteBatch } from '@google-cloud/firestore';
 import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry.ts';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
 import type { PersonalDataProtection } from '../core/personalData.ts';
 import { documentIdsOf, handles, type AnyProjection, type Projection } from '../core/projection.ts';
 
 export const PROJECTIONS = 'projections';
+
+/** Writes in one batch of a rebuild's run: Firestore's long-standing limit per commit. */
+const MAX_WRITES_PER_BATCH = 500;
 
 export type ApplyOutcome =
   | { readonly status: 'applied'; readonly eventsApplied: number; readonly gapFilled: number }
@@ -178,6 +181,75 @@ export class FirestoreProjector {
       tx.set(checkpointRef, { version: event.version, eventId: event.eventId, occurredAt: event.occurredAt, updatedAt: new Date() });
       return { status: 'applied', eventsApplied: relevant.length, gapFilled: missing.length };
     });
+  }
+
+  /**
+   * Applies a run of events, in commit order, to a target no projector writes yet (a rebuild's or replay's
+   * generation before it goes live): folded in memory, then each changed document written once, with the
+   * checkpoint of every stream seen, in one batch that `alsoWrite` adds to (a rebuild's cursor), so a crash
+   * leaves the run wholly applied or not at all. Events at or below a stream's checkpoint are passed over,
+   * as apply() does, so a run may be applied again after a crash. A run that would need more writes than
+   * one batch takes is split in two, each committed on its own: `alsoWrite` learns how many events of the
+   * run each batch has taken in.
+   */
+  async applyRun<View>(
+    projection: AnyProjection<View>,
+    target: string,
+    events: readonly EventEnvelope[],
+    alsoWrite: (batch: WriteBatch, eventsCommitted: number) => void = () => {},
+    committedBefore = 0,
+  ): Promise<number> {
+    if (events.length === 0) return 0;
+    const streamIds = [...new Set(events.map((e) => e.streamId))];
+    const checkpointSnapshots = await this.db.getAll(...streamIds.map((id) => this.checkpointRef(target, id)));
+    const checkpoints = new Map(streamIds.map((id, i) => [id, (checkpointSnapshots[i]!.get('version') as number | undefined) ?? 0]));
+    const last = new Map<string, EventEnvelope>();
+
+    const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
+    for (const e of events) {
+      if (e.version <= checkpoints.get(e.streamId)!) continue;
+      checkpoints.set(e.streamId, e.version);
+      last.set(e.streamId, e);
+      try {
+        const lifted = this.lift(projection, e);
+        if (lifted) routed.push({ event: lifted, ids: documentIdsOf(projection, lifted as never) });
+      } catch (error) {
+        await this.skippedOutsideTransaction(projection, e, error);
+      }
+    }
+    const ids = [...new Set(routed.flatMap((r) => r.ids))];
+    if (ids.length + last.size + 1 > MAX_WRITES_PER_BATCH && events.length > 1) {
+      const half = Math.ceil(events.length / 2);
+      const first = await this.applyRun(projection, target, events.slice(0, half), alsoWrite, committedBefore);
+      return first + (await this.applyRun(projection, target, events.slice(half), alsoWrite, committedBefore + half));
+    }
+    const snapshots = ids.length > 0 ? await this.db.getAll(...ids.map((id) => this.viewRef(target, id))) : [];
+    const views = new Map<string, View | null>(snapshots.map((s, i) => [ids[i]!, s.exists ? (s.data() as View) : null]));
+    const written = new Set<string>();
+    for (const { event: e, ids: eventIds } of routed) {
+      try {
+        const next = eventIds.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);
+        for (const [id, view] of next) {
+          views.set(id, view);
+          written.add(id);
+        }
+      } catch (error) {
+        await this.skippedOutsideTransaction(projection, e, error);
+      }
+    }
+    const batch = this.db.batch();
+    for (const id of written) batch.set(this.viewRef(target, id), views.get(id) as object);
+    const now = new Date();
+    for (const [streamId, e] of last) {
+      batch.set(this.checkpointRef(target, streamId), { version: e.version, eventId: e.eventId, occurredAt: e.occurredAt, updatedAt: now });
+    }
+    alsoWrite(batch, committedBefore + events.length);
+    await batch.commit();
+    return routed.length;
+  }
+
+  private async skippedOutsideTransaction(projection: AnyProjection, event: EventEnvelope, error: unknown): Promise<void> {
+    if (!(await this.skipMarkerRef(projection, event.eventId).get()).exists) throw error;
   }
 
   /** The documents a delivered event will write, to read them with the checkpoint; [] when that is not known yet. */

@@ -8,12 +8,17 @@
  * replay: the same into a scratch target that never goes live, then compared with the live one, for
  *   regression checks ("does the new projection code produce the same read model?").
  *
- * Events are read in commit order (`recordedAt`), which keeps every stream in version order, and applied
- * one at a time through the same guarded apply the projector functions use.
+ * Events are read in commit order (eventsInCommitOrder: one range per partition, merged), which keeps every
+ * stream in version order. Before the switch nothing else writes the new generation, so each page is folded
+ * in memory and every document it changed is written once, with the page's checkpoints and the cursor, in
+ * one batch (FirestoreProjector.applyRun): a crash leaves a page wholly applied or not at all. After the
+ * switch, live projectors write the generation too, so the catch-up applies events one at a time through
+ * the guarded apply the projector functions use.
  */
-import { FieldPath, type Firestore, type Timestamp } from '@google-cloud/firestore';
+import type { Firestore, QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { AnyProjection } from '../core/projection.ts';
 import { envelopeFromDocument } from './eventDocument.ts';
+import { eventsInCommitOrder, positionOf, type CommitPosition } from './eventsInCommitOrder.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { activeTargetOf, PROJECTIONS, registryRef, type FirestoreProjector } from './firestoreProjector.ts';
 
@@ -46,16 +51,12 @@ export interface RebuildResult {
   };
 }
 
-interface Cursor {
-  readonly recordedAt: Timestamp;
-  readonly path: string;
-}
-
 interface RebuildState {
   readonly mode: RebuildMode;
   readonly target: string;
   readonly status: 'running' | 'done';
-  readonly cursor: Cursor | null;
+  /** The last event applied: the next page starts after it. */
+  readonly cursor: CommitPosition | null;
   readonly processed: number;
   readonly startedAt: string;
 }
@@ -85,27 +86,52 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
 
   const total = (await db.collectionGroup(EVENTS).count().get()).data().count;
   let { cursor, processed } = state;
+  const pageSize = options.pageSize ?? 300;
+  const report = (phase: RebuildPhase) =>
+    options.onProgress?.({ phase, done: processed, total: Math.max(total, processed), target: state.target });
+  /** Applies the events after the cursor, a page at a time; false when it stopped after maxPages. */
   const pass = async (phase: RebuildPhase, maxPages = Number.POSITIVE_INFINITY): Promise<boolean> => {
-    for (let page = 0; page < maxPages; page++) {
-      let query = db
-        .collectionGroup(EVENTS)
-        .orderBy('recordedAt')
-        .orderBy(FieldPath.documentId())
-        .limit(options.pageSize ?? 300);
-      if (cursor) query = query.startAfter(cursor.recordedAt, db.doc(cursor.path));
-      const docs = (await query.get()).docs;
-      if (docs.length === 0) return true;
-      for (const doc of docs) {
-        // The projector lifts each event to the current version, as it does for deliveries.
-        await projector.apply(projection, envelopeFromDocument(doc.data()), { target: state.target });
-        processed++;
+    let pages = 0;
+    let page: QueryDocumentSnapshot[] = [];
+    const applyPage = async () => {
+      if (phase === 'replay') await applyFolded(page);
+      else await applyGuarded(page);
+      page = [];
+      pages++;
+      report(phase);
+    };
+    for await (const doc of eventsInCommitOrder(db, { after: cursor, pageSize })) {
+      page.push(doc);
+      if (page.length === pageSize) {
+        await applyPage();
+        if (pages >= maxPages) return false;
       }
-      const last = docs.at(-1)!;
-      cursor = { recordedAt: last.get('recordedAt') as Timestamp, path: last.ref.path };
-      await stateRef.update({ cursor, processed });
-      options.onProgress?.({ phase, done: processed, total: Math.max(total, processed), target: state.target });
     }
-    return false;
+    if (page.length > 0) await applyPage();
+    return true;
+  };
+  /** The new generation is nobody else's yet: the page folded in memory, its documents and the cursor in one batch. */
+  const applyFolded = async (docs: readonly QueryDocumentSnapshot[]) => {
+    // The projector lifts each event to the current version, as it does for deliveries.
+    await projector.applyRun(
+      projection,
+      state.target,
+      docs.map((doc) => envelopeFromDocument(doc.data())),
+      (batch, committed) => {
+        batch.update(stateRef, { cursor: positionOf(docs[committed - 1]!), processed: processed + committed });
+      },
+    );
+    processed += docs.length;
+    cursor = positionOf(docs.at(-1)!);
+  };
+  /** Live projectors write the generation now: one guarded apply per event, the cursor saved after the page. */
+  const applyGuarded = async (docs: readonly QueryDocumentSnapshot[]) => {
+    for (const doc of docs) {
+      await projector.apply(projection, envelopeFromDocument(doc.data()), { target: state.target });
+      processed++;
+    }
+    cursor = positionOf(docs.at(-1)!);
+    await stateRef.update({ cursor, processed });
   };
 
   const caughtUp = await pass('replay', options.stopAfterPages);
