@@ -20,6 +20,7 @@ import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts'
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
 import { measurePersonalDataCost, PERSONAL_DATA_COST_PLANS } from './personalDataCost.ts';
 import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
+import { measureRebuildRate, REBUILD_RATE_PLANS } from './rebuildRate.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
 import { measureSubscriptions, SUBSCRIPTION_PLANS } from './subscriptions.ts';
 import { measureTracingOverhead, TRACING_OVERHEAD_PLANS } from './tracingOverhead.ts';
@@ -93,6 +94,7 @@ const PARTS = {
   h: 'limits',
   i: 'privacy',
   j: 'tracing',
+  r: 'rebuild',
 } as const;
 type Part = keyof typeof PARTS;
 const selected = selectedParts(process.argv.slice(2));
@@ -211,6 +213,12 @@ async function main(): Promise<void> {
   }
   // Its own pipeline (and project), with the OpenTelemetry SDK registered: see bench/tracingOverhead.ts.
   if (runs('j')) results.tracing = await guarded(measureTracingOverhead(TRACING_OVERHEAD_PLANS[mode]));
+
+  if (runs('r')) {
+    const rebuildDb = firestore('bench-rebuild');
+    await guarded(warmUpFirestore(rebuildDb, '(r)'));
+    results.rebuildRate = await guarded(measureRebuildRate(rebuildDb, REBUILD_RATE_PLANS[mode]));
+  }
 
   await Promise.all(clients.splice(0).map((db) => db.terminate()));
   const totalSeconds = (performance.now() - startedAt) / 1000;

@@ -11,6 +11,7 @@ import { SIDES, type HotProductResult } from './hotProduct.ts';
 import type { SnapshotLoadResult } from './snapshotLoading.ts';
 import { renderPersonalDataCostSection, type PersonalDataCostResult } from './personalDataCost.ts';
 import { renderQueryLimitsSection, type QueryLimitsResult } from './queryLimits.ts';
+import { renderRebuildRateSection, type RebuildRateResult } from './rebuildRate.ts';
 import { renderSubscriptionSection, type SubscriptionResult } from './subscriptions.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { median } from './stats.ts';
@@ -28,6 +29,7 @@ export interface BenchReport {
   readonly queryLimits?: QueryLimitsResult;
   readonly personalData?: PersonalDataCostResult;
   readonly tracing?: TracingOverheadResult;
+  readonly rebuildRate?: RebuildRateResult;
   readonly totalSeconds: number;
 }
 
@@ -49,6 +51,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.queryLimits, (result) => [renderQueryLimitsSection(result)]),
     ...section(report.personalData, (result) => [renderPersonalDataCostSection(result)]),
     ...section(report.tracing, tracingSection),
+    ...section(report.rebuildRate, (result) => [renderRebuildRateSection(result)]),
   ].join('\n');
 }
 

@@ -211,7 +211,7 @@ export class FirestoreProjector {
       checkpoints.set(e.streamId, e.version);
       last.set(e.streamId, e);
       try {
-        const lifted = this.lift(projection, e);
+        const lifted = await this.lift(projection, e);
         if (lifted) routed.push({ event: lifted, ids: documentIdsOf(projection, lifted as never) });
       } catch (error) {
         await this.skippedOutsideTransaction(projection, e, error);
