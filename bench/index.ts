@@ -20,6 +20,7 @@ import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts'
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
 import { measurePersonalDataCost, PERSONAL_DATA_COST_PLANS } from './personalDataCost.ts';
 import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
+import { measureProjectionLag, PROJECTION_LAG_PLANS } from './projectionLag.ts';
 import { measureRebuildRate, REBUILD_RATE_PLANS } from './rebuildRate.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
 import { measureSubscriptions, SUBSCRIPTION_PLANS } from './subscriptions.ts';
@@ -94,6 +95,7 @@ const PARTS = {
   h: 'limits',
   i: 'privacy',
   j: 'tracing',
+  p: 'projection-lag',
   r: 'rebuild',
 } as const;
 type Part = keyof typeof PARTS;
@@ -214,6 +216,8 @@ async function main(): Promise<void> {
   // Its own pipeline (and project), with the OpenTelemetry SDK registered: see bench/tracingOverhead.ts.
   if (runs('j')) results.tracing = await guarded(measureTracingOverhead(TRACING_OVERHEAD_PLANS[mode]));
 
+  // Its own pipeline and project, like (c).
+  if (runs('p')) results.projectionLag = await guarded(measureProjectionLag(PROJECTION_LAG_PLANS[mode]));
   if (runs('r')) {
     const rebuildDb = firestore('bench-rebuild');
     await guarded(warmUpFirestore(rebuildDb, '(r)'));

@@ -11,6 +11,7 @@ import { SIDES, type HotProductResult } from './hotProduct.ts';
 import type { SnapshotLoadResult } from './snapshotLoading.ts';
 import { renderPersonalDataCostSection, type PersonalDataCostResult } from './personalDataCost.ts';
 import { renderQueryLimitsSection, type QueryLimitsResult } from './queryLimits.ts';
+import { renderProjectionLagSection, type ProjectionLagResult } from './projectionLag.ts';
 import { renderRebuildRateSection, type RebuildRateResult } from './rebuildRate.ts';
 import { renderSubscriptionSection, type SubscriptionResult } from './subscriptions.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
@@ -29,6 +30,7 @@ export interface BenchReport {
   readonly queryLimits?: QueryLimitsResult;
   readonly personalData?: PersonalDataCostResult;
   readonly tracing?: TracingOverheadResult;
+  readonly projectionLag?: ProjectionLagResult;
   readonly rebuildRate?: RebuildRateResult;
   readonly totalSeconds: number;
 }
@@ -51,6 +53,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.queryLimits, (result) => [renderQueryLimitsSection(result)]),
     ...section(report.personalData, (result) => [renderPersonalDataCostSection(result)]),
     ...section(report.tracing, tracingSection),
+    ...section(report.projectionLag, (result) => [renderProjectionLagSection(result)]),
     ...section(report.rebuildRate, (result) => [renderRebuildRateSection(result)]),
   ].join('\n');
 }

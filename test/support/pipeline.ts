@@ -31,7 +31,11 @@ export interface PushDelivery {
   readonly eventId: string | undefined;
   readonly streamId: string | undefined;
   readonly version: number | undefined;
+  readonly type: string | undefined;
   readonly status: number;
+  /** When the push arrived (Date.now()), and how long the function took to answer it. */
+  readonly receivedAt: number;
+  readonly durationMs: number;
 }
 
 export interface Pipeline {
@@ -165,6 +169,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
  */
 function recordDeliveries(server: Server, name: string, into: PushDelivery[]): void {
   server.on('request', (req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {
+    const receivedAt = Date.now();
+    const startedAt = performance.now();
     res.once('finish', () => {
       const message = (req.body as { message?: { messageId?: string; attributes?: Record<string, string> } } | undefined)?.message;
       const attributes = message?.attributes ?? {};
@@ -174,7 +180,10 @@ function recordDeliveries(server: Server, name: string, into: PushDelivery[]): v
         eventId: attributes.eventId,
         streamId: attributes.streamId,
         version: attributes.version === undefined ? undefined : Number(attributes.version),
+        type: attributes.type,
         status: res.statusCode,
+        receivedAt,
+        durationMs: performance.now() - startedAt,
       });
     });
   });

@@ -1,0 +1,283 @@
+/**
+ * (p) Whether the read models keep up with a burst: orders placed through the API's command path by several
+ * concurrent writers, through the real pipeline (outbox relay → Pub/Sub push → functions-framework
+ * projectors, each on its own filtered subscription), and for every event each read model reads, the lag
+ * from its commit (`recordedAt`) to the commit that applied it to the read model (the update time of the
+ * stream's checkpoint, written in the same commit as the view). Both are Firestore's timestamps.
+ *
+ * Beside it, the baseline: the writes themselves (orders/s and events/s committed, placeOrder latency), and
+ * per projector where the time goes: from commit to the push arriving (the relay, Pub/Sub and the queue in
+ * front of a projector that is pushed one or two messages at a time) and the handling time of a push.
+ *
+ * Each order buys two of PRODUCTS products, so the write side is not held back by one hot product stream.
+ */
+import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
+import type { AnyProjection } from '../src/core/projection.ts';
+import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
+import { PROJECTIONS, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
+import { asCustomer, asStaff } from '../test/support/identities.ts';
+import { graphql, startPipeline } from '../test/support/pipeline.ts';
+import { PLACE_ORDER } from '../test/support/orders.ts';
+import { runPool } from './appendThroughput.ts';
+import { fixed, markdownTable, whole } from './markdown.ts';
+import { startPhase } from './progress.ts';
+import { summarizeLatencies, type LatencySummary } from './stats.ts';
+
+export interface ProjectionLagPlan {
+  readonly orders: number;
+  readonly writers: number;
+  readonly customers: number;
+}
+
+export const PROJECTION_LAG_PLANS: Record<'full' | 'quick', ProjectionLagPlan> = {
+  full: { orders: 1_500, writers: 16, customers: 20 },
+  quick: { orders: 300, writers: 16, customers: 10 },
+};
+
+export interface ReadModelLag {
+  readonly readModel: string;
+  readonly events: number;
+  /** Event committed → its read-model commit, ms. */
+  readonly lag: LatencySummary;
+  /** Last write of the burst → this read model has every event of it, ms. */
+  readonly caughtUpAfterMs: number;
+  /** Event committed → its push reaching the projector, ms (the deliveries that applied something). */
+  readonly pushArrival: LatencySummary;
+  readonly deliveries: number;
+  /** Deliveries of types this projection does not read (the emulator does not apply subscription filters). */
+  readonly ignoredDeliveries: number;
+  /** How long the projector took to answer a push of a type it reads, ms. */
+  readonly handling: LatencySummary;
+}
+
+export interface ProjectionLagResult {
+  readonly orders: number;
+  readonly writers: number;
+  readonly events: number;
+  readonly burstSeconds: number;
+  readonly placeOrder: LatencySummary;
+  readonly readModels: readonly ReadModelLag[];
+}
+
+const PRODUCTS = 40;
+const CATCH_UP_TIMEOUT_MS = 15 * 60_000;
+
+export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<ProjectionLagResult> {
+  const pipeline = await startPipeline();
+  const { projectors } = await import('../functions/projectors.ts');
+  const readModels = Object.entries(projectors) as Array<[string, AnyProjection]>;
+  try {
+    const customerIds = Array.from({ length: plan.customers }, (_, i) => `lag-customer-${i}`);
+    await setUp(pipeline, customerIds);
+
+    // Every checkpoint change each read model commits, as its listener sees it (a listener may coalesce
+    // quick changes of one stream: an event's lag is then taken from the first change seen that covers it).
+    const applied = new Map<string, Map<string, Array<{ version: number; at: number }>>>();
+    const unsubscribes = readModels.map(([, projection]) => {
+      const byStream = new Map<string, Array<{ version: number; at: number }>>();
+      applied.set(projection.name, byStream);
+      return pipeline.db
+        .collection(PROJECTIONS)
+        .doc(readModelCollectionName(projection))
+        .collection('checkpoints')
+        .onSnapshot((snapshot) => {
+          for (const change of snapshot.docChanges()) {
+            if (change.type === 'removed') continue;
+            const list = byStream.get(change.doc.id) ?? [];
+            list.push({ version: change.doc.get('version') as number, at: change.doc.updateTime.toMillis() });
+            byStream.set(change.doc.id, list);
+          }
+        });
+    });
+
+    const burstStart = Date.now();
+    const placeOrderMs: number[] = [];
+    const phase = startPhase(`(p) burst: ${plan.orders} orders, ${plan.writers} writers`, plan.orders);
+    let n = 0;
+    const burstMs = await runPool(
+      plan.orders,
+      plan.writers,
+      async () => {
+        const i = n++;
+        const customerId = customerIds[i % customerIds.length]!;
+        const startedAt = performance.now();
+        const { data, errors } = await graphql<{ placeOrder: { __typename: string } }>(
+          pipeline.api,
+          PLACE_ORDER,
+          {
+            input: {
+              customerId,
+              lines: [
+                { productId: productId(i % PRODUCTS), quantity: 1 },
+                {
+                  productId: productId((i * 7 + 3) % PRODUCTS === i % PRODUCTS ? (i + 1) % PRODUCTS : (i * 7 + 3) % PRODUCTS),
+                  quantity: 2,
+                },
+              ],
+            },
+          },
+          await asCustomer(customerId),
+        );
+        if (data?.placeOrder.__typename !== 'PlaceOrderPayload') throw new Error(`placeOrder: ${JSON.stringify(errors ?? data)}`);
+        placeOrderMs.push(performance.now() - startedAt);
+      },
+      phase.tick,
+    );
+    phase.end();
+
+    // The burst's events, as committed.
+    const burst: Array<{ streamId: string; version: number; type: string; eventId: string; committedAt: number }> = [];
+    for await (const doc of eventsInCommitOrder(pipeline.db)) {
+      const committedAt = (doc as QueryDocumentSnapshot).get('recordedAt').toMillis() as number;
+      if (committedAt >= burstStart - 1_000 && doc.get('type') !== 'ProductAdded' && doc.get('type') !== 'CustomerRegistered') {
+        burst.push({
+          streamId: doc.get('streamId'),
+          version: doc.get('version'),
+          type: doc.get('type'),
+          eventId: doc.get('eventId'),
+          committedAt,
+        });
+      }
+    }
+    const lastWrite = Math.max(...burst.map((e) => e.committedAt));
+
+    const appliedAt = (readModel: string, streamId: string, version: number) =>
+      applied
+        .get(readModel)!
+        .get(streamId)
+        ?.find((c) => c.version >= version)?.at;
+    const wanted = readModels.map(([, projection]) => ({
+      projection,
+      events: burst.filter((e) => (projection.eventTypes as readonly string[]).includes(e.type)),
+    }));
+    const total = wanted.reduce((sum, w) => sum + w.events.length, 0);
+    const catchUp = startPhase('(p) waiting for every read model to catch up', total);
+    const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+    let done = 0;
+    for (;;) {
+      const now = wanted.reduce(
+        (sum, w) => sum + w.events.filter((e) => appliedAt(w.projection.name, e.streamId, e.version) !== undefined).length,
+        0,
+      );
+      catchUp.tick(now - done);
+      done = now;
+      if (done === total) break;
+      if (Date.now() > deadline)
+        throw new Error(`read models applied ${done} of ${total} events within ${CATCH_UP_TIMEOUT_MS / 60_000} min`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    catchUp.end();
+    for (const unsubscribe of unsubscribes) unsubscribe();
+
+    const committedAtById = new Map(burst.map((e) => [e.eventId, e.committedAt]));
+    const results: ReadModelLag[] = wanted.map(({ projection, events }) => {
+      const functionName = readModels.find(([, p]) => p === projection)![0];
+      const lags = events.map((e) => appliedAt(projection.name, e.streamId, e.version)! - e.committedAt);
+      const deliveries = pipeline.deliveries(functionName).filter((d) => d.eventId !== undefined && committedAtById.has(d.eventId));
+      const read = deliveries.filter((d) => d.type !== undefined && (projection.eventTypes as readonly string[]).includes(d.type));
+      return {
+        readModel: projection.name,
+        events: events.length,
+        lag: summarizeLatencies(lags),
+        caughtUpAfterMs: Math.max(...events.map((e) => appliedAt(projection.name, e.streamId, e.version)!)) - lastWrite,
+        pushArrival: summarizeLatencies(read.map((d) => d.receivedAt - committedAtById.get(d.eventId!)!)),
+        deliveries: deliveries.length,
+        ignoredDeliveries: deliveries.length - read.length,
+        handling: summarizeLatencies(read.map((d) => d.durationMs)),
+      };
+    });
+    return {
+      orders: plan.orders,
+      writers: plan.writers,
+      events: burst.length,
+      burstSeconds: burstMs / 1000,
+      placeOrder: summarizeLatencies(placeOrderMs),
+      readModels: results,
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+const productId = (i: number) => `lag-product-${i}`;
+
+/** The products and customers, through the API, then a wait until the projectors have nothing queued. */
+async function setUp(pipeline: Awaited<ReturnType<typeof startPipeline>>, customerIds: readonly string[]): Promise<void> {
+  const phase = startPhase('(p) adding products, registering customers', PRODUCTS + customerIds.length);
+  const staff = await asStaff('catalog');
+  for (let i = 0; i < PRODUCTS; i++) {
+    const { data } = await graphql<{ addProduct: { __typename: string } }>(
+      pipeline.api,
+      /* GraphQL */ `mutation ($input: AddProductInput!) { addProduct(input: $input) { __typename } }`,
+      { input: { productId: productId(i), name: `Product ${i}`, priceCents: 500 + 100 * i, initialStock: 1_000_000 } },
+      staff,
+    );
+    if (data?.addProduct.__typename !== 'ProductCommandPayload') throw new Error(`addProduct: ${JSON.stringify(data)}`);
+    phase.tick();
+  }
+  for (const customerId of customerIds) {
+    const { data } = await graphql<{ registerCustomer: { __typename: string } }>(
+      pipeline.api,
+      /* GraphQL */ `mutation ($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename } }`,
+      { input: { customerId, name: `Customer ${customerId}`, email: `${customerId}@example.com` } },
+      await asCustomer(customerId),
+    );
+    if (data?.registerCustomer.__typename !== 'CustomerCommandPayload') throw new Error(`registerCustomer: ${JSON.stringify(data)}`);
+    phase.tick();
+  }
+  phase.end();
+  // Quiet before the burst: the setup's deliveries must not queue in front of it.
+  let quietSince = Date.now();
+  let seen = pipeline.deliveries().length;
+  while (Date.now() - quietSince < 2_000) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (pipeline.deliveries().length !== seen) {
+      seen = pipeline.deliveries().length;
+      quietSince = Date.now();
+    }
+  }
+}
+
+export function renderProjectionLagSection(result: ProjectionLagResult): string {
+  const ms = (value: number) => whole(value);
+  return [
+    '## (p) Projection lag during a burst of orders',
+    '',
+    `${whole(result.orders)} orders placed through the API's command path by ${result.writers} concurrent writers in ` +
+      `${fixed(result.burstSeconds, 1)} s (${whole(result.orders / result.burstSeconds)} orders/s, ` +
+      `${whole(result.events / result.burstSeconds)} events/s committed; placeOrder p50 ${ms(result.placeOrder.p50)} ms, ` +
+      `p99 ${ms(result.placeOrder.p99)} ms): the baseline the read models are measured against. Lag: an event's commit to ` +
+      "the commit that applied it to the read model. Caught up: the burst's last commit to the read model's. Goal: within 2 s.",
+    '',
+    markdownTable(
+      [
+        'read model',
+        'events',
+        'lag p50 (ms)',
+        'p99',
+        'max',
+        'caught up after (ms)',
+        'push arrival p50 / p99 (ms)',
+        'handling p50 / p99 (ms)',
+        'pushes (ignored types)',
+      ],
+      result.readModels.map((r) => [
+        r.readModel,
+        whole(r.events),
+        ms(r.lag.p50),
+        ms(r.lag.p99),
+        ms(r.lag.max),
+        ms(r.caughtUpAfterMs),
+        `${ms(r.pushArrival.p50)} / ${ms(r.pushArrival.p99)}`,
+        `${fixed(r.handling.p50, 0)} / ${fixed(r.handling.p99, 0)}`,
+        `${whole(r.deliveries)} (${whole(r.ignoredDeliveries)})`,
+      ]),
+    ),
+    '',
+    'Push arrival: commit → the push reaching the projector (relay, Pub/Sub, and the queue in front of a subscription the ' +
+      'emulator pushes one or two at a time). Handling: the projector answering a push of a type it reads. The Pub/Sub ' +
+      'emulator stores subscription filters but does not apply them, so projectors are also pushed the types they ignore ' +
+      '(answered without Firestore I/O); in the cloud the filter keeps those away.',
+    '',
+  ].join('\n');
+}
