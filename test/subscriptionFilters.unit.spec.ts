@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { projectors } from '../functions/projectors.ts';
 import { productEventTypes } from '../src/catalog/productEvents.ts';
 import { customerEventTypes } from '../src/customers/customerEvents.ts';
+import { paymentWorkflowEventTypes } from '../src/fulfilment/paymentEvents.ts';
 import { orderEventTypes } from '../src/orders/orderEvents.ts';
 import {
   eventTypeFilter,
@@ -17,7 +18,7 @@ import {
   SubscriptionFilterError,
 } from '../src/pubsub/topology.ts';
 
-const knownTypes = [...productEventTypes, ...customerEventTypes, ...orderEventTypes].map((definition) => definition.type);
+const knownTypes = [...productEventTypes, ...customerEventTypes, ...orderEventTypes, ...paymentWorkflowEventTypes].map((definition) => definition.type);
 
 describe('subscription filters', () => {
   it('are exact when they fit: one equality per type the projection reads', () => {
