@@ -18,7 +18,9 @@ import {
   SubscriptionFilterError,
 } from '../src/pubsub/topology.ts';
 
-const knownTypes = [...productEventTypes, ...customerEventTypes, ...orderEventTypes, ...paymentWorkflowEventTypes].map((definition) => definition.type);
+const knownTypes = [...productEventTypes, ...customerEventTypes, ...orderEventTypes, ...paymentWorkflowEventTypes].map(
+  (definition) => definition.type,
+);
 
 describe('subscription filters', () => {
   it('are exact when they fit: one equality per type the projection reads', () => {
