@@ -8,7 +8,7 @@
  * Pub/Sub redelivers.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { handles, type AnyProjection } from '../src/core/projection.ts';
+import type { AnyProjection } from '../src/core/projection.ts';
 import type { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import type { Logger } from '../src/logger.ts';
 import { MalformedPushError, parsePushedEvent } from '../src/pubsub/eventMessage.ts';
@@ -59,7 +59,7 @@ export function createProjectorHandler(projection: AnyProjection, runtime: () =>
     // emulator stores filters but pushes everything, and a redrive may publish anything, so the type is
     // checked here too, before any Firestore I/O. Skipped versions are read back from the stream, and
     // passed over, when a later event of the stream is applied (a gap fill), so the checkpoint moves past them.
-    if (!handles(projection, event)) {
+    if (projector.ignores(projection, event)) {
       logger.debug(context, 'event type not read by this projection');
       res.status(204).end();
       return;

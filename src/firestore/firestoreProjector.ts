@@ -73,6 +73,15 @@ export class FirestoreProjector {
     return this.events ? this.events.upcast(opened) : opened;
   }
 
+  /**
+   * Whether an event is of a type the projection does not read and this code knows: nothing to do, no I/O
+   * needed. An unknown type is not ignored: it might matter, so apply() refuses it (a dead letter to redrive
+   * once newer code knows it).
+   */
+  ignores(projection: AnyProjection, event: EventEnvelope): boolean {
+    return (!this.events || this.events.knows(event.type)) && !handles(projection, event);
+  }
+
   /** The target collection the read model is served from now. */
   async activeTarget(projection: ProjectionId): Promise<string> {
     return activeTargetOf(await registryRef(this.db, projection).get(), projection);
