@@ -1,14 +1,24 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DomainEvent } from '../src/core/eventStore.ts';
+import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
+import { viewFromDocuments } from '../src/core/projection.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector, readModelCollectionName, registryRef } from '../src/firestore/firestoreProjector.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
+import { salesDashboardProjection, type SalesFigures } from '../src/projections/salesDashboard.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { committer } from './support/commits.ts';
 import { testFirestore } from './support/firestore.ts';
-import { customerDetailsChanged, customerRegistered } from './support/shopFixtures.ts';
+import {
+  customerDetailsChanged,
+  customerRegistered,
+  line,
+  orderCancelled,
+  orderPaymentConfirmed,
+  orderPlaced,
+  orderShipped,
+} from './support/shopFixtures.ts';
 
 const projection = customerOrderHistoryProjection;
 const live = readModelCollectionName(projection);
@@ -115,5 +125,45 @@ describe('rebuild with writes made during it', () => {
     // ...applied by the rebuild itself, not by a projector: the old target never saw them.
     expect(await shop.view(live, 'c-late')).toBeUndefined();
     expect((await shop.view(live, 'c-1'))?.name).toBe('Ada Lovelace');
+  });
+});
+
+describe('replay of a sharded read model', () => {
+  it('folds pages into the same shard documents the live projector wrote, whatever order and however often events were delivered', async () => {
+    const shop = setUp();
+    const lines = [line('kettle', 2, 2500), line('mug', 1, 900)];
+    const streams: Array<readonly EventEnvelope[]> = [];
+    for (let i = 0; i < 12; i++) {
+      const orderId = `o-${i}`;
+      const placed = orderPlaced(orderId, `c-${i % 3}`, lines);
+      const later =
+        i % 3 === 0
+          ? [orderPaymentConfirmed(orderId, `c-${i % 3}`, 5900), orderShipped(orderId, `c-${i % 3}`, lines)]
+          : i % 3 === 1
+            ? [orderCancelled(orderId, `c-${i % 3}`, lines, 'PLACED')]
+            : [];
+      streams.push(await shop.commit(`order-${orderId}`, [placed, ...later]));
+    }
+    // Live deliveries: last events first (gaps filled from the store), then everything again (duplicates).
+    for (const events of streams) await shop.projector.apply(salesDashboardProjection, events.at(-1)!);
+    for (const events of [...streams].reverse()) for (const event of events) await shop.projector.apply(salesDashboardProjection, event);
+
+    const result = await rebuildProjection({
+      db: shop.db,
+      projector: shop.projector,
+      projection: salesDashboardProjection,
+      mode: 'replay',
+      pageSize: 5,
+    });
+
+    const live = await shop.db.collection(readModelCollectionName(salesDashboardProjection)).get();
+    // The summary and one day, each in the shards its orders hash to.
+    expect(live.docs.every((doc) => /^(summary|day-\d{4}-\d{2}-\d{2})~\d{2}$/.test(doc.id))).toBe(true);
+    expect(result.comparison).toEqual({ same: live.size, different: [], onlyLive: [], onlyReplayed: [] });
+    const summary = viewFromDocuments(
+      salesDashboardProjection,
+      live.docs.filter((doc) => doc.id.startsWith('summary~')).map((doc) => doc.data() as SalesFigures),
+    );
+    expect(summary).toMatchObject({ orders: 8, revenueCents: 8 * 5900, ordersByStatus: { PLACED: 4, PAID: 0, SHIPPED: 4, CANCELLED: 4 } });
   });
 });
