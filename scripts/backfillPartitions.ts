@@ -1,0 +1,67 @@
+/**
+ * `npm run backfill-partitions`: gives events written before the store recorded partitions their
+ * `partition` field (src/firestore/partitionBackfill.ts). Resumable: Ctrl-C stops after the page in flight,
+ * and the next run continues from there (exit code 3: stopped before the end). `--restart` walks the whole
+ * store again.
+ *
+ * Run it once after deploying the partition-led indexes and before removing the collection-group indexes on
+ * `recordedAt` and `occurredAt` (see the README's deploy notes). Progress goes to stderr, the result to stdout.
+ *
+ * Talks to the emulators of `npm run dev` (firebase.json ports) when no FIRESTORE_EMULATOR_HOST is set
+ * and the project is a demo- one; to real Google Cloud otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { createFirestore } from '../src/firestore/createFirestore.ts';
+import { backfillPartitions } from '../src/firestore/partitionBackfill.ts';
+import { firebaseJsonPorts } from './emulatorLauncher.ts';
+import { progressReporter } from './progressReporter.ts';
+
+const { values } = parseArgs({
+  options: {
+    restart: { type: 'boolean', default: false },
+    'page-size': { type: 'string', default: '500' },
+  },
+});
+const pageSize = Number(values['page-size']);
+if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
+  console.error('--page-size must be a whole number between 1 and 10000.');
+  process.exit(1);
+}
+
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT ?? 'demo-eventloom';
+if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
+  process.env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${firebaseJsonPorts().firestore}`;
+}
+const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
+const db = createFirestore(config.projectId);
+
+// The first Ctrl-C finishes the page in flight and saves where it stands; a second one exits at once.
+const stop = new AbortController();
+process.once('SIGINT', () => {
+  console.error('Stopping after the page in flight; run again to resume.');
+  stop.abort();
+  process.once('SIGINT', () => process.exit(130));
+});
+process.once('SIGTERM', () => stop.abort());
+
+const progress = progressReporter('backfill-partitions');
+try {
+  const result = await backfillPartitions(db, {
+    pageSize,
+    restart: values.restart,
+    signal: stop.signal,
+    onProgress: ({ scanned, updated, total }) =>
+      progress.update('events', scanned, total, { text: `${updated} given a partition`, fields: { updated } }),
+  });
+  progress.stop();
+  console.log(JSON.stringify(result, null, 2));
+  if (!result.completed) process.exitCode = 3;
+} catch (error) {
+  progress.stop();
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await db.terminate();
+}
