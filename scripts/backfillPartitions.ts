@@ -5,7 +5,7 @@
  * store again.
  *
  * Run it once after deploying the partition-led indexes and before removing the collection-group indexes on
- * `recordedAt` and `occurredAt` (see the README's deploy notes). Progress goes to stderr, the result to stdout.
+ * `recordedAt` and `occurredAt` (docs/deploy.md). Progress goes to stderr, the result to stdout.
  *
  * Talks to the emulators of `npm run dev` (firebase.json ports) when no FIRESTORE_EMULATOR_HOST is set
  * and the project is a demo- one; to real Google Cloud otherwise.

@@ -104,14 +104,14 @@ describe('backfilling partitions', () => {
 });
 
 describe('npm run backfill-partitions', () => {
-  it('backfills with progress on stderr and the result on stdout', { timeout: 180_000 }, async () => {
+  it('backfills with progress on stderr and the result on stdout', { timeout: 300_000 }, async () => {
     const projectId = uniqueProjectId('backfill-cli');
     const db = freshDb(projectId);
     const { paths, legacyPaths } = await storeWithLegacyEvents(db, 2);
 
     const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'scripts/backfillPartitions.ts', '--page-size', '4'], {
       env: { ...process.env, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: 'silent' },
-      timeout: 120_000,
+      timeout: 240_000,
     });
 
     expect(JSON.parse(stdout)).toEqual({ completed: true, scanned: paths.length, updated: legacyPaths.length });
