@@ -1,109 +1,218 @@
 /**
- * (a) What the event store costs over the raw Firestore write it wraps.
+ * (a) What an append costs, on the workload commands produce: each writer appends versions 2, 3, 4, ... to a
+ * stream that already exists, one event per append, the way a command appends after loading the stream.
  *
- * Every append of one event to a new stream commits a batch of two `create()`s: the event document and the
- * outbox record. The baseline issues exactly those two creates, with the same document contents, in a
- * WriteBatch straight on the client. The difference is the adapter's own work (building envelopes, resolving
- * versions), so the ratio should sit near 1: this guards against the adapter quietly adding a round trip.
+ * Sides, all writing the same event document (same contents, same path):
+ * - `create`: a plain `create()` of the event document, nothing else: the floor.
+ * - `ddd-ts`: a transaction that only `create()`s the event document, as @ddd-ts/event-sourcing-firestore does.
+ * - `store`: `FirestoreEventStore.appendToStreams` with `readAtExpectedVersion` (what runCommand passes): one
+ *   batch whose only document is the event, which carries its own outbox marker.
+ * - `outbox record`: the alternative design, measured to argue the choice: a batch that creates the event
+ *   document and a separate outbox record per commit (the layout this store used before).
  *
- * The machine is shared and noisy, so the two sides run in alternating blocks (raw, store, store, raw, ...)
- * and each side's rate is its total events over its total time; the per-block ratios show the spread.
+ * Scenarios: one writer on its own stream, 32 writers each on its own stream, and 8 writers racing on one hot
+ * stream (each writer appends after the version it last saw; when another writer got there first it re-reads
+ * the stream's head and tries again, on every side alike). Afterwards every stream is read back: each append
+ * that reported success must be there exactly once ("lost", "duplicated"), with no gap in the versions.
+ *
+ * The machine is shared and noisy, so the sides run in rotating blocks (every side first in some block) and
+ * each side's rate is its total appends over its total time; the per-block ratios show the spread.
  */
 import { randomUUID } from 'node:crypto';
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { EventEnvelope, NewEvent } from '../src/core/eventStore.ts';
-import { eventDocumentId, EVENTS, FirestoreEventStore, OUTBOX, STREAMS } from '../src/firestore/firestoreEventStore.ts';
+import { ConcurrencyError } from '../src/core/errors.ts';
+import { eventDocumentId, FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { partitionOf } from '../src/firestore/partitions.ts';
 import { newOrderPlaced } from './orderPlacedEvent.ts';
-import { startPhase } from './progress.ts';
+import { startPhase, type Phase } from './progress.ts';
+
+export const APPEND_SIDES = ['create', 'ddd-ts', 'store', 'outbox record'] as const;
+export type AppendSide = (typeof APPEND_SIDES)[number];
 
 export interface AppendThroughputPlan {
-  /** Appends per side (event store and raw) at each concurrency. */
-  readonly appends: ReadonlyArray<{ concurrency: number; count: number }>;
-  /** How many alternating blocks each side's appends are split into. */
+  /** Writers on streams of their own, and how many appends each side makes with that many writers. */
+  readonly ownStreams: ReadonlyArray<{ writers: number; count: number }>;
+  /** Writers racing on one stream, and how many appends must succeed per side. */
+  readonly hotStream: { writers: number; count: number };
+  /** How many rotating blocks each side's appends are split into. */
   readonly blocks: number;
 }
 
 export interface AppendThroughputResult {
-  readonly concurrency: number;
+  readonly scenario: 'own streams' | 'one hot stream';
+  readonly writers: number;
+  /** Appends that succeeded, per side. */
   readonly appendsPerSide: number;
-  readonly rawEventsPerSecond: number;
-  readonly storeEventsPerSecond: number;
-  /** store / raw over all blocks. */
-  readonly ratio: number;
+  readonly eventsPerSecond: Record<AppendSide, number>;
+  /** Commits tried per append that succeeded (1 without contention). */
+  readonly attemptsPerAppend: Record<AppendSide, number>;
+  /** store / ddd-ts in each block. */
   readonly blockRatios: readonly number[];
+  /** Appends reported successful but missing from the stream, and events stored more than once, over all sides. */
+  readonly lost: number;
+  readonly duplicated: number;
+  /** Streams with a hole in their versions. */
+  readonly gaps: number;
 }
 
-type Side = 'raw' | 'store';
-type AppendOne = () => Promise<void>;
+/** Appends `event` at `version`; false when another writer already holds that version. */
+type AppendAt = (streamId: string, version: number, event: NewEvent) => Promise<boolean>;
+
+const ALREADY_EXISTS = 6;
 
 export async function measureAppendThroughput(db: Firestore, plan: AppendThroughputPlan): Promise<AppendThroughputResult[]> {
   const store = new FirestoreEventStore(db);
-  const appendOne: Record<Side, AppendOne> = {
-    store: async () => {
-      await store.appendToStreams([{ streamId: `bench-${randomUUID()}`, expectedVersion: 0, events: [newOrderPlaced()] }]);
+  const eventRef = (streamId: string, version: number) => store.eventsOf(streamId).doc(eventDocumentId(version));
+  const documentOf = (streamId: string, version: number, event: NewEvent) => ({
+    ...envelopeOf(streamId, version, event),
+    partition: partitionOf(streamId),
+    recordedAt: FieldValue.serverTimestamp(),
+  });
+  const conflictIsFalse = async (write: Promise<unknown>) => {
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      if (error instanceof ConcurrencyError || (error as { code?: number }).code === ALREADY_EXISTS) return false;
+      throw error;
+    }
+  };
+  const sides: Record<AppendSide, AppendAt> = {
+    create: (streamId, version, event) => conflictIsFalse(eventRef(streamId, version).create(documentOf(streamId, version, event))),
+    'ddd-ts': (streamId, version, event) =>
+      conflictIsFalse(db.runTransaction(async (tx) => void tx.create(eventRef(streamId, version), documentOf(streamId, version, event)))),
+    store: (streamId, version, event) =>
+      conflictIsFalse(store.appendToStreams([{ streamId, expectedVersion: version - 1, readAtExpectedVersion: true, events: [event] }])),
+    'outbox record': (streamId, version, event) => {
+      const batch = db.batch();
+      batch.create(eventRef(streamId, version), documentOf(streamId, version, event));
+      batch.create(db.collection('outbox').doc(), {
+        events: [envelopeOf(streamId, version, event)],
+        partition: partitionOf(streamId),
+        pending: true,
+        createdAt: FieldValue.serverTimestamp(),
+      });
+      return conflictIsFalse(batch.commit());
     },
-    raw: () => rawAppend(db, `bench-${randomUUID()}`, newOrderPlaced()),
   };
 
-  const results: AppendThroughputResult[] = [];
-  for (const { concurrency, count } of plan.appends) {
-    const perBlock = Math.ceil(count / plan.blocks);
-    // Both exact write paths run before anything counts. The emulator keeps getting faster for the first
-    // thousand or so commits of a new shape: with a warm-up of a few hundred, the side measured second came out
-    // 15-25% "faster" in every block, while an A/A check (raw against raw) after this warm-up shows no bias.
-    const warmUp = Math.max(100, concurrency * 30);
-    const phase = startPhase(`(a) appends, concurrency ${concurrency}`, 2 * (warmUp + perBlock * plan.blocks));
-    await runPool(warmUp, concurrency, appendOne.raw, phase.tick);
-    await runPool(warmUp, concurrency, appendOne.store, phase.tick);
+  /** What each side reported as appended, per stream: checked against the stored streams at the end. */
+  const appended = new Map<string, string[]>();
+  const headOf = async (streamId: string) =>
+    ((await store.eventsOf(streamId).orderBy('version', 'desc').limit(1).get()).docs[0]?.get('version') as number | undefined) ?? 0;
 
-    const elapsedMs: Record<Side, number> = { raw: 0, store: 0 };
+  /** A writer: appends after the version it knows; on a conflict reads the head and tries again. */
+  const appendOnce = async (side: AppendSide, streamId: string, known: { version: number }, counters: { attempts: number }) => {
+    for (;;) {
+      const event = newOrderPlaced();
+      counters.attempts++;
+      if (await sides[side](streamId, known.version + 1, event)) {
+        known.version++;
+        appended.get(streamId)!.push(event.eventId);
+        return;
+      }
+      known.version = await headOf(streamId);
+    }
+  };
+
+  /** Streams that exist (at version 1) before anything is timed, as commands find them. */
+  const existingStreams = async (side: AppendSide, count: number) =>
+    Promise.all(
+      Array.from({ length: count }, async () => {
+        const streamId = `bench-${side.replace(' ', '-')}-${randomUUID()}`;
+        await store.appendToStreams([{ streamId, expectedVersion: 0, events: [newOrderPlaced()] }]);
+        appended.set(streamId, []);
+        return streamId;
+      }),
+    );
+
+  /** Runs `count` successful appends of one side with `writers` writers; returns the time taken and attempts. */
+  const runBlock = async (side: AppendSide, writers: number, count: number, hot: boolean, phase: Phase) => {
+    const streams = await existingStreams(side, hot ? 1 : writers);
+    // Each writer remembers the version it last saw (on the hot stream too, as separate API instances would).
+    const known = Array.from({ length: writers }, () => ({ version: 1 }));
+    const counters = { attempts: 0 };
+    const elapsedMs = await runPool(
+      count,
+      writers,
+      (worker) => appendOnce(side, streams[hot ? 0 : worker]!, known[worker]!, counters),
+      phase.tick,
+    );
+    return { elapsedMs, attempts: counters.attempts };
+  };
+
+  const scenarios = [...plan.ownStreams.map(({ writers, count }) => ({ writers, count, hot: false })), { ...plan.hotStream, hot: true }];
+  const results: AppendThroughputResult[] = [];
+  for (const { writers, count, hot } of scenarios) {
+    const perBlock = Math.ceil(count / plan.blocks);
+    // Every write path runs before anything counts: the emulator keeps getting faster for the first commits of
+    // a new shape, and the side measured first would otherwise look slower.
+    const warmUp = Math.max(50, writers * 10);
+    const label = hot ? `${writers} writers, one stream` : `${writers} writer(s), own streams`;
+    const phase = startPhase(`(a) appends, ${label}`, APPEND_SIDES.length * (warmUp + perBlock * plan.blocks));
+    for (const side of APPEND_SIDES) await runBlock(side, writers, warmUp, hot, phase);
+    for (const streamId of appended.keys()) appended.delete(streamId);
+
+    const elapsedMs = Object.fromEntries(APPEND_SIDES.map((s) => [s, 0])) as Record<AppendSide, number>;
+    const attempts = Object.fromEntries(APPEND_SIDES.map((s) => [s, 0])) as Record<AppendSide, number>;
     const blockRatios: number[] = [];
     for (let block = 0; block < plan.blocks; block++) {
-      // ABBA order: a slow drift of the machine's load then hits both sides alike.
-      const order: Side[] = block % 2 === 0 ? ['raw', 'store'] : ['store', 'raw'];
-      const blockMs: Record<Side, number> = { raw: 0, store: 0 };
+      // Rotated each block, so a slow drift of the machine's load hits every side alike.
+      const order = APPEND_SIDES.map((_, i) => APPEND_SIDES[(i + block) % APPEND_SIDES.length]!);
+      const blockMs = {} as Record<AppendSide, number>;
       for (const side of order) {
-        blockMs[side] = await runPool(perBlock, concurrency, appendOne[side], phase.tick);
-        elapsedMs[side] += blockMs[side];
+        const run = await runBlock(side, writers, perBlock, hot, phase);
+        blockMs[side] = run.elapsedMs;
+        elapsedMs[side] += run.elapsedMs;
+        attempts[side] += run.attempts;
       }
-      blockRatios.push(blockMs.raw / blockMs.store);
+      blockRatios.push(blockMs['ddd-ts'] / blockMs.store);
     }
     phase.end();
 
     const total = perBlock * plan.blocks;
-    const rawEventsPerSecond = total / (elapsedMs.raw / 1000);
-    const storeEventsPerSecond = total / (elapsedMs.store / 1000);
     results.push({
-      concurrency,
+      scenario: hot ? 'one hot stream' : 'own streams',
+      writers,
       appendsPerSide: total,
-      rawEventsPerSecond,
-      storeEventsPerSecond,
-      ratio: storeEventsPerSecond / rawEventsPerSecond,
+      eventsPerSecond: Object.fromEntries(APPEND_SIDES.map((s) => [s, total / (elapsedMs[s] / 1000)])) as Record<AppendSide, number>,
+      attemptsPerAppend: Object.fromEntries(APPEND_SIDES.map((s) => [s, attempts[s] / total])) as Record<AppendSide, number>,
       blockRatios,
+      ...(await verify(store, appended)),
     });
+    appended.clear();
   }
   return results;
 }
 
-/** The baseline: the two documents an append writes, created in one batch with nothing around it. */
-async function rawAppend(db: Firestore, streamId: string, event: NewEvent): Promise<void> {
-  const envelope: EventEnvelope = {
+/** Reads every stream back: what was reported appended must be stored exactly once, versions without holes. */
+async function verify(store: FirestoreEventStore, appended: ReadonlyMap<string, readonly string[]>) {
+  let lost = 0;
+  let duplicated = 0;
+  let gaps = 0;
+  for (const [streamId, eventIds] of appended) {
+    const stored = await store.readStream(streamId);
+    if (stored.some((event, i) => event.version !== i + 1)) gaps++;
+    const counts = new Map<string, number>();
+    for (const event of stored) counts.set(event.eventId, (counts.get(event.eventId) ?? 0) + 1);
+    for (const eventId of eventIds) if (!counts.has(eventId)) lost++;
+    for (const n of counts.values()) if (n > 1) duplicated += n - 1;
+  }
+  return { lost, duplicated, gaps };
+}
+
+function envelopeOf(streamId: string, version: number, event: NewEvent): EventEnvelope {
+  return {
     eventId: event.eventId,
     streamId,
-    version: 1,
+    version,
     type: event.type,
     schemaVersion: 1,
     data: event.data,
     occurredAt: event.occurredAt,
     metadata: event.metadata,
   };
-  const batch = db.batch();
-  batch.create(db.collection(STREAMS).doc(streamId).collection(EVENTS).doc(eventDocumentId(1)), {
-    ...envelope,
-    recordedAt: FieldValue.serverTimestamp(),
-  });
-  batch.create(db.collection(OUTBOX).doc(), { events: [envelope], pending: true, createdAt: FieldValue.serverTimestamp() });
-  await batch.commit();
 }
 
 /**

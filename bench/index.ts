@@ -40,11 +40,12 @@ interface BenchPlan {
 const PLANS: Record<'full' | 'quick', BenchPlan> = {
   full: {
     append: {
-      appends: [
-        { concurrency: 1, count: 480 },
-        { concurrency: 32, count: 2400 },
+      ownStreams: [
+        { writers: 1, count: 320 },
+        { writers: 32, count: 1920 },
       ],
-      blocks: 8,
+      hotStream: { writers: 8, count: 240 },
+      blocks: 4,
     },
     contention: { writers: [8, 20], rounds: 3 },
     endToEnd: { orders: 200, warmup: 10 },
@@ -60,11 +61,12 @@ const PLANS: Record<'full' | 'quick', BenchPlan> = {
   },
   quick: {
     append: {
-      appends: [
-        { concurrency: 1, count: 120 },
-        { concurrency: 32, count: 600 },
+      ownStreams: [
+        { writers: 1, count: 80 },
+        { writers: 32, count: 640 },
       ],
-      blocks: 4,
+      hotStream: { writers: 8, count: 80 },
+      blocks: 2,
     },
     contention: { writers: [8, 20], rounds: 1 },
     endToEnd: { orders: 40, warmup: 5 },

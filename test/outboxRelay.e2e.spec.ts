@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EventEnvelope } from '../src/core/eventStore.ts';
-import { OUTBOX } from '../src/firestore/firestoreEventStore.ts';
+import { FieldPath } from '@google-cloud/firestore';
+import { envelopeFromDocument } from '../src/firestore/eventDocument.ts';
+import { EVENTS, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
@@ -20,7 +21,9 @@ beforeAll(async () => {
 });
 afterAll(() => pipeline?.stop());
 
-const pendingRecords = async () => (await pipeline.db.collection(OUTBOX).where('pending', '==', true).orderBy('createdAt').get()).docs;
+/** The events still marked for publication, in commit order: each event document is its own outbox entry. */
+const pendingEvents = async () =>
+  (await pipeline.db.collectionGroup(EVENTS).where(PENDING, '==', true).orderBy('recordedAt').orderBy(FieldPath.documentId()).get()).docs;
 const history = (customerId: string) => pipeline.readModels.get<CustomerOrderHistory>(customerOrderHistoryProjection, customerId);
 
 async function placeOrders(customerId: string, count: number): Promise<string[]> {
@@ -43,9 +46,10 @@ describe('outbox relay recovery', () => {
     const customerId = `c-${randomUUID()}`;
     const orderIds = await placeOrders(customerId, 3);
 
-    // Committed but never published: the events are safe in the outbox, the view knows nothing yet.
-    // The two products and the customer added by setUpShop, and the three orders: one record per command.
-    expect(await pendingRecords()).toHaveLength(6);
+    // Committed but never published: the events are safe, still marked pending; the view knows nothing yet.
+    // The two products and the customer added by setUpShop, and the three orders, each of which placed the
+    // order and reserved stock of both products: 3 + 3 × 3 events.
+    expect(await pendingEvents()).toHaveLength(12);
     expect(await history(customerId)).toBeNull();
 
     // A new API instance starts its relay.
@@ -54,17 +58,18 @@ describe('outbox relay recovery', () => {
 
     await expect.poll(async () => (await history(customerId))?.orderCount, { timeout: 20_000, interval: 50 }).toBe(3);
     expect(Object.keys((await history(customerId))!.orders).sort()).toEqual([...orderIds].sort());
-    await expect.poll(async () => (await pendingRecords()).length, { timeout: 10_000 }).toBe(0);
+    await expect.poll(async () => (await pendingEvents()).length, { timeout: 10_000 }).toBe(0);
     await pipeline.relay.stop();
   });
 
   it('republishes after a crash between publish and mark-done; the projector sees each copy and ignores the second', async () => {
     const customerId = `c-${randomUUID()}`;
     const orderIds = await placeOrders(customerId, 2);
-    // The customer's registration and the two orders (the products were added by the first test).
-    const pending = await pendingRecords();
-    expect(pending).toHaveLength(3);
-    const events = pending.flatMap((record) => record.get('events') as EventEnvelope[]);
+    // The customer's registration and the two orders with their stock reservations (the products were added
+    // by the first test).
+    const pending = await pendingEvents();
+    expect(pending).toHaveLength(1 + 2 * 3);
+    const events = pending.map((doc) => envelopeFromDocument(doc.data()));
     const topic = pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true });
 
     // How many copies of each of these events the customer order history projector has taken (answered 2xx),
@@ -76,7 +81,7 @@ describe('outbox relay recovery', () => {
             .length,
       );
 
-    // A relay publishes every pending event and dies before marking the records done.
+    // A relay publishes every pending event and dies before clearing their markers.
     for (const event of events) await topic.publishMessage(toEventMessage(event));
     await vi.waitFor(() => expect(taken()).toEqual(events.map(() => 1)), { timeout: 20_000, interval: 50 });
     expect((await history(customerId))?.orderCount).toBe(2);
@@ -98,12 +103,12 @@ describe('outbox relay recovery', () => {
     expect(settled.checkpoints.map((c) => c.version)).toEqual(
       streams.map((streamId) => Math.max(...events.filter((e) => e.streamId === streamId).map((e) => e.version))),
     );
-    expect((await pendingRecords()).length).toBe(3);
+    expect((await pendingEvents()).length).toBe(events.length);
 
     // The next relay publishes the same events again.
     pipeline.relay = pipeline.newRelay();
     expect(await pipeline.relay.drain()).toBe(events.length);
-    expect((await pendingRecords()).length).toBe(0);
+    expect((await pendingEvents()).length).toBe(0);
 
     // The projector took every second copy too, and wrote nothing for it: not the view, not a checkpoint.
     await vi.waitFor(() => expect(taken()).toEqual(events.map(() => 2)), { timeout: 20_000, interval: 50 });

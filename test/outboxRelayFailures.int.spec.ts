@@ -2,17 +2,17 @@
  * The outbox relay when things go wrong, on the Firestore and Pub/Sub emulators: a publish the emulator
  * refuses (the topic does not exist yet), a batch of which only some records go out, and an outbox listener
  * that dies. Whatever fails stays pending and goes out later, in stream order; whatever went out is marked
- * done and not published again.
+ * done and not published again. (Each event document is its own outbox entry: its `pending` marker.)
  *
- * Each test has an emulator project of its own, so the outbox holds only its records.
+ * Each test has an emulator project of its own, so the outbox holds only its events.
  */
 import { randomUUID } from 'node:crypto';
-import type { Firestore } from '@google-cloud/firestore';
+import { FieldPath, type Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message, type Topic } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EventEnvelope } from '../src/core/eventStore.ts';
-import { FirestoreEventStore, OUTBOX } from '../src/firestore/firestoreEventStore.ts';
+import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
+import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import type { Logger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
@@ -39,14 +39,15 @@ function setUp() {
     pubsub,
     /** A handle on a topic that does not exist until `create` is called. */
     topic: (messageOrdering = true) => pubsub.topic(`topic-${randomUUID().slice(0, 8)}`, { messageOrdering }),
-    /** Commits events to a stream, with their outbox record, as a command does. */
+    /** Commits events to a stream, each event its own outbox entry, as a command does. */
     commit: committer(store, { correlationId: 'relay-failures' }),
-    /** The outbox records, oldest first: the streams each carries, and whether it is still pending. */
-    async outbox(): Promise<Array<{ streams: string[]; pending: boolean }>> {
-      const records = await db.collection(OUTBOX).orderBy('createdAt').get();
-      return records.docs.map((d) => ({
-        streams: [...new Set((d.get('events') as EventEnvelope[]).map((e) => e.streamId))],
-        pending: d.get('pending') as boolean,
+    /** The events in commit order: the stream and version of each, and whether it is still pending publication. */
+    async outbox(): Promise<Array<{ stream: string; version: number; pending: boolean }>> {
+      const events = await db.collectionGroup(EVENTS).orderBy('recordedAt').orderBy(FieldPath.documentId()).get();
+      return events.docs.map((d) => ({
+        stream: d.get('streamId') as string,
+        version: d.get('version') as number,
+        pending: d.get(PENDING) === true,
       }));
     },
   };
@@ -83,7 +84,7 @@ const versionsOf = (received: Array<{ attributes: Record<string, string> }>, str
   received.filter((m) => m.attributes.streamId === streamId).map((m) => Number(m.attributes.version));
 
 describe('outbox relay: a publish that fails', () => {
-  it('leaves the record pending, and the next attempt through the same topic handle publishes it, in stream order', async () => {
+  it('leaves the events pending, and the next attempt through the same topic handle publishes it, in stream order', async () => {
     const shop = setUp();
     const topic = shop.topic();
     const { logger } = recordingLogger();
@@ -93,7 +94,10 @@ describe('outbox relay: a publish that fails', () => {
 
     // The topic does not exist: the emulator refuses the publish.
     await expect(outboxRelay.drain()).rejects.toMatchObject({ code: 5 }); // NOT_FOUND
-    expect(await shop.outbox()).toEqual([{ streams: [stream], pending: true }]);
+    expect(await shop.outbox()).toEqual([
+      { stream, version: 1, pending: true },
+      { stream, version: 2, pending: true },
+    ]);
 
     await topic.create();
     const received = await tap(topic);
@@ -101,7 +105,10 @@ describe('outbox relay: a publish that fails', () => {
     // (The relay resumes it; @google-cloud/pubsub 6.3 also drops a failed key's queue once it is empty, so
     // this cannot tell whether it did.)
     expect(await outboxRelay.drain()).toBe(2);
-    expect(await shop.outbox()).toEqual([{ streams: [stream], pending: false }]);
+    expect(await shop.outbox()).toEqual([
+      { stream, version: 1, pending: false },
+      { stream, version: 2, pending: false },
+    ]);
     await shop.commit(stream, [customerDetailsChanged('c-1', 'Ada L.', 'ada@example.com')]);
     expect(await outboxRelay.drain()).toBe(1);
 
@@ -123,10 +130,10 @@ describe('outbox relay: a publish that fails', () => {
       timeout: 10_000,
       interval: 20,
     });
-    expect(await shop.outbox()).toEqual([{ streams: [stream], pending: true }]);
+    expect(await shop.outbox()).toEqual([{ stream, version: 1, pending: true }]);
 
     await topic.create();
-    await vi.waitFor(async () => expect(await shop.outbox()).toEqual([{ streams: [stream], pending: false }]), {
+    await vi.waitFor(async () => expect(await shop.outbox()).toEqual([{ stream, version: 1, pending: false }]), {
       timeout: 10_000,
       interval: 50,
     });
@@ -152,7 +159,7 @@ describe('outbox relay: a partly failed batch', () => {
     const { logger } = recordingLogger();
     const outboxRelay = relay({ db: shop.db, topic: domain, integrationTopic: integration, logger });
 
-    // One batch of two records: a registration (a domain event only) and an order (also an integration
+    // Two events: a registration (a domain event only) and an order (also an integration
     // event, whose topic does not exist yet).
     const customer = `customer-${randomUUID()}`;
     const orderId = randomUUID();
@@ -162,17 +169,17 @@ describe('outbox relay: a partly failed batch', () => {
 
     await expect(outboxRelay.drain()).rejects.toMatchObject({ code: 5 }); // NOT_FOUND, for the integration topic
     expect(await shop.outbox()).toEqual([
-      { streams: [customer], pending: false },
-      { streams: [order], pending: true },
+      { stream: customer, version: 1, pending: false },
+      { stream: order, version: 1, pending: true },
     ]);
 
     await integration.create();
     const integrationReceived = await tap(integration);
-    // Only the order's record goes out again: one event.
+    // Only the order's event goes out again.
     expect(await outboxRelay.drain()).toBe(1);
     expect(await shop.outbox()).toEqual([
-      { streams: [customer], pending: false },
-      { streams: [order], pending: false },
+      { stream: customer, version: 1, pending: false },
+      { stream: order, version: 1, pending: false },
     ]);
 
     // The order's domain event went out with each attempt (at least once, as projectors expect); its
@@ -187,7 +194,7 @@ describe('outbox relay: a partly failed batch', () => {
 });
 
 /**
- * Firestore itself, except that a listener on the outbox fails as soon as it is opened (as one would when
+ * Firestore itself, except that a listener on the outbox (the events collection group) fails as soon as it is opened (as one would when
  * the relay's service account lost its permission to listen): reads and writes all go to the emulator.
  */
 function withFailingOutboxListener(db: Firestore): Firestore {
@@ -213,8 +220,8 @@ function withFailingOutboxListener(db: Firestore): Firestore {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
-      if (property === 'collection')
-        return (path: string) => (path === OUTBOX ? failingListens(target.collection(path)) : target.collection(path));
+      if (property === 'collectionGroup')
+        return (id: string) => (id === EVENTS ? failingListens(target.collectionGroup(id)) : target.collectionGroup(id));
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
   });
@@ -250,6 +257,7 @@ describe('outbox relay: a listener that fails', () => {
       timeout: 10_000,
       interval: 50,
     });
-    expect(messages().filter((m) => m === LISTENER_FAILED)).toHaveLength(1);
+    // Each partition's listener failed once, and the relay did not keep reopening them.
+    expect(messages().filter((m) => m === LISTENER_FAILED)).toHaveLength(STREAM_PARTITIONS);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * One order through the whole pipeline on the real emulators: placeOrder over HTTP → Firestore event
- * stream + outbox → relay → Pub/Sub → push subscription → functions-framework projector → read model
+ * stream (each event its own outbox entry) → relay → Pub/Sub → push subscription → functions-framework projector → read model
  * → Firestore listener → GraphQL subscription, seen by one client over SSE and one over WebSocket.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENTS, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { asCustomer } from './support/identities.ts';
 import { startPipeline, type Pipeline } from './support/pipeline.ts';
@@ -67,7 +68,7 @@ describe('the pipeline, end to end', () => {
     }
   });
 
-  it('serves the same read model to queries, and publishes every outbox record', async () => {
+  it('serves the same read model to queries, and publishes every event', async () => {
     const customerId = `c-${randomUUID()}`;
     await setUpShop(pipeline.api, [customerId]);
     const first = await placeOrderOverHttp(orderInput(customerId));
@@ -88,7 +89,7 @@ describe('the pipeline, end to end', () => {
     expect(data.customerOrders.orders.edges.map((e) => e.node.orderId).sort()).toEqual([first.orderId, second.orderId].sort());
 
     await expect
-      .poll(async () => (await pipeline.db.collection('outbox').where('pending', '==', true).get()).size, {
+      .poll(async () => (await pipeline.db.collectionGroup(EVENTS).where(PENDING, '==', true).get()).size, {
         timeout: 10_000,
       })
       .toBe(0);

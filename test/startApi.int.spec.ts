@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
-import { OUTBOX, FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
+import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
@@ -31,9 +32,9 @@ let api: RunningApi | undefined;
 
 /** Firestore listeners the client library holds open (not in its typings): the relay's and the live streams'. */
 const listeners = () => (db as unknown as { registeredListenersCount: number }).registeredListenersCount;
-const pendingOutboxRecords = async () => (await db.collection(OUTBOX).where('pending', '==', true).get()).size;
+const pendingEvents = async () => (await db.collectionGroup(EVENTS).where(PENDING, '==', true).get()).size;
 
-/** Commits a ProductAdded, with its outbox record, as a command would. */
+/** Commits a ProductAdded (marked pending publication), as a command would. */
 async function addProduct(productId: string): Promise<void> {
   const now = new Date().toISOString();
   await new FirestoreEventStore(db).appendToStreams([
@@ -68,9 +69,9 @@ describe('startApi', () => {
     const { port } = api!;
     const graphqlUrl = `http://127.0.0.1:${port}/graphql`;
 
-    // The relay runs: what is committed gets published and its outbox record marked done.
+    // The relay runs: what is committed gets published and its outbox marker cleared.
     await addProduct(`p-${randomUUID()}`);
-    await vi.waitFor(async () => expect(await pendingOutboxRecords()).toBe(0), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(async () => expect(await pendingEvents()).toBe(0), { timeout: 20_000, interval: 50 });
 
     const productId = `p-${randomUUID()}`;
     await db
@@ -82,8 +83,8 @@ describe('startApi', () => {
     ws.subscribe('live', PRODUCT, { id: productId });
     await sse.waitFor((e) => e.event === 'next');
     await ws.waitFor((m) => m.type === 'next' && m.id === 'live');
-    // The relay's listener on the outbox, and one on the product's view shared by both subscriptions.
-    expect(listeners()).toBe(2);
+    // The relay's listeners (one per partition), and one on the product's view shared by both subscriptions.
+    expect(listeners()).toBe(STREAM_PARTITIONS + 1);
 
     await api!.close();
 
@@ -100,7 +101,7 @@ describe('startApi', () => {
 
     // The relay has stopped: no listener is left, neither its own nor the live streams'...
     expect(listeners()).toBe(0);
-    // ...so an event committed now waits in the outbox for the next instance's relay, which publishes it.
+    // ...so an event committed now waits, marked pending, for the next instance's relay, which publishes it.
     await addProduct(`p-${randomUUID()}`);
     const nextRelay = new OutboxRelay({
       db,

@@ -112,6 +112,9 @@ export async function runCommand<Result extends object>(params: RunCommandParams
         streamId: a.streamId,
         // A stream the decision never read must be new.
         expectedVersion: versions.get(a.streamId) ?? 0,
+        // The loader read each stream at the version it reports (its last event, or a snapshot taken at it),
+        // so the store need not prove it again: the append is a plain create() of the next versions.
+        readAtExpectedVersion: versions.has(a.streamId),
         events: a.events.map((event) => ({
           eventId: newEventId(),
           type: event.type,

@@ -59,6 +59,13 @@ export interface StreamAppend {
   readonly streamId: string;
   readonly expectedVersion: ExpectedVersion;
   readonly events: readonly NewEvent[];
+  /**
+   * The caller read the stream at `expectedVersion`: it loaded that event (or a snapshot taken at it), and
+   * events are immutable, so the stream is known to have reached it. The store then only has to make sure no
+   * one else wrote after it, which it can do without reading anything. Without the flag, a store must also
+   * prove that the stream reached `expectedVersion` (a caller could name a version it never saw).
+   */
+  readonly readAtExpectedVersion?: boolean;
 }
 
 /** Stored with the events, in the same commit, so a retried command can return the first result. */

@@ -7,8 +7,11 @@
  * optimistic concurrency without the lock waits of a read-write transaction, which on a contended
  * stream take seconds on the emulator and can abort (see bench/ for the measured difference).
  *
- * The same commit also creates the outbox record that the relay publishes from, and the idempotency
- * record when the command carried a key.
+ * Each event document is also its own outbox entry: it is committed with `pending: true` and its stream's
+ * `partition`, and the relay that holds the partition publishes it and deletes the marker (so it leaves the
+ * relay's index). Nothing committed can be lost, since the marker is in the very document that holds the
+ * event, and an append writes nothing but its events (and the idempotency record when the command carried a
+ * key) in one commit.
  */
 import { FieldValue, Timestamp, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import { ConcurrencyError } from '../core/errors.ts';
@@ -26,7 +29,11 @@ import { partitionOf } from './partitions.ts';
 
 export const STREAMS = 'streams';
 export const EVENTS = 'events';
-export const OUTBOX = 'outbox';
+/**
+ * The outbox marker on an event document: present (true) until a relay has published the event, then deleted,
+ * so the relay's index (partition, pending, recordedAt) holds only what is still to publish.
+ */
+export const PENDING = 'pending';
 const IDEMPOTENCY_KEYS = 'idempotencyKeys';
 
 /** gRPC status ALREADY_EXISTS: a `create()` met an existing document. */
@@ -51,15 +58,18 @@ export class FirestoreEventStore implements EventStore {
 
   async appendToStreams(appends: readonly StreamAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     const resolved = await Promise.all(
-      appends.map(async (append) => ({
-        ...append,
-        expectedVersion: append.expectedVersion === 'any' ? await this.currentVersion(append.streamId) : append.expectedVersion,
-      })),
+      appends.map(async (append) =>
+        append.expectedVersion === 'any'
+          ? // The version just read is one the stream has reached: nothing left to prove.
+            { ...append, expectedVersion: await this.currentVersion(append.streamId), readAtExpectedVersion: true }
+          : { ...append, expectedVersion: append.expectedVersion },
+      ),
     );
 
     const envelopes: EventEnvelope[] = [];
     const writes: Array<{ ref: DocumentReference; data: object }> = [];
     for (const { streamId, expectedVersion, events } of resolved) {
+      const partition = partitionOf(streamId);
       events.forEach((event, index) => {
         const envelope: EventEnvelope = {
           eventId: event.eventId,
@@ -74,14 +84,8 @@ export class FirestoreEventStore implements EventStore {
         envelopes.push(envelope);
         writes.push({
           ref: this.eventsOf(streamId).doc(eventDocumentId(envelope.version)),
-          data: { ...envelope, partition: partitionOf(streamId), recordedAt: FieldValue.serverTimestamp() },
+          data: { ...envelope, partition, recordedAt: FieldValue.serverTimestamp(), [PENDING]: true },
         });
-      });
-    }
-    if (envelopes.length > 0) {
-      writes.push({
-        ref: this.db.collection(OUTBOX).doc(),
-        data: { events: envelopes, pending: true, createdAt: FieldValue.serverTimestamp() },
       });
     }
     if (options.idempotency) {
@@ -96,9 +100,11 @@ export class FirestoreEventStore implements EventStore {
       });
     }
 
-    // An append at version > 0 must also prove the stream really is at that version (a caller could
-    // expect a version the stream never reached); reading the immutable last event costs no lock contention.
-    const mustExist = resolved.filter((a) => a.expectedVersion > 0 && a.events.length > 0);
+    // An append at version > 0 from a caller that did not read the stream there must also prove that the
+    // stream really reached that version (a caller could expect a version the stream never reached, and a
+    // blind create() would leave a gap). Callers that read it, as commands do, skip the read and the
+    // transaction: the create() of the next version is the whole concurrency check.
+    const mustExist = resolved.filter((a) => a.expectedVersion > 0 && a.events.length > 0 && !a.readAtExpectedVersion);
     try {
       if (mustExist.length === 0) {
         const batch = this.db.batch();

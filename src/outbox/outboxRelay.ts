@@ -1,22 +1,24 @@
 /**
- * The outbox relay: publishes committed events to Pub/Sub, then marks their outbox record done.
+ * The outbox relay: publishes committed events to Pub/Sub, then clears their outbox marker.
  *
- * Every append commits its events and an outbox record together, so nothing committed can be lost:
- * a relay that dies before publishing leaves the record pending and the next relay publishes it;
- * one that dies after publishing but before marking publishes it again, which projectors absorb
- * (they guard on stream versions). Delivery is therefore at-least-once, in commit order per stream
- * (the ordering key is the stream id).
+ * Every event document is committed with `pending: true` (see firestoreEventStore.ts), so nothing committed
+ * can be lost: a relay that dies before publishing leaves the marker and the next holder of the partition
+ * publishes the event; one that dies after publishing but before clearing publishes it again, which
+ * projectors absorb (they guard on stream versions). Delivery is therefore at-least-once, in commit order per
+ * stream (the ordering key is the stream id, and a stream's events all sit in one partition).
+ *
+ * Streams are spread over STREAM_PARTITIONS partitions; the relay publishes each partition on its own.
  */
-import { FieldValue, Timestamp, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { Topic } from '@google-cloud/pubsub';
 import type { EventEnvelope } from '../core/eventStore.ts';
-import { OUTBOX } from '../firestore/firestoreEventStore.ts';
-import type { Logger } from '../logger.ts';
+import { envelopeFromDocument } from '../firestore/eventDocument.ts';
+import { EVENTS, PENDING } from '../firestore/firestoreEventStore.ts';
+import { allPartitions } from '../firestore/partitions.ts';
 import { toIntegrationEvent } from '../integration/toIntegrationEvent.ts';
+import type { Logger } from '../logger.ts';
 import { toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
 
-/** How long a published record stays for inspection; a Firestore TTL policy on `expireAt` deletes it. */
-const KEEP_PUBLISHED_MS = 7 * 24 * 60 * 60 * 1000;
 const RETRY_AFTER_MS = 1000;
 
 export interface OutboxRelayOptions {
@@ -25,7 +27,7 @@ export interface OutboxRelayOptions {
   readonly topic: Topic;
   /**
    * The public integration events topic (also with `messageOrdering: true`). Domain events that map to
-   * an integration event are published there too, before the record counts as done.
+   * an integration event are published there too, before the event counts as published.
    */
   readonly integrationTopic?: Topic;
   readonly logger: Logger;
@@ -37,18 +39,70 @@ export interface OutboxRelayOptions {
   readonly openPersonalData?: (events: EventEnvelope[]) => Promise<EventEnvelope[]>;
 }
 
+/** The events of one partition still to publish, in commit order (each stream's versions in order). */
+export function pendingEventsQuery(db: Firestore, partition: number, limit: number) {
+  // The partition comes first in the index (partition, pending, recordedAt): each partition's range grows at
+  // the end, so the store-wide write rate is spread over STREAM_PARTITIONS ranges instead of one.
+  return db
+    .collectionGroup(EVENTS)
+    .where('partition', '==', partition)
+    .where(PENDING, '==', true)
+    .orderBy('recordedAt')
+    .orderBy(FieldPath.documentId())
+    .limit(limit);
+}
+
 export class OutboxRelay {
+  private readonly publishers = new Map<number, PartitionPublisher>();
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  /** Listens for pending events and publishes them as they are committed. */
+  start(): void {
+    for (const partition of allPartitions()) this.publisher(partition).start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.publishers.values()].map((publisher) => publisher.stop()));
+    this.publishers.clear();
+  }
+
+  /**
+   * Publishes everything pending now; resolves when the partitions are empty and returns the events
+   * published. Every partition is tried even if one fails; then the first failure is thrown.
+   */
+  async drain(): Promise<number> {
+    const outcomes = await Promise.allSettled(allPartitions().map((partition) => this.publisher(partition).drain()));
+    const failure = outcomes.find((o) => o.status === 'rejected');
+    if (failure) throw failure.reason;
+    return outcomes.reduce((sum, o) => sum + (o.status === 'fulfilled' ? o.value : 0), 0);
+  }
+
+  private publisher(partition: number): PartitionPublisher {
+    let publisher = this.publishers.get(partition);
+    if (!publisher) {
+      publisher = new PartitionPublisher(partition, this.options);
+      this.publishers.set(partition, publisher);
+    }
+    return publisher;
+  }
+}
+
+/** Publishes one partition's pending events: a listener wakes it, a failed publish retries every second. */
+class PartitionPublisher {
   private unsubscribe: (() => void) | null = null;
   private running: Promise<void> | null = null;
   private rerun = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  /** The listener died: nothing tells the relay about new records, so it looks for them every second. */
+  /** The listener died: nothing tells the publisher about new events, so it looks for them every second. */
   private polling = false;
 
-  constructor(private readonly options: OutboxRelayOptions) {}
+  constructor(
+    private readonly partition: number,
+    private readonly options: OutboxRelayOptions,
+  ) {}
 
-  /** Listens for pending records and publishes them as they are committed. */
   start(): void {
     this.stopped = false;
     this.polling = false;
@@ -57,7 +111,7 @@ export class OutboxRelay {
         if (!snapshot.empty) this.kick();
       },
       (error) => {
-        this.options.logger.error({ err: error }, 'outbox listener failed; polling instead');
+        this.options.logger.error({ err: error, partition: this.partition }, 'outbox listener failed; polling instead');
         this.polling = true;
         this.scheduleRetry();
       },
@@ -74,7 +128,6 @@ export class OutboxRelay {
     await this.running;
   }
 
-  /** Publishes everything pending now; resolves when the outbox is empty. Returns the events published. */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
@@ -85,11 +138,7 @@ export class OutboxRelay {
   }
 
   private pendingQuery() {
-    return this.options.db
-      .collection(OUTBOX)
-      .where('pending', '==', true)
-      .orderBy('createdAt')
-      .limit(this.options.batchSize ?? 200);
+    return pendingEventsQuery(this.options.db, this.partition, this.options.batchSize ?? 200);
   }
 
   private kick(): void {
@@ -103,7 +152,7 @@ export class OutboxRelay {
         try {
           await this.drain();
         } catch (error) {
-          this.options.logger.error({ err: error }, 'outbox relay failed to publish; will retry');
+          this.options.logger.error({ err: error, partition: this.partition }, 'outbox relay failed to publish; will retry');
           this.scheduleRetry();
         }
       } while (this.rerun && !this.stopped);
@@ -122,51 +171,39 @@ export class OutboxRelay {
     this.retryTimer.unref();
   }
 
-  /** Publishes one batch of pending records in commit order; returns how many events went out. */
+  /** Publishes one batch of pending events in commit order; returns how many went out. */
   private async publishBatch(): Promise<number> {
     const snapshot = await this.pendingQuery().get();
     if (snapshot.empty) return 0;
     const { topic } = this.options;
-    // Issue every publish in commit order before awaiting any: the client keeps per-key order.
-    const publications = snapshot.docs.map((doc) => this.publishRecord(topic, doc));
-    const results = await Promise.allSettled(publications);
+    // Issue every publish in commit order before awaiting any: the client keeps per-key order, and a failed
+    // publish pauses its key, so a stream's later events fail with it and stay pending too.
+    const results = await Promise.allSettled(snapshot.docs.map((doc) => this.publishEvent(topic, envelopeFromDocument(doc.data()))));
 
     const batch = this.options.db.batch();
-    let events = 0;
+    let published = 0;
     results.forEach((result, i) => {
       if (result.status !== 'fulfilled') return;
-      events += result.value;
-      batch.update(snapshot.docs[i]!.ref, {
-        pending: false,
-        publishedAt: FieldValue.serverTimestamp(),
-        expireAt: Timestamp.fromMillis(Date.now() + KEEP_PUBLISHED_MS),
-      });
+      published++;
+      // Deleted rather than set to false: the document leaves the relays' index.
+      batch.update(snapshot.docs[i]!.ref, { [PENDING]: FieldValue.delete() });
     });
-    await batch.commit();
+    if (published > 0) await batch.commit();
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
-    this.options.logger.debug({ records: snapshot.size, events }, 'outbox records published');
-    return events;
+    this.options.logger.debug({ partition: this.partition, events: published }, 'outbox events published');
+    return published;
   }
 
-  private async publishRecord(topic: Topic, doc: QueryDocumentSnapshot): Promise<number> {
-    const events = doc.get('events') as EventEnvelope[];
+  private async publishEvent(topic: Topic, event: EventEnvelope): Promise<void> {
     const { integrationTopic, openPersonalData } = this.options;
-    const opened = await Promise.all(
-      events.map((event) => (integrationTopic && openPersonalData ? this.opened(event, openPersonalData) : event)),
-    );
-    await Promise.all(
-      events.flatMap((event, i) => {
-        const publications = [publishInOrder(topic, toEventMessage(event))];
-        const openedEvent = opened[i];
-        const integrationEvent = integrationTopic && openedEvent ? this.integrationEventOf(openedEvent) : null;
-        if (integrationTopic && integrationEvent) {
-          publications.push(publishInOrder(integrationTopic, toIntegrationMessage(integrationEvent, event.streamId)));
-        }
-        return publications;
-      }),
-    );
-    return events.length;
+    const opened = integrationTopic && openPersonalData ? await this.opened(event, openPersonalData) : event;
+    const publications = [publishInOrder(topic, toEventMessage(event))];
+    const integrationEvent = integrationTopic && opened ? this.integrationEventOf(opened) : null;
+    if (integrationTopic && integrationEvent) {
+      publications.push(publishInOrder(integrationTopic, toIntegrationMessage(integrationEvent, event.streamId)));
+    }
+    await Promise.all(publications);
   }
 
   /** An event whose sealed fields do not open (tampered) is kept off the integration topic, like one that does not map. */

@@ -109,6 +109,31 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
       expect(stored.map((e) => e.version)).toEqual([1, 2]);
     });
 
+    it('appends after a version the caller read (readAtExpectedVersion), still refusing a stale one', async () => {
+      const store = makeStore();
+      const id = streamId();
+      await store.appendToStreams(onStream(id, 0, [event('A')]));
+      const read = { streamId: id, readAtExpectedVersion: true };
+      await store.appendToStreams([{ ...read, expectedVersion: 1, events: [event('B')] }]);
+
+      await expect(store.appendToStreams([{ ...read, expectedVersion: 1, events: [event('Stale')] }])).rejects.toBeInstanceOf(
+        ConcurrencyError,
+      );
+      const writers = Array.from({ length: 10 }, (_, i) =>
+        store.appendToStreams([{ ...read, expectedVersion: 2, events: [event('Raced', { writer: i })] }]),
+      );
+      const outcomes = await Promise.allSettled(writers);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const o of outcomes.filter((o) => o.status === 'rejected')) {
+        expect((o as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      }
+      expect((await store.readStream(id)).map((e) => [e.version, e.type])).toEqual([
+        [1, 'A'],
+        [2, 'B'],
+        [3, 'Raced'],
+      ]);
+    });
+
     it('appends several events to several streams atomically: all or none', async () => {
       const store = makeStore();
       const a = streamId();
