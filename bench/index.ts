@@ -22,6 +22,7 @@ import { measurePersonalDataCost, PERSONAL_DATA_COST_PLANS } from './personalDat
 import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
 import { measureProjectionLag, PROJECTION_LAG_PLANS } from './projectionLag.ts';
 import { measureRebuildRate, REBUILD_RATE_PLANS } from './rebuildRate.ts';
+import { measureRelayScaleOut, type RelayScaleOutPlan } from './relayScaleOut.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
 import { measureSubscriptions, SUBSCRIPTION_PLANS } from './subscriptions.ts';
 import { measureTracingOverhead, TRACING_OVERHEAD_PLANS } from './tracingOverhead.ts';
@@ -34,6 +35,7 @@ interface BenchPlan {
   readonly endToEnd: EndToEndPlan;
   readonly hotProduct: HotProductPlan;
   readonly snapshots: SnapshotLoadPlan;
+  readonly relays: RelayScaleOutPlan;
 }
 
 // On the shared 2-core machines the full run takes about 3 minutes (more when they are busy); --quick 1 to 2.
@@ -58,6 +60,7 @@ const PLANS: Record<'full' | 'quick', BenchPlan> = {
       blocks: 2,
     },
     snapshots: { events: 10_000, snapshotAt: 9_950, loads: 4 },
+    relays: { instances: 3, steady: 600, killed: 600, concurrency: 8 },
   },
   quick: {
     append: {
@@ -79,6 +82,7 @@ const PLANS: Record<'full' | 'quick', BenchPlan> = {
       blocks: 2,
     },
     snapshots: { events: 10_000, snapshotAt: 9_950, loads: 2 },
+    relays: { instances: 3, steady: 150, killed: 150, concurrency: 8 },
   },
 };
 
@@ -99,6 +103,7 @@ const PARTS = {
   j: 'tracing',
   p: 'projection-lag',
   r: 'rebuild',
+  k: 'relays',
 } as const;
 type Part = keyof typeof PARTS;
 const selected = selectedParts(process.argv.slice(2));
@@ -225,6 +230,8 @@ async function main(): Promise<void> {
     await guarded(warmUpFirestore(rebuildDb, '(r)'));
     results.rebuildRate = await guarded(measureRebuildRate(rebuildDb, REBUILD_RATE_PLANS[mode]));
   }
+  // Its own project and three API processes: see bench/relayScaleOut.ts.
+  if (runs('k')) results.relays = await guarded(measureRelayScaleOut(plan.relays));
 
   await Promise.all(clients.splice(0).map((db) => db.terminate()));
   const totalSeconds = (performance.now() - startedAt) / 1000;

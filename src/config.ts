@@ -74,6 +74,12 @@ const ConfigSchema = z.object({
     .optional(),
   /** How long a process keeps an unwrapped data key in memory (and so may still read a just-forgotten customer). */
   DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(30),
+  /**
+   * Outbox relay leases: how long a relay's claim on a partition lasts without renewal (the longest a killed
+   * instance's partitions wait for another relay) and how often relays renew and rebalance (default a third).
+   */
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(12_000),
+  OUTBOX_HEARTBEAT_MS: z.coerce.number().int().min(100).optional(),
 });
 
 /**
@@ -98,6 +104,8 @@ export type Config = {
   /** Introspection and field suggestions: outside production only. */
   introspection: boolean;
   limits: ApiLimits;
+  /** How the API's outbox relay shares the partitions with the relays of other instances. */
+  outboxLeases: { leaseMs: number; heartbeatMs: number };
   /** Whose ID tokens are accepted (their `aud`). */
   authProjectId: string;
   emulators: { firestore?: string; pubsub?: string; auth?: string };
@@ -162,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimit: { max: e.RATE_LIMIT_MAX_CALLS, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
       trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? (e.K_SERVICE ? 1 : DEFAULT_API_LIMITS.trustedProxyHops),
     },
+    outboxLeases: { leaseMs: e.OUTBOX_LEASE_MS, heartbeatMs: e.OUTBOX_HEARTBEAT_MS ?? Math.round(e.OUTBOX_LEASE_MS / 3) },
     authProjectId,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },
     dashboardAuth: apiKey

@@ -100,6 +100,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     integrationTopic: pubsub.topic(config.integrationEventsTopic, { messageOrdering: true }),
     logger: logger.child({ component: 'outbox-relay' }),
     openPersonalData: (events) => personalData.protection.open(events),
+    // Every instance runs a relay; the leases make each partition's events go out through one of them.
+    leases: config.outboxLeases,
   });
 
   const readModels = new FirestoreReadModels(db);

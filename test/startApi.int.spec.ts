@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
@@ -72,6 +73,8 @@ describe('startApi', () => {
     // The relay runs: what is committed gets published and its outbox marker cleared.
     await addProduct(`p-${randomUUID()}`);
     await vi.waitFor(async () => expect(await pendingEvents()).toBe(0), { timeout: 20_000, interval: 50 });
+    // Alone, the relay claims every partition's lease, and listens to each partition.
+    await vi.waitFor(() => expect(listeners()).toBe(STREAM_PARTITIONS), { timeout: 20_000, interval: 50 });
 
     const productId = `p-${randomUUID()}`;
     await db
@@ -101,6 +104,9 @@ describe('startApi', () => {
 
     // The relay has stopped: no listener is left, neither its own nor the live streams'...
     expect(listeners()).toBe(0);
+    // ...and it handed its partitions back, for the other instances' relays to take at once...
+    const leases = await db.collection(RELAY_LEASES).get();
+    expect(leases.docs.map((lease) => lease.get('owner'))).toEqual(Array.from({ length: STREAM_PARTITIONS }, () => null));
     // ...so an event committed now waits, marked pending, for the next instance's relay, which publishes it.
     await addProduct(`p-${randomUUID()}`);
     const nextRelay = new OutboxRelay({

@@ -7,7 +7,10 @@
  * projectors absorb (they guard on stream versions). Delivery is therefore at-least-once, in commit order per
  * stream (the ordering key is the stream id, and a stream's events all sit in one partition).
  *
- * Streams are spread over STREAM_PARTITIONS partitions; the relay publishes each partition on its own.
+ * Streams are spread over STREAM_PARTITIONS partitions. With `leases`, relays on several API instances share
+ * the partitions (src/outbox/partitionLeases.ts) and each publishes only those it holds, so every event goes
+ * out once however many instances run. Without, the relay publishes every partition: for a single process
+ * (tests, tools).
  */
 import { FieldPath, FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { Topic } from '@google-cloud/pubsub';
@@ -18,6 +21,7 @@ import { allPartitions } from '../firestore/partitions.ts';
 import { toIntegrationEvent } from '../integration/toIntegrationEvent.ts';
 import type { Logger } from '../logger.ts';
 import { toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
+import { PartitionLeases, type PartitionLeaseTimings } from './partitionLeases.ts';
 
 const RETRY_AFTER_MS = 1000;
 
@@ -37,6 +41,8 @@ export interface OutboxRelayOptions {
    * `[erased]`); domain events go out sealed, as stored, so Pub/Sub and dead letters never hold clear text.
    */
   readonly openPersonalData?: (events: EventEnvelope[]) => Promise<EventEnvelope[]>;
+  /** Share the partitions with other relays through leases; without, this relay publishes them all. */
+  readonly leases?: PartitionLeaseTimings & { readonly owner?: string };
 }
 
 /** The events of one partition still to publish, in commit order (each stream's versions in order). */
@@ -54,25 +60,47 @@ export function pendingEventsQuery(db: Firestore, partition: number, limit: numb
 
 export class OutboxRelay {
   private readonly publishers = new Map<number, PartitionPublisher>();
+  private readonly leases: PartitionLeases | null;
 
-  constructor(private readonly options: OutboxRelayOptions) {}
-
-  /** Listens for pending events and publishes them as they are committed. */
-  start(): void {
-    for (const partition of allPartitions()) this.publisher(partition).start();
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.leases = options.leases
+      ? new PartitionLeases({
+          db: options.db,
+          logger: options.logger,
+          ...options.leases,
+          onAcquired: (partition) => this.publisher(partition).start(),
+          onReleasing: async (partition) => {
+            await this.publishers.get(partition)?.stop();
+            this.publishers.delete(partition);
+          },
+        })
+      : null;
   }
 
+  /** Listens for pending events (of the partitions it holds, with leases) and publishes them as they are committed. */
+  start(): void {
+    if (this.leases) this.leases.start();
+    else for (const partition of allPartitions()) this.publisher(partition).start();
+  }
+
+  /** Stops publishing; with leases, hands the partitions back so the other relays take them over at once. */
   async stop(): Promise<void> {
+    if (this.leases) await this.leases.stop();
     await Promise.all([...this.publishers.values()].map((publisher) => publisher.stop()));
     this.publishers.clear();
   }
 
+  /** The partitions this relay publishes now. */
+  partitions(): number[] {
+    return this.leases ? this.leases.partitions() : allPartitions();
+  }
+
   /**
-   * Publishes everything pending now; resolves when the partitions are empty and returns the events
-   * published. Every partition is tried even if one fails; then the first failure is thrown.
+   * Publishes everything pending now in the partitions it holds; resolves when they are empty and returns the
+   * events published. Every partition is tried even if one fails; then the first failure is thrown.
    */
   async drain(): Promise<number> {
-    const outcomes = await Promise.allSettled(allPartitions().map((partition) => this.publisher(partition).drain()));
+    const outcomes = await Promise.allSettled(this.partitions().map((partition) => this.publisher(partition).drain()));
     const failure = outcomes.find((o) => o.status === 'rejected');
     if (failure) throw failure.reason;
     return outcomes.reduce((sum, o) => sum + (o.status === 'fulfilled' ? o.value : 0), 0);
@@ -81,7 +109,7 @@ export class OutboxRelay {
   private publisher(partition: number): PartitionPublisher {
     let publisher = this.publishers.get(partition);
     if (!publisher) {
-      publisher = new PartitionPublisher(partition, this.options);
+      publisher = new PartitionPublisher(partition, this.options, () => this.leases?.holds(partition) ?? true);
       this.publishers.set(partition, publisher);
     }
     return publisher;
@@ -101,6 +129,8 @@ class PartitionPublisher {
   constructor(
     private readonly partition: number,
     private readonly options: OutboxRelayOptions,
+    /** Whether this relay may still publish the partition (its lease is valid). */
+    private readonly mayPublish: () => boolean,
   ) {}
 
   start(): void {
@@ -175,6 +205,12 @@ class PartitionPublisher {
   private async publishBatch(): Promise<number> {
     const snapshot = await this.pendingQuery().get();
     if (snapshot.empty) return 0;
+    // A lease about to run out (renewals are late) is not published on: look again once it is renewed (or
+    // given up, which stops this publisher).
+    if (!this.mayPublish()) {
+      this.scheduleRetry();
+      return 0;
+    }
     const { topic } = this.options;
     // Issue every publish in commit order before awaiting any: the client keeps per-key order, and a failed
     // publish pauses its key, so a stream's later events fail with it and stay pending too.
