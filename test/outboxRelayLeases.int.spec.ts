@@ -125,7 +125,7 @@ describe('outbox relay leases', () => {
     });
   });
 
-  it('takes over the partitions of a relay killed with SIGKILL, once its leases expire', { timeout: 150_000 }, async () => {
+  it('takes over the partitions of a relay killed with SIGKILL, once its leases expire', { timeout: 300_000 }, async () => {
     const shop = await setUp();
     // The relay that will die runs in a process of its own, so that it can be killed with SIGKILL.
     const doomed = spawn(process.execPath, ['--import', 'tsx', 'test/support/leasedRelayProcess.ts'], {
@@ -144,27 +144,30 @@ describe('outbox relay leases', () => {
       doomed.kill('SIGKILL');
       await exited;
     });
-    // A process of its own starts slowly on a busy machine.
-    await vi.waitFor(async () => expect(count(await shop.holders(), 'doomed')).toBe(STREAM_PARTITIONS), {
-      timeout: 60_000,
-      interval: 50,
-    });
-    const survivor = shop.relay('survivor');
-    await vi.waitFor(async () => expect(count(await shop.holders(), 'survivor')).toBe(STREAM_PARTITIONS / 2), {
-      timeout: 40_000,
-      interval: 50,
-    });
+    // A process of its own starts slowly on a busy machine; then a second relay joins and they share.
+    await vi.waitFor(async () => expect(count(await shop.holders(), 'doomed')).toBeGreaterThan(0), { timeout: 120_000, interval: 100 });
+    shop.relay('survivor');
+    let held: Array<string | null> = [];
+    await vi.waitFor(
+      async () => {
+        held = await shop.holders();
+        expect(count(held, null)).toBe(0);
+        expect(count(held, 'doomed')).toBeGreaterThan(0);
+        expect(count(held, 'survivor')).toBeGreaterThan(0);
+      },
+      { timeout: 60_000, interval: 100 },
+    );
 
     doomed.kill('SIGKILL');
     await exited;
     // Committed after the death, in a partition the dead relay held: still published, by the survivor.
     const copies = await tap(shop.topic);
-    const orphan = allPartitions().find((p) => !survivor.partitions().includes(p))!;
+    const orphan = allPartitions().find((p) => held[p] === 'doomed')!;
     const stream = streamInPartition(orphan);
     await shop.commit(stream, [customerRegistered('c-1')]);
 
     await vi.waitFor(async () => expect(count(await shop.holders(), 'survivor')).toBe(STREAM_PARTITIONS), {
-      timeout: 40_000,
+      timeout: 60_000,
       interval: 100,
     });
     await vi.waitFor(() => expect(copies.get(`${stream}@1`)).toBe(1), { timeout: 30_000, interval: 50 });
