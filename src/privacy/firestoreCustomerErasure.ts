@@ -21,16 +21,23 @@ import type { EventRegistry } from '../core/eventRegistry.ts';
 import { ERASED, isSealedValue, type ErasureReport, type PersonalDataEraser, type PersonalDataProtection } from '../core/personalData.ts';
 import { customerStreamId } from '../customers/customerEvents.ts';
 import { envelopeFromDocument } from '../firestore/eventDocument.ts';
-import { EVENTS, OUTBOX } from '../firestore/firestoreEventStore.ts';
+import { EVENTS } from '../firestore/firestoreEventStore.ts';
 import type { Logger } from '../logger.ts';
 import { orderStreamId } from '../orders/orderEvents.ts';
 import type { FirestoreDataKeyRing } from './firestoreDataKeyRing.ts';
 import { redact, redactBase64Json } from './redact.ts';
 
+/**
+ * Where outbox records were kept before each event document became its own outbox entry (the event, redacted
+ * above, is then the only copy). Records written before that change may still be there until their TTL
+ * deletes them, so they are still looked through.
+ */
+const LEGACY_OUTBOX = 'outbox';
+
 /** Root collections that are not read models (each is purged in its own way, or holds nothing personal). */
 const NOT_READ_MODELS: ReadonlySet<string> = new Set([
   'streams',
-  OUTBOX,
+  LEGACY_OUTBOX,
   'idempotencyKeys',
   'snapshots',
   'deadLetters',
@@ -75,7 +82,7 @@ export class FirestoreCustomerErasure implements PersonalDataEraser {
     );
     const deadLettersRedacted = await this.redactDeadLetters(customerId, found.personal);
     const idempotencyRecordsDeleted = await this.deleteIdempotencyRecords(customerId);
-    // Outbox records hold the same sealed events as the store; only clear-text ones need looking for.
+    // Legacy outbox records held the same sealed events as the store; only clear-text ones need looking for.
     const outboxRecordsRedacted = found.clearText.length > 0 ? await this.redactOutbox(found.personal) : 0;
 
     await keyRing.destroy(customerId);
@@ -205,7 +212,7 @@ export class FirestoreCustomerErasure implements PersonalDataEraser {
     let redacted = 0;
     let after: string | null = null;
     for (;;) {
-      let query = this.db.collection(OUTBOX).orderBy(FieldPath.documentId()).limit(PAGE);
+      let query = this.db.collection(LEGACY_OUTBOX).orderBy(FieldPath.documentId()).limit(PAGE);
       if (after) query = query.startAfter(after);
       const page = await query.get();
       if (page.empty) return redacted;
