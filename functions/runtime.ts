@@ -4,14 +4,18 @@
  */
 import type { Firestore } from '@google-cloud/firestore';
 import { assertProjectReachable, loadConfig, loadPushAuthConfig, type Config } from '../src/config.ts';
+import { VersionedEventStore } from '../src/core/versionedEventStore.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
+import { FirestoreDeadlines } from '../src/firestore/firestoreDeadlines.ts';
 import { FirestoreDeadLetters } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
 import { acceptUnauthenticatedPushes, GooglePushAuthenticator, type PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import { keyEncryptionKeyFromConfig, personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
+import { paymentWorkflow } from '../src/fulfilment/paymentWorkflow.ts';
 import { shopEvents } from '../src/shopEvents.ts';
+import type { WorkflowRuntime } from './paymentWorkflow.ts';
 import type { ProjectorRuntime } from './projectorHandler.ts';
 import { readModelOfDeadLetterSubscription } from './projectors.ts';
 import type { DeadLetterRuntime } from './storeDeadLetter.ts';
@@ -69,4 +73,26 @@ export function deadLetterRuntime(): DeadLetterRuntime {
     };
   }
   return deadLetters;
+}
+
+let workflow: WorkflowRuntime | null = null;
+export function workflowRuntime(): WorkflowRuntime {
+  if (!workflow) {
+    const { config, db } = instance();
+    const logger = createLogger({ level: config.logLevel, name: 'payment-workflow' });
+    const { protection } = personalDataFromConfig(config, db);
+    workflow = {
+      openPersonalData: (event) => protection.openEvent(event),
+      deps: {
+        // As the API's commands see the store: events lifted to their current version, personal data opened and sealed.
+        store: new VersionedEventStore(new FirestoreEventStore(db), shopEvents, protection),
+        deadlines: new FirestoreDeadlines(db),
+        workflow: paymentWorkflow({ paymentWindowMs: config.paymentWindowMs }),
+        logger,
+      },
+      logger,
+      pushAuthenticator,
+    };
+  }
+  return workflow;
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEAD_LETTER_SINK, projectors } from '../functions/projectors.ts';
+import { DEAD_LETTER_SINK, subscribers } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { type Change, commandText, converge, DeployError } from './deploy/converge.ts';
 import { API_SERVICE_MANIFEST, apiService, desiredState, firestoreIndexesSchema, serviceUrlArgs } from './deploy/desiredState.ts';
@@ -45,7 +45,8 @@ const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: project });
 const options = {
   project,
   region,
-  functions: Object.keys(projectors),
+  // Every function pushed domain events: the projectors and the payment workflow.
+  functions: Object.keys(subscribers),
   deadLetterSink: DEAD_LETTER_SINK,
   domainEventsTopic: config.domainEventsTopic,
   integrationEventsTopic: config.integrationEventsTopic,

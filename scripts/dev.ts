@@ -8,7 +8,7 @@
 
 import { parseArgs, styleText } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
-import { DEAD_LETTER_SINK, projectors } from '../functions/projectors.ts';
+import { DEAD_LETTER_SINK, DEADLINE_SWEEP, projectors, subscribers, workflows } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { ensureTopology } from '../src/pubsub/topology.ts';
 import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.ts';
@@ -36,10 +36,12 @@ const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT_ID });
 const emulatorPorts = firebaseJsonPorts();
 const projectorNames = Object.keys(projectors);
 // The projectors, then the dead-letter sink that their dead-letter topics push to.
-const functionNames = [...projectorNames, DEAD_LETTER_SINK];
+const functionNames = [...projectorNames, ...Object.keys(workflows), DEADLINE_SWEEP, DEAD_LETTER_SINK];
 const ports = functionPorts(functionNames.length, [emulatorPorts.firestore, emulatorPorts.pubsub, config.port]);
 const functions = functionNames.map((name, i) => projectorFunction(name, ports[i]!));
-const projectorFunctions = functions.filter((fn) => fn.name !== DEAD_LETTER_SINK);
+// The functions pushed domain events: the projectors and the workflows.
+const projectorFunctions = functions.filter((fn) => fn.name in subscribers);
+const deadlineSweep = functions.find((fn) => fn.name === DEADLINE_SWEEP)!;
 const deadLetterSink = functions.find((fn) => fn.name === DEAD_LETTER_SINK)!;
 const graphqlUrl = `http://localhost:${config.port}/graphql`;
 
@@ -164,6 +166,7 @@ try {
   // yoga's health check: a GraphQL GET would need the CSRF header, which this probe does not send.
   await api.waitUntilAnswers(`http://localhost:${config.port}/health`, 200);
 
+  startDeadlineSweeps();
   printWhereEverythingRuns(emulators);
   if (!flags['no-seed']) void seedDemoShop(emulators);
 } catch (error) {
@@ -207,6 +210,24 @@ async function createDemoStaff(running: RunningEmulators): Promise<void> {
   for (const identity of DEMO_STAFF) await ensureIdentity(running.authProjectId, identity);
 }
 
+/**
+ * What Cloud Scheduler does in production: call the deadline sweep every minute (here more often, so an order
+ * left unpaid is cancelled within seconds of its deadline). A failed call is logged; the next one tries again.
+ */
+const SWEEP_EVERY_MS = 15_000;
+function startDeadlineSweeps(): void {
+  const timer = setInterval(() => {
+    if (stopping) return;
+    fetch(deadlineSweep.subscription.pushEndpoint, { method: 'POST' })
+      .then(async (response) => {
+        const swept = (await response.json()) as { due: number };
+        if (!response.ok || swept.due > 0) say(`deadline sweep: HTTP ${response.status} ${JSON.stringify(swept)}`);
+      })
+      .catch((error: unknown) => say(`deadline sweep failed: ${error instanceof Error ? error.message : String(error)}`, 'stderr'));
+  }, SWEEP_EVERY_MS);
+  timer.unref();
+}
+
 function printWhereEverythingRuns(running: RunningEmulators): void {
   const rows: [string, string][] = [
     ['Firestore emulator', running.firestoreHost],
@@ -216,6 +237,7 @@ function printWhereEverythingRuns(running: RunningEmulators): void {
       `function ${fn.name}`,
       `${fn.subscription.pushEndpoint}  (push subscription ${fn.subscription.name})`,
     ]),
+    [`function ${deadlineSweep.name}`, `${deadlineSweep.subscription.pushEndpoint}  (called every ${SWEEP_EVERY_MS / 1000} s)`],
     [`function ${deadLetterSink.name}`, `${deadLetterSink.subscription.pushEndpoint}  (every projector's dead letters)`],
     [config.graphiql ? 'GraphQL + GraphiQL' : 'GraphQL', graphqlUrl],
     ['GraphQL over WebSocket', graphqlUrl.replace(/^http/, 'ws')],

@@ -3,7 +3,7 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { projectors } from '../functions/projectors.ts';
+import { subscribers } from '../functions/projectors.ts';
 import { pushSubscriptionName, type PushSubscriptionSpec } from '../src/pubsub/topology.ts';
 import type { Command } from './supervisedProcess.ts';
 
@@ -26,7 +26,7 @@ export function projectorFunction(name: string, port: number): ProjectorFunction
       name: pushSubscriptionName(name),
       pushEndpoint: `http://127.0.0.1:${port}/`,
       // The dead-letter sink is served the same way and reads whatever its topic carries.
-      ...(name in projectors ? { eventTypes: projectors[name as keyof typeof projectors].eventTypes } : {}),
+      ...(subscribers[name] ? { eventTypes: subscribers[name] } : {}),
     },
     // functions-framework import()s an ES module source, and `--import tsx` lets that be the .ts file itself.
     command: [

@@ -80,6 +80,8 @@ const ConfigSchema = z.object({
    */
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(12_000),
   OUTBOX_HEARTBEAT_MS: z.coerce.number().int().min(100).optional(),
+  /** How long a placed order may stay unpaid before the payment workflow cancels it (src/fulfilment/). */
+  PAYMENT_WINDOW_MINUTES: z.coerce.number().positive().default(30),
 });
 
 /**
@@ -100,6 +102,8 @@ export type Config = {
   domainEventsTopic: string;
   integrationEventsTopic: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** The payment window of a placed order (PAYMENT_WINDOW_MINUTES). */
+  paymentWindowMs: number;
   graphiql: boolean;
   /** Introspection and field suggestions: outside production only. */
   introspection: boolean;
@@ -150,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     domainEventsTopic: e.DOMAIN_EVENTS_TOPIC,
     integrationEventsTopic: e.INTEGRATION_EVENTS_TOPIC,
     logLevel: e.LOG_LEVEL,
+    paymentWindowMs: e.PAYMENT_WINDOW_MINUTES * 60_000,
     graphiql: e.NODE_ENV !== 'production',
     introspection: e.NODE_ENV !== 'production',
     limits: {

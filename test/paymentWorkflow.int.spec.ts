@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../src/core/eventStore.ts';
+import { loadConfig } from '../src/config.ts';
+import { VersionedEventStore } from '../src/core/versionedEventStore.ts';
 import { FirestoreDeadlines } from '../src/firestore/firestoreDeadlines.ts';
 import { paymentWorkflowStreamId } from '../src/fulfilment/paymentEvents.ts';
 import { PAYMENT_TIMEOUT_REASON, paymentWorkflow, type PaymentWorkflowInput } from '../src/fulfilment/paymentWorkflow.ts';
@@ -15,6 +17,8 @@ import {
   type PaymentWorkflowDeps,
 } from '../src/fulfilment/paymentWorkflowRunner.ts';
 import { orderStreamId } from '../src/orders/orderEvents.ts';
+import { personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
+import { shopEvents } from '../src/shopEvents.ts';
 import { createLogger } from '../src/logger.ts';
 import { asCustomer } from './support/identities.ts';
 import { PLACE_ORDER, orderInput, setUpShop } from './support/orders.ts';
@@ -35,7 +39,8 @@ beforeAll(async () => {
   pipeline = await startPipeline({ startRelay: false });
   await setUpShop(pipeline.api, [customerId]);
   deps = {
-    store: pipeline.store,
+    // As the workflow function builds it (functions/runtime.ts).
+    store: new VersionedEventStore(pipeline.store, shopEvents, personalDataFromConfig(loadConfig(), pipeline.db).protection),
     deadlines: new FirestoreDeadlines(pipeline.db),
     workflow: paymentWorkflow({ paymentWindowMs: WINDOW_MS }),
     logger: createLogger({ level: 'warn', name: 'payment-workflow-test' }),

@@ -2,6 +2,7 @@
 import { customerOrderHistoryProjection } from './customerOrderHistory.ts';
 import { inventoryCountProjection } from './inventoryCount.ts';
 import { orderDetailsProjection } from './orderDetails.ts';
+import { paymentDeadlinesProjection } from './paymentDeadlines.ts';
 import { recommendationsProjection } from './recommendations.ts';
 import { salesDashboardProjection } from './salesDashboard.ts';
 
@@ -11,4 +12,5 @@ export const projections = [
   recommendationsProjection,
   orderDetailsProjection,
   salesDashboardProjection,
+  paymentDeadlinesProjection,
 ] as const;

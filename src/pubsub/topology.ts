@@ -56,14 +56,17 @@ export interface TopologySpec {
 const ALREADY_EXISTS = 6;
 const NOT_FOUND = 5;
 
-/** `projectCustomerOrderHistory` → `projector-customer-order-history`: one push subscription per projector function. */
+/**
+ * One push subscription per function: `projectCustomerOrderHistory` → `projector-customer-order-history`, and a
+ * workflow's `runPaymentWorkflow` → `workflow-payment`.
+ */
 export function pushSubscriptionName(functionName: string): string {
-  const kebab = functionName
-    .replace(/^project(?=[A-Z])/, '')
+  const workflow = /^run[A-Z].*Workflow$/.test(functionName);
+  const kebab = (workflow ? functionName.replace(/^run/, '').replace(/Workflow$/, '') : functionName.replace(/^project(?=[A-Z])/, ''))
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
     .toLowerCase();
-  return `projector-${kebab}`;
+  return `${workflow ? 'workflow' : 'projector'}-${kebab}`;
 }
 
 /**

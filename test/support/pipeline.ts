@@ -75,6 +75,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   process.env.GOOGLE_CLOUD_PROJECT = projectId;
   process.env.LOG_LEVEL ??= 'warn';
   const { projectors, DEAD_LETTER_SINK } = await import('../../functions/index.ts');
+  const { subscribers } = await import('../../functions/projectors.ts');
 
   const db = testFirestore(projectId);
   const store = new FirestoreEventStore(db);
@@ -85,12 +86,13 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const functionServers: Server[] = [];
   const deliveries: PushDelivery[] = [];
   const subscriptions = [];
-  for (const [name, projection] of Object.entries(projectors)) {
+  // Every pushed function: the projectors and the payment workflow.
+  for (const [name, eventTypes] of Object.entries(subscribers)) {
     const server = getTestServer(name);
     recordDeliveries(server, name, deliveries);
     const port = await listen(server);
     functionServers.push(server);
-    subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/`, eventTypes: projection.eventTypes });
+    subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/`, eventTypes });
   }
   const sink = getTestServer(DEAD_LETTER_SINK);
   recordDeliveries(sink, DEAD_LETTER_SINK, deliveries);
