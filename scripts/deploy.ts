@@ -17,7 +17,7 @@ import { smoke } from './deploy/smoke.ts';
 import { PROJECT_ROOT } from './projectRoot.ts';
 
 const USAGE =
-  'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] ' +
+  'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] [--kms-key-name projects/P/locations/L/keyRings/R/cryptoKeys/K] ' +
   '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--dry-run [--assume-fresh]] ' +
   '[--smoke [--smoke-email EMAIL, password in EVENTLOOM_SMOKE_PASSWORD]]';
 
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     region: { type: 'string', default: 'europe-west1' },
     'firebase-api-key': { type: 'string' },
     'allowed-origins': { type: 'string' },
+    'kms-key-name': { type: 'string' },
     'max-instances': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     'assume-fresh': { type: 'boolean', default: false },
@@ -55,6 +56,7 @@ const options = {
   firestoreRules: readFileSync(join(PROJECT_ROOT, 'firestore.rules'), 'utf8'),
   ...(values['firebase-api-key'] ? { firebaseApiKey: values['firebase-api-key'] } : {}),
   ...(values['allowed-origins'] ? { allowedOrigins: values['allowed-origins'] } : {}),
+  ...(values['kms-key-name'] ? { kmsKeyName: values['kms-key-name'] } : {}),
   ...(maxInstances ? { maxInstances } : {}),
 };
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_SINK, projections, projectors } from '../functions/projectors.ts';
 import { type Change, type CloudClient, type Command, converge, DeployError, type Resource } from '../scripts/deploy/converge.ts';
-import { desiredState } from '../scripts/deploy/desiredState.ts';
+import { apiService, desiredState } from '../scripts/deploy/desiredState.ts';
 import { deadLetterTopicName, pushSubscriptionName } from '../src/pubsub/topology.ts';
 import { acmeShop, deployedProject, freshProject, functionUrl, key, PROJECT_NUMBER, recordedCloud } from './support/recordedCloud.ts';
 
@@ -362,5 +362,24 @@ describe('the desired state of Eventloom on a project where it is deployed', () 
     const answers = deployedProject(options);
     answers.set('config list', { core: { project: 'acme-shop' } });
     await expect(converge(desiredState(options), recordedCloud(answers), { dryRun: true })).rejects.toThrow(/gcloud auth login/);
+  });
+});
+
+describe('the key that protects customers’ data', () => {
+  it('is passed to the API and every function as KMS_KEY_NAME when given, and left out otherwise', async () => {
+    const key = 'projects/acme-shop/locations/europe-west1/keyRings/eventloom/cryptoKeys/customer-data';
+    const envOf = (options: ReturnType<typeof acmeShop>) => apiService(options).spec.template.spec.containers[0]!.env ?? [];
+    expect(envOf(acmeShop({ kmsKeyName: key }))).toContainEqual({ name: 'KMS_KEY_NAME', value: key });
+    expect(envOf(acmeShop()).some((e: { name: string }) => e.name === 'KMS_KEY_NAME')).toBe(false);
+
+    const options = acmeShop({ kmsKeyName: key });
+    const changes = await converge(desiredState(options), recordedCloud(freshProject(options)), { dryRun: true });
+    const functionDeploys = changes
+      .flatMap((c) => c.commands)
+      .filter((c) => c.kind === 'gcloud' && c.args[0] === 'functions' && c.args[1] === 'deploy');
+    expect(functionDeploys.length).toBeGreaterThan(0);
+    for (const deploy of functionDeploys) {
+      expect(deploy.kind === 'gcloud' && deploy.args.find((a) => a.startsWith('--set-env-vars='))).toContain(`KMS_KEY_NAME=${key}`);
+    }
   });
 });

@@ -39,6 +39,11 @@ export interface DeployOptions {
   readonly allowedOrigins?: string;
   /** The most API instances Cloud Run may start. Default 10. */
   readonly maxInstances?: number;
+  /**
+   * The Cloud KMS key that wraps customers' data keys (docs/privacy.md): in production the API and the functions
+   * refuse to start without it. Created and granted by hand for now (docs/deploy.md), then passed here.
+   */
+  readonly kmsKeyName?: string;
 }
 
 const fieldSchema = z.object({
@@ -237,6 +242,7 @@ export function desiredState(o: DeployOptions): Resource[] {
     INTEGRATION_EVENTS_TOPIC: o.integrationEventsTopic,
     PUSH_AUTH: 'required',
     PUSH_SERVICE_ACCOUNT: email('pusher'),
+    ...(o.kmsKeyName ? { KMS_KEY_NAME: o.kmsKeyName } : {}),
   };
   for (const fn of [...o.functions, o.deadLetterSink]) {
     const deploy = () => [
@@ -475,6 +481,7 @@ export function apiService(o: DeployOptions): KnativeService {
     AUTH_PROJECT_ID: o.project,
     ...(o.firebaseApiKey ? { FIREBASE_API_KEY: o.firebaseApiKey } : {}),
     ...(o.allowedOrigins ? { ALLOWED_ORIGINS: o.allowedOrigins } : {}),
+    ...(o.kmsKeyName ? { KMS_KEY_NAME: o.kmsKeyName } : {}),
   };
   return {
     apiVersion: 'serving.knative.dev/v1',
