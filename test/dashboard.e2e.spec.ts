@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { customerIdentity, DEMO_PASSWORD, DEMO_STAFF, ensureIdentity, staffIdentity } from '../scripts/identities.ts';
+import { projections } from '../src/projections/all.ts';
 import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import type { DashboardAuthConfig } from '../src/graphql/serveDashboard.ts';
 import { AUTH_PROJECT_ID, asCustomer } from './support/identities.ts';
@@ -139,7 +140,7 @@ describe('the live dashboard', () => {
     await expect.poll(() => page.locator('[data-testid=no-orders]').count(), live).toBe(1);
     await expect.poll(() => page.locator('tr[data-product-id=sku-kettle]').getAttribute('data-available'), live).toBe(String(STOCK));
     await expect.poll(() => page.locator('[data-testid=no-alerts]').count(), live).toBe(1);
-    await expect.poll(() => page.locator('tr[data-projection]').count(), live).toBe(5);
+    await expect.poll(() => page.locator('tr[data-projection]').count(), live).toBe(projections.length);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-before.png`, fullPage: true });
 
     const orders = [await placeOrder(CUSTOMERS[0]!), await placeOrder(CUSTOMERS[1]!)];

@@ -21,9 +21,12 @@ import { graphql, pipelineReleasingListeners, type Pipeline } from './support/pi
 import { subscribeOverWebSocket } from './support/subscriptions.ts';
 
 let pipeline: Pipeline;
-pipelineReleasingListeners((started) => {
-  pipeline = started;
-});
+pipelineReleasingListeners(
+  (started) => {
+    pipeline = started;
+  },
+  { workflows: true },
+);
 
 const INVENTORY = /* GraphQL */ `subscription ($id: ID!) { productInventory(productId: $id) { id available reserved } }`;
 const AWAITING = /* GraphQL */ `subscription { ordersAwaitingPayment(limit: 50) { orderId dueAt } }`;

@@ -49,9 +49,16 @@ async function storedEvents(): Promise<number> {
 }
 
 /** Every stream in the store: each has a checkpoint once its events are applied. */
-async function storedStreams(): Promise<number> {
-  const events = await pipeline.db.collectionGroup(EVENTS).select('streamId').get();
-  return new Set(events.docs.map((d) => d.get('streamId') as string)).size;
+/**
+ * How many streams the store holds, and how many of them hold an event customer order history reads. The live
+ * projector checkpoints only the latter (it acknowledges other types without writing); a rebuild's page may
+ * checkpoint the streams it passed over too.
+ */
+async function storedStreams(): Promise<{ all: number; read: number }> {
+  const events = await pipeline.db.collectionGroup(EVENTS).select('streamId', 'type').get();
+  const read = new Set<string>(customerOrderHistoryProjection.eventTypes);
+  const streams = (docs: typeof events.docs) => new Set(docs.map((d) => d.get('streamId') as string)).size;
+  return { all: streams(events.docs), read: streams(events.docs.filter((d) => read.has(d.get('type') as string))) };
 }
 
 async function documents(target: string) {
@@ -117,6 +124,8 @@ describe('replay and rebuild', () => {
 
     const status = await projectionStatus(pipeline.db, customerOrderHistoryProjection);
     expect(status).toMatchObject({ activeTarget: resumed.target, pendingDeadLetters: 0, rebuilding: null });
-    expect(status.streams).toBe(await storedStreams());
+    const stored = await storedStreams();
+    expect(status.streams).toBeGreaterThanOrEqual(stored.read);
+    expect(status.streams).toBeLessThanOrEqual(stored.all);
   });
 });

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DocumentReference } from '@google-cloud/firestore';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { salesDashboardProjection } from '../src/projections/salesDashboard.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { createLogger } from '../src/logger.ts';
 import { testFirestore } from './support/firestore.ts';
@@ -89,8 +90,8 @@ describe('batched view reads (DataLoader per request)', () => {
     expect(dashboard.topSellers).toHaveLength(20);
     expect(dashboard.topSellers.every((s) => s.product.name.startsWith('Product '))).toBe(true);
     expect(pointReads).toBe(0);
-    // Summary + 7 days; then 20 products.
-    expect(batches).toEqual([8, 20]);
+    // Summary + 7 days, each the merge of its shards (salesDashboardProjection.sharded); then 20 products.
+    expect(batches).toEqual([8 * salesDashboardProjection.sharded!.shards, 20]);
   });
 
   it("reads a catalog page's recommendations in one getAll and the recommended products in one more", async () => {

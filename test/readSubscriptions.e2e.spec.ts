@@ -123,8 +123,12 @@ describe('read-side subscriptions, end to end', () => {
       expect(ours(low)).toMatchObject({ available: 5, reserved: 2, lowStock: true });
 
       await mutate(RESTOCK, { productId, quantity: 10 }, 'ProductCommandPayload');
+      // The restock is shared out over the product's stock buckets, each projected on its own: the alert clears
+      // as soon as the product is above its threshold, which may be before the last bucket's share is counted.
       const recovered = await alerts.next(about((p) => !p.lowStock));
-      expect(ours(recovered)).toMatchObject({ available: 15, onHand: 17, lowStock: false });
+      expect(ours(recovered)).toMatchObject({ reserved: 2, lowStock: false });
+      expect(ours(recovered)!.available).toBeGreaterThan(5);
+      expect(ours(recovered)!.available).toBeLessThanOrEqual(15);
     });
   });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiHealth } from '../src/apiHealth.ts';
 import { projections } from '../src/projections/all.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
-import { pushSubscriptionName } from '../src/pubsub/topology.ts';
+import { filteredSubscription, pushSubscriptionName } from '../src/pubsub/topology.ts';
 import { handleHealth } from '../src/telemetry/health.ts';
 import { append } from './support/commits.ts';
 import { DOMAIN_EVENTS_TOPIC, type Pipeline, startPipeline } from './support/pipeline.ts';
@@ -63,7 +63,9 @@ describe('/readyz and stalled read models', () => {
     });
 
     // Only customerOrderHistory reads CustomerRegistered: it alone falls behind.
-    const subscription = pipeline.pubsub.subscription(pushSubscriptionName('projectCustomerOrderHistory'));
+    const subscription = pipeline.pubsub.subscription(
+      filteredSubscription(pushSubscriptionName('projectCustomerOrderHistory'), customerOrderHistoryProjection.eventTypes).name,
+    );
     const [metadata] = await subscription.getMetadata();
     const pushEndpoint = metadata.pushConfig?.pushEndpoint;
     expect(pushEndpoint).toMatch(/^http:/);

@@ -17,6 +17,8 @@ import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
 import { projections } from '../src/projections/all.ts';
+import { loadConfig } from '../src/config.ts';
+import { personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { asCustomer } from './support/identities.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
@@ -157,7 +159,8 @@ describe('three API instances, one killed mid-burst', () => {
     const { projectors } = await import('../functions/index.ts');
     await vi.waitFor(
       () => {
-        for (const name of Object.keys(projectors)) {
+        // The test pipeline runs the projectors without the payment workflow and its view (see startPipeline).
+        for (const name of Object.keys(projectors).filter((n) => n !== 'projectPaymentDeadlines')) {
           const taken = new Set(
             pipeline
               .deliveries(name)
@@ -170,8 +173,9 @@ describe('three API instances, one killed mid-burst', () => {
       { timeout: 120_000, interval: 500 },
     );
     // ...every read model is what a clean replay of the store builds.
-    const projector = new FirestoreProjector(pipeline.db, pipeline.store, shopEvents);
-    for (const projection of projections) {
+    const protection = personalDataFromConfig(loadConfig(), pipeline.db).protection;
+    const projector = new FirestoreProjector(pipeline.db, pipeline.store, shopEvents, protection);
+    for (const projection of projections.filter((p) => p.name !== 'paymentDeadlines')) {
       const result = await rebuildProjection({ db: pipeline.db, projector, projection, mode: 'replay' });
       expect({ projection: projection.name, ...result.comparison, same: undefined }).toEqual({
         projection: projection.name,
