@@ -95,20 +95,32 @@ export function evolveProduct(state: Product, event: ProductEvent): Product {
     case 'StockReserved':
       return {
         ...state,
-        reservations: {
-          ...state.reservations,
-          [event.data.orderId]: (state.reservations[event.data.orderId] ?? 0) + event.data.quantity,
-        },
+        reservations: withReservation(state.reservations, event.data.orderId, event.data.quantity),
       };
-    case 'StockReservationReleased': {
-      const { [event.data.orderId]: _released, ...rest } = state.reservations;
-      return { ...state, reservations: rest };
-    }
-    case 'ReservedStockShipped': {
-      const { [event.data.orderId]: _shipped, ...rest } = state.reservations;
-      return { ...state, reservations: rest, onHand: state.onHand - event.data.quantity, sold: state.sold + event.data.quantity };
-    }
+    case 'StockReservationReleased':
+      return { ...state, reservations: withoutReservation(state.reservations, event.data.orderId) };
+    case 'ReservedStockShipped':
+      return {
+        ...state,
+        reservations: withoutReservation(state.reservations, event.data.orderId),
+        onHand: state.onHand - event.data.quantity,
+        sold: state.sold + event.data.quantity,
+      };
     default:
       return assertNever(event);
   }
+}
+
+/** Units held per order, as a product and each of its stock buckets keep them. */
+export type Reservations = Readonly<Record<string, number>>;
+
+/** An order's units held, added to what it already holds there. */
+export function withReservation(reservations: Reservations, orderId: string, quantity: number): Reservations {
+  return { ...reservations, [orderId]: (reservations[orderId] ?? 0) + quantity };
+}
+
+/** An order's units no longer held (released or shipped). */
+export function withoutReservation(reservations: Reservations, orderId: string): Reservations {
+  const { [orderId]: _gone, ...rest } = reservations;
+  return rest;
 }

@@ -15,7 +15,7 @@
  */
 import { assertNever } from '../core/decider.ts';
 import type { SnapshotPolicy } from '../core/snapshots.ts';
-import type { ExistingProduct } from './product.ts';
+import { type ExistingProduct, withoutReservation, withReservation } from './product.ts';
 import type { ProductEvent } from './productEvents.ts';
 
 export interface StockBucket {
@@ -59,19 +59,16 @@ export function evolveStockBucket(state: StockBucket, event: ProductEvent): Stoc
     case 'StockReserved':
       return {
         ...state,
-        reservations: {
-          ...state.reservations,
-          [event.data.orderId]: (state.reservations[event.data.orderId] ?? 0) + event.data.quantity,
-        },
+        reservations: withReservation(state.reservations, event.data.orderId, event.data.quantity),
       };
-    case 'StockReservationReleased': {
-      const { [event.data.orderId]: _released, ...rest } = state.reservations;
-      return { ...state, reservations: rest };
-    }
-    case 'ReservedStockShipped': {
-      const { [event.data.orderId]: _shipped, ...rest } = state.reservations;
-      return { ...state, reservations: rest, shipped: state.shipped + event.data.quantity };
-    }
+    case 'StockReservationReleased':
+      return { ...state, reservations: withoutReservation(state.reservations, event.data.orderId) };
+    case 'ReservedStockShipped':
+      return {
+        ...state,
+        reservations: withoutReservation(state.reservations, event.data.orderId),
+        shipped: state.shipped + event.data.quantity,
+      };
     // Catalog events live on the product stream, never in a bucket.
     case 'ProductAdded':
     case 'ProductPriceChanged':
