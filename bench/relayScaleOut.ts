@@ -10,7 +10,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
@@ -20,6 +19,7 @@ import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
 import { runPool } from './appendThroughput.ts';
 import { newOrderPlaced } from './orderPlacedEvent.ts';
 import { note, startPhase } from './progress.ts';
+import { freePort } from '../scripts/devPorts.ts';
 
 export interface RelayScaleOutPlan {
   readonly instances: number;
@@ -153,15 +153,4 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
     if (performance.now() > deadline) throw new Error(`(k) condition not met within ${timeoutMs / 1000} s`);
     await sleep(200);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
@@ -13,6 +12,7 @@ import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import { testFirestore } from './support/firestore.ts';
 import { productView } from './support/liveApi.ts';
 import { openSse, openWs } from './support/rawStreams.ts';
+import { freePort } from '../scripts/devPorts.ts';
 
 const PRODUCT = /* GraphQL */ `subscription ($id: ID!) { productInventory(productId: $id) { id available } }`;
 
@@ -22,17 +22,6 @@ let output = '';
 let baseUrl: string;
 const projectId = `shutdown-${randomUUID().slice(0, 8)}`;
 const productId = `p-${randomUUID()}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const db = testFirestore(projectId);

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENTS, PENDING } from '../src/firestore/firestoreEventStore.ts';
@@ -23,6 +22,7 @@ import { shopEvents } from '../src/shopEvents.ts';
 import { asCustomer } from './support/identities.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { DOMAIN_EVENTS_TOPIC, graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
+import { freePort } from '../scripts/devPorts.ts';
 
 const INSTANCES = 3;
 const ORDERS = 30;
@@ -33,17 +33,6 @@ let pipeline: Pipeline;
 const apis: ChildProcess[] = [];
 /** How many times each event id was published on the domain topic. */
 const copies = new Map<string, number>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The live lease holder of each partition (null: none). */
 async function holders(): Promise<Array<string | null>> {
