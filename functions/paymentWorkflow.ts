@@ -9,7 +9,7 @@
  *   push's); `npm run dev` calls it from a timer. It answers with what it swept.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { InvalidEventDataError, UnknownEventTypeError, UnsupportedEventVersionError } from '../src/core/eventRegistry.ts';
+import { UnknownEventTypeError } from '../src/core/eventRegistry.ts';
 import type { EventEnvelope } from '../src/core/eventStore.ts';
 import { PAYMENT_WORKFLOW_ORDER_EVENTS, type PaymentWorkflowInput } from '../src/fulfilment/paymentWorkflow.ts';
 import { runPaymentWorkflow, sweepPaymentDeadlines, type PaymentWorkflowDeps } from '../src/fulfilment/paymentWorkflowRunner.ts';
@@ -18,6 +18,7 @@ import { MalformedPushError, parsePushedEvent } from '../src/pubsub/eventMessage
 import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { authenticatePush } from './authenticatePush.ts';
+import { isEventSchemaError } from './projectorHandler.ts';
 
 export interface WorkflowRuntime {
   readonly deps: PaymentWorkflowDeps;
@@ -65,8 +66,4 @@ export function createDeadlineSweepHandler(runtime: () => WorkflowRuntime) {
     if (!(await authenticatePush(req, res, pushAuthenticator, logger, { sweep: 'payment deadlines' }))) return;
     res.status(200).json(await sweepPaymentDeadlines(deps, new Date()));
   };
-}
-
-function isEventSchemaError(error: unknown): error is UnknownEventTypeError | UnsupportedEventVersionError | InvalidEventDataError {
-  return error instanceof UnknownEventTypeError || error instanceof UnsupportedEventVersionError || error instanceof InvalidEventDataError;
 }

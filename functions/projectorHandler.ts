@@ -18,7 +18,8 @@ import { authenticatePush } from './authenticatePush.ts';
 
 type EventSchemaError = UnknownEventTypeError | UnsupportedEventVersionError | InvalidEventDataError;
 
-function isEventSchemaError(error: unknown): error is EventSchemaError {
+/** A pushed event this code refuses (unknown type, newer version, data off its schema): a 400, never a retry. */
+export function isEventSchemaError(error: unknown): error is EventSchemaError {
   return error instanceof UnknownEventTypeError || error instanceof UnsupportedEventVersionError || error instanceof InvalidEventDataError;
 }
 
