@@ -37,6 +37,7 @@ import { orderInput, PLACE_ORDER, setUpShop } from '../test/support/orders.ts';
 import { FixedPrincipalVerifier } from './fixedPrincipalVerifier.ts';
 import { startPhase } from './progress.ts';
 import { median, summarizeLatencies, type LatencySummary } from './stats.ts';
+import { ONE_CALLER_API } from './oneCaller.ts';
 
 export interface AuthCostPlan {
   /** Orders per side. */
@@ -88,6 +89,7 @@ export async function measureAuthCost(plan: AuthCostPlan): Promise<AuthCostResul
           projections,
           tokens,
         }),
+        ONE_CALLER_API,
       );
     const verifiedApi = api(verifier);
     // The principal the real verifier makes of this token, so that both APIs authorize exactly alike.

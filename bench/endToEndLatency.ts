@@ -34,6 +34,7 @@ import { asCustomer } from '../test/support/identities.ts';
 import { CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER, setUpShop } from '../test/support/orders.ts';
 import { startPhase } from './progress.ts';
 import { median, summarizeLatencies, type LatencySummary } from './stats.ts';
+import { ONE_CALLER_API } from './oneCaller.ts';
 
 export interface EndToEndPlan {
   readonly orders: number;
@@ -82,7 +83,7 @@ function orderIdsOf(orders: unknown): string[] | null {
 }
 
 export async function measureEndToEndLatency(plan: EndToEndPlan): Promise<EndToEndResult> {
-  const pipeline = await startPipeline();
+  const pipeline = await startPipeline({ api: ONE_CALLER_API });
   // The projector writes with a client of its own; so does the baseline's writer.
   const writer = createFirestore(pipeline.projectId);
   try {

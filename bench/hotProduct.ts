@@ -44,6 +44,7 @@ import { PLACE_ORDER, setUpShop } from '../test/support/orders.ts';
 import { runPool } from './appendThroughput.ts';
 import { startPhase } from './progress.ts';
 import { summarizeLatencies, type LatencySummary } from './stats.ts';
+import { ONE_CALLER_API } from './oneCaller.ts';
 
 export interface HotProductPlan {
   /** Orders per side at each concurrency. */
@@ -79,15 +80,18 @@ const STOCK = 1_000_000;
 
 export async function measureHotProduct(db: Firestore, plan: HotProductPlan): Promise<HotProductResult[]> {
   const store = new CountingEventStore(new VersionedEventStore(new FirestoreEventStore(db), shopEvents));
-  const api = createApi({
-    store,
-    snapshots: new FirestoreSnapshotStore(db),
-    readModels: new FirestoreReadModels(db),
-    logger: createLogger({ level: 'silent' }),
-    clock: () => new Date(),
-    newId: randomUUID,
-    tokens: testTokens(),
-  });
+  const api = createApi(
+    {
+      store,
+      snapshots: new FirestoreSnapshotStore(db),
+      readModels: new FirestoreReadModels(db),
+      logger: createLogger({ level: 'silent' }),
+      clock: () => new Date(),
+      newId: randomUUID,
+      tokens: testTokens(),
+    },
+    ONE_CALLER_API,
+  );
   const customerId = `bench-buyer-${randomUUID().slice(0, 8)}`;
   await setUpShop(api, [customerId]);
   // Products are added by catalog staff, orders placed by the customer, each with their own ID token.

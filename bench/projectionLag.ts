@@ -22,6 +22,7 @@ import { runPool } from './appendThroughput.ts';
 import { fixed, markdownTable, whole } from './markdown.ts';
 import { startPhase } from './progress.ts';
 import { summarizeLatencies, type LatencySummary } from './stats.ts';
+import { ONE_CALLER_API } from './oneCaller.ts';
 
 export interface ProjectionLagPlan {
   readonly orders: number;
@@ -63,7 +64,7 @@ const PRODUCTS = 40;
 const CATCH_UP_TIMEOUT_MS = 15 * 60_000;
 
 export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<ProjectionLagResult> {
-  const pipeline = await startPipeline();
+  const pipeline = await startPipeline({ api: ONE_CALLER_API });
   const { projectors } = await import('../functions/projectors.ts');
   const readModels = Object.entries(projectors) as Array<[string, AnyProjection]>;
   try {

@@ -17,7 +17,7 @@ import { FirebaseTokenVerifier } from '../src/auth/firebaseTokenVerifier.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
-import { DEFAULT_API_LIMITS } from '../src/apiLimits.ts';
+import { ONE_CALLER_API } from './oneCaller.ts';
 import { principalOfRequest } from '../src/graphql/authenticate.ts';
 import type { ApiDeps, GraphQLContext } from '../src/graphql/context.ts';
 import { createApi } from '../src/graphql/createApi.ts';
@@ -106,11 +106,7 @@ export async function measureQueryLimits(db: Firestore, plan: QueryLimitsPlan): 
       // The dashboard's catalog query is public: it is sent without a token, which is then never looked at.
       tokens: new FirebaseTokenVerifier({ projectId: AUTH_PROJECT_ID }),
     };
-    const limited = createApi(deps, {
-      // Every request here comes from one caller: a one-second window keeps its record of calls as short as a
-      // busy caller's, and a ceiling no run reaches keeps it from being refused.
-      limits: { ...DEFAULT_API_LIMITS, rateLimit: { max: 1_000_000_000, windowMs: 1_000 } },
-    });
+    const limited = createApi(deps, ONE_CALLER_API);
     // createApi's composition without any of the limits: the same schema, context and plugins.
     const unlimited = createYoga<Record<string, unknown>, GraphQLContext>({
       schema,
