@@ -96,3 +96,18 @@ export function workflowRuntime(): WorkflowRuntime {
   }
   return workflow;
 }
+
+/**
+ * Forgets the runtimes built so far, and closes their Firestore client, so the next delivery builds them again
+ * from the environment. Cloud Functions never needs it (one project per process); a process that runs the
+ * functions against several projects in turn does: the bench starts one pipeline per part, each on a project of
+ * its own, and the second one's deliveries must not be applied to the first one's project.
+ */
+export async function forgetRuntimes(): Promise<void> {
+  const db = shared?.db;
+  shared = null;
+  projector = null;
+  deadLetters = null;
+  workflow = null;
+  await db?.terminate();
+}

@@ -171,6 +171,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       }
       await pubsub.close();
       await db.terminate();
+      // The next pipeline in this process is on another project: its deliveries must build their runtime anew.
+      await (await import('../../functions/runtime.ts')).forgetRuntimes();
     },
   };
   return pipeline;
