@@ -93,7 +93,31 @@ describe('integration events', () => {
     const cancellation = ours().find((m) => m.body.type === 'eventloom.shop.order.cancelled.v1')!;
     expect(cancellation.body.data).toMatchObject({ refundDueCents: 5900, reason: 'changed my mind' });
     // Internal events (stock reservations, registrations) stay internal.
-    expect(received.every((m) => m.body.type.startsWith('eventloom.shop.order.'))).toBe(true);
+    expect(received.every((m) => m.body.type.startsWith('eventloom.shop.'))).toBe(true);
+    expect(received.some((m) => m.body.type.includes('registered') || m.body.type.includes('stock'))).toBe(false);
+  });
+
+  it('tells consumers a customer was forgotten, so they can erase what they keep (payment references)', async () => {
+    const customerId = `c-${randomUUID().slice(0, 8)}`;
+    await setUpShop(pipeline.api, [customerId]);
+    const { data, errors } = await graphql<{ forgetCustomer: { version: number } }>(
+      pipeline.api,
+      'mutation ($id: ID!) { forgetCustomer(customerId: $id) { ... on ForgetCustomerPayload { version } } }',
+      { id: customerId },
+      await asCustomer(customerId),
+    );
+    expect(errors).toBeUndefined();
+    expect(data?.forgetCustomer.version).toBeGreaterThan(1);
+
+    const forgotten = () =>
+      received.filter((m) => m.body.type === 'eventloom.shop.customer.forgotten.v1' && m.body.data.customerId === customerId);
+    await expect.poll(() => forgotten().length, { timeout: 20_000, interval: 50 }).toBe(1);
+    const [message] = forgotten();
+    const validate = (await loadPublishedSchemas()).get('eventloom.shop.customer.forgotten.v1');
+    expect(validate!(message!.body), JSON.stringify(validate!.errors)).toBe(true);
+    expect(message!.body).toMatchObject({ subject: customerId, data: { customerId } });
+    // Nothing personal: only the pseudonymous id and the time.
+    expect(Object.keys(message!.body.data).sort()).toEqual(['customerId', 'forgottenAt']);
   });
 
   it('a consumer rejects a message that breaks the contract', async () => {

@@ -52,6 +52,12 @@ const OrderCancelledV1 = z
   })
   .strict();
 
+/**
+ * A customer asked to be forgotten (GDPR art. 17): consumers erase what they keep about `customerId` (payment
+ * references from order.paid.v1, names in their own stores). It carries nothing personal but the pseudonymous id.
+ */
+const CustomerForgottenV1 = z.object({ customerId: Id, forgottenAt: Instant }).strict();
+
 export const INTEGRATION_EVENT_SOURCE = '//eventloom/shop' as const;
 
 function cloudEvent<Type extends string, Data extends z.ZodType>(type: Type, data: Data) {
@@ -75,6 +81,7 @@ export const integrationEventSchemas = {
   'eventloom.shop.order.paid.v1': cloudEvent('eventloom.shop.order.paid.v1', OrderPaidV1),
   'eventloom.shop.order.shipped.v1': cloudEvent('eventloom.shop.order.shipped.v1', OrderShippedV1),
   'eventloom.shop.order.cancelled.v1': cloudEvent('eventloom.shop.order.cancelled.v1', OrderCancelledV1),
+  'eventloom.shop.customer.forgotten.v1': cloudEvent('eventloom.shop.customer.forgotten.v1', CustomerForgottenV1),
 } as const;
 
 export type IntegrationEventType = keyof typeof integrationEventSchemas;

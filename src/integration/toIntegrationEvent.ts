@@ -1,24 +1,27 @@
 /** Which domain events become integration events, and how: the one place the public contract is mapped. */
 import type { EventEnvelope } from '../core/eventStore.ts';
+import type { CustomerForgotten } from '../customers/customerEvents.ts';
 import type { OrderEvent } from '../orders/orderEvents.ts';
 import { INTEGRATION_EVENT_SOURCE, integrationEventSchemas, type IntegrationEvent } from './integrationEvents.ts';
 
-const PUBLISHED: ReadonlySet<string> = new Set<OrderEvent['type']>([
+const PUBLISHED: ReadonlySet<string> = new Set<PublishedEvent['type']>([
   'OrderPlaced',
   'OrderPaymentConfirmed',
   'OrderShipped',
   'OrderCancelled',
+  'CustomerForgotten',
 ]);
+type PublishedEvent = OrderEvent | CustomerForgotten;
 
 export function toIntegrationEvent(envelope: EventEnvelope): IntegrationEvent | null {
   if (!PUBLISHED.has(envelope.type)) return null;
-  const event = envelope as EventEnvelope<OrderEvent>;
+  const event = envelope as EventEnvelope<PublishedEvent>;
   const base = {
     specversion: '1.0' as const,
     // The domain event's id: a consumer that sees it twice knows it is the same event.
     id: event.eventId,
     source: INTEGRATION_EVENT_SOURCE,
-    subject: event.data.orderId,
+    subject: event.type === 'CustomerForgotten' ? event.data.customerId : event.data.orderId,
     time: event.occurredAt,
     datacontenttype: 'application/json' as const,
   };
@@ -57,6 +60,10 @@ export function toIntegrationEvent(envelope: EventEnvelope): IntegrationEvent | 
           type: 'eventloom.shop.order.cancelled.v1',
           data: { orderId, customerId, reason, refundDueCents: previousStatus === 'PAID' ? totalCents : 0, cancelledAt },
         };
+      }
+      case 'CustomerForgotten': {
+        const { customerId, forgottenAt } = event.data;
+        return { ...base, type: 'eventloom.shop.customer.forgotten.v1', data: { customerId, forgottenAt } };
       }
     }
   })();
