@@ -1,14 +1,15 @@
 /**
  * `npm run deploy -- --project P [--region R] [--dry-run] [--smoke]`: converges a Google Cloud project on
- * Eventloom's desired state (scripts/deploy/desiredState.ts): each resource is read, then created, updated or
- * kept. `--dry-run` reads and prints what would change, changing nothing; `--smoke` then checks the API answers.
+ * Eventloom's desired state (scripts/deploy/desiredState.ts): each resource is read, then created, updated,
+ * kept, or (what this release retires) deleted. `--dry-run` reads and prints what would change, changing nothing;
+ * `--smoke` then checks the API answers.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEAD_LETTER_SINK, subscribers } from '../functions/projectors.ts';
+import { DEAD_LETTER_SINK, DEADLINE_SWEEP, subscribers } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { type Change, commandText, converge, DeployError } from './deploy/converge.ts';
 import { API_SERVICE_MANIFEST, apiService, desiredState, firestoreIndexesSchema, serviceUrlArgs } from './deploy/desiredState.ts';
@@ -18,7 +19,7 @@ import { PROJECT_ROOT } from './projectRoot.ts';
 
 const USAGE =
   'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] [--kms-key-name projects/P/locations/L/keyRings/R/cryptoKeys/K] ' +
-  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--dry-run [--assume-fresh]] ' +
+  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--retire-old-subscriptions] [--dry-run [--assume-fresh]] ' +
   '[--smoke [--smoke-email EMAIL, password in EVENTLOOM_SMOKE_PASSWORD]]';
 
 const { values } = parseArgs({
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     'allowed-origins': { type: 'string' },
     'kms-key-name': { type: 'string' },
     'max-instances': { type: 'string' },
+    'retire-old-subscriptions': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     'assume-fresh': { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
@@ -46,9 +48,10 @@ const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: project });
 const options = {
   project,
   region,
-  // Every function pushed domain events: the projectors and the payment workflow.
-  functions: Object.keys(subscribers),
+  // Every function pushed domain events (the projectors and the payment workflow), with the types it reads.
+  subscribers,
   deadLetterSink: DEAD_LETTER_SINK,
+  deadlineSweep: DEADLINE_SWEEP,
   domainEventsTopic: config.domainEventsTopic,
   integrationEventsTopic: config.integrationEventsTopic,
   sourceVersion: sourceVersion(),
@@ -58,6 +61,7 @@ const options = {
   ...(values['allowed-origins'] ? { allowedOrigins: values['allowed-origins'] } : {}),
   ...(values['kms-key-name'] ? { kmsKeyName: values['kms-key-name'] } : {}),
   ...(maxInstances ? { maxInstances } : {}),
+  retireOldSubscriptions: values['retire-old-subscriptions'] ?? false,
 };
 
 // The Cloud Run service as a file, for `gcloud run services replace` and for people to read.
@@ -71,25 +75,27 @@ const dryRun = (values['dry-run'] ?? false) || assumeFresh;
 console.error(
   `${assumeFresh ? 'Dry run, assuming a fresh' : dryRun ? 'Dry run: reading' : 'Converging'} project ${project} (${region}), source ${options.sourceVersion}; Cloud Run service in ${API_SERVICE_MANIFEST}`,
 );
-const SIGN = { create: '+', update: '~', unchanged: '=' } as const;
+const SIGN = { create: '+', update: '~', delete: '-', unchanged: '=' } as const;
 const report = (change: Change, index: number, total: number) => {
   const { action, resource, differences, commands } = change;
-  console.log(`[${index + 1}/${total}] ${SIGN[action]} ${action.padEnd(9)} ${resource.what}`);
+  // What the plan retires is as desired when absent, and may be kept a while (its notes say why).
+  const label = action === 'unchanged' && resource.remove ? (change.notes?.length ? 'kept' : 'absent') : action;
+  console.log(`[${index + 1}/${total}] ${SIGN[action]} ${label.padEnd(9)} ${resource.what}`);
   for (const difference of differences) console.log(`      ${difference}`);
   for (const note of change.notes ?? []) console.log(`      note: ${note}`);
   if (dryRun) for (const command of commands) console.log(`      $ ${commandText(command)}`);
 };
 
 try {
-  const changes = await converge(desiredState(options), assumeFresh ? freshProjectClient(project) : gcloudClient(), {
+  const cloud = assumeFresh ? freshProjectClient(project, options.kmsKeyName) : gcloudClient();
+  const changes = await converge(desiredState(options), cloud, {
     dryRun,
     onChange: report,
   });
   const count = (action: Change['action']) => changes.filter((c) => c.action === action).length;
-  const summary = `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged`;
-  console.log(
-    dryRun ? (count('create') + count('update') === 0 ? `No changes (${summary}).` : `Would change: ${summary}.`) : `Done: ${summary}.`,
-  );
+  const summary = `${count('create')} to create, ${count('update')} to update, ${count('delete')} to delete, ${count('unchanged')} unchanged`;
+  const changed = count('create') + count('update') + count('delete');
+  console.log(dryRun ? (changed === 0 ? `No changes (${summary}).` : `Would change: ${summary}.`) : `Done: ${summary}.`);
 } catch (error) {
   if (!(error instanceof DeployError)) throw error;
   console.error(`Deploy stopped at ${error.message}`);

@@ -13,11 +13,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Command, Outputs } from '../scripts/deploy/converge.ts';
-import { API_SERVICE_MANIFEST, apiService, desiredState } from '../scripts/deploy/desiredState.ts';
+import { type Command, Outputs, type Read } from '../scripts/deploy/converge.ts';
+import { API_SERVICE_MANIFEST, apiService, type DeployOptions, desiredState, serviceUrlArgs } from '../scripts/deploy/desiredState.ts';
 import { ACCESS_TOKEN_ARGS } from '../scripts/deploy/gcloudClient.ts';
-import { acmeShop, DEPLOYER, deployedProject, functionUrl, key, PROJECT_NUMBER, SERVICE_URL } from './support/recordedCloud.ts';
-import { serviceUrlArgs } from '../scripts/deploy/desiredState.ts';
+import { filteredSubscription, pushSubscriptionName } from '../src/pubsub/topology.ts';
+import {
+  acmeShop,
+  DEPLOYER,
+  deployedProject,
+  functionUrl,
+  key,
+  PROJECT_NUMBER,
+  SERVICE_URL,
+  withEarlierRelease,
+} from './support/recordedCloud.ts';
 
 const run = promisify(execFile);
 
@@ -34,24 +43,64 @@ function parsed(outcome: Outcome): boolean {
   return outcome.code === 0 || (outcome.code === 1 && PARSED.test(outcome.stderr));
 }
 
-/** Each command of the plan once, with the values earlier resources would have given it. */
-function everyCommand(): string[][] {
-  const options = acmeShop();
+/** What a read finds in recorded answers, following its select and next as the engine does. */
+function currentIn(answers: ReadonlyMap<string, unknown>, first: Read, commands: Command[]): unknown {
+  let read: Read | undefined = first;
+  let answer: unknown;
+  while (read) {
+    commands.push(read.command);
+    answer = answers.get(key(read.command));
+    if (answer === undefined) return undefined;
+    if (read.select) answer = read.select(answer);
+    if (answer === undefined) return undefined;
+    read = read.next?.(answer);
+  }
+  return answer;
+}
+
+/**
+ * Each command of the plan once, with the values earlier resources would have given it: every read, create and
+ * update, and every delete of what the plan retires (from a project an earlier release deployed).
+ */
+function commandsOf(options: DeployOptions): Command[] {
   const plan = desiredState(options);
-  const answers = deployedProject(options);
+  const answers = withEarlierRelease(options, deployedProject(options), 0);
   const outputs = new Outputs();
   outputs.set('project', { number: PROJECT_NUMBER });
   outputs.set('deployer', { member: `user:${DEPLOYER}` });
-  for (const fn of [...options.functions, options.deadLetterSink]) {
+  for (const fn of [...Object.keys(options.subscribers), options.deadLetterSink, options.deadlineSweep]) {
     outputs.set(`function:${fn}`, { url: functionUrl(fn), service: fn.toLowerCase() });
+  }
+  for (const [fn, eventTypes] of Object.entries(options.subscribers)) {
+    outputs.set(`subscription:${filteredSubscription(pushSubscriptionName(fn), eventTypes).name}`, {});
   }
   outputs.set('service:api', { url: SERVICE_URL });
   const commands: Command[] = [];
   for (const resource of plan) {
-    const read = resource.read(outputs);
-    commands.push(read.command, ...resource.create(outputs));
-    if (resource.update) commands.push(...resource.update(outputs, answers.get(key(read.command))));
+    const current = currentIn(answers, resource.read(outputs), commands);
+    commands.push(...resource.create(outputs));
+    if (resource.update) commands.push(...resource.update(outputs, current));
+    if (resource.remove) {
+      const removal = resource.remove(current, outputs);
+      expect(removal.length, `${resource.id} removes something`).toBeGreaterThan(0);
+      commands.push(...removal);
+    }
   }
+  return commands;
+}
+
+function everyCommand(): string[][] {
+  const options = acmeShop({ retireOldSubscriptions: true });
+  const commands = [
+    ...commandsOf(options),
+    // An existing key named with --kms-key-name, by its full resource name.
+    ...commandsOf(
+      acmeShop({
+        retireOldSubscriptions: true,
+        kmsKeyName: 'projects/acme-security/locations/europe-west1/keyRings/shop/cryptoKeys/customers',
+      }),
+    ),
+  ];
   const lines = new Map<string, string[]>();
   for (const command of commands) {
     if (command.kind === 'gcloud') lines.set(JSON.stringify(command.args), [...command.args]);

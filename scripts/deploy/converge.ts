@@ -1,6 +1,7 @@
 /**
  * Converges a Google Cloud project on a desired state, resource by resource and in order: each resource is
- * read (described), then created when absent, updated when a setting differs, or left alone. A command that
+ * read (described), then created when absent, updated when a setting differs, or left alone; a resource the
+ * plan retires (`remove`: what an earlier release made and this one no longer needs) is deleted when present. A command that
  * fails stops the run with gcloud's own message; only "not found" on a read means "absent". With `dryRun` the
  * same reads run and the would-be commands are printed instead of run.
  *
@@ -54,8 +55,13 @@ export interface Resource {
   readonly differences?: (current: unknown, outputs: Outputs) => readonly string[];
   /** Without it, a difference stops the run: the resource cannot be changed in place. */
   readonly update?: (outputs: Outputs, current: unknown) => readonly Command[];
+  /**
+   * Set for what the plan retires: absent is as desired; present, these commands delete it. An empty list keeps
+   * it for now (its notes say why: a backlog not yet delivered, records a TTL has still to delete).
+   */
+  readonly remove?: (current: unknown, outputs: Outputs) => readonly Command[];
   /** What the run reports and leaves alone (indexes no longer declared: old code may still use them). */
-  readonly notes?: (current: unknown) => readonly string[];
+  readonly notes?: (current: unknown, outputs: Outputs) => readonly string[];
   readonly outputs?: (current: unknown) => Readonly<Record<string, string>>;
   /**
    * Errors to retry a few times while applying: IAM takes seconds to see a service account just created,
@@ -75,7 +81,7 @@ export interface CloudClient {
   run(command: Command, mode: 'read' | 'apply', previous?: unknown): Promise<CommandResult>;
 }
 
-export type Action = 'create' | 'update' | 'unchanged';
+export type Action = 'create' | 'update' | 'delete' | 'unchanged';
 
 export interface Change {
   readonly resource: Resource;
@@ -111,14 +117,24 @@ const PLACEHOLDER = /<[^<>]+>/;
 
 export class Outputs {
   private readonly values = new Map<string, Readonly<Record<string, string>>>();
+  private readonly createdNow = new Set<string>();
   private missing = false;
 
-  set(id: string, values: Readonly<Record<string, string>>): void {
+  set(id: string, values: Readonly<Record<string, string>>, options: { readonly created?: boolean } = {}): void {
     this.values.set(id, values);
+    if (options.created) this.createdNow.add(id);
   }
 
   exists(id: string): boolean {
     return this.values.has(id);
+  }
+
+  /**
+   * True when the resource was there before this run: not created by it, and not merely planned (a dry run).
+   * What must wait for something to have been in service a while (an old subscription's retirement) asks this.
+   */
+  existedBefore(id: string): boolean {
+    return this.values.has(id) && !this.createdNow.has(id);
   }
 
   /** The value, or `<key of id>` when that resource does not exist yet (dry run). */
@@ -193,6 +209,9 @@ export async function converge(resources: readonly Resource[], cloud: CloudClien
       const commands = resource.create(outputs);
       // Nothing to create: a resource that only reports (see notes).
       change = { resource, action: commands.length > 0 ? 'create' : 'unchanged', differences: [], commands };
+    } else if (resource.remove) {
+      const commands = resource.remove(current, outputs);
+      change = { resource, action: commands.length > 0 ? 'delete' : 'unchanged', differences: [], commands };
     } else {
       const differences = resource.differences?.(current, outputs) ?? [];
       if (differences.length === 0) {
@@ -205,19 +224,22 @@ export async function converge(resources: readonly Resource[], cloud: CloudClien
     }
     // Placeholders left in a command mean it needs a resource the dry run did not create.
     outputs.takeMissing();
-    if (current !== undefined && resource.notes) change = { ...change, notes: resource.notes(current) };
+    if (current !== undefined && resource.notes) change = { ...change, notes: resource.notes(current, outputs) };
     changes.push(change);
     options.onChange?.(change, index, resources.length);
 
     if (change.action !== 'unchanged' && !options.dryRun) {
       await apply(resource, change.commands, cloud, options.retryDelayMs ?? 5_000);
       reads.clear();
-      if (resource.outputs) {
+      const created = change.action === 'create';
+      if (change.action === 'delete') {
+        // Gone: nothing later may read it.
+      } else if (resource.outputs) {
         const after = await readCurrent(resource);
         if (after === undefined) throw new DeployError(resource.id, 'still absent after it was applied');
-        outputs.set(resource.id, resource.outputs(after));
+        outputs.set(resource.id, resource.outputs(after), { created });
       } else {
-        outputs.set(resource.id, {});
+        outputs.set(resource.id, {}, { created });
       }
     } else if (current !== undefined) {
       outputs.set(resource.id, resource.outputs?.(current) ?? {});

@@ -6,27 +6,44 @@
  * firestore.rules.
  *
  * Order: APIs → Firestore (database, indexes, TTLs, rules) → Artifact Registry → service accounts and their
- * grants → topics → projector functions → push subscriptions and dead letters → the Pub/Sub service agent's
- * grants → the API on Cloud Run, last, so no event is published before something reads its topic.
+ * grants → the KMS key that wraps customers' data keys, and its grants → topics → the functions (projectors,
+ * workflow, dead-letter sink, deadline sweep) → push subscriptions and dead letters → the Pub/Sub service agent's
+ * grants → the API on Cloud Run, so no event is published before something reads its topic → the Cloud Scheduler
+ * job that starts the deadline sweep, once everything its cancellations lead to exists → what this release
+ * retires (older generations of filtered subscriptions, the old outbox index and TTL), once nothing uses them.
  *
  * Push authentication: every subscription pushes as eventloom-pusher with the URL of the function it pushes to
  * as audience, and every function accepts only that account's tokens for its own URL (PUSH_SERVICE_ACCOUNT;
- * PUSH_AUDIENCE unset means its own URL).
+ * PUSH_AUDIENCE unset means its own URL). The deadline sweep is called the same way by Cloud Scheduler, as
+ * eventloom-scheduler: only that account may invoke it, and only its tokens are accepted there.
  *
  * Grants are bound on the resource wherever it has an IAM policy (topics, subscriptions, service accounts, the
- * repository, the services); only what has none below the project is bound on the project: Firestore access
- * (roles/datastore.user), and the build account's log writing and source reading (the source buckets are created
- * by Cloud Build and Cloud Functions on first use).
+ * repository, the services, the KMS key); only what has none below the project is bound on the project: Firestore
+ * access (roles/datastore.user), Cloud Trace and Cloud Monitoring writing, the build account's log writing and
+ * source reading (the source buckets are created by Cloud Build and Cloud Functions on first use), and the Cloud
+ * Scheduler service agent's own role.
  */
 import { z } from 'zod';
-import { deadLetterSinkSubscriptionName, deadLetterTopicName, pushSubscriptionName } from '../../src/pubsub/topology.ts';
+import {
+  deadLetterSinkSubscriptionName,
+  deadLetterTopicName,
+  filteredSubscription,
+  isGenerationOf,
+  pushSubscriptionName,
+} from '../../src/pubsub/topology.ts';
 import { type Command, DeployError, type Outputs, type Read, type Resource } from './converge.ts';
 
 export interface DeployOptions {
   readonly project: string;
   readonly region: string;
-  readonly functions: readonly string[];
+  /**
+   * The functions pushed domain events (projectors and workflows), each with the event types its push
+   * subscription lets through (functions/projectors.ts `subscribers`).
+   */
+  readonly subscribers: Readonly<Record<string, readonly string[]>>;
   readonly deadLetterSink: string;
+  /** The HTTP function Cloud Scheduler calls to fire due payment deadlines (functions/projectors.ts DEADLINE_SWEEP). */
+  readonly deadlineSweep: string;
   readonly domainEventsTopic: string;
   readonly integrationEventsTopic: string;
   /** A hash of the source: the image tag and a label on each function, so unchanged code is not rebuilt. */
@@ -40,10 +57,15 @@ export interface DeployOptions {
   /** The most API instances Cloud Run may start. Default 10. */
   readonly maxInstances?: number;
   /**
-   * The Cloud KMS key that wraps customers' data keys (docs/privacy.md): in production the API and the functions
-   * refuse to start without it. Created and granted by hand for now (docs/deploy.md), then passed here.
+   * An existing Cloud KMS key to wrap customers' data keys with (docs/privacy.md), instead of the one the deploy
+   * creates (customerDataKeyName): then it is only checked and granted, never created or changed.
    */
   readonly kmsKeyName?: string;
+  /**
+   * Delete the earlier generations of filtered push subscriptions (another filter, or none) whose successor was
+   * already in service before this run. Without it they are reported and kept (docs/deploy.md).
+   */
+  readonly retireOldSubscriptions?: boolean;
 }
 
 const fieldSchema = z.object({
@@ -74,7 +96,11 @@ export const firestoreIndexesSchema = z.object({
 });
 export type FirestoreIndexes = z.infer<typeof firestoreIndexesSchema>;
 
-/** APIs the deploy needs; iam creates the service accounts, firebaserules takes the security rules. */
+/**
+ * APIs the deploy needs; iam creates the service accounts, firebaserules takes the security rules, cloudkms holds
+ * the key that wraps customers' data keys, cloudscheduler calls the deadline sweep, cloudtrace and monitoring take
+ * what OpenTelemetry exports.
+ */
 export const SERVICES = [
   'iam.googleapis.com',
   'run.googleapis.com',
@@ -86,6 +112,10 @@ export const SERVICES = [
   'firebaserules.googleapis.com',
   // Identity Platform: the ID tokens every API request carries, and the staff accounts' roles.
   'identitytoolkit.googleapis.com',
+  'cloudkms.googleapis.com',
+  'cloudscheduler.googleapis.com',
+  'cloudtrace.googleapis.com',
+  'monitoring.googleapis.com',
 ] as const;
 
 export const API_SERVICE = 'eventloom-api';
@@ -95,10 +125,35 @@ const ACCOUNTS = {
   projector: 'the projector functions',
   pusher: 'Pub/Sub push (OIDC)',
   builder: 'Cloud Build (images and function builds)',
+  scheduler: 'Cloud Scheduler (OIDC calls to the deadline sweep)',
 } as const;
 type Account = keyof typeof ACCOUNTS;
 
 const DATABASE = '--database=(default)';
+
+/** The key ring and key the deploy creates when no --kms-key-name is given. */
+export const KEY_RING = 'eventloom';
+export const CUSTOMER_DATA_KEY = 'customer-data';
+/**
+ * The key-encryption key rotates every 90 days: KMS keeps the older versions enabled, and a ciphertext names the
+ * version that made it, so data keys wrapped before a rotation still unwrap (and are never rewrapped).
+ */
+const KEY_ROTATION = { flag: '90d', seconds: '7776000s' } as const;
+
+/** The KMS key the API and the functions get as KMS_KEY_NAME: the one given, or the one the deploy creates. */
+export function customerDataKeyName(o: Pick<DeployOptions, 'project' | 'region' | 'kmsKeyName'>): string {
+  return o.kmsKeyName ?? `projects/${o.project}/locations/${o.region}/keyRings/${KEY_RING}/cryptoKeys/${CUSTOMER_DATA_KEY}`;
+}
+
+/**
+ * The Cloud Scheduler job that calls the deadline sweep. Every minute: an unpaid order is cancelled at most about
+ * a minute after its deadline (docs/workflows.md); a sweep that finds nothing due costs one query per partition.
+ */
+export const SWEEP_JOB = 'eventloom-payment-deadlines';
+export const SWEEP_SCHEDULE = '* * * * *';
+const SWEEP_TIME_ZONE = 'Etc/UTC';
+/** As long as the function may run (Cloud Functions' default timeout): a sweep that takes longer is ended anyway. */
+const SWEEP_ATTEMPT_DEADLINE = '60s';
 // IAM sees a new service account a few seconds after it is created; bindings to it fail until then.
 const IAM_NOT_YET = /does not exist|not found/i;
 
@@ -108,8 +163,9 @@ export function desiredState(o: DeployOptions): Resource[] {
   const read = (...args: string[]): Command => gcloud(...args, '--format=json');
   const email = (account: Account) => `eventloom-${account}@${P}.iam.gserviceaccount.com`;
   const member = (account: Account) => `serviceAccount:${email(account)}`;
-  const pubsubAgent = (outputs: Outputs) =>
-    `serviceAccount:service-${outputs.get('project', 'number')}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+  const serviceAgent = (service: string) => (outputs: Outputs) =>
+    `serviceAccount:service-${outputs.get('project', 'number')}@gcp-sa-${service}.iam.gserviceaccount.com`;
+  const pubsubAgent = serviceAgent('pubsub');
   const api = (name: string) => `api:${name}`;
   const image = apiImage(o);
   const resources: Resource[] = [];
@@ -219,8 +275,28 @@ export function desiredState(o: DeployOptions): Resource[] {
       member: pubsubAgent,
       role: 'roles/iam.serviceAccountTokenCreator',
     },
+    {
+      // Google grants it when the API is enabled, except in projects that enabled Cloud Scheduler before 19 March
+      // 2019; without it every job with an OIDC token gets 403. A service agent's role has no level below the project.
+      what: 'Cloud Scheduler signs OIDC tokens for its jobs',
+      target: projectTarget(P),
+      member: serviceAgent('cloudscheduler'),
+      role: 'roles/cloudscheduler.serviceAgent',
+    },
+    // Traces and metrics (src/telemetry): Cloud Trace and Cloud Monitoring have no IAM policy below the project,
+    // so these two are bound on it; they only let an account write spans and time series, never read them.
+    ...(['api', 'projector'] as const).flatMap((account): Grant[] =>
+      ['roles/cloudtrace.agent', 'roles/monitoring.metricWriter'].map((role) => ({
+        what: `${ACCOUNTS[account]} export${account === 'api' ? 's' : ''} OpenTelemetry ${role === 'roles/cloudtrace.agent' ? 'traces' : 'metrics'}`,
+        target: projectTarget(P),
+        member: () => member(account),
+        role,
+      })),
+    ),
   ];
   for (const grant of grants) resources.push(binding(grant, gcloud, read));
+
+  resources.push(...kmsResources(o, gcloud, read, [member('api'), member('projector')]));
 
   const topics = [o.domainEventsTopic, o.integrationEventsTopic];
   for (const topic of topics) resources.push(topicResource(topic, gcloud, read));
@@ -233,18 +309,35 @@ export function desiredState(o: DeployOptions): Resource[] {
       ),
     );
   }
-  for (const fn of o.functions) resources.push(topicResource(deadLetterTopicName(pushSubscriptionName(fn)), gcloud, read));
+  // /readyz checks Pub/Sub with one topics.get on the domain events topic (src/apiHealth.ts), which publishing
+  // does not allow: the viewer role on that topic alone.
+  resources.push(
+    binding(
+      {
+        what: `the API's readiness check reads ${o.domainEventsTopic}`,
+        target: topicTarget(o.domainEventsTopic),
+        member: () => member('api'),
+        role: 'roles/pubsub.viewer',
+      },
+      gcloud,
+      read,
+    ),
+  );
+  const subscriberFunctions = Object.keys(o.subscribers);
+  for (const fn of subscriberFunctions) resources.push(topicResource(deadLetterTopicName(pushSubscriptionName(fn)), gcloud, read));
 
-  const functionEnv = {
-    NODE_ENV: 'production',
-    GOOGLE_CLOUD_PROJECT: P,
-    DOMAIN_EVENTS_TOPIC: o.domainEventsTopic,
-    INTEGRATION_EVENTS_TOPIC: o.integrationEventsTopic,
-    PUSH_AUTH: 'required',
-    PUSH_SERVICE_ACCOUNT: email('pusher'),
-    ...(o.kmsKeyName ? { KMS_KEY_NAME: o.kmsKeyName } : {}),
-  };
-  for (const fn of [...o.functions, o.deadLetterSink]) {
+  for (const fn of [...subscriberFunctions, o.deadLetterSink, o.deadlineSweep]) {
+    // Pub/Sub pushes to every function but the sweep, which Cloud Scheduler calls: each accepts only its caller.
+    const invoker: Account = fn === o.deadlineSweep ? 'scheduler' : 'pusher';
+    const functionEnv = {
+      NODE_ENV: 'production',
+      GOOGLE_CLOUD_PROJECT: P,
+      DOMAIN_EVENTS_TOPIC: o.domainEventsTopic,
+      INTEGRATION_EVENTS_TOPIC: o.integrationEventsTopic,
+      PUSH_AUTH: 'required',
+      PUSH_SERVICE_ACCOUNT: email(invoker),
+      KMS_KEY_NAME: customerDataKeyName(o),
+    };
     const deploy = () => [
       gcloud(
         'functions',
@@ -293,14 +386,14 @@ export function desiredState(o: DeployOptions): Resource[] {
     resources.push(
       binding(
         {
-          what: `the pusher invokes ${fn}`,
+          what: `the ${invoker} invokes ${fn}`,
           target: {
             id: `function:${fn}`,
             read: (outputs) => ['run', 'services', 'get-iam-policy', outputs.get(`function:${fn}`, 'service'), `--region=${o.region}`],
             add: ['functions', 'add-invoker-policy-binding', fn, `--region=${o.region}`],
             noRole: true,
           },
-          member: () => member('pusher'),
+          member: () => member(invoker),
           role: 'roles/run.invoker',
         },
         gcloud,
@@ -310,7 +403,7 @@ export function desiredState(o: DeployOptions): Resource[] {
   }
 
   const retry = { ackDeadlineSeconds: 30, minimumBackoff: '1s', maximumBackoff: '60s' };
-  const pushSubscription = (name: string, topic: string, fn: string, deadLetterTopic?: string): Resource => {
+  const pushSubscription = (name: string, topic: string, fn: string, deadLetterTopic?: string, filter?: string): Resource => {
     const url = (outputs: Outputs) => outputs.get(`function:${fn}`, 'url');
     const settings = (outputs: Outputs) => [
       `--push-endpoint=${url(outputs)}`,
@@ -321,17 +414,26 @@ export function desiredState(o: DeployOptions): Resource[] {
       `--max-retry-delay=${retry.maximumBackoff}`,
       ...(deadLetterTopic ? [`--dead-letter-topic=${deadLetterTopic}`, '--max-delivery-attempts=5'] : []),
     ];
+    // A filter is set at creation only: the name carries its digest, so the filter is not an update setting.
+    const creation = filter ? [`--message-filter=${filter}`] : [];
     return {
       id: `subscription:${name}`,
       what: `push subscription ${name} (${topic} → ${fn})`,
       needs: [`topic:${topic}`, ...(deadLetterTopic ? [`topic:${deadLetterTopic}`] : [])],
       read: () => ({ command: read('pubsub', 'subscriptions', 'describe', name) }),
-      create: (outputs) => [gcloud('pubsub', 'subscriptions', 'create', name, `--topic=${topic}`, ...settings(outputs))],
+      create: (outputs) => [gcloud('pubsub', 'subscriptions', 'create', name, `--topic=${topic}`, ...creation, ...settings(outputs))],
       update: (outputs, current) => {
         if ((current as Subscription).topic !== `projects/${P}/topics/${topic}`) {
           throw new DeployError(
             `subscription:${name}`,
             `reads ${(current as Subscription).topic}, not ${topic}: delete it to have it recreated`,
+          );
+        }
+        // Pub/Sub cannot change a filter; its digest is in the name, so another filter means a name reused by hand.
+        if (((current as Subscription).filter ?? '') !== (filter ?? '')) {
+          throw new DeployError(
+            `subscription:${name}`,
+            `filters on ${JSON.stringify((current as Subscription).filter ?? '')}, not ${JSON.stringify(filter ?? '')}: delete it to have it recreated`,
           );
         }
         return [gcloud('pubsub', 'subscriptions', 'update', name, ...settings(outputs))];
@@ -340,6 +442,7 @@ export function desiredState(o: DeployOptions): Resource[] {
         const s = current as Subscription;
         return [
           ...differ('topic', s.topic, `projects/${P}/topics/${topic}`),
+          ...differ('filter', s.filter ?? '', filter ?? ''),
           ...differ('push endpoint', s.pushConfig?.pushEndpoint, url(outputs)),
           ...differ('push account', s.pushConfig?.oidcToken?.serviceAccountEmail, email('pusher')),
           ...differ('push audience', s.pushConfig?.oidcToken?.audience, url(outputs)),
@@ -356,21 +459,26 @@ export function desiredState(o: DeployOptions): Resource[] {
       },
     };
   };
-  for (const fn of o.functions) {
-    const subscription = pushSubscriptionName(fn);
-    const deadLetterTopic = deadLetterTopicName(subscription);
-    resources.push(pushSubscription(deadLetterSinkSubscriptionName(subscription), deadLetterTopic, o.deadLetterSink));
-    resources.push(pushSubscription(subscription, o.domainEventsTopic, fn, deadLetterTopic));
+  // Each subscriber's subscription lets through only the event types it reads, and is named after its filter
+  // (src/pubsub/topology.ts): dead-letter topics and their sink subscriptions keep the plain name, since they
+  // outlive filter changes.
+  const generations = subscriberFunctions.map((fn) => {
+    const plain = pushSubscriptionName(fn);
+    return { fn, plain, current: filteredSubscription(plain, o.subscribers[fn] ?? []), deadLetterTopic: deadLetterTopicName(plain) };
+  });
+  for (const { fn, plain, current, deadLetterTopic } of generations) {
+    resources.push(pushSubscription(deadLetterSinkSubscriptionName(plain), deadLetterTopic, o.deadLetterSink));
+    resources.push(pushSubscription(current.name, o.domainEventsTopic, fn, deadLetterTopic, current.filter));
   }
   // Pub/Sub forwards a message to a dead-letter topic as its own service agent: it must be allowed to publish
   // there and to acknowledge on the source subscription, or nothing is ever dead-lettered.
-  for (const fn of o.functions) {
-    const subscription = pushSubscriptionName(fn);
+  for (const { current, deadLetterTopic } of generations) {
+    const subscription = current.name;
     resources.push(
       binding(
         {
-          what: `Pub/Sub dead-letters into ${deadLetterTopicName(subscription)}`,
-          target: topicTarget(deadLetterTopicName(subscription)),
+          what: `Pub/Sub dead-letters into ${deadLetterTopic}`,
+          target: topicTarget(deadLetterTopic),
           member: pubsubAgent,
           role: 'roles/pubsub.publisher',
         },
@@ -442,6 +550,14 @@ export function desiredState(o: DeployOptions): Resource[] {
       read,
     ),
   );
+
+  resources.push(sweepJob(o, gcloud, read, email('scheduler')));
+
+  // Last, what this release retires: each only once what replaces it is in service.
+  for (const { fn, plain, current } of generations) {
+    resources.push(retiredGenerations(o, gcloud, read, { fn, plain, current: current.name }));
+  }
+  resources.push(...retiredFirestoreResources(o, gcloud, read));
   return resources;
 }
 
@@ -458,6 +574,35 @@ export function serviceUrlArgs(o: Pick<DeployOptions, 'project' | 'region'>): st
     '--quiet',
   ];
 }
+
+/** The port Cloud Run sends requests to; it sets PORT to it, which the API listens on (src/config.ts). */
+const API_PORT = 8080;
+
+/**
+ * Health probes on the serving port, where the API answers /healthz and /readyz beside /graphql
+ * (src/telemetry/health.ts; the operator port listens on loopback only). docs/observability.md, "Health".
+ *
+ * - Startup: /readyz without the read models' check (a stalled projector must not keep new API instances from
+ *   starting): Firestore and Pub/Sub reachable and the relay running. Every 5 s, each readiness check gives up
+ *   after 5 s, for up to 2 minutes (Cloud Run allows 240 s), which covers a cold start's first Firestore call.
+ * - Liveness: /healthz, which answers while the process does: restarting an instance fixes none of its
+ *   dependencies, so a dependency's outage must not restart it. Three misses 30 s apart: a hung event loop.
+ */
+const API_PROBES = {
+  startupProbe: {
+    httpGet: { path: '/readyz?exclude=projections', port: API_PORT },
+    initialDelaySeconds: 0,
+    periodSeconds: 5,
+    timeoutSeconds: 5,
+    failureThreshold: 24,
+  },
+  livenessProbe: {
+    httpGet: { path: '/healthz', port: API_PORT },
+    periodSeconds: 30,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+  },
+} satisfies Pick<KnativeContainer, 'startupProbe' | 'livenessProbe'>;
 
 /** Where the CLI writes the Cloud Run service (apiService), for `gcloud run services replace`. */
 export const API_SERVICE_MANIFEST = '.deploy/eventloom-api.service.json';
@@ -481,7 +626,7 @@ export function apiService(o: DeployOptions): KnativeService {
     AUTH_PROJECT_ID: o.project,
     ...(o.firebaseApiKey ? { FIREBASE_API_KEY: o.firebaseApiKey } : {}),
     ...(o.allowedOrigins ? { ALLOWED_ORIGINS: o.allowedOrigins } : {}),
-    ...(o.kmsKeyName ? { KMS_KEY_NAME: o.kmsKeyName } : {}),
+    KMS_KEY_NAME: customerDataKeyName(o),
   };
   return {
     apiVersion: 'serving.knative.dev/v1',
@@ -505,13 +650,34 @@ export function apiService(o: DeployOptions): KnativeService {
           // which would cut every SSE stream and WebSocket. An hour, the most it allows, is also an ID token's life.
           timeoutSeconds: 3600,
           containers: [
-            { image, ports: [{ name: 'http1', containerPort: 8080 }], env: Object.entries(env).map(([name, value]) => ({ name, value })) },
+            {
+              image,
+              ports: [{ name: 'http1', containerPort: API_PORT }],
+              env: Object.entries(env).map(([name, value]) => ({ name, value })),
+              ...API_PROBES,
+            },
           ],
         },
       },
       traffic: [{ percent: 100, latestRevision: true }],
     },
   };
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port?: number };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+}
+
+export interface KnativeContainer {
+  image: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: { name: string; value?: string }[];
+  startupProbe?: Probe;
+  livenessProbe?: Probe;
 }
 
 export interface KnativeService {
@@ -524,7 +690,7 @@ export interface KnativeService {
       spec: {
         serviceAccountName?: string;
         timeoutSeconds?: number;
-        containers: { image: string; ports?: { name?: string; containerPort: number }[]; env?: { name: string; value?: string }[] }[];
+        containers: KnativeContainer[];
       };
     };
     traffic?: { percent: number; latestRevision?: boolean }[];
@@ -544,6 +710,279 @@ function serviceDifferences(current: KnativeService, desired: KnativeService): s
       differ(key, annotations(current)[key], annotations(desired)[key]),
     ),
     ...differ('environment', env(current), env(desired)),
+    ...(['startupProbe', 'livenessProbe'] as const).flatMap((probe) =>
+      differ(probe, probeText(container(current)?.[probe]), probeText(container(desired)?.[probe])),
+    ),
+  ];
+}
+
+/** A probe as the settings we write: Cloud Run answers with them (and defaults for any left out, 0 delay here). */
+function probeText(probe: Probe | undefined): string {
+  if (!probe) return 'none';
+  const { httpGet, initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold } = probe;
+  return `GET ${httpGet?.path ?? '/'} :${httpGet?.port ?? API_PORT} delay ${initialDelaySeconds ?? 0}s every ${periodSeconds}s timeout ${timeoutSeconds}s × ${failureThreshold}`;
+}
+
+/**
+ * The key that wraps every customer's data key (crypto-shredding, docs/privacy.md), and who may use it: the API
+ * and the functions encrypt and decrypt with it, nothing else. Created as a software key rotating every 90 days,
+ * unless --kms-key-name names one to use instead, which is then only checked and granted. Never deleted or
+ * disabled by the deploy: a key destroyed by mistake makes every customer's data unreadable, for good.
+ */
+function kmsResources(o: DeployOptions, gcloud: Gcloud, read: Gcloud, members: readonly string[]): Resource[] {
+  const keyArgs = o.kmsKeyName ? [o.kmsKeyName] : [CUSTOMER_DATA_KEY, `--keyring=${KEY_RING}`, `--location=${o.region}`];
+  const purpose = (current: unknown) => differ('purpose', (current as CryptoKey).purpose, 'ENCRYPT_DECRYPT');
+  const resources: Resource[] = [];
+  if (o.kmsKeyName) {
+    resources.push({
+      id: 'kms-key',
+      what: `Cloud KMS key ${o.kmsKeyName} (given with --kms-key-name: checked and granted, never changed)`,
+      // Not behind this project's KMS API: the key may live in another project (a shared security project).
+      read: () => ({ command: read('kms', 'keys', 'describe', ...keyArgs) }),
+      mustExist: `Cloud KMS key ${o.kmsKeyName} does not exist, or the signed-in account cannot see it`,
+      create: () => [],
+      // A key for signing, say, cannot wrap data keys: stop here rather than let the API fail at its first order.
+      differences: purpose,
+    });
+  } else {
+    resources.push(
+      {
+        id: 'kms-keyring',
+        what: `Cloud KMS key ring ${KEY_RING} in ${o.region}`,
+        needs: ['api:cloudkms.googleapis.com'],
+        read: () => ({ command: read('kms', 'keyrings', 'describe', KEY_RING, `--location=${o.region}`) }),
+        create: () => [gcloud('kms', 'keyrings', 'create', KEY_RING, `--location=${o.region}`)],
+      },
+      {
+        id: 'kms-key',
+        what: `Cloud KMS key ${CUSTOMER_DATA_KEY} (wraps customers' data keys; software, rotated every 90 days)`,
+        needs: ['kms-keyring'],
+        read: () => ({ command: read('kms', 'keys', 'describe', ...keyArgs) }),
+        create: () => [
+          gcloud(
+            'kms',
+            'keys',
+            'create',
+            ...keyArgs,
+            '--purpose=encryption',
+            '--protection-level=software',
+            `--rotation-period=${KEY_ROTATION.flag}`,
+            // An ISO 8601 duration is read as that long from now: the first rotation one period after creation.
+            `--next-rotation-time=P${KEY_ROTATION.flag.toUpperCase()}`,
+          ),
+        ],
+        update: (_outputs, current) => {
+          const k = current as CryptoKey;
+          if (k.purpose !== 'ENCRYPT_DECRYPT' || k.versionTemplate?.protectionLevel !== 'SOFTWARE') {
+            throw new DeployError(
+              'kms-key',
+              `is ${k.purpose} at protection level ${k.versionTemplate?.protectionLevel}, which cannot be changed in place; ` +
+                'keys are never destroyed by the deploy: name another key with --kms-key-name',
+            );
+          }
+          return [
+            gcloud(
+              'kms',
+              'keys',
+              'update',
+              ...keyArgs,
+              `--rotation-period=${KEY_ROTATION.flag}`,
+              `--next-rotation-time=P${KEY_ROTATION.flag.toUpperCase()}`,
+            ),
+          ];
+        },
+        differences: (current) => [
+          ...purpose(current),
+          ...differ('protection level', (current as CryptoKey).versionTemplate?.protectionLevel, 'SOFTWARE'),
+          ...differ('rotation period', (current as CryptoKey).rotationPeriod, KEY_ROTATION.seconds),
+        ],
+      },
+    );
+  }
+  for (const member of members) {
+    resources.push(
+      binding(
+        {
+          what: `${member.replace(/^serviceAccount:/, '')} wraps and unwraps data keys with the KMS key`,
+          target: {
+            id: 'kms-key',
+            read: ['kms', 'keys', 'get-iam-policy', ...keyArgs],
+            add: ['kms', 'keys', 'add-iam-policy-binding', ...keyArgs],
+          },
+          member: () => member,
+          role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+        },
+        gcloud,
+        read,
+      ),
+    );
+  }
+  return resources;
+}
+
+/**
+ * The Cloud Scheduler job that calls the deadline sweep every minute with an OIDC token of eventloom-scheduler,
+ * the function's URL as audience: the only account the function lets in (PUSH_SERVICE_ACCOUNT) and the only one
+ * that may invoke it. No retries: the next minute's run is the retry, and a deadline missed by one run is fired
+ * by the next (fired at least once, acted on at most once: docs/workflows.md).
+ */
+function sweepJob(o: DeployOptions, gcloud: Gcloud, read: Gcloud, schedulerEmail: string): Resource {
+  const fn = `function:${o.deadlineSweep}`;
+  const location = `--location=${o.region}`;
+  const settings = (outputs: Outputs) => [
+    `--schedule=${SWEEP_SCHEDULE}`,
+    `--time-zone=${SWEEP_TIME_ZONE}`,
+    `--uri=${outputs.get(fn, 'url')}`,
+    '--http-method=POST',
+    `--oidc-service-account-email=${schedulerEmail}`,
+    `--oidc-token-audience=${outputs.get(fn, 'url')}`,
+    `--attempt-deadline=${SWEEP_ATTEMPT_DEADLINE}`,
+    '--max-retry-attempts=0',
+    `--description=Fires due payment deadlines: ${o.deadlineSweep} (docs/workflows.md)`,
+  ];
+  return {
+    id: `scheduler-job:${SWEEP_JOB}`,
+    what: `Cloud Scheduler job ${SWEEP_JOB} (${SWEEP_SCHEDULE} ${SWEEP_TIME_ZONE} → ${o.deadlineSweep})`,
+    needs: ['api:cloudscheduler.googleapis.com', fn],
+    read: () => ({ command: read('scheduler', 'jobs', 'describe', SWEEP_JOB, location) }),
+    create: (outputs) => [gcloud('scheduler', 'jobs', 'create', 'http', SWEEP_JOB, location, ...settings(outputs))],
+    update: (outputs) => [gcloud('scheduler', 'jobs', 'update', 'http', SWEEP_JOB, location, ...settings(outputs))],
+    differences: (current, outputs) => {
+      const job = current as SchedulerJob;
+      const url = outputs.get(fn, 'url');
+      return [
+        ...differ('schedule', job.schedule, SWEEP_SCHEDULE),
+        ...differ('time zone', job.timeZone, SWEEP_TIME_ZONE),
+        ...differ('target', job.httpTarget?.uri, url),
+        ...differ('method', job.httpTarget?.httpMethod, 'POST'),
+        ...differ('token account', job.httpTarget?.oidcToken?.serviceAccountEmail, schedulerEmail),
+        ...differ('token audience', job.httpTarget?.oidcToken?.audience, url),
+        ...differ('attempt deadline', job.attemptDeadline, SWEEP_ATTEMPT_DEADLINE),
+        ...differ('retries', job.retryConfig?.retryCount ?? 0, 0),
+      ];
+    },
+    // Paused by hand (an incident, a migration): reported, not resumed behind the operator's back.
+    notes: (current) =>
+      (current as SchedulerJob).state === 'PAUSED'
+        ? [`paused: no deadline fires until \`gcloud scheduler jobs resume ${SWEEP_JOB} ${location}\``]
+        : [],
+  };
+}
+
+/**
+ * The generations of a subscriber's push subscription that this release supersedes (another filter, or none:
+ * src/pubsub/topology.ts). Both the old and the new generation deliver meanwhile (the functions are
+ * idempotent), so nothing is lost while they overlap; the old one is deleted only with --retire-old-subscriptions
+ * and only once the new one was in service before this run (pushing to the function as deployed now), so that
+ * whatever the old one still held (retries of a failing message, which dead-letter after 5 attempts) has had a
+ * run's interval to be delivered or dead-lettered. Without the flag the plan says what it keeps, and why.
+ */
+function retiredGenerations(
+  o: DeployOptions,
+  gcloud: Gcloud,
+  read: Gcloud,
+  subscription: { readonly fn: string; readonly plain: string; readonly current: string },
+): Resource {
+  const { fn, plain, current } = subscription;
+  const inService = (outputs: Outputs) => outputs.existedBefore(`subscription:${current}`) && outputs.exists(`function:${fn}`);
+  const why = o.retireOldSubscriptions
+    ? `kept: ${current} was not in service before this run; retire it on a later run, once ${current} has taken over`
+    : `kept (superseded by ${current}, both deliver): once its backlog is delivered, run again with --retire-old-subscriptions`;
+  return {
+    id: `retired-subscriptions:${plain}`,
+    what: `earlier generations of push subscription ${plain} (another filter, or none)`,
+    needs: [`topic:${o.domainEventsTopic}`],
+    read: () => ({
+      command: read('pubsub', 'topics', 'list-subscriptions', o.domainEventsTopic),
+      select: (names) => {
+        const old = (names as string[])
+          .map((name) => name.split('/').at(-1) ?? name)
+          .filter((name) => name !== current && isGenerationOf(plain, name));
+        return old.length > 0 ? old.sort() : undefined;
+      },
+    }),
+    create: () => [],
+    remove: (old, outputs) =>
+      o.retireOldSubscriptions && inService(outputs)
+        ? (old as string[]).map((name) => gcloud('pubsub', 'subscriptions', 'delete', name))
+        : [],
+    notes: (old, outputs) => (o.retireOldSubscriptions && inService(outputs) ? [] : (old as string[]).map((name) => `${name}: ${why}`)),
+  };
+}
+
+/**
+ * What earlier releases declared in firestore.indexes.json and this one no longer needs: the `outbox` collection
+ * is gone (each event document is its own outbox entry), with its composite index and its TTL policy. Removed
+ * after the new API revision is live, since the one before it still queried the index. The TTL goes only once no
+ * legacy outbox record is left: it is what deletes them (their personal data included, docs/privacy.md), and
+ * disabling it first would keep them for good.
+ */
+export const RETIRED_OUTBOX = {
+  collectionGroup: 'outbox',
+  index: {
+    queryScope: 'COLLECTION',
+    fields: [
+      { fieldPath: 'pending', order: 'ASCENDING' },
+      { fieldPath: 'createdAt', order: 'ASCENDING' },
+    ],
+  },
+  ttlField: 'expireAt',
+} as const;
+
+function retiredFirestoreResources(o: DeployOptions, gcloud: Gcloud, read: Gcloud): Resource[] {
+  const needs = ['api:firestore.googleapis.com', 'firestore'];
+  const { collectionGroup, index, ttlField } = RETIRED_OUTBOX;
+  const key = indexKey(index.queryScope, index.fields);
+  return [
+    {
+      id: `retired-firestore-index:${collectionGroup}:${key}`,
+      what: `Firestore index on ${collectionGroup} (${key}), retired with the outbox collection`,
+      needs,
+      read: () => ({
+        command: read('firestore', 'indexes', 'composite', 'list', DATABASE),
+        select: (answer) =>
+          (answer as CompositeIndex[]).find(
+            (existing) => collectionGroupOf(existing) === collectionGroup && indexKey(existing.queryScope, existing.fields) === key,
+          ),
+      }),
+      create: () => [],
+      remove: (current) => [
+        gcloud('firestore', 'indexes', 'composite', 'delete', (current as CompositeIndex).name.split('/').at(-1) ?? '', DATABASE),
+      ],
+    },
+    {
+      id: `retired-firestore-ttl:${collectionGroup}.${ttlField}`,
+      what: `TTL on ${collectionGroup}.${ttlField}, retired with the outbox collection once it is empty`,
+      needs,
+      read: () => ({
+        command: read('firestore', 'indexes', 'fields', 'describe', ttlField, `--collection-group=${collectionGroup}`, DATABASE),
+        next: (field) => {
+          const state = (field as FieldAnswer).ttlConfig?.state;
+          return {
+            // One document of the collection, if any: Firestore's REST API, with gcloud's token.
+            command: {
+              kind: 'http',
+              method: 'GET',
+              url: `https://firestore.googleapis.com/v1/projects/${o.project}/databases/(default)/documents/${collectionGroup}?pageSize=1&mask.fieldPaths=${ttlField}`,
+            },
+            select: (page) =>
+              state === undefined ? undefined : { state, recordsLeft: ((page as { documents?: unknown[] }).documents ?? []).length > 0 },
+          };
+        },
+      }),
+      create: () => [],
+      remove: (current) =>
+        (current as { recordsLeft: boolean }).recordsLeft
+          ? []
+          : [gcloud('firestore', 'fields', 'ttls', 'update', ttlField, `--collection-group=${collectionGroup}`, DATABASE, '--disable-ttl')],
+      notes: (current) =>
+        (current as { recordsLeft: boolean }).recordsLeft
+          ? [
+              `kept: the ${collectionGroup} collection still holds legacy records, which this TTL deletes once their expireAt ` +
+                'passes (7 days after publication); removed on a run after the collection is empty',
+            ]
+          : [],
+    },
   ];
 }
 
@@ -595,9 +1034,11 @@ function firestoreResources(o: DeployOptions, gcloud: (...args: string[]) => Com
       ],
     });
   }
-  const declared = new Set(
-    o.firestoreIndexes.indexes.map((index) => `${index.collectionGroup}|${indexKey(index.queryScope, index.fields)}`),
-  );
+  const declared = new Set([
+    ...o.firestoreIndexes.indexes.map((index) => `${index.collectionGroup}|${indexKey(index.queryScope, index.fields)}`),
+    // Not reported: removed at the end of the plan (retiredFirestoreResources).
+    `${RETIRED_OUTBOX.collectionGroup}|${indexKey(RETIRED_OUTBOX.index.queryScope, RETIRED_OUTBOX.index.fields)}`,
+  ]);
   resources.push({
     id: 'firestore-indexes:undeclared',
     what: 'Firestore composite indexes not in firestore.indexes.json',
@@ -770,10 +1211,34 @@ interface CloudFunction {
 }
 interface Subscription {
   topic?: string;
+  filter?: string;
   pushConfig?: { pushEndpoint?: string; oidcToken?: { serviceAccountEmail?: string; audience?: string } };
   ackDeadlineSeconds?: number;
   retryPolicy?: { minimumBackoff?: string; maximumBackoff?: string };
   deadLetterPolicy?: { deadLetterTopic?: string; maxDeliveryAttempts?: number };
+}
+
+interface CompositeIndex {
+  readonly name: string;
+  readonly queryScope: string;
+  readonly fields: FieldConfig[];
+}
+interface CryptoKey {
+  purpose?: string;
+  rotationPeriod?: string;
+  versionTemplate?: { protectionLevel?: string };
+}
+interface SchedulerJob {
+  schedule?: string;
+  timeZone?: string;
+  state?: string;
+  attemptDeadline?: string;
+  retryConfig?: { retryCount?: number };
+  httpTarget?: { uri?: string; httpMethod?: string; oidcToken?: { serviceAccountEmail?: string; audience?: string } };
+}
+
+function collectionGroupOf(index: CompositeIndex): string | undefined {
+  return index.name.split('/collectionGroups/')[1]?.split('/')[0];
 }
 
 function indexKey(queryScope: string, fields: readonly FieldConfig[]): string {
@@ -800,7 +1265,9 @@ function envFlag(env: Record<string, string>): string {
     .join('|')}`;
 }
 
-function topicResource(topic: string, gcloud: (...args: string[]) => Command, read: (...args: string[]) => Command): Resource {
+type Gcloud = (...args: string[]) => Command;
+
+function topicResource(topic: string, gcloud: Gcloud, read: Gcloud): Resource {
   return {
     id: `topic:${topic}`,
     what: `Pub/Sub topic ${topic}`,

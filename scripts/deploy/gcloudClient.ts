@@ -64,13 +64,15 @@ export function gcloudClient(options: GcloudClientOptions = {}): CloudClient {
 /**
  * `--dry-run --assume-fresh`: answers as a new project would, reading nothing, so the whole plan can be printed
  * and reviewed without a Google Cloud account. Only the deploy's first reads (who deploys, the project's
- * number, the enabled APIs) get answers; everything else is "not found".
+ * number, the enabled APIs, and a KMS key given with --kms-key-name, assumed to exist) get answers; everything
+ * else is "not found".
  */
-export function freshProjectClient(project: string): CloudClient {
+export function freshProjectClient(project: string, kmsKeyName?: string): CloudClient {
   const answers: Record<string, unknown> = {
     'config list': { core: { account: 'you@example.com' } },
     [`projects describe ${project}`]: { projectId: project, projectNumber: 'PROJECT_NUMBER' },
     'services list --enabled': [],
+    ...(kmsKeyName ? { [`kms keys describe ${kmsKeyName}`]: { name: kmsKeyName, purpose: 'ENCRYPT_DECRYPT' } } : {}),
   };
   return {
     async run(command) {

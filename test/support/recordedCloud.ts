@@ -7,10 +7,22 @@
  * different").
  */
 import { readFileSync } from 'node:fs';
-import { DEAD_LETTER_SINK, projectors } from '../../functions/projectors.ts';
+import { DEAD_LETTER_SINK, DEADLINE_SWEEP, subscribers } from '../../functions/projectors.ts';
 import type { CloudClient, Command, CommandResult } from '../../scripts/deploy/converge.ts';
-import { API_SERVICE, type DeployOptions, firestoreIndexesSchema, REPOSITORY, SERVICES } from '../../scripts/deploy/desiredState.ts';
-import { deadLetterSinkSubscriptionName, deadLetterTopicName, pushSubscriptionName } from '../../src/pubsub/topology.ts';
+import {
+  API_SERVICE,
+  customerDataKeyName,
+  type DeployOptions,
+  firestoreIndexesSchema,
+  REPOSITORY,
+  SERVICES,
+} from '../../scripts/deploy/desiredState.ts';
+import {
+  deadLetterSinkSubscriptionName,
+  deadLetterTopicName,
+  filteredSubscription,
+  pushSubscriptionName,
+} from '../../src/pubsub/topology.ts';
 
 export const PROJECT_NUMBER = '123456789012';
 export const DEPLOYER = 'platform@acme.example';
@@ -23,8 +35,9 @@ export function acmeShop(overrides: Partial<DeployOptions> = {}): DeployOptions 
   return {
     project: 'acme-shop',
     region: 'europe-west1',
-    functions: Object.keys(projectors),
+    subscribers,
     deadLetterSink: DEAD_LETTER_SINK,
+    deadlineSweep: DEADLINE_SWEEP,
     domainEventsTopic: 'eventloom-domain-events',
     integrationEventsTopic: 'eventloom-integration-events',
     sourceVersion: '0123456789abcdef',
@@ -140,7 +153,7 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
     `artifacts repositories get-iam-policy ${REPOSITORY} --location=${o.region}`,
     policy(['roles/artifactregistry.writer', `serviceAccount:${sa('builder')}`]),
   );
-  for (const name of ['api', 'projector', 'pusher', 'builder']) {
+  for (const name of ['api', 'projector', 'pusher', 'builder', 'scheduler']) {
     answers.set(`iam service-accounts describe ${sa(name)}`, { email: sa(name), displayName: `Eventloom: ${name}` });
     answers.set(
       `iam service-accounts get-iam-policy ${sa(name)}`,
@@ -153,27 +166,63 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
   answers.set(`projects get-iam-policy ${P}`, {
     etag: 'BwYabc=',
     bindings: [
+      {
+        role: 'roles/cloudscheduler.serviceAgent',
+        members: [`serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudscheduler.iam.gserviceaccount.com`],
+      },
+      { role: 'roles/cloudtrace.agent', members: [`serviceAccount:${sa('api')}`, `serviceAccount:${sa('projector')}`] },
       { role: 'roles/datastore.user', members: [`serviceAccount:${sa('api')}`, `serviceAccount:${sa('projector')}`] },
       { role: 'roles/logging.logWriter', members: [`serviceAccount:${sa('builder')}`] },
+      { role: 'roles/monitoring.metricWriter', members: [`serviceAccount:${sa('api')}`, `serviceAccount:${sa('projector')}`] },
       { role: 'roles/owner', members: [`user:${DEPLOYER}`] },
       { role: 'roles/storage.objectViewer', members: [`serviceAccount:${sa('builder')}`] },
+    ],
+  });
+  const keyName = customerDataKeyName(o);
+  const keyArgs = o.kmsKeyName ? o.kmsKeyName : `customer-data --keyring=eventloom --location=${o.region}`;
+  if (!o.kmsKeyName)
+    answers.set(`kms keyrings describe eventloom --location=${o.region}`, { name: keyName.replace(/\/cryptoKeys\/.*/, '') });
+  answers.set(`kms keys describe ${keyArgs}`, {
+    name: keyName,
+    purpose: 'ENCRYPT_DECRYPT',
+    primary: { name: `${keyName}/cryptoKeyVersions/1`, state: 'ENABLED', protectionLevel: 'SOFTWARE' },
+    rotationPeriod: '7776000s',
+    nextRotationTime: '2027-03-01T13:00:00Z',
+    versionTemplate: { protectionLevel: 'SOFTWARE', algorithm: 'GOOGLE_SYMMETRIC_ENCRYPTION' },
+    destroyScheduledDuration: '2592000s',
+  });
+  answers.set(`kms keys get-iam-policy ${keyArgs}`, {
+    etag: 'BwYabc=',
+    bindings: [
+      {
+        role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+        members: [`serviceAccount:${sa('api')}`, `serviceAccount:${sa('projector')}`],
+      },
     ],
   });
   const topic = (name: string) => `projects/${P}/topics/${name}`;
   for (const name of [o.domainEventsTopic, o.integrationEventsTopic]) {
     answers.set(`pubsub topics describe ${name}`, { name: topic(name) });
-    answers.set(`pubsub topics get-iam-policy ${name}`, policy(['roles/pubsub.publisher', `serviceAccount:${sa('api')}`]));
+    answers.set(
+      `pubsub topics get-iam-policy ${name}`,
+      policy(
+        ['roles/pubsub.publisher', `serviceAccount:${sa('api')}`],
+        ...(name === o.domainEventsTopic ? [['roles/pubsub.viewer', `serviceAccount:${sa('api')}`] as [string, string]] : []),
+      ),
+    );
   }
-  const env = {
-    NODE_ENV: 'production',
-    GOOGLE_CLOUD_PROJECT: P,
-    DOMAIN_EVENTS_TOPIC: o.domainEventsTopic,
-    INTEGRATION_EVENTS_TOPIC: o.integrationEventsTopic,
-    PUSH_AUTH: 'required',
-    PUSH_SERVICE_ACCOUNT: sa('pusher'),
-    LOG_EXECUTION_ID: 'true',
-  };
-  for (const fn of [...o.functions, o.deadLetterSink]) {
+  for (const fn of [...Object.keys(o.subscribers), o.deadLetterSink, o.deadlineSweep]) {
+    const invoker = fn === o.deadlineSweep ? 'scheduler' : 'pusher';
+    const env = {
+      NODE_ENV: 'production',
+      GOOGLE_CLOUD_PROJECT: P,
+      DOMAIN_EVENTS_TOPIC: o.domainEventsTopic,
+      INTEGRATION_EVENTS_TOPIC: o.integrationEventsTopic,
+      PUSH_AUTH: 'required',
+      PUSH_SERVICE_ACCOUNT: sa(invoker),
+      KMS_KEY_NAME: keyName,
+      LOG_EXECUTION_ID: 'true',
+    };
     answers.set(`functions describe ${fn} --gen2 --region=${o.region}`, {
       name: `projects/${P}/locations/${o.region}/functions/${fn}`,
       state: 'ACTIVE',
@@ -189,12 +238,13 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
     });
     answers.set(
       `run services get-iam-policy ${fn.toLowerCase()} --region=${o.region}`,
-      policy(['roles/run.invoker', `serviceAccount:${sa('pusher')}`]),
+      policy(['roles/run.invoker', `serviceAccount:${sa(invoker)}`]),
     );
   }
-  const subscription = (name: string, topicName: string, fn: string, deadLetterTopic?: string) => ({
+  const subscription = (name: string, topicName: string, fn: string, deadLetterTopic?: string, filter?: string) => ({
     name: `projects/${P}/subscriptions/${name}`,
     topic: topic(topicName),
+    ...(filter ? { filter } : {}),
     pushConfig: { pushEndpoint: functionUrl(fn), oidcToken: { serviceAccountEmail: sa('pusher'), audience: functionUrl(fn) } },
     ackDeadlineSeconds: 30,
     messageRetentionDuration: '604800s',
@@ -202,18 +252,23 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
     ...(deadLetterTopic ? { deadLetterPolicy: { deadLetterTopic: topic(deadLetterTopic), maxDeliveryAttempts: 5 } } : {}),
     state: 'ACTIVE',
   });
-  for (const fn of o.functions) {
-    const name = pushSubscriptionName(fn);
-    const deadLetters = deadLetterTopicName(name);
+  const onDomainTopic: string[] = [];
+  for (const [fn, eventTypes] of Object.entries(o.subscribers)) {
+    const plain = pushSubscriptionName(fn);
+    const { name, filter } = filteredSubscription(plain, eventTypes);
+    const deadLetters = deadLetterTopicName(plain);
     answers.set(`pubsub topics describe ${deadLetters}`, { name: topic(deadLetters) });
     answers.set(`pubsub topics get-iam-policy ${deadLetters}`, policy(['roles/pubsub.publisher', pubsubAgent]));
-    answers.set(`pubsub subscriptions describe ${name}`, subscription(name, o.domainEventsTopic, fn, deadLetters));
+    answers.set(`pubsub subscriptions describe ${name}`, subscription(name, o.domainEventsTopic, fn, deadLetters, filter));
     answers.set(`pubsub subscriptions get-iam-policy ${name}`, policy(['roles/pubsub.subscriber', pubsubAgent]));
     answers.set(
-      `pubsub subscriptions describe ${deadLetterSinkSubscriptionName(name)}`,
-      subscription(deadLetterSinkSubscriptionName(name), deadLetters, o.deadLetterSink),
+      `pubsub subscriptions describe ${deadLetterSinkSubscriptionName(plain)}`,
+      subscription(deadLetterSinkSubscriptionName(plain), deadLetters, o.deadLetterSink),
     );
+    onDomainTopic.push(`projects/${P}/subscriptions/${name}`);
   }
+  // `gcloud pubsub topics list-subscriptions` prints the subscriptions' full names.
+  answers.set(`pubsub topics list-subscriptions ${o.domainEventsTopic}`, onDomainTopic);
   const image = `${o.region}-docker.pkg.dev/${P}/${REPOSITORY}/${API_SERVICE}:${o.sourceVersion}`;
   answers.set(`artifacts docker images describe ${image}`, {
     image_summary: { fully_qualified_digest: `${image}@sha256:0123`, digest: 'sha256:0123' },
@@ -248,8 +303,18 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
                 { name: 'AUTH_PROJECT_ID', value: P },
                 ...(o.firebaseApiKey ? [{ name: 'FIREBASE_API_KEY', value: o.firebaseApiKey }] : []),
                 ...(o.allowedOrigins ? [{ name: 'ALLOWED_ORIGINS', value: o.allowedOrigins }] : []),
+                { name: 'KMS_KEY_NAME', value: keyName },
               ],
               resources: { limits: { cpu: '1000m', memory: '512Mi' } },
+              // As Cloud Run answers: what was set, with the defaults it adds.
+              startupProbe: {
+                httpGet: { path: '/readyz?exclude=projections', port: 8080 },
+                initialDelaySeconds: 0,
+                timeoutSeconds: 5,
+                periodSeconds: 5,
+                failureThreshold: 24,
+              },
+              livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, timeoutSeconds: 5, periodSeconds: 30, failureThreshold: 3 },
             },
           ],
         },
@@ -259,5 +324,64 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
     status: { url: SERVICE_URL, conditions: [{ type: 'Ready', status: 'True' }] },
   });
   answers.set(`run services get-iam-policy ${API_SERVICE} --region=${o.region}`, policy(['roles/run.invoker', 'allUsers']));
+  answers.set(`scheduler jobs describe eventloom-payment-deadlines --location=${o.region}`, {
+    name: `projects/${P}/locations/${o.region}/jobs/eventloom-payment-deadlines`,
+    description: `Fires due payment deadlines: ${o.deadlineSweep} (docs/workflows.md)`,
+    httpTarget: {
+      uri: functionUrl(o.deadlineSweep),
+      httpMethod: 'POST',
+      headers: { 'User-Agent': 'Google-Cloud-Scheduler' },
+      oidcToken: { serviceAccountEmail: sa('scheduler'), audience: functionUrl(o.deadlineSweep) },
+    },
+    userUpdateTime: '2026-11-30T10:00:00Z',
+    state: 'ENABLED',
+    schedule: '* * * * *',
+    timeZone: 'Etc/UTC',
+    attemptDeadline: '60s',
+    retryConfig: { maxRetryDuration: '0s', minBackoffDuration: '5s', maxBackoffDuration: '3600s', maxDoublings: 5 },
+  });
+  return answers;
+}
+
+/**
+ * A project deployed by an earlier release: each subscriber's unfiltered subscription (`projector-<read model>`)
+ * beside the current generation, the `outbox` collection's composite index and TTL, and `legacyRecords` outbox
+ * documents still there.
+ */
+export function withEarlierRelease(o: DeployOptions, answers: Map<string, Answer>, legacyRecords: number): Map<string, Answer> {
+  const P = o.project;
+  const list = `pubsub topics list-subscriptions ${o.domainEventsTopic}`;
+  answers.set(list, [
+    ...(answers.get(list) as string[]),
+    ...Object.keys(o.subscribers).map((fn) => `projects/${P}/subscriptions/${pushSubscriptionName(fn)}`),
+  ]);
+  const indexes = 'firestore indexes composite list --database=(default)';
+  answers.set(indexes, [
+    ...(answers.get(indexes) as object[]),
+    {
+      name: `projects/${P}/databases/(default)/collectionGroups/outbox/indexes/CICAgOi3kJAK`,
+      queryScope: 'COLLECTION',
+      fields: [
+        { fieldPath: 'pending', order: 'ASCENDING' },
+        { fieldPath: 'createdAt', order: 'ASCENDING' },
+        { fieldPath: '__name__', order: 'ASCENDING' },
+      ],
+      state: 'READY',
+    },
+  ]);
+  answers.set('firestore indexes fields describe expireAt --collection-group=outbox --database=(default)', {
+    name: `projects/${P}/databases/(default)/collectionGroups/outbox/fields/expireAt`,
+    indexConfig: {},
+    ttlConfig: { state: 'ACTIVE' },
+  });
+  answers.set(
+    `GET https://firestore.googleapis.com/v1/projects/${P}/databases/(default)/documents/outbox?pageSize=1&mask.fieldPaths=expireAt`,
+    legacyRecords === 0
+      ? {}
+      : {
+          documents: [{ name: `projects/${P}/databases/(default)/documents/outbox/batch-1`, fields: {} }],
+          nextPageToken: legacyRecords > 1 ? 'next' : undefined,
+        },
+  );
   return answers;
 }
