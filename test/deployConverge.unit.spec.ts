@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_SINK, DEADLINE_SWEEP, projections, projectors, subscribers } from '../functions/projectors.ts';
 import { type Change, type CloudClient, type Command, converge, DeployError, type Resource } from '../scripts/deploy/converge.ts';
 import { apiService, desiredState, SERVICES } from '../scripts/deploy/desiredState.ts';
+import { freshProjectClient } from '../scripts/deploy/gcloudClient.ts';
 import { deadLetterTopicName, filteredSubscription, pushSubscriptionName } from '../src/pubsub/topology.ts';
 import {
   acmeShop,
@@ -324,6 +325,23 @@ describe('the desired state of Eventloom on a fresh project', () => {
         '--push-auth-token-audience=<url of function:projectCustomerOrderHistory> --ack-deadline=30 --min-retry-delay=1s --max-retry-delay=60s ' +
         '--dead-letter-topic=projector-customer-order-history-dead-letter --max-delivery-attempts=5',
     );
+  });
+});
+
+describe('--dry-run --assume-fresh (the CLI, without an account)', () => {
+  it('plans as on a recorded fresh project, with a --kms-key-name key assumed to exist', async () => {
+    const given = 'projects/acme-security/locations/europe-west1/keyRings/shop/cryptoKeys/customers';
+    for (const options of [acmeShop(), acmeShop({ kmsKeyName: given })]) {
+      const recorded = freshProject(options);
+      if (options.kmsKeyName) recorded.set(`kms keys describe ${given}`, { name: given, purpose: 'ENCRYPT_DECRYPT' });
+      const plan = async (cloud: CloudClient) =>
+        (await converge(desiredState(options), cloud, { dryRun: true })).map((c) => [c.action, c.resource.id, c.commands.map(key)]);
+      const cli = await plan(freshProjectClient(options.project, options.kmsKeyName));
+      // The CLI knows no project number: the Pub/Sub and Cloud Scheduler service agents are named with a placeholder.
+      expect(
+        JSON.stringify(cli).replaceAll('PROJECT_NUMBER', PROJECT_NUMBER).replaceAll('you@example.com', 'platform@acme.example'),
+      ).toEqual(JSON.stringify(await plan(recordedCloud(recorded))));
+    }
   });
 });
 
