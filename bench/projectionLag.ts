@@ -20,7 +20,7 @@ import { graphql, startPipeline } from '../test/support/pipeline.ts';
 import { PLACE_ORDER } from '../test/support/orders.ts';
 import { runPool } from './appendThroughput.ts';
 import { fixed, markdownTable, whole } from './markdown.ts';
-import { startPhase } from './progress.ts';
+import { note, startPhase } from './progress.ts';
 import { summarizeLatencies, type LatencySummary } from './stats.ts';
 import { ONE_CALLER_API } from './oneCaller.ts';
 
@@ -38,10 +38,12 @@ export const PROJECTION_LAG_PLANS: Record<'full' | 'quick', ProjectionLagPlan> =
 export interface ReadModelLag {
   readonly readModel: string;
   readonly events: number;
-  /** Event committed → its read-model commit, ms. */
+  /** Of `events`, how many the read model had applied when the wait ended (all of them unless it timed out). */
+  readonly applied: number;
+  /** Event committed → its read-model commit, ms (the events applied). */
   readonly lag: LatencySummary;
-  /** Last write of the burst → this read model has every event of it, ms. */
-  readonly caughtUpAfterMs: number;
+  /** Last write of the burst → this read model has every event of it, ms; null: not within CATCH_UP_TIMEOUT_MS. */
+  readonly caughtUpAfterMs: number | null;
   /** Event committed → its push reaching the projector, ms (the deliveries that applied something). */
   readonly pushArrival: LatencySummary;
   readonly deliveries: number;
@@ -67,6 +69,7 @@ export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<Pro
   const pipeline = await startPipeline({ api: ONE_CALLER_API });
   const { projectors } = await import('../functions/projectors.ts');
   const readModels = Object.entries(projectors) as Array<[string, AnyProjection]>;
+  let unsubscribes: Array<() => void> = [];
   try {
     const customerIds = Array.from({ length: plan.customers }, (_, i) => `lag-customer-${i}`);
     await setUp(pipeline, customerIds);
@@ -74,7 +77,7 @@ export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<Pro
     // Every checkpoint change each read model commits, as its listener sees it (a listener may coalesce
     // quick changes of one stream: an event's lag is then taken from the first change seen that covers it).
     const applied = new Map<string, Map<string, Array<{ version: number; at: number }>>>();
-    const unsubscribes = readModels.map(([, projection]) => {
+    unsubscribes = readModels.map(([, projection]) => {
       const byStream = new Map<string, Array<{ version: number; at: number }>>();
       applied.set(projection.name, byStream);
       return pipeline.db
@@ -163,24 +166,30 @@ export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<Pro
       catchUp.tick(now - done);
       done = now;
       if (done === total) break;
-      if (Date.now() > deadline)
-        throw new Error(`read models applied ${done} of ${total} events within ${CATCH_UP_TIMEOUT_MS / 60_000} min`);
+      if (Date.now() > deadline) {
+        // Reported, not thrown: how far each read model got is the finding (the emulator's push rate, usually).
+        note(
+          `  the read models applied ${done} of ${total} events within ${CATCH_UP_TIMEOUT_MS / 60_000} min; reporting what they reached`,
+        );
+        break;
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     catchUp.end();
-    for (const unsubscribe of unsubscribes) unsubscribe();
 
     const committedAtById = new Map(burst.map((e) => [e.eventId, e.committedAt]));
     const results: ReadModelLag[] = wanted.map(({ projection, events }) => {
       const functionName = readModels.find(([, p]) => p === projection)![0];
-      const lags = events.map((e) => appliedAt(projection.name, e.streamId, e.version)! - e.committedAt);
+      const appliedAts = events.map((e) => appliedAt(projection.name, e.streamId, e.version));
+      const lags = events.flatMap((e, i) => (appliedAts[i] === undefined ? [] : [appliedAts[i] - e.committedAt]));
       const deliveries = pipeline.deliveries(functionName).filter((d) => d.eventId !== undefined && committedAtById.has(d.eventId));
       const read = deliveries.filter((d) => d.type !== undefined && (projection.eventTypes as readonly string[]).includes(d.type));
       return {
         readModel: projection.name,
         events: events.length,
+        applied: lags.length,
         lag: summarizeLatencies(lags),
-        caughtUpAfterMs: Math.max(...events.map((e) => appliedAt(projection.name, e.streamId, e.version)!)) - lastWrite,
+        caughtUpAfterMs: lags.length === events.length ? Math.max(...(appliedAts as number[])) - lastWrite : null,
         pushArrival: summarizeLatencies(read.map((d) => d.receivedAt - committedAtById.get(d.eventId!)!)),
         deliveries: deliveries.length,
         ignoredDeliveries: deliveries.length - read.length,
@@ -196,6 +205,7 @@ export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<Pro
       readModels: results,
     };
   } finally {
+    for (const unsubscribe of unsubscribes) unsubscribe();
     await pipeline.stop();
   }
 }
@@ -264,11 +274,11 @@ export function renderProjectionLagSection(result: ProjectionLagResult): string 
       ],
       result.readModels.map((r) => [
         r.readModel,
-        whole(r.events),
+        r.applied === r.events ? whole(r.events) : `${whole(r.applied)} of ${whole(r.events)} applied`,
         ms(r.lag.p50),
         ms(r.lag.p99),
         ms(r.lag.max),
-        ms(r.caughtUpAfterMs),
+        r.caughtUpAfterMs === null ? `not within ${CATCH_UP_TIMEOUT_MS / 60_000} min` : ms(r.caughtUpAfterMs),
         `${ms(r.pushArrival.p50)} / ${ms(r.pushArrival.p99)}`,
         `${fixed(r.handling.p50, 0)} / ${fixed(r.handling.p99, 0)}`,
         `${whole(r.deliveries)} (${whole(r.ignoredDeliveries)})`,
