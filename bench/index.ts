@@ -181,6 +181,21 @@ async function main(): Promise<void> {
 
   // Each measurement gets its own emulator project, so none scans or listens to another's documents.
   const results: Mutable<Omit<BenchReport, 'mode' | 'totalSeconds'>> = {};
+  try {
+    await runParts(results, guarded, runs);
+  } finally {
+    // What finished is reported even when a later part fails: a full run takes long, and its figures are rare.
+    const totalSeconds = (performance.now() - startedAt) / 1000;
+    if (Object.keys(results).length > 0) process.stdout.write(`${renderReport({ mode, ...results, totalSeconds })}\n`);
+  }
+  await Promise.all(clients.splice(0).map((db) => db.terminate()));
+}
+
+async function runParts(
+  results: Mutable<Omit<BenchReport, 'mode' | 'totalSeconds'>>,
+  guarded: <T>(work: Promise<T>) => Promise<T>,
+  runs: (part: Part) => boolean,
+): Promise<void> {
   if (runs('a')) {
     const appendDb = firestore('bench-append');
     await guarded(warmUpFirestore(appendDb, '(a)'));
@@ -232,10 +247,6 @@ async function main(): Promise<void> {
   }
   // Its own project and three API processes: see bench/relayScaleOut.ts.
   if (runs('k')) results.relays = await guarded(measureRelayScaleOut(plan.relays));
-
-  await Promise.all(clients.splice(0).map((db) => db.terminate()));
-  const totalSeconds = (performance.now() - startedAt) / 1000;
-  process.stdout.write(`${renderReport({ mode, ...results, totalSeconds })}\n`);
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
