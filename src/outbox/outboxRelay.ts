@@ -11,8 +11,15 @@
  * the partitions (src/outbox/partitionLeases.ts) and each publishes only those it holds, so every event goes
  * out once however many instances run. Without, the relay publishes every partition: for a single process
  * (tests, tools).
+ *
+ * Traced: each message goes out in a PRODUCER span `publish <topic>`, a child of the trace the event was
+ * committed in (the `traceparent` in its metadata), and carries that span's context as W3C `traceparent` in its
+ * attributes, where the projectors continue it. Metrics: `eventloom.outbox.events_published` by topic, and
+ * `eventloom.outbox.pending_age`, the age of the oldest event this relay has yet to publish.
  */
-import { FieldPath, FieldValue, type Firestore } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, type Firestore, type QueryDocumentSnapshot, Timestamp } from '@google-cloud/firestore';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { Topic } from '@google-cloud/pubsub';
 import type { EventEnvelope } from '../core/eventStore.ts';
 import { envelopeFromDocument } from '../firestore/eventDocument.ts';
@@ -20,7 +27,9 @@ import { EVENTS, PENDING } from '../firestore/firestoreEventStore.ts';
 import { allPartitions } from '../firestore/partitions.ts';
 import { toIntegrationEvent } from '../integration/toIntegrationEvent.ts';
 import type { Logger } from '../logger.ts';
-import { toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
+import { type EventMessage, toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
+import { eventloomMetrics, observeOutboxPendingAge } from '../telemetry/metrics.ts';
+import { ATTR, inMessageSpan, SpanKind, withTraceAttributes } from '../telemetry/tracing.ts';
 import { PartitionLeases, type PartitionLeaseTimings } from './partitionLeases.ts';
 
 const RETRY_AFTER_MS = 1000;
@@ -61,6 +70,7 @@ export function pendingEventsQuery(db: Firestore, partition: number, limit: numb
 export class OutboxRelay {
   private readonly publishers = new Map<number, PartitionPublisher>();
   private readonly leases: PartitionLeases | null;
+  private stopObservingPendingAge: (() => void) | null = null;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.leases = options.leases
@@ -79,12 +89,26 @@ export class OutboxRelay {
 
   /** Listens for pending events (of the partitions it holds, with leases) and publishes them as they are committed. */
   start(): void {
-    if (this.leases) this.leases.start();
-    else for (const partition of allPartitions()) this.publisher(partition).start();
+    this.stopObservingPendingAge ??= observeOutboxPendingAge(() => this.oldestPendingAgeSeconds());
+    untraced(() => {
+      if (this.leases) this.leases.start();
+      else for (const partition of allPartitions()) this.publisher(partition).start();
+    });
+  }
+
+  /** How long the oldest event still to publish in the partitions this relay holds has waited, in seconds; 0 when none. */
+  oldestPendingAgeSeconds(now = Date.now()): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const publisher of this.publishers.values()) {
+      if (publisher.oldestPendingAt !== null) oldest = Math.min(oldest, publisher.oldestPendingAt);
+    }
+    return Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0;
   }
 
   /** Stops publishing; with leases, hands the partitions back so the other relays take them over at once. */
   async stop(): Promise<void> {
+    this.stopObservingPendingAge?.();
+    this.stopObservingPendingAge = null;
     if (this.leases) await this.leases.stop();
     await Promise.all([...this.publishers.values()].map((publisher) => publisher.stop()));
     this.publishers.clear();
@@ -100,7 +124,7 @@ export class OutboxRelay {
    * events published. Every partition is tried even if one fails; then the first failure is thrown.
    */
   async drain(): Promise<number> {
-    const outcomes = await Promise.allSettled(this.partitions().map((partition) => this.publisher(partition).drain()));
+    const outcomes = await untraced(() => Promise.allSettled(this.partitions().map((partition) => this.publisher(partition).drain())));
     const failure = outcomes.find((o) => o.status === 'rejected');
     if (failure) throw failure.reason;
     return outcomes.reduce((sum, o) => sum + (o.status === 'fulfilled' ? o.value : 0), 0);
@@ -116,6 +140,16 @@ export class OutboxRelay {
   }
 }
 
+/**
+ * Runs the relay's own bookkeeping (listeners, pending queries, clearing markers, leases, and the timers they
+ * start) with tracing suppressed: the Firestore client would otherwise make each of those calls a trace of its
+ * own, every second, crowding out the orders' traces. The publish spans name their parent (the event's trace)
+ * explicitly, so they are recorded all the same.
+ */
+function untraced<T>(work: () => T): T {
+  return context.with(suppressTracing(context.active()), work);
+}
+
 /** Publishes one partition's pending events: a listener wakes it, a failed publish retries every second. */
 class PartitionPublisher {
   private unsubscribe: (() => void) | null = null;
@@ -125,6 +159,11 @@ class PartitionPublisher {
   private stopped = false;
   /** The listener died: nothing tells the publisher about new events, so it looks for them every second. */
   private polling = false;
+  /**
+   * When the oldest event still to publish was recorded (epoch ms), as the listener or the last read saw it; null
+   * when the partition was empty then. Both read in commit order, so the first document is the oldest.
+   */
+  oldestPendingAt: number | null = null;
 
   constructor(
     private readonly partition: number,
@@ -138,6 +177,7 @@ class PartitionPublisher {
     this.polling = false;
     this.unsubscribe = this.pendingQuery().onSnapshot(
       (snapshot) => {
+        this.notePending(snapshot.docs);
         if (!snapshot.empty) this.kick();
       },
       (error) => {
@@ -150,6 +190,8 @@ class PartitionPublisher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // A partition handed over is no longer this relay's to report.
+    this.oldestPendingAt = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -165,6 +207,12 @@ class PartitionPublisher {
       total += published;
       if (published === 0) return total;
     }
+  }
+
+  private notePending(docs: readonly QueryDocumentSnapshot[]): void {
+    if (this.stopped) return;
+    const recordedAt = docs[0]?.get('recordedAt');
+    this.oldestPendingAt = recordedAt instanceof Timestamp ? recordedAt.toMillis() : docs.length > 0 ? Date.now() : null;
   }
 
   private pendingQuery() {
@@ -204,6 +252,7 @@ class PartitionPublisher {
   /** Publishes one batch of pending events in commit order; returns how many went out. */
   private async publishBatch(): Promise<number> {
     const snapshot = await this.pendingQuery().get();
+    this.notePending(snapshot.docs);
     if (snapshot.empty) return 0;
     // A lease about to run out (renewals are late) is not published on: look again once it is renewed (or
     // given up, which stops this publisher).
@@ -234,10 +283,10 @@ class PartitionPublisher {
   private async publishEvent(topic: Topic, event: EventEnvelope): Promise<void> {
     const { integrationTopic, openPersonalData } = this.options;
     const opened = integrationTopic && openPersonalData ? await this.opened(event, openPersonalData) : event;
-    const publications = [publishInOrder(topic, toEventMessage(event))];
+    const publications = [publishTraced(topic, toEventMessage(event), event)];
     const integrationEvent = integrationTopic && opened ? this.integrationEventOf(opened) : null;
     if (integrationTopic && integrationEvent) {
-      publications.push(publishInOrder(integrationTopic, toIntegrationMessage(integrationEvent, event.streamId)));
+      publications.push(publishTraced(integrationTopic, toIntegrationMessage(integrationEvent, event.streamId), event));
     }
     await Promise.all(publications);
   }
@@ -273,9 +322,46 @@ class PartitionPublisher {
   }
 }
 
-async function publishInOrder(topic: Topic, message: { data: Buffer; attributes: Record<string, string>; orderingKey: string }) {
+/**
+ * One message in a PRODUCER span `publish <topic>`, continuing the trace the event was committed in; the message
+ * carries the span's context (`traceparent`), so whoever reads it continues the same trace.
+ *
+ * Hand-written rather than the Pub/Sub client's own tracing (`enableOpenTelemetryTracing`): that one puts its
+ * context in a `googclient_traceparent` attribute, opens each batch's publish RPC as a trace of its own (one
+ * more root trace per batch, linked but outside the order's), and continues traces only in its own streaming-pull
+ * subscriber, while the projectors here are pushed to. One span and the standard attribute do what is needed.
+ */
+function publishTraced(topic: Topic, message: EventMessage, event: EventEnvelope): Promise<void> {
+  const topicId = topic.name.slice(topic.name.lastIndexOf('/') + 1);
+  return inMessageSpan(
+    `publish ${topicId}`,
+    event.metadata,
+    {
+      hop: 'relay',
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'gcp_pubsub',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': topicId,
+        'messaging.gcp_pubsub.message.ordering_key': message.orderingKey,
+        [ATTR.eventId]: event.eventId,
+        [ATTR.streamId]: event.streamId,
+        [ATTR.version]: event.version,
+        [ATTR.eventType]: event.type,
+        [ATTR.correlationId]: event.metadata.correlationId,
+      },
+    },
+    async (span) => {
+      const messageId = await publishInOrder(topic, { ...message, attributes: withTraceAttributes(message.attributes) });
+      span.setAttribute('messaging.message.id', messageId);
+      eventloomMetrics().eventsPublished.add(1, { topic: topicId });
+    },
+  );
+}
+
+async function publishInOrder(topic: Topic, message: EventMessage): Promise<string> {
   try {
-    await topic.publishMessage(message);
+    return await topic.publishMessage(message);
   } catch (error) {
     // A failed publish pauses its ordering key; resume it so the retry can go through.
     topic.resumePublishing(message.orderingKey);

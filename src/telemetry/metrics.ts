@@ -28,11 +28,13 @@ export interface EventloomMetrics {
   readonly conflicts: Counter;
   /** Commands decided again after a conflict, by `command`. */
   readonly retries: Counter;
-  /** Events the relay published, by `topic`. For the relay (wired after its rewrite). */
+  /** Messages the relay published, by `topic` (a re-publish after a crash counts again: delivery is at least once). */
   readonly eventsPublished: Counter;
-  /** Age of the oldest pending outbox record, in seconds. For the relay. */
-  readonly outboxPendingAge: Gauge;
-  /** Events a projector handled, by `read_model` and `outcome` (applied, duplicate, gap_filled, ignored). */
+  /**
+   * Pushed events a projector handled, by `read_model` and `outcome`: applied, gap_filled (applied after reading
+   * missing earlier events from the store), duplicate, ignored (a type it does not read), rejected (400: not an
+   * event it can apply, dead-lettered after the last attempt), error (500: Pub/Sub redelivers).
+   */
   readonly eventsApplied: Counter;
   /** How far a read model trails the store, in seconds of event time, by `read_model`. */
   readonly projectionLagSeconds: Gauge;
@@ -58,10 +60,6 @@ function create(meter: Meter): EventloomMetrics {
     conflicts: meter.createCounter('eventloom.append.conflicts', { description: 'Appends refused by optimistic concurrency' }),
     retries: meter.createCounter('eventloom.command.retries', { description: 'Commands decided again after a conflict' }),
     eventsPublished: meter.createCounter('eventloom.outbox.events_published', { description: 'Events the outbox relay published' }),
-    outboxPendingAge: meter.createGauge('eventloom.outbox.pending_age', {
-      description: 'Age of the oldest pending outbox record',
-      unit: 's',
-    }),
     eventsApplied: meter.createCounter('eventloom.projection.events', { description: 'Events handled by a projector, by outcome' }),
     projectionLagSeconds: meter.createGauge('eventloom.projection.lag', {
       description: 'How far a read model trails the event store, in event time',
@@ -86,6 +84,22 @@ export function eventloomMetrics(): EventloomMetrics {
   const provider = metrics.getMeterProvider();
   if (cached?.provider !== provider) cached = { provider, instruments: create(provider.getMeter(METER_NAME)) };
   return cached.instruments;
+}
+
+/**
+ * Reports the age in seconds of the oldest event this instance's outbox relay has yet to publish
+ * (`eventloom.outbox.pending_age`), read when metrics are collected, so it keeps growing while a publish is
+ * stuck. Returns the function that stops reporting.
+ */
+export function observeOutboxPendingAge(ageSeconds: () => number): () => void {
+  const meter = metrics.getMeterProvider().getMeter(METER_NAME);
+  const gauge = meter.createObservableGauge('eventloom.outbox.pending_age', {
+    description: 'Age of the oldest event the outbox relay has yet to publish (0: none pending)',
+    unit: 's',
+  });
+  const callback = (result: { observe(value: number): void }) => result.observe(ageSeconds());
+  gauge.addCallback(callback);
+  return () => gauge.removeCallback(callback);
 }
 
 /** What a live-streams owner reports: listeners and subscribers open now in this instance. */
