@@ -7,6 +7,10 @@
  *   otherwise, and Pub/Sub redelivers.
  * - `sweepPaymentDeadlines`: Cloud Scheduler calls it every minute (with an OIDC token, checked like a
  *   push's); `npm run dev` calls it from a timer. It answers with what it swept.
+ *
+ * Each event the workflow reacts to is handled in a CONSUMER span `workflow payment`, continuing the trace in the
+ * message's `traceparent`; the events the workflow appends carry that span's context, so their publishing and
+ * projecting join the order's trace.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { UnknownEventTypeError } from '../src/core/eventRegistry.ts';
@@ -14,11 +18,12 @@ import type { EventEnvelope } from '../src/core/eventStore.ts';
 import { PAYMENT_WORKFLOW_ORDER_EVENTS, type PaymentWorkflowInput } from '../src/fulfilment/paymentWorkflow.ts';
 import { runPaymentWorkflow, sweepPaymentDeadlines, type PaymentWorkflowDeps } from '../src/fulfilment/paymentWorkflowRunner.ts';
 import type { Logger } from '../src/logger.ts';
-import { MalformedPushError, parsePushedEvent } from '../src/pubsub/eventMessage.ts';
+import { MalformedPushError, parsePushedEvent, type PushedEvent } from '../src/pubsub/eventMessage.ts';
 import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import { shopEvents } from '../src/shopEvents.ts';
+import { ATTR, currentTraceCarrier, inMessageSpan, SpanKind } from '../src/telemetry/tracing.ts';
 import { authenticatePush } from './authenticatePush.ts';
-import { isEventSchemaError } from './projectorHandler.ts';
+import { isEventSchemaError, messageSpanAttributes } from './projectorHandler.ts';
 
 export interface WorkflowRuntime {
   readonly deps: PaymentWorkflowDeps;
@@ -35,10 +40,10 @@ export function createPaymentWorkflowHandler(runtime: () => WorkflowRuntime) {
     const { deps, logger, pushAuthenticator, openPersonalData } = runtime();
     if (!(await authenticatePush(req, res, pushAuthenticator, logger, { workflow: 'payment' }))) return;
     let input: PaymentWorkflowInput | null = null;
-    let context: { eventId: string; correlationId: string };
+    let delivery: PushedEvent;
     try {
-      const { event } = parsePushedEvent(req.body);
-      context = { eventId: event.eventId, correlationId: event.metadata.correlationId };
+      delivery = parsePushedEvent(req.body);
+      const { event } = delivery;
       // An unknown type is refused (dead-lettered, to redrive once newer code knows it); a known type the
       // workflow does not read is acknowledged without any I/O (the emulator does not apply subscription filters).
       if (!shopEvents.knows(event.type)) throw new UnknownEventTypeError(event.type);
@@ -54,7 +59,20 @@ export function createPaymentWorkflowHandler(runtime: () => WorkflowRuntime) {
       return;
     }
     if (input) {
-      await runPaymentWorkflow(deps, input, { now: new Date(), correlationId: context.correlationId, causationId: context.eventId });
+      const { event } = delivery;
+      const handled = input;
+      await inMessageSpan(
+        'workflow payment',
+        delivery.attributes,
+        { hop: 'workflow', kind: SpanKind.CONSUMER, attributes: { ...messageSpanAttributes(delivery), [ATTR.command]: 'PaymentWorkflow' } },
+        () =>
+          runPaymentWorkflow(deps, handled, {
+            now: new Date(),
+            correlationId: event.metadata.correlationId,
+            causationId: event.eventId,
+            traceContext: currentTraceCarrier(),
+          }),
+      );
     }
     res.status(204).end();
   };

@@ -3,7 +3,7 @@
  * later invocations reuse the Firestore channel).
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { assertProjectReachable, loadConfig, loadPushAuthConfig, type Config } from '../src/config.ts';
+import { assertProjectReachable, loadConfig, loadPushAuthConfig, loadTelemetryConfig, type Config } from '../src/config.ts';
 import { VersionedEventStore } from '../src/core/versionedEventStore.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { FirestoreDeadlines } from '../src/firestore/firestoreDeadlines.ts';
@@ -15,10 +15,28 @@ import { acceptUnauthenticatedPushes, GooglePushAuthenticator, type PushAuthenti
 import { keyEncryptionKeyFromConfig, personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
 import { paymentWorkflow } from '../src/fulfilment/paymentWorkflow.ts';
 import { shopEvents } from '../src/shopEvents.ts';
+import { startTelemetry, type Telemetry } from '../src/telemetry/startTelemetry.ts';
 import type { WorkflowRuntime } from './paymentWorkflow.ts';
 import type { ProjectorRuntime } from './projectorHandler.ts';
 import { readModelOfDeadLetterSubscription } from './projectors.ts';
 import type { DeadLetterRuntime } from './storeDeadLetter.ts';
+
+/**
+ * OpenTelemetry, as the API has it (src/telemetry/startTelemetry.ts), in a process that serves one function:
+ * FUNCTION_TARGET names it (Cloud Run functions set it, `npm run dev` too) and becomes the spans' service name.
+ * Started as the module loads, before the first delivery, and before the clients below are created, so their
+ * own spans (the Firestore client's) trace into it: on Google Cloud to Cloud Trace and Cloud Monitoring, with
+ * OTEL_EXPORTER_OTLP_ENDPOINT over OTLP (`npm run dev` points it at the API's operator port, so one waterfall
+ * holds every hop). A process that hosts the functions beside other code (the tests' pipeline, the bench)
+ * leaves FUNCTION_TARGET unset and registers its own providers.
+ */
+export const telemetry: Telemetry | null = process.env.FUNCTION_TARGET
+  ? await startTelemetry(loadTelemetryConfig(), { serviceName: process.env.FUNCTION_TARGET })
+  : null;
+if (telemetry) {
+  // functions-framework exits on SIGTERM as soon as its own handler has run: flushing is best effort.
+  process.once('SIGTERM', () => void telemetry.shutdown());
+}
 
 /**
  * Settled when the instance starts, not on the first push: a setting that would leave the push endpoints

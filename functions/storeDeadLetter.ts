@@ -2,6 +2,10 @@
  * The dead-letter sink: each projector's dead-letter topic has a push subscription to this function,
  * which keeps every dead letter in Firestore where it can be listed, inspected, redriven or skipped
  * (`npm run projections -- dead-letters ...`, or the admin GraphQL operations).
+ *
+ * A dead letter keeps the original message's attributes, its `traceparent` too: it is recorded in a CONSUMER span
+ * `dead-letter <readModel>` in the trace of the event's publish, beside the failed `project <readModel>` spans,
+ * and counted in `eventloom.projection.dead_letters` by read model.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { z } from 'zod';
@@ -10,6 +14,8 @@ import type { EventEnvelope } from '../src/core/eventStore.ts';
 import type { Logger } from '../src/logger.ts';
 import { decodeEventData, PushEnvelopeSchema } from '../src/pubsub/eventMessage.ts';
 import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
+import { eventloomMetrics } from '../src/telemetry/metrics.ts';
+import { ATTR, inMessageSpan, SpanKind } from '../src/telemetry/tracing.ts';
 import { authenticatePush } from './authenticatePush.ts';
 
 export interface DeadLetterRuntime {
@@ -41,15 +47,40 @@ export function createDeadLetterHandler(runtime: () => DeadLetterRuntime) {
     }
     const event = parseEvent(message.data);
     const attempts = Number(message.attributes.CloudPubSubDeadLetterSourceDeliveryCount);
-    await deadLetters.record({
-      id: message.messageId,
-      readModel,
-      data: message.data,
-      attributes: message.attributes,
-      event,
-      deliveryAttempts: Number.isFinite(attempts) ? attempts : null,
-      deadLetteredAt: message.publishTime ?? new Date().toISOString(),
-    });
+    await inMessageSpan(
+      `dead-letter ${readModel}`,
+      message.attributes,
+      {
+        hop: 'projector',
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'gcp_pubsub',
+          'messaging.operation.type': 'process',
+          'messaging.message.id': message.messageId,
+          [ATTR.readModel]: readModel,
+          ...(Number.isFinite(attempts) ? { [ATTR.deliveryAttempt]: attempts } : {}),
+          ...(event
+            ? {
+                [ATTR.eventId]: event.eventId,
+                [ATTR.streamId]: event.streamId,
+                [ATTR.version]: event.version,
+                [ATTR.eventType]: event.type,
+              }
+            : {}),
+        },
+      },
+      () =>
+        deadLetters.record({
+          id: message.messageId,
+          readModel,
+          data: message.data,
+          attributes: message.attributes,
+          event,
+          deliveryAttempts: Number.isFinite(attempts) ? attempts : null,
+          deadLetteredAt: message.publishTime ?? new Date().toISOString(),
+        }),
+    );
+    eventloomMetrics().deadLetters.add(1, { read_model: readModel });
     logger.error(
       { readModel, deadLetterId: message.messageId, streamId: event?.streamId, version: event?.version, type: event?.type },
       'event dead-lettered: the projector gave up on it',

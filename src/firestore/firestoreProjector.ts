@@ -16,15 +16,29 @@ import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
 import type { PersonalDataProtection } from '../core/personalData.ts';
 import { documentIdsOf, handles, type AnyProjection, type Projection } from '../core/projection.ts';
+import type { LiveTrace } from '../live/liveTrace.ts';
+import { inSpan } from '../telemetry/tracing.ts';
+import { viewOfSnapshot, withViewTrace } from './viewTrace.ts';
 
 export const PROJECTIONS = 'projections';
 
 /** Writes in one batch of a rebuild's run: Firestore's long-standing limit per commit. */
 const MAX_WRITES_PER_BATCH = 500;
 
-export type ApplyOutcome =
+export type ApplyOutcome = (
   | { readonly status: 'applied'; readonly eventsApplied: number; readonly gapFilled: number }
-  | { readonly status: 'duplicate'; readonly checkpoint: number };
+  | { readonly status: 'duplicate'; readonly checkpoint: number }
+) & {
+  /** How many times the transaction ran: more than 1 when Firestore retried it on contention. */
+  readonly attempts: number;
+};
+
+export interface ApplyOptions {
+  /** A rebuild's generation that is not active yet; default the active target. */
+  readonly target?: string;
+  /** The trace context of the delivery's span, stored beside each view written (src/firestore/viewTrace.ts). */
+  readonly trace?: LiveTrace;
+}
 
 type ProjectionId = Pick<Projection<unknown>, 'name' | 'version'>;
 
@@ -112,8 +126,10 @@ export class FirestoreProjector {
    * switch-over, costs a second read). Push deliveries are handled one or two at a time per subscription,
    * so the round trips of this transaction bound a projector's throughput.
    */
-  async apply<View>(projection: AnyProjection<View>, event: EventEnvelope, options: { target?: string } = {}): Promise<ApplyOutcome> {
-    return this.db.runTransaction(async (tx) => {
+  async apply<View>(projection: AnyProjection<View>, event: EventEnvelope, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+    let attempts = 0;
+    const outcome = await this.db.runTransaction(async (tx) => {
+      attempts++;
       const registry = registryRef(this.db, projection);
       const guess = options.target ?? this.lastActive.get(projection.name) ?? readModelCollectionName(projection);
       const expected = await this.documentIdsHint(projection, event);
@@ -127,15 +143,19 @@ export class FirestoreProjector {
       if (options.target === undefined) this.lastActive.set(projection.name, target);
       if (target !== guess) snapshots = await read(target, false);
       const [checkpointSnapshot, ...viewSnapshots] = snapshots.rest;
-      const views = new Map<string, View | null>(viewSnapshots.map((s, i) => [expected[i]!, s!.exists ? (s!.data() as View) : null]));
+      const views = new Map<string, View | null>(viewSnapshots.map((s, i) => [expected[i]!, viewOfSnapshot<View>(s!)]));
 
       const checkpointRef = this.checkpointRef(target, event.streamId);
       const checkpoint = (checkpointSnapshot!.get('version') as number | undefined) ?? 0;
-      if (event.version <= checkpoint) return { status: 'duplicate', checkpoint };
+      if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
 
       const missing =
         event.version > checkpoint + 1
-          ? await this.store.readStream(event.streamId, { fromVersion: checkpoint + 1, toVersion: event.version - 1 })
+          ? await inSpan(
+              'gap fill',
+              { hop: 'projector', attributes: { 'eventloom.from_version': checkpoint + 1, 'eventloom.to_version': event.version - 1 } },
+              () => this.store.readStream(event.streamId, { fromVersion: checkpoint + 1, toVersion: event.version - 1 }),
+            )
           : [];
       if (missing.length !== event.version - checkpoint - 1) {
         throw new Error(
@@ -171,7 +191,7 @@ export class FirestoreProjector {
       const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
       if (unread.length > 0) {
         const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
-        for (const [i, snapshot] of more.entries()) views.set(unread[i]!, snapshot.exists ? (snapshot.data() as View) : null);
+        for (const [i, snapshot] of more.entries()) views.set(unread[i]!, viewOfSnapshot<View>(snapshot));
       }
       const written = new Set<string>();
       for (const { event: e, ids } of routed) {
@@ -185,11 +205,12 @@ export class FirestoreProjector {
           await skipped(e, error);
         }
       }
-      for (const id of written) tx.set(this.viewRef(target, id), views.get(id) as object);
+      for (const id of written) tx.set(this.viewRef(target, id), withViewTrace(views.get(id) as object, options.trace));
       // occurredAt lets `projections status` measure lag without a document every event would contend on.
       tx.set(checkpointRef, { version: event.version, eventId: event.eventId, occurredAt: event.occurredAt, updatedAt: new Date() });
-      return { status: 'applied', eventsApplied: relevant.length, gapFilled: missing.length };
+      return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
     });
+    return { ...outcome, attempts };
   }
 
   /**
@@ -233,7 +254,7 @@ export class FirestoreProjector {
       return first + (await this.applyRun(projection, target, events.slice(half), alsoWrite, committedBefore + half));
     }
     const snapshots = ids.length > 0 ? await this.db.getAll(...ids.map((id) => this.viewRef(target, id))) : [];
-    const views = new Map<string, View | null>(snapshots.map((s, i) => [ids[i]!, s.exists ? (s.data() as View) : null]));
+    const views = new Map<string, View | null>(snapshots.map((s, i) => [ids[i]!, viewOfSnapshot<View>(s)]));
     const written = new Set<string>();
     for (const { event: e, ids: eventIds } of routed) {
       try {

@@ -13,17 +13,22 @@
  * Live streams are multiplexed (`LiveStreams`, src/live): all subscribers of this instance to the same
  * document or the same query share one Firestore listener, and each subscriber reads through its own
  * bounded queue, so a slow client costs at most one waiting snapshot, never a backlog.
+ *
+ * Every view is read without the trace context the projector stores beside it (src/firestore/viewTrace.ts);
+ * a live stream tags each changed view with it instead (src/live/liveTrace.ts), for the subscription frame's span.
  */
-import { FieldPath, type DocumentSnapshot, type Firestore, type Query } from '@google-cloud/firestore';
+import { FieldPath, type DocumentSnapshot, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { viewDocumentIds, viewFromDocuments, type AnyProjection } from '../core/projection.ts';
 import type { ProjectionMonitor, ProjectionStatus } from '../core/projectionStatus.ts';
 import type { ListOptions, ReadModels, ViewChange, ViewDocument, WatchQueryOptions } from '../core/readModels.ts';
 import type { ListenerSource } from '../live/listenerHub.ts';
 import { LiveStreams, type LiveStats, type SharedSource } from '../live/liveStreams.ts';
+import { tagLiveValue } from '../live/liveTrace.ts';
 import { pollingSource } from '../live/pollingSource.ts';
 import { conflate, mergeChanges } from '../live/subscriberQueue.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
+import { splitViewTrace, viewOfSnapshot } from './viewTrace.ts';
 
 export interface ReadModelOptions {
   /** How stale this instance's view of the registry may get: a switch-over reaches it within this. Default 2 s. */
@@ -109,7 +114,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     let query = this.filtered(projection, options.where).orderBy(FieldPath.documentId());
     if (options.after) query = query.startAfter(options.after);
     const snapshot = await query.limit(options.first).get();
-    return snapshot.docs.map((doc) => ({ id: doc.id, view: doc.data() as View }));
+    return snapshot.docs.map((doc) => ({ id: doc.id, view: viewOf<View>(doc)! }));
   }
 
   watch<View>(projection: AnyProjection<View>, id: string): AsyncIterableIterator<View | null> {
@@ -118,7 +123,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
         await this.followRegistry();
         if (projection.sharded) return this.shardsSource(projection, id);
         const ref = this.ref(projection, id);
-        const source: ListenerSource<View | null> = (emit, fail) => ref.onSnapshot((snapshot) => emit(viewOf<View>(snapshot)), fail);
+        const source: ListenerSource<View | null> = (emit, fail) => ref.onSnapshot((snapshot) => emit(liveViewOf<View>(snapshot)), fail);
         return { key: `doc:${ref.path}`, source };
       },
       conflate(),
@@ -196,14 +201,14 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = `query:${this.target(projection)}:${JSON.stringify({ where, orderBy: options.orderBy ?? null, limit: options.limit ?? null })}`;
     const source: ListenerSource<QuerySnapshotView<View>> = (emit, fail) =>
-      query.onSnapshot(
-        (snapshot) =>
-          emit({
-            docs: snapshot.docs.map((doc) => ({ id: doc.id, view: doc.data() as View })),
-            changes: snapshot.docChanges().map((change) => ({ type: change.type, id: change.doc.id, view: change.doc.data() as View })),
-          }),
-        fail,
-      );
+      query.onSnapshot((snapshot) => {
+        const changes = snapshot
+          .docChanges()
+          .map((change) => ({ type: change.type, id: change.doc.id, view: liveViewOf<View>(change.doc)! }));
+        // The changed documents' views are the tagged ones; the others are read without their (older) traces.
+        const changed = new Map(changes.filter((change) => change.type !== 'removed').map((change) => [change.id, change.view]));
+        emit({ docs: snapshot.docs.map((doc) => ({ id: doc.id, view: changed.get(doc.id) ?? viewOf<View>(doc)! })), changes });
+      }, fail);
     return { key, source };
   }
 
@@ -212,16 +217,15 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     const refs = viewDocumentIds(projection, id).map((documentId) => this.ref(projection, documentId));
     const query = this.db.collection(this.target(projection)).where(FieldPath.documentId(), 'in', refs);
     const source: ListenerSource<View | null> = (emit, fail) =>
-      query.onSnapshot(
-        (snapshot) =>
-          emit(
-            viewFromDocuments(
-              projection,
-              snapshot.docs.map((doc) => doc.data() as View),
-            ),
-          ),
-        fail,
-      );
+      query.onSnapshot((snapshot) => {
+        const merged = viewFromDocuments(
+          projection,
+          snapshot.docs.map((doc) => viewOf<View>(doc)),
+        );
+        // The frame joins the trace of the write to the shard that changed (the last one, when several did).
+        const changed = snapshot.docChanges().at(-1)?.doc;
+        emit(changed && merged ? tagLiveValue(merged, splitViewTrace(changed.data()).trace) : merged);
+      }, fail);
     return { key: `shards:${this.target(projection)}/${id}`, source };
   }
 
@@ -244,5 +248,12 @@ function refuseSharded(projection: AnyProjection, operation: string): void {
 }
 
 function viewOf<View>(snapshot: DocumentSnapshot): View | null {
-  return snapshot.exists ? (snapshot.data() as View) : null;
+  return viewOfSnapshot<View>(snapshot);
+}
+
+/** The view, tagged with the trace of the write that produced it, for a live stream. */
+function liveViewOf<View>(snapshot: DocumentSnapshot | QueryDocumentSnapshot): View | null {
+  if (!snapshot.exists) return null;
+  const { view, trace } = splitViewTrace<View>(snapshot.data()!);
+  return tagLiveValue(view, trace);
 }

@@ -45,6 +45,11 @@ export interface InputContext {
   readonly correlationId: string;
   /** The event (or deadline) that is the input, for the audit trail. */
   readonly causationId: string | null;
+  /**
+   * The W3C trace context (`traceparent`) the input was handled in, stored in the metadata of the events the
+   * workflow appends (as a command does), so their publishing and projecting continue the same trace.
+   */
+  readonly traceContext?: { readonly traceparent?: string; readonly tracestate?: string };
 }
 
 export async function runPaymentWorkflow(
@@ -59,7 +64,7 @@ export async function runPaymentWorkflow(
     store: deps.store,
     commandName: 'PaymentWorkflow',
     occurredAt: context.now.toISOString(),
-    metadata: { correlationId: context.correlationId, causationId: context.causationId, ...SYSTEM },
+    metadata: { correlationId: context.correlationId, causationId: context.causationId, ...SYSTEM, ...context.traceContext },
     decide: async (load) => {
       const loaded = await load.aggregate(streamId, workflow);
       const outputs = workflow.decide(input, loaded.state);
@@ -103,7 +108,7 @@ async function cancel(deps: PaymentWorkflowDeps, command: CancelOrder, context: 
       store: deps.store,
       commandName: command.type,
       occurredAt: command.cancelledAt,
-      metadata: { correlationId: context.correlationId, causationId: context.causationId, ...SYSTEM },
+      metadata: { correlationId: context.correlationId, causationId: context.causationId, ...SYSTEM, ...context.traceContext },
       decide: decideOnOrder(command),
       idempotency: { key: command.orderId, scope: `workflow:${PAYMENT_WORKFLOW}`, request: command },
     });

@@ -6,16 +6,19 @@
  *   (Cloud Run's front end sets one; a client may too), with the response status.
  * - `<query|mutation|subscription> <name>`: the GraphQL operation, with the request's correlation id.
  * - `graphql.execute` / `graphql.subscribe`: the execution phase (a subscription's setup, not its lifetime).
- * - `subscription frame <name>` (live): each result a live subscription sends.
+ * - `subscription frame <name>` (live): each result a live subscription sends. When the value it carries was
+ *   written by a projector in a sampled trace (src/live/liveTrace.ts), the frame is a span of that trace, a child
+ *   of the projector's span, linked to the subscription's operation; otherwise a child of the operation.
  *
  * Resolvers get no span each: a list of fifty orders would be fifty spans of microseconds. The operation's
  * span and the Firestore client's spans say where the time went.
  */
 import { type Context, context, propagation, ROOT_CONTEXT, type Span, SpanKind, trace } from '@opentelemetry/api';
-import { getOperationAST } from 'graphql';
+import { defaultFieldResolver, getOperationAST, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { type LiveTrace, liveTraceOf } from '../live/liveTrace.ts';
 import { eventloomMetrics } from '../telemetry/metrics.ts';
-import { ATTR, recordError, tracer } from '../telemetry/tracing.ts';
+import { ATTR, contextFrom, recordError, tracer } from '../telemetry/tracing.ts';
 import type { GraphQLContext } from './context.ts';
 
 const headerGetter = {
@@ -42,12 +45,45 @@ function endWhenSettled<T>(span: Span, result: T): T {
   return result;
 }
 
+/** Marks a schema whose subscription fields already note their frames' traces. */
+const NOTES_FRAME_TRACES = Symbol('notesFrameTraces');
+
+/**
+ * The trace of the value each subscription is about to send, by its GraphQL context: noted when the subscription
+ * field resolves a value, read when the result goes out (graphql-js resolves a subscription's values one at a
+ * time, each before its result is sent, and every subscription has a context of its own).
+ */
+const frameTraces = new WeakMap<object, LiveTrace | null>();
+
+/**
+ * Wraps each subscription field's `resolve` (which graphql-js calls with the value the source stream yielded,
+ * before the result goes out) so it notes the value's trace for the frame span, as `@envelop/on-resolve` wraps
+ * resolvers; done once per schema.
+ */
+function noteFrameTraces(schema: GraphQLSchema): void {
+  const subscription = schema.getSubscriptionType() as
+    | (ReturnType<GraphQLSchema['getSubscriptionType']> & { [NOTES_FRAME_TRACES]?: true })
+    | null;
+  if (!subscription || subscription[NOTES_FRAME_TRACES]) return;
+  subscription[NOTES_FRAME_TRACES] = true;
+  for (const field of Object.values(subscription.getFields())) {
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = (root, args, contextValue, info) => {
+      if (typeof contextValue === 'object' && contextValue !== null) frameTraces.set(contextValue, liveTraceOf(root));
+      return resolve(root, args, contextValue, info);
+    };
+  }
+}
+
 export function useRequestTracing(): Plugin<Record<string, unknown>, Record<string, unknown>, GraphQLContext> {
   /** Each request's server span, and each operation's span (by request, or by context over WebSocket). */
   const requestSpans = new WeakMap<Request, Span>();
   const operationSpans = new WeakMap<object, { span: Span; context: Context }>();
 
   return {
+    onSchemaChange({ schema }) {
+      noteFrameTraces(schema);
+    },
     instrumentation: {
       request({ request }, wrapped) {
         const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
@@ -86,18 +122,38 @@ export function useRequestTracing(): Plugin<Record<string, unknown>, Record<stri
       const contextValue = args.contextValue as GraphQLContext & { request?: Request };
       // The frames of a subscription are children of its operation (of the subscribe span over WebSocket).
       const parent = (contextValue.request && operationSpans.get(contextValue.request)?.context) ?? context.active();
+      // The first frame is the state when subscribing: of the subscription's own trace, not of the write that left it.
+      let first = true;
       return {
         onSubscribeResult() {
           return {
             onNext() {
               eventloomMetrics().liveFrames.add(1, { operation: name });
-              tracer()
-                .startSpan(
-                  `subscription frame ${name}`,
-                  { attributes: { [ATTR.hop]: 'live', [ATTR.correlationId]: contextValue.correlationId } },
-                  parent,
-                )
-                .end();
+              const written = first ? null : frameTraces.get(contextValue);
+              first = false;
+              const attributes = { [ATTR.hop]: 'live', 'graphql.operation.name': name };
+              if (written) {
+                // In the trace of the write that changed the view, linked to the subscription it went out on.
+                const subscription = trace.getSpanContext(parent);
+                tracer()
+                  .startSpan(
+                    `subscription frame ${name}`,
+                    {
+                      attributes: { ...attributes, 'eventloom.subscriber_correlation_id': contextValue.correlationId },
+                      ...(subscription ? { links: [{ context: subscription }] } : {}),
+                    },
+                    contextFrom(written),
+                  )
+                  .end();
+              } else {
+                tracer()
+                  .startSpan(
+                    `subscription frame ${name}`,
+                    { attributes: { ...attributes, [ATTR.correlationId]: contextValue.correlationId } },
+                    parent,
+                  )
+                  .end();
+              }
             },
           };
         },

@@ -53,6 +53,11 @@ const EventEnvelopeSchema = z.object({
 /** The body Pub/Sub POSTs to a push endpoint. */
 export const PushEnvelopeSchema = z.object({
   subscription: z.string().min(1),
+  /**
+   * Which delivery of the message this is; Pub/Sub sends it when the subscription has a dead-letter policy (the
+   * emulator never does). Read leniently: it only labels a span, and must never be why a delivery is refused.
+   */
+  deliveryAttempt: z.unknown().optional(),
   message: z.object({
     data: z.base64(),
     attributes: z.record(z.string(), z.string()).default({}),
@@ -78,8 +83,22 @@ export function decodeEventData(data: string): EventEnvelope {
   return event.data as EventEnvelope;
 }
 
+export interface PushedEvent {
+  readonly event: EventEnvelope;
+  readonly messageId: string;
+  readonly subscription: string;
+  /** The message's attributes: the routing fields, and the W3C trace context (`traceparent`) the relay sent. */
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly deliveryAttempt: number | null;
+}
+
+function deliveryAttemptOf(value: unknown): number | null {
+  const attempt = Number(value);
+  return value !== undefined && value !== null && Number.isInteger(attempt) && attempt > 0 ? attempt : null;
+}
+
 /** Validates a push body and the event inside it; the attributes must agree with the payload. */
-export function parsePushedEvent(body: unknown): { event: EventEnvelope; messageId: string; subscription: string } {
+export function parsePushedEvent(body: unknown): PushedEvent {
   const push = PushEnvelopeSchema.safeParse(body);
   if (!push.success) throw new MalformedPushError(`Not a Pub/Sub push envelope: ${z.prettifyError(push.error)}`);
   const event = decodeEventData(push.data.message.data);
@@ -91,5 +110,7 @@ export function parsePushedEvent(body: unknown): { event: EventEnvelope; message
     event,
     messageId: push.data.message.messageId,
     subscription: push.data.subscription,
+    attributes,
+    deliveryAttempt: deliveryAttemptOf(push.data.deliveryAttempt),
   };
 }

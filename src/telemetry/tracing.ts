@@ -21,7 +21,7 @@ import {
 } from '@opentelemetry/api';
 
 /** Which part of the pipeline a span belongs to: the `hop` column of `npm run traces`. */
-export type Hop = 'http' | 'graphql' | 'command' | 'store' | 'relay' | 'projector' | 'live';
+export type Hop = 'http' | 'graphql' | 'command' | 'store' | 'relay' | 'projector' | 'workflow' | 'live';
 
 /** Span attributes of our own, beside the OpenTelemetry semantic conventions. */
 export const ATTR = {
@@ -35,6 +35,12 @@ export const ATTR = {
   eventType: 'eventloom.event_type',
   version: 'eventloom.version',
   readModel: 'eventloom.read_model',
+  /** How many events a projector read back from the store to fill a gap before the delivered one. */
+  gapFilled: 'eventloom.gap_filled',
+  /** How many times the projector's Firestore transaction ran (more than 1: it was retried on contention). */
+  transactionAttempts: 'eventloom.transaction_attempts',
+  /** Pub/Sub's count of deliveries of this message (sent with a dead-letter policy; the emulator omits it). */
+  deliveryAttempt: 'messaging.gcp_pubsub.message.delivery_attempt',
 } as const;
 
 const TRACER_NAME = 'eventloom';
@@ -116,11 +122,12 @@ export function withTraceAttributes(attributes: Readonly<Record<string, string>>
  * The context a carrier (event metadata, message attributes, HTTP headers as a plain object) names; the
  * root context when it names none or a malformed one, so a consumer span then starts a trace of its own.
  */
-export function contextFrom(carrier: Readonly<Record<string, unknown>> | null | undefined): Context {
+export function contextFrom(carrier: Readonly<Record<string, unknown>> | TraceCarrier | null | undefined): Context {
   if (!carrier) return ROOT_CONTEXT;
   const headers: TraceCarrier = {};
-  if (typeof carrier.traceparent === 'string') headers.traceparent = carrier.traceparent;
-  if (typeof carrier.tracestate === 'string') headers.tracestate = carrier.tracestate;
+  const { traceparent, tracestate } = carrier as Readonly<Record<string, unknown>>;
+  if (typeof traceparent === 'string') headers.traceparent = traceparent;
+  if (typeof tracestate === 'string') headers.tracestate = tracestate;
   return propagation.extract(ROOT_CONTEXT, headers);
 }
 
@@ -142,6 +149,15 @@ export function inMessageSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   return inSpan(name, { ...options, parent: contextFrom(carrier) }, work);
+}
+
+/**
+ * The active trace context, only when the active span is recorded (sampled): what a projector stores beside
+ * the views it writes, so the live frame that carries a view joins the write's trace. An unsampled trace
+ * has nothing to join, and storing its context would only cost bytes on every view.
+ */
+export function recordedTraceCarrier(): TraceCarrier {
+  return trace.getActiveSpan()?.isRecording() ? currentTraceCarrier() : {};
 }
 
 /** The trace id of the active span, or null: for log lines and test assertions. */
