@@ -33,9 +33,14 @@ export interface FirestoreApiOptions {
   /** Verifies HTTP requests' tokens; `connectionTokens`, WebSocket connections' (with revocation checks). */
   readonly tokens: TokenVerifier;
   readonly connectionTokens?: TokenVerifier;
+  /** When a read model with events pending counts as stalled in the `projections` query; default 120 (PROJECTION_STALL_SECONDS). */
+  readonly stallAfterSeconds?: number;
   /** Seals and opens customers' personal data; default: built from the environment's config (the emulators' local key in tests). */
   readonly personalData?: PersonalData;
 }
+
+/** PROJECTION_STALL_SECONDS' default (src/config.ts). */
+const DEFAULT_STALL_AFTER_SECONDS = 120;
 
 export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
   const { db, readModels, projections } = options;
@@ -53,6 +58,7 @@ export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
     operations: {
       projections,
       status: readModels,
+      stallAfterSeconds: options.stallAfterSeconds ?? DEFAULT_STALL_AFTER_SECONDS,
       deadLetters: new FirestoreDeadLetterQueue(db, { redriveTopic: options.domainEventsTopic, projector, projections }),
     },
     privacy: new FirestoreCustomerErasure({ db, keyRing: personalData.keyRing, protection, registry: shopEvents, logger: options.logger }),

@@ -111,7 +111,17 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     logger.warn({ authEmulator: config.emulators.auth }, "accepting the Firebase Auth emulator's unsigned tokens (development only)");
   }
   const api = createApi(
-    firestoreApiDeps({ db, readModels, logger, domainEventsTopic, projections, tokens, connectionTokens, personalData }),
+    firestoreApiDeps({
+      db,
+      readModels,
+      logger,
+      domainEventsTopic,
+      projections,
+      tokens,
+      connectionTokens,
+      personalData,
+      ...(options.telemetry ? { stallAfterSeconds: options.telemetry.stallAfterSeconds } : {}),
+    }),
     {
       graphiql: config.graphiql,
       introspection: config.introspection,

@@ -1,5 +1,5 @@
 /**
- * /readyz on the whole pipeline (emulators, relay, push subscriptions, projector functions): it turns unready
+ * /readyz, and the operators' `projections` query, on the whole pipeline (emulators, relay, push subscriptions, projector functions): it turns unready
  * when a projector stops receiving while events it reads are pending, names that read model as stalled, and
  * turns ready again once the projector has caught up. The projector is "stopped" by taking the push endpoint
  * off its subscription (Pub/Sub then holds its messages, as during an outage of the function) and "restarted"
@@ -15,7 +15,8 @@ import { customerOrderHistoryProjection } from '../src/projections/customerOrder
 import { filteredSubscription, pushSubscriptionName } from '../src/pubsub/topology.ts';
 import { handleHealth } from '../src/telemetry/health.ts';
 import { append } from './support/commits.ts';
-import { DOMAIN_EVENTS_TOPIC, type Pipeline, startPipeline } from './support/pipeline.ts';
+import { asStaff } from './support/identities.ts';
+import { DOMAIN_EVENTS_TOPIC, graphql, type Pipeline, startPipeline } from './support/pipeline.ts';
 import { customerRegistered } from './support/shopFixtures.ts';
 
 let pipeline: Pipeline;
@@ -26,7 +27,7 @@ let readyzUrl: string;
 const STALL_AFTER_SECONDS = 1;
 
 beforeAll(async () => {
-  pipeline = await startPipeline();
+  pipeline = await startPipeline({ stallAfterSeconds: STALL_AFTER_SECONDS });
   const health = apiHealth({
     db: pipeline.db,
     topic: pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC),
@@ -53,6 +54,17 @@ async function readyz(): Promise<{ status: number; stalled: string[]; ready: boo
   return { status: response.status, ready: body.ready, stalled: body.checks.projections.detail?.stalled ?? [] };
 }
 
+/** The read models the `projections` query reports stalled, and how many events the stalled ones have pending. */
+async function stalledInQuery(): Promise<Array<{ readModel: string; pendingEvents: number }>> {
+  const { data } = await graphql<{ projections: Array<{ readModel: string; stalled: boolean; pendingEvents: number }> }>(
+    pipeline.api,
+    '{ projections { readModel stalled pendingEvents } }',
+    {},
+    await asStaff('operator'),
+  );
+  return data!.projections.filter((p) => p.stalled).map(({ readModel, pendingEvents }) => ({ readModel, pendingEvents }));
+}
+
 describe('/readyz and stalled read models', () => {
   it('is unready while a projector is stopped with events pending, and ready again once it has caught up', {
     timeout: 120_000,
@@ -77,12 +89,15 @@ describe('/readyz and stalled read models', () => {
       timeout: 30_000,
       interval: 200,
     });
+    // The operators' query says the same, typed.
+    expect(await stalledInQuery()).toEqual([{ readModel: 'customerOrderHistory', pendingEvents: 1 }]);
 
     await subscription.modifyPushConfig({ pushEndpoint: pushEndpoint! });
     await vi.waitFor(async () => expect(await readyz()).toEqual({ status: 200, ready: true, stalled: [] }), {
       timeout: 60_000,
       interval: 200,
     });
+    expect(await stalledInQuery()).toEqual([]);
     // Caught up: the event is in its view.
     const view = await pipeline.readModels.get(customerOrderHistoryProjection, customerId);
     expect(view).not.toBeNull();

@@ -4,6 +4,7 @@
  * computes it from the checkpoints the projector writes anyway (src/firestore/firestoreProjectionStatus.ts).
  */
 import type { AnyProjection } from './projection.ts';
+import type { ProjectionHealth } from './projectionHealth.ts';
 
 export interface ProjectionStatus {
   readonly name: string;
@@ -30,6 +31,12 @@ export interface ProjectionMonitor {
    * falls behind gets the latest statuses only.
    */
   watchProjectionStatus(projections: readonly AnyProjection[], intervalMs: number): AsyncIterableIterator<readonly ProjectionStatus[]>;
+
+  /**
+   * Whether each projection keeps up: its pending events and whether it is stalled, past `stallAfterSeconds`
+   * (src/core/projectionHealth.ts; the same reading /readyz makes). A few more queries per projection than its status.
+   */
+  projectionHealth(projections: readonly AnyProjection[], options: { readonly stallAfterSeconds: number }): Promise<ProjectionHealth[]>;
 }
 
 /**

@@ -19,6 +19,7 @@
  */
 import { FieldPath, type DocumentSnapshot, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { viewDocumentIds, viewFromDocuments, type AnyProjection } from '../core/projection.ts';
+import type { ProjectionHealth } from '../core/projectionHealth.ts';
 import type { ProjectionMonitor, ProjectionStatus } from '../core/projectionStatus.ts';
 import type { ListOptions, ReadModels, ViewChange, ViewDocument, WatchQueryOptions } from '../core/readModels.ts';
 import type { ListenerSource } from '../live/listenerHub.ts';
@@ -27,6 +28,7 @@ import { tagLiveValue } from '../live/liveTrace.ts';
 import { pollingSource } from '../live/pollingSource.ts';
 import { conflate, mergeChanges } from '../live/subscriberQueue.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
+import { projectionHealth } from './firestoreProjectionHealth.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
 import { splitViewTrace, viewOfSnapshot } from './viewTrace.ts';
 
@@ -165,6 +167,10 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
 
   projectionStatus(projections: readonly AnyProjection[]): Promise<ProjectionStatus[]> {
     return projectionStatuses(this.db, projections);
+  }
+
+  projectionHealth(projections: readonly AnyProjection[], options: { readonly stallAfterSeconds: number }): Promise<ProjectionHealth[]> {
+    return projectionHealth(this.db, projections, options);
   }
 
   /** One poll per instance and interval, shared by every subscriber, since each costs a few queries per projection. */

@@ -7,6 +7,8 @@ export interface OperationsDeps {
   /** The read models the `projections` query reports on. */
   readonly projections: readonly AnyProjection[];
   readonly status: ProjectionMonitor;
+  /** When a read model with events pending counts as stalled (PROJECTION_STALL_SECONDS), as /readyz counts it. */
+  readonly stallAfterSeconds: number;
   /** Listed, redriven (republished to the domain events topic) and skipped. */
   readonly deadLetters: DeadLetterQueue;
 }

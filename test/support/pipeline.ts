@@ -69,6 +69,8 @@ export interface PipelineOptions {
    * compare the store's newest event with each projection's do not expect.
    */
   readonly workflows?: boolean;
+  /** When the `projections` query reports a read model with pending events as stalled; default 120 s. */
+  readonly stallAfterSeconds?: number;
 }
 
 function listen(server: Server): Promise<number> {
@@ -141,6 +143,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         .map(([, projection]) => projection),
       tokens,
       personalData,
+      ...(options.stallAfterSeconds === undefined ? {} : { stallAfterSeconds: options.stallAfterSeconds }),
     }),
     options.api,
   );

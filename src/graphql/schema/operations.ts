@@ -5,6 +5,7 @@
 import { createGraphQLError } from 'graphql-yoga';
 import { DeadLetterAlreadyResolvedError, DeadLetterNotFoundError, type DeadLetter, type DeadLetterStatus } from '../../core/deadLetters.ts';
 import { EventloomError } from '../../core/errors.ts';
+import type { ProjectionHealth } from '../../core/projectionHealth.ts';
 import type { ProjectionStatus } from '../../core/projectionStatus.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -36,6 +37,22 @@ builder.objectType(DeadLetterAlreadyResolvedError, {
   fields: (t) => ({ deadLetterId: t.exposeID('deadLetterId'), status: t.exposeString('status') }),
 });
 
+/** The health of every read model, read once per request, however many of them ask (the field resolves lazily). */
+const healthReadings = new WeakMap<GraphQLContext, Promise<Map<string, ProjectionHealth>>>();
+async function healthOf(context: GraphQLContext, readModel: string): Promise<ProjectionHealth> {
+  let reading = healthReadings.get(context);
+  if (!reading) {
+    const ops = operations(context);
+    reading = ops.status
+      .projectionHealth(ops.projections, { stallAfterSeconds: ops.stallAfterSeconds })
+      .then((healths) => new Map(healths.map((health) => [health.name, health])));
+    healthReadings.set(context, reading);
+  }
+  const health = (await reading).get(readModel);
+  if (!health) throw new Error(`No health reading for read model ${readModel}`);
+  return health;
+}
+
 const ProjectionStatusRef = builder.objectRef<ProjectionStatus>('ProjectionStatus').implement({
   description: 'A read model: where it is served from, how far it has got, and how far behind the event store it is.',
   fields: (t) => ({
@@ -48,6 +65,17 @@ const ProjectionStatusRef = builder.objectRef<ProjectionStatus>('ProjectionStatu
     lagSeconds: t.exposeFloat('lagSeconds', { description: 'How far its newest applied event trails the newest stored one.' }),
     pendingDeadLetters: t.exposeInt('pendingDeadLetters'),
     rebuilding: t.string({ nullable: true, resolve: (s) => (s.rebuilding ? `${s.rebuilding.mode} into ${s.rebuilding.target}` : null) }),
+    stalled: t.boolean({
+      description:
+        'An event of a type it reads has waited longer than PROJECTION_STALL_SECONDS after the newest it applied: ' +
+        'its checkpoint stopped advancing while newer events exist (as /readyz and eventloom.projection.stalled report). ' +
+        'Merely being behind is not stalled.',
+      resolve: async (s, _args, context) => (await healthOf(context, s.name)).stalled,
+    }),
+    pendingEvents: t.int({
+      description: 'Events of the types it reads stored after the newest it applied, counted up to 1000.',
+      resolve: async (s, _args, context) => (await healthOf(context, s.name)).pendingEvents,
+    }),
   }),
 });
 
