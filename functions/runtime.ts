@@ -15,7 +15,7 @@ import { acceptUnauthenticatedPushes, GooglePushAuthenticator, type PushAuthenti
 import { keyEncryptionKeyFromConfig, personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
 import { paymentWorkflow } from '../src/fulfilment/paymentWorkflow.ts';
 import { shopEvents } from '../src/shopEvents.ts';
-import { startTelemetry, type Telemetry } from '../src/telemetry/startTelemetry.ts';
+import type { Telemetry } from '../src/telemetry/startTelemetry.ts';
 import type { WorkflowRuntime } from './paymentWorkflow.ts';
 import type { ProjectorRuntime } from './projectorHandler.ts';
 import { readModelOfDeadLetterSubscription } from './projectors.ts';
@@ -28,10 +28,12 @@ import type { DeadLetterRuntime } from './storeDeadLetter.ts';
  * own spans (the Firestore client's) trace into it: on Google Cloud to Cloud Trace and Cloud Monitoring, with
  * OTEL_EXPORTER_OTLP_ENDPOINT over OTLP (`npm run dev` points it at the API's operator port, so one waterfall
  * holds every hop). A process that hosts the functions beside other code (the tests' pipeline, the bench)
- * leaves FUNCTION_TARGET unset and registers its own providers.
+ * leaves FUNCTION_TARGET unset and registers its own providers, and then the SDK is not even loaded.
  */
 export const telemetry: Telemetry | null = process.env.FUNCTION_TARGET
-  ? await startTelemetry(loadTelemetryConfig(), { serviceName: process.env.FUNCTION_TARGET })
+  ? await (await import('../src/telemetry/startTelemetry.ts')).startTelemetry(loadTelemetryConfig(), {
+      serviceName: process.env.FUNCTION_TARGET,
+    })
   : null;
 if (telemetry) {
   // functions-framework exits on SIGTERM as soon as its own handler has run: flushing is best effort.
