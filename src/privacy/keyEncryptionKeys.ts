@@ -8,7 +8,7 @@
  * copied to another customer's document does not unwrap.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { KeyManagementServiceClient } from '@google-cloud/kms';
+import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import { EventloomError } from '../core/errors.ts';
 
 export interface KeyEncryptionKey {
@@ -57,30 +57,58 @@ export class LocalKeyEncryptionKey implements KeyEncryptionKey {
   }
 }
 
-/** A Cloud KMS symmetric key (`projects/P/locations/L/keyRings/R/cryptoKeys/K`); KMS picks the version. */
+type KmsClient = Pick<KeyManagementServiceClient, 'encrypt' | 'decrypt'>;
+
+/**
+ * A Cloud KMS symmetric key (`projects/P/locations/L/keyRings/R/cryptoKeys/K`); KMS picks the version.
+ *
+ * Its client library (about 2 MB of JavaScript with its gRPC stubs) is loaded on the first wrap or unwrap, or by
+ * `warmUp()`, not when the process starts: a new API instance answers sooner without it (src/startApi.ts).
+ */
 export class CloudKmsKeyEncryptionKey implements KeyEncryptionKey {
   readonly name: string;
+  private client: Promise<KmsClient> | undefined;
 
   constructor(
     private readonly keyName: string,
-    private readonly client: Pick<KeyManagementServiceClient, 'encrypt' | 'decrypt'> = new KeyManagementServiceClient(),
+    client?: KmsClient,
   ) {
     this.name = `kms:${keyName}`;
+    if (client) this.client = Promise.resolve(client);
+  }
+
+  /** Loads the client library ahead of the first wrap or unwrap (a failure surfaces at that call). */
+  async warmUp(): Promise<void> {
+    await this.kms().catch(() => {});
   }
 
   async wrap(dataKey: Buffer, subject: string): Promise<Buffer> {
-    const [response] = await this.client.encrypt({ name: this.keyName, plaintext: dataKey, additionalAuthenticatedData: aad(subject) });
+    const kms = await this.kms();
+    const [response] = await kms.encrypt({ name: this.keyName, plaintext: dataKey, additionalAuthenticatedData: aad(subject) });
     if (!response.ciphertext) throw new Error(`Cloud KMS returned no ciphertext for ${this.keyName}`);
     return Buffer.from(response.ciphertext as Uint8Array);
   }
 
   async unwrap(wrapped: Buffer, subject: string): Promise<Buffer> {
+    // Outside the try: a library that does not load is not a key that does not unwrap.
+    const kms = await this.kms();
     try {
-      const [response] = await this.client.decrypt({ name: this.keyName, ciphertext: wrapped, additionalAuthenticatedData: aad(subject) });
+      const [response] = await kms.decrypt({ name: this.keyName, ciphertext: wrapped, additionalAuthenticatedData: aad(subject) });
       if (!response.plaintext) throw new Error('Cloud KMS returned no plaintext');
       return Buffer.from(response.plaintext as Uint8Array);
     } catch (error) {
       throw new DataKeyUnwrapError(`The data key of ${subject} does not unwrap with ${this.name}`, { cause: error });
     }
+  }
+
+  private kms(): Promise<KmsClient> {
+    // A failed load is not kept: the next call tries again.
+    this.client ??= import('@google-cloud/kms')
+      .then(({ KeyManagementServiceClient }) => new KeyManagementServiceClient())
+      .catch((error: unknown) => {
+        this.client = undefined;
+        throw error;
+      });
+    return this.client;
   }
 }

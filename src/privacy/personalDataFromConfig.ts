@@ -18,6 +18,8 @@ class MissingKeyEncryptionKeyError extends EventloomError {
 export interface PersonalData {
   readonly protection: PersonalDataProtection;
   readonly keyRing: FirestoreDataKeyRing;
+  /** Loads what the first sealing or opening would (Cloud KMS's client library), ahead of it. */
+  warmUp(): Promise<void>;
 }
 
 export function keyEncryptionKeyFromConfig(config: Pick<Config, 'personalData'>): KeyEncryptionKey {
@@ -33,6 +35,13 @@ export function keyEncryptionKeyFromConfig(config: Pick<Config, 'personalData'>)
 }
 
 export function personalDataFromConfig(config: Pick<Config, 'personalData'>, db: Firestore): PersonalData {
-  const keyRing = new FirestoreDataKeyRing(db, keyEncryptionKeyFromConfig(config), { cacheTtlMs: config.personalData.keyCacheMs });
-  return { protection: new PersonalDataProtection(shopEvents, keyRing), keyRing };
+  const kek = keyEncryptionKeyFromConfig(config);
+  const keyRing = new FirestoreDataKeyRing(db, kek, { cacheTtlMs: config.personalData.keyCacheMs });
+  return {
+    protection: new PersonalDataProtection(shopEvents, keyRing),
+    keyRing,
+    warmUp: async () => {
+      if (kek instanceof CloudKmsKeyEncryptionKey) await kek.warmUp();
+    },
+  };
 }
