@@ -4,12 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
-import type { Topic } from '@google-cloud/pubsub';
 import type { TokenVerifier } from './auth/principal.ts';
 import { loadConfig } from './config.ts';
 import type { AnyProjection } from './core/projection.ts';
 import { VersionedEventStore } from './core/versionedEventStore.ts';
-import { FirestoreDeadLetterQueue } from './firestore/firestoreDeadLetters.ts';
+import { FirestoreDeadLetterQueue, type RedriveTopic } from './firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from './firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from './firestore/firestoreProjector.ts';
 import type { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
@@ -28,7 +27,7 @@ export interface FirestoreApiOptions {
   readonly readModels: FirestoreReadModels;
   readonly logger: Logger;
   /** Where redriven dead letters are republished. */
-  readonly domainEventsTopic: Topic;
+  readonly domainEventsTopic: RedriveTopic;
   readonly projections: readonly AnyProjection[];
   /** Verifies HTTP requests' tokens; `connectionTokens`, WebSocket connections' (with revocation checks). */
   readonly tokens: TokenVerifier;

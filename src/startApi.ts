@@ -1,35 +1,30 @@
 /**
- * The API as Cloud Run runs it: adapters wired from a Config, the outbox relay, HTTP and WebSocket on one
- * port with /healthz and /readyz beside /graphql; with a TelemetryConfig, OpenTelemetry (traces, metrics) and
- * the operator port (/metrics, /traces, src/telemetry/opsServer.ts); and `close()`, the clean shutdown that SIGTERM starts (src/main.ts), which tests can call in-process.
+ * The API as Cloud Run runs it: HTTP and WebSocket on one port with /healthz and /readyz beside /graphql, the
+ * adapters wired from a Config, the outbox relay; with a TelemetryConfig, OpenTelemetry (traces, metrics) and
+ * the operator port (/metrics, /traces, src/telemetry/opsServer.ts); and `close()`, the clean shutdown that
+ * SIGTERM starts (src/main.ts), which tests can call in-process.
+ *
+ * A new instance opens its port as soon as the schema is built, and loads its Google Cloud adapters
+ * (Firestore, then Pub/Sub and the relay: apiAdapters.ts) right after, off the path of the first request: it
+ * answers about as soon as a bare graphql-yoga server would, and an operation that needs the adapters waits for
+ * them once (graphql/deferredDeps.ts). /readyz is not ready until they are in and reachable (apiHealth.ts).
+ * firebase-admin loads on the first token, or in the background once the adapters are loading.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Firestore } from '@google-cloud/firestore';
-import { PubSub } from '@google-cloud/pubsub';
-import { firestoreApiDeps } from './apiDeps.ts';
+import type { ApiAdapters, ApiClients } from './apiAdapters.ts';
 import { apiHealth } from './apiHealth.ts';
 import { FirebaseTokenVerifier } from './auth/firebaseTokenVerifier.ts';
 import type { Config, TelemetryConfig } from './config.ts';
-import { createFirestore } from './firestore/createFirestore.ts';
-import { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
 import { createApi } from './graphql/createApi.ts';
-import { attachWebSocket } from './graphql/webSocket.ts';
+import type { AttachedWebSocket } from './graphql/webSocket.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { OutboxRelay } from './outbox/outboxRelay.ts';
-import { personalDataFromConfig } from './privacy/personalDataFromConfig.ts';
 import { projections } from './projections/all.ts';
 import { handleHealth, type Readiness } from './telemetry/health.ts';
 import { observeLiveCounts } from './telemetry/metrics.ts';
-import { type OpsServer, startOpsServer } from './telemetry/opsServer.ts';
-import { startTelemetry, type Telemetry } from './telemetry/startTelemetry.ts';
-
-/** The Google Cloud clients the API talks through. */
-interface ApiClients {
-  readonly db: Firestore;
-  readonly pubsub: PubSub;
-}
+import type { OpsServer } from './telemetry/opsServer.ts';
+import type { Telemetry } from './telemetry/startTelemetry.ts';
 
 interface StartApiOptions {
   /** Default: JSON logs at the configured level. */
@@ -60,7 +55,6 @@ export interface RunningApi {
   close(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts the relay and listens on `config.port`; resolves once connections are accepted. */
 /**
  * The operator port is secondary to serving: when it cannot open (another local API holds 9464), the API
  * runs without it and says so, rather than not at all.
@@ -72,6 +66,7 @@ async function openOpsPort(
   logger: Logger,
 ): Promise<OpsServer | null> {
   try {
+    const { startOpsServer } = await import('./telemetry/opsServer.ts');
     return await startOpsServer(telemetry, readiness, listen);
   } catch (error) {
     logger.error({ err: error, ...listen }, 'operator port not opened: no /metrics or /traces on this instance (set OPS_PORT)');
@@ -82,46 +77,64 @@ async function openOpsPort(
 /** How often the read models' health is read for the projection gauges, probes or not. */
 const PROJECTION_HEALTH_INTERVAL_MS = 30_000;
 
+/** How long after listening a new instance loads its adapters if no operation or probe has asked for them first. */
+const ADAPTERS_AFTER_MS = 250;
+/** How often it looks again while responses are in flight. */
+const IDLE_CHECK_MS = 20;
+
+/** Listens on `config.port` and resolves once connections are accepted; the adapters and the relay follow. */
 export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
-  // First, so the clients created below trace into it (they use the global provider).
-  const telemetry: Telemetry | null = options.telemetry ? await startTelemetry(options.telemetry, { serviceName: 'eventloom-api' }) : null;
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'api' });
-  const { db, pubsub } = options.clients ?? {
-    db: createFirestore(config.projectId),
-    pubsub: new PubSub({ projectId: config.projectId }),
-  };
-  const domainEventsTopic = pubsub.topic(config.domainEventsTopic, { messageOrdering: true });
-  // Refuses to start without a key-encryption key (production without KMS_KEY_NAME).
-  const personalData = personalDataFromConfig(config, db);
-
-  const relay = new OutboxRelay({
-    db,
-    topic: domainEventsTopic,
-    integrationTopic: pubsub.topic(config.integrationEventsTopic, { messageOrdering: true }),
-    logger: logger.child({ component: 'outbox-relay' }),
-    openPersonalData: (events) => personalData.protection.open(events),
-    // Every instance runs a relay; the leases make each partition's events go out through one of them.
-    leases: config.outboxLeases,
-  });
-
-  const readModels = new FirestoreReadModels(db);
+  // Refuses to start without a key-encryption key (production without KMS_KEY_NAME), before listening: the
+  // adapters that use it (privacy/personalDataFromConfig.ts) load only afterwards.
+  if (config.personalData.kek.kind === 'missing') throw new Error(`Invalid configuration: ${config.personalData.kek.why}`);
   const tokens = new FirebaseTokenVerifier({ projectId: config.authProjectId });
   const connectionTokens = tokens.strict();
   if (config.emulators.auth) {
     logger.warn({ authEmulator: config.emulators.auth }, "accepting the Firebase Auth emulator's unsigned tokens (development only)");
   }
+
+  let closing: Promise<void> | undefined;
+  let adapters: Promise<ApiAdapters> | undefined;
+  /** The adapters once loaded, for what must not wait (the live gauges). */
+  let loaded: ApiAdapters | undefined;
+  let relayRunning = false;
+  /** OpenTelemetry registered (or not configured): the adapters' clients are created after it, to trace into it. */
+  let telemetryStarted: Promise<unknown> = Promise.resolve();
+  /** Loads the adapters once: on the first operation or probe that needs them, or ADAPTERS_AFTER_MS after listening. */
+  const loadAdapters = (): Promise<ApiAdapters> => {
+    if (adapters) return adapters;
+    // Shutting down before they were ever needed: nothing to start and nothing to close.
+    if (closing) return Promise.reject(new Error('the API is shutting down'));
+    adapters = Promise.all([import('./apiAdapters.ts'), telemetryStarted]).then(([{ startAdapters }]) => {
+      loaded = startAdapters(config, {
+        logger,
+        tokens,
+        connectionTokens,
+        ...(options.clients ? { clients: options.clients } : {}),
+        ...(options.telemetry ? { stallAfterSeconds: options.telemetry.stallAfterSeconds } : {}),
+      });
+      loaded.relayStarted.then(
+        () => {
+          relayRunning = !closing;
+        },
+        (error: unknown) => logger.fatal({ err: error }, 'the outbox relay could not start'),
+      );
+      void tokens.warmUp();
+      void connectionTokens.warmUp();
+      return loaded;
+    });
+    adapters.catch((error: unknown) => {
+      // An instance without its adapters cannot serve: say why and stop, and Cloud Run starts another.
+      logger.fatal({ err: error }, 'the adapters could not be loaded');
+      process.exitCode = 1;
+      void close();
+    });
+    return adapters;
+  };
+
   const api = createApi(
-    firestoreApiDeps({
-      db,
-      readModels,
-      logger,
-      domainEventsTopic,
-      projections,
-      tokens,
-      connectionTokens,
-      personalData,
-      ...(options.telemetry ? { stallAfterSeconds: options.telemetry.stallAfterSeconds } : {}),
-    }),
+    { load: async () => (await loadAdapters()).deps, tokens, connectionTokens, logger },
     {
       graphiql: config.graphiql,
       introspection: config.introspection,
@@ -130,15 +143,13 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     },
   );
 
-  let relayRunning = false;
   const health = apiHealth({
-    db,
-    topic: domainEventsTopic,
+    db: async () => (await loadAdapters()).db,
+    topic: async () => (await loadAdapters()).domainEventsTopic,
     relayRunning: () => relayRunning,
     projections,
     stallAfterSeconds: options.telemetry?.stallAfterSeconds ?? 120,
   });
-  const stopObservingLive = observeLiveCounts(() => readModels.liveStats());
   let refreshing: Promise<unknown> = Promise.resolve();
   const healthRefresh = setInterval(() => {
     refreshing = health.refreshProjections().catch((error: unknown) => logger.warn({ err: error }, 'read-model health not read'));
@@ -147,7 +158,26 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const server = createServer((request, response) => {
     if (!handleHealth(health.readiness, request, response)) void api(request, response);
   });
-  const webSocket = attachWebSocket(api, server, { tokens: connectionTokens, limits: config.limits });
+  // graphql-ws and ws load on the first WebSocket handshake: a new instance's first requests are plain HTTP.
+  let webSocket: Promise<AttachedWebSocket> | undefined;
+  let attachedWebSocket: AttachedWebSocket | undefined;
+  server.on('upgrade', function attachOnFirstUpgrade(request, socket, head) {
+    server.off('upgrade', attachOnFirstUpgrade);
+    webSocket = import('./graphql/webSocket.ts').then(({ attachWebSocket }) => {
+      attachedWebSocket = attachWebSocket(api, server, { tokens: connectionTokens, limits: config.limits });
+      return attachedWebSocket;
+    });
+    webSocket.then(
+      // ws listens for handshakes from now on: this first one is handed to it as if it had just arrived.
+      () => server.emit('upgrade', request, socket, head),
+      (error: unknown) => {
+        logger.error({ err: error }, 'WebSocket support could not be loaded');
+        socket.destroy();
+        webSocket = undefined;
+        server.on('upgrade', attachOnFirstUpgrade);
+      },
+    );
+  });
   /** Responses still being written, SSE streams among them: shutdown lets them finish. */
   const openResponses = new Set<ServerResponse>();
   server.on('request', (_request, response: ServerResponse) => {
@@ -161,9 +191,6 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     while (openResponses.size > 0 && performance.now() < until) await sleep(10);
   }
 
-  relay.start();
-  relayRunning = true;
-  const ops = telemetry && options.telemetry ? await openOpsPort(telemetry, health.readiness, options.telemetry.ops, logger) : null;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, () => {
@@ -172,6 +199,29 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     });
   });
   const port = (server.address() as AddressInfo).port;
+
+  // Loading takes the event loop for a while (module evaluation is synchronous): not while the first requests
+  // are being answered (those that need the adapters load them), but soon enough that the relay starts on an
+  // instance that gets no traffic.
+  let adaptersTimer = setTimeout(function loadWhenIdle() {
+    if (openResponses.size === 0) void loadAdapters().catch(() => {});
+    else adaptersTimer = setTimeout(loadWhenIdle, IDLE_CHECK_MS).unref();
+  }, ADAPTERS_AFTER_MS).unref();
+
+  // OpenTelemetry's SDK and exporters (on Google Cloud with google-auth-library and gRPC) load once the port is
+  // open, before the adapters' clients are created, so that those trace into it (they use the global providers).
+  // Requests answered before it is registered go untraced: a new instance's first moments.
+  const telemetryConfig = options.telemetry;
+  const starting = telemetryConfig
+    ? import('./telemetry/startTelemetry.ts').then(({ startTelemetry }) =>
+        startTelemetry(telemetryConfig, { serviceName: 'eventloom-api' }),
+      )
+    : null;
+  telemetryStarted = starting?.catch(() => {}) ?? telemetryStarted;
+  const telemetry: Telemetry | null = await starting;
+  // After the providers are registered: the observable gauges bind to the meter provider of the moment.
+  const stopObservingLive = observeLiveCounts(() => loaded?.readModels.liveStats() ?? { listeners: 0, subscribers: 0 });
+  const ops = telemetry && options.telemetry ? await openOpsPort(telemetry, health.readiness, options.telemetry.ops, logger) : null;
   logger.info(
     {
       port,
@@ -182,21 +232,23 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     'api listening',
   );
 
-  let closing: Promise<void> | undefined;
   async function shutdown(signal: NodeJS.Signals | undefined): Promise<void> {
-    logger.info({ signal, responses: openResponses.size, sockets: webSocket.connections() }, 'shutting down');
+    logger.info({ signal, responses: openResponses.size, sockets: attachedWebSocket?.connections() ?? 0 }, 'shutting down');
+    clearTimeout(adaptersTimer);
     // No new connections; Cloud Run has stopped routing to this instance anyway.
     server.close();
+    // The adapters, once they have loaded if they are loading (and none if they never were).
+    const inUse = await adapters?.catch(() => undefined);
     // Every live subscription completes: SSE streams send `complete` and end, graphql-ws sends `complete`.
-    readModels.endLiveStreams();
+    inUse?.readModels.endLiveStreams();
     await Promise.all([
       // Then WebSockets close with 1001 (going away); graphql-ws clients reconnect to another instance.
-      webSocket.close({ drainMs: 2_000, graceMs: 3_000 }),
+      webSocket?.then((attached) => attached.close({ drainMs: 2_000, graceMs: 3_000 })),
       responsesEnded(2_000),
     ]);
     server.closeAllConnections();
     relayRunning = false;
-    await relay.stop();
+    await inUse?.stopRelay();
     clearInterval(healthRefresh);
     stopObservingLive();
     // A probe's queries still running would fail against closed clients.
@@ -204,16 +256,14 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     await ops?.close();
     // Last, so the shutdown's own spans are flushed too.
     await telemetry?.shutdown();
-    if (!options.clients) await Promise.allSettled([db.terminate(), pubsub.close()]);
+    await inUse?.closeClients();
     logger.info('stopped');
   }
 
-  return {
-    port,
-    opsPort: ops?.port ?? null,
-    close(signal) {
-      closing ??= shutdown(signal);
-      return closing;
-    },
-  };
+  function close(signal?: NodeJS.Signals): Promise<void> {
+    closing ??= shutdown(signal);
+    return closing;
+  }
+
+  return { port, opsPort: ops?.port ?? null, close };
 }

@@ -37,6 +37,7 @@ const LAYERS: ReadonlyArray<readonly [prefix: string, layer: Layer]> = [
   ['src/telemetry/', 'plumbing'],
   ['src/apiDeps.ts', 'root'],
   ['src/apiHealth.ts', 'root'],
+  ['src/apiAdapters.ts', 'root'],
   ['src/startApi.ts', 'root'],
   ['src/main.ts', 'root'],
   ['functions/', 'root'],

@@ -29,8 +29,8 @@ const STALL_AFTER_SECONDS = 1;
 beforeAll(async () => {
   pipeline = await startPipeline({ stallAfterSeconds: STALL_AFTER_SECONDS });
   const health = apiHealth({
-    db: pipeline.db,
-    topic: pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC),
+    db: async () => pipeline.db,
+    topic: async () => pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC),
     relayRunning: () => true,
     projections,
     stallAfterSeconds: STALL_AFTER_SECONDS,

@@ -7,10 +7,13 @@
  * opens; a customer's HTTP request trusts the signed token for its lifetime (at most an hour).
  * With FIREBASE_AUTH_EMULATOR_HOST set, firebase-admin accepts the emulator's unsigned tokens, and
  * only then.
+ *
+ * firebase-admin (with google-auth-library, about 1.4 MB of JavaScript) and jose are loaded on the first token,
+ * or by `warmUp()`, not when the process starts: an anonymous request never needs them, and a new instance
+ * answers sooner without them (see startApi.ts).
  */
-import { getApps, initializeApp, type App } from 'firebase-admin/app';
-import { getAuth, type Auth, type DecodedIdToken } from 'firebase-admin/auth';
-import { decodeJwt } from 'jose';
+import type { App } from 'firebase-admin/app';
+import type { Auth, DecodedIdToken } from 'firebase-admin/auth';
 import { rolesFromClaim, UnauthenticatedError, type Principal, type TokenVerifier } from './principal.ts';
 
 export interface FirebaseTokenVerifierOptions {
@@ -20,22 +23,32 @@ export interface FirebaseTokenVerifierOptions {
   readonly alwaysCheckRevoked?: boolean;
 }
 
-export class FirebaseTokenVerifier implements TokenVerifier {
-  private readonly auth: Auth;
+/** What verifying needs, loaded on first use. */
+interface Verification {
+  readonly auth: Auth;
+  readonly decodeJwt: typeof import('jose').decodeJwt;
+}
 
-  constructor(private readonly options: FirebaseTokenVerifierOptions) {
-    this.auth = getAuth(appFor(options.projectId));
-  }
+export class FirebaseTokenVerifier implements TokenVerifier {
+  private verification: Promise<Verification> | undefined;
+
+  constructor(private readonly options: FirebaseTokenVerifierOptions) {}
 
   /** The same verifier, checking revocation on every token. */
-  strict(): TokenVerifier {
+  strict(): FirebaseTokenVerifier {
     return new FirebaseTokenVerifier({ ...this.options, alwaysCheckRevoked: true });
   }
 
+  /** Loads firebase-admin ahead of the first token (a failure surfaces at that token's verification). */
+  async warmUp(): Promise<void> {
+    await this.loaded().catch(() => {});
+  }
+
   async verify(token: string): Promise<Principal> {
+    const { auth, decodeJwt } = await this.loaded();
     let decoded: DecodedIdToken;
     try {
-      decoded = await this.auth.verifyIdToken(token, this.options.alwaysCheckRevoked || claimsStaffRoles(token));
+      decoded = await auth.verifyIdToken(token, this.options.alwaysCheckRevoked || claimsStaffRoles(decodeJwt, token));
     } catch (error) {
       throw new UnauthenticatedError(reasonOf(error), { cause: error });
     }
@@ -46,13 +59,24 @@ export class FirebaseTokenVerifier implements TokenVerifier {
       expiresAt: new Date(decoded.exp * 1000),
     };
   }
+
+  private loaded(): Promise<Verification> {
+    // A failed load is not kept: the next token tries again.
+    this.verification ??= Promise.all([authFor(this.options.projectId), import('jose')])
+      .then(([auth, { decodeJwt }]) => ({ auth, decodeJwt }))
+      .catch((error: unknown) => {
+        this.verification = undefined;
+        throw error;
+      });
+    return this.verification;
+  }
 }
 
 /**
  * Whether the token says it holds staff roles, read before it is verified only to choose the stricter check
  * (a forged claim buys its sender a revocation check, nothing more), so each token is verified once.
  */
-function claimsStaffRoles(token: string): boolean {
+function claimsStaffRoles(decodeJwt: Verification['decodeJwt'], token: string): boolean {
   try {
     const { roles } = decodeJwt(token);
     return Array.isArray(roles) && roles.length > 0;
@@ -62,9 +86,11 @@ function claimsStaffRoles(token: string): boolean {
 }
 
 /** One firebase-admin app per project, shared by every verifier of this process. */
-function appFor(projectId: string): App {
+async function authFor(projectId: string): Promise<Auth> {
+  const [{ getApps, initializeApp }, { getAuth }] = await Promise.all([import('firebase-admin/app'), import('firebase-admin/auth')]);
   const name = `eventloom-auth-${projectId}`;
-  return getApps().find((app) => app.name === name) ?? initializeApp({ projectId }, name);
+  const app: App = getApps().find((candidate) => candidate.name === name) ?? initializeApp({ projectId }, name);
+  return getAuth(app);
 }
 
 /** What the client may be told: why the token was refused, never the token itself. */

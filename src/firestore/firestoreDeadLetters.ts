@@ -54,10 +54,15 @@ export class FirestoreDeadLetters implements DeadLetterSink {
   }
 }
 
+/** The one thing a redrive asks of a Pub/Sub topic. */
+export interface RedriveTopic {
+  publishMessage(message: Parameters<Topic['publishMessage']>[0]): Promise<string>;
+}
+
 /** What resolving a dead letter needs besides the collection. */
 export interface DeadLetterResolution {
-  /** Where a redriven dead letter is republished: the domain events topic. */
-  readonly redriveTopic: Topic;
+  /** Where a redriven dead letter is republished: the domain events topic (a Pub/Sub Topic, or one loaded on demand). */
+  readonly redriveTopic: RedriveTopic;
   /** Whose skip markers a skip writes. */
   readonly projector: FirestoreProjector;
   /** The read models a dead letter may name. */

@@ -27,6 +27,7 @@ import { principalOfRequest } from './authenticate.ts';
 import { clientAddress, type RequestOrigin } from './callers.ts';
 import type { ApiDeps, GraphQLContext } from './context.ts';
 import { corsOptions, CSRF_HEADER } from './crossOrigin.ts';
+import { isDeferred, useDeferredDeps, type DeferredApiDeps } from './deferredDeps.ts';
 import { documentCaches, useLeanValidationErrors } from './documentCaches.ts';
 import { useNoIntrospection } from './introspection.ts';
 import { useQueryLimits } from './queryLimits.ts';
@@ -55,8 +56,13 @@ export interface ApiOptions {
 
 export type Api = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
-export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
+/**
+ * `deps` may arrive after the server starts (DeferredApiDeps, as startApi.ts does for a fast start): operations
+ * then wait for them at execution.
+ */
+export function createApi(deps: ApiDeps | DeferredApiDeps, options: ApiOptions = {}): Api {
   const limits = options.limits ?? DEFAULT_API_LIMITS;
+  const deferred = isDeferred(deps);
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -89,17 +95,20 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       useRateLimits(limits.rateLimit),
       useSubscriptionErrors(deps.logger),
       useDashboard(options.dashboardDir ?? resolve('dashboard/dist'), options.dashboardAuth ?? null),
+      ...(deferred ? [useDeferredDeps(deps.load)] : []),
     ],
-    context: async (initial) => ({
-      deps,
-      correlationId: correlationIdFrom(initial.request?.headers) ?? randomUUID(),
-      // A WebSocket's principal was verified once, when it connected (webSocket.ts); an HTTP request's
-      // token is verified here, every time.
-      principal: isConnection(initial) ? initial.connectionPrincipal : await principalOfRequest(deps.tokens, initial.request),
-      // Over HTTP, yoga's Request and node's IncomingMessage; over WebSocket, the handshake's IncomingMessage.
-      clientAddress: clientAddress(initial as RequestOrigin, limits.trustedProxyHops),
-      loaders: new ViewLoaders(deps.readModels),
-    }),
+    context: async (initial) => {
+      const context = {
+        correlationId: correlationIdFrom(initial.request?.headers) ?? randomUUID(),
+        // A WebSocket's principal was verified once, when it connected (webSocket.ts); an HTTP request's
+        // token is verified here, every time.
+        principal: isConnection(initial) ? initial.connectionPrincipal : await principalOfRequest(deps.tokens, initial.request),
+        // Over HTTP, yoga's Request and node's IncomingMessage; over WebSocket, the handshake's IncomingMessage.
+        clientAddress: clientAddress(initial as RequestOrigin, limits.trustedProxyHops),
+      };
+      // Deferred: useDeferredDeps adds deps and loaders at execution, before any resolver runs.
+      return deferred ? (context as GraphQLContext) : { ...context, deps, loaders: new ViewLoaders(deps.readModels) };
+    },
   });
 }
 
