@@ -15,6 +15,7 @@ import { authEmulatorAnswers, emulatorAnswers, startEmulators, type RunningEmula
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { measureAppendThroughput, runPool, type AppendThroughputPlan } from './appendThroughput.ts';
 import { AUTH_COST_PLANS, measureAuthCost } from './authCost.ts';
+import { COLD_START_PLANS, measureColdStart } from './coldStart.ts';
 import { measureContention, type ContentionPlan } from './contention.ts';
 import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts';
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
@@ -104,6 +105,7 @@ const PARTS = {
   p: 'projection-lag',
   r: 'rebuild',
   k: 'relays',
+  s: 'cold-start',
 } as const;
 type Part = keyof typeof PARTS;
 const selected = selectedParts(process.argv.slice(2));
@@ -247,6 +249,8 @@ async function runParts(
   }
   // Its own project and three API processes: see bench/relayScaleOut.ts.
   if (runs('k')) results.relays = await guarded(measureRelayScaleOut(plan.relays));
+  // API processes of its own, started from the build (dist/: `npm run build` first), beside bare yoga ones.
+  if (runs('s')) results.coldStart = await guarded(measureColdStart(COLD_START_PLANS[mode]));
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

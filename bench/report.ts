@@ -6,6 +6,7 @@ import { APPEND_SIDES, type AppendThroughputResult } from './appendThroughput.ts
 import { AUTH_SIDES, type AuthCostResult } from './authCost.ts';
 import { TRACING_SIDES, type TracingOverheadResult } from './tracingOverhead.ts';
 import { VARIANTS, type ContentionResult } from './contention.ts';
+import { renderColdStartSection, type ColdStartResult } from './coldStart.ts';
 import type { EndToEndResult } from './endToEndLatency.ts';
 import { SIDES, type HotProductResult } from './hotProduct.ts';
 import type { SnapshotLoadResult } from './snapshotLoading.ts';
@@ -34,6 +35,7 @@ export interface BenchReport {
   readonly projectionLag?: ProjectionLagResult;
   readonly rebuildRate?: RebuildRateResult;
   readonly relays?: RelayScaleOutResult;
+  readonly coldStart?: ColdStartResult;
   readonly totalSeconds: number;
 }
 
@@ -58,6 +60,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.projectionLag, (result) => [renderProjectionLagSection(result)]),
     ...section(report.rebuildRate, (result) => [renderRebuildRateSection(result)]),
     ...section(report.relays, relaysSection),
+    ...section(report.coldStart, (result) => [renderColdStartSection(result)]),
   ].join('\n');
 }
 
