@@ -77,7 +77,17 @@ async function openOpsPort(
 /** How often the read models' health is read for the projection gauges, probes or not. */
 const PROJECTION_HEALTH_INTERVAL_MS = 30_000;
 
-/** How long after listening a new instance loads its adapters if no operation or probe has asked for them first. */
+/** What startApi starts after listening for traces, metrics and the operator port. */
+interface Observability {
+  readonly telemetry: Telemetry | null;
+  readonly ops: OpsServer | null;
+  stopObservingLive(): void;
+}
+
+/**
+ * How long after listening a new instance loads OpenTelemetry and its adapters, once no response is in flight,
+ * if no operation or probe has asked for the adapters first.
+ */
 const ADAPTERS_AFTER_MS = 250;
 /** How often it looks again while responses are in flight. */
 const IDLE_CHECK_MS = 20;
@@ -99,14 +109,35 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   /** The adapters once loaded, for what must not wait (the live gauges). */
   let loaded: ApiAdapters | undefined;
   let relayRunning = false;
-  /** OpenTelemetry registered (or not configured): the adapters' clients are created after it, to trace into it. */
-  let telemetryStarted: Promise<unknown> = Promise.resolve();
-  /** Loads the adapters once: on the first operation or probe that needs them, or ADAPTERS_AFTER_MS after listening. */
+  let observability: Promise<Observability> | undefined;
+  /**
+   * Starts OpenTelemetry (its SDK and exporters: on Google Cloud, google-auth-library and gRPC too) and the
+   * operator port, once: before the adapters' clients are created, so that those trace into it (they use the
+   * global providers). Requests answered before the providers are registered go untraced.
+   */
+  const startObservability = (): Promise<Observability> => {
+    observability ??= (async () => {
+      const telemetryConfig = options.telemetry;
+      if (!telemetryConfig) return { telemetry: null, ops: null, stopObservingLive: () => {} };
+      const { startTelemetry } = await import('./telemetry/startTelemetry.ts');
+      const telemetry = await startTelemetry(telemetryConfig, { serviceName: 'eventloom-api' });
+      // After the providers are registered: the observable gauges bind to the meter provider of the moment.
+      const stopObservingLive = observeLiveCounts(() => loaded?.readModels.liveStats() ?? { listeners: 0, subscribers: 0 });
+      const ops = await openOpsPort(telemetry, health.readiness, telemetryConfig.ops, logger);
+      return { telemetry, ops, stopObservingLive };
+    })();
+    return observability;
+  };
+  /**
+   * Loads the adapters once, after OpenTelemetry: on the first operation or probe that needs them, or once the
+   * first requests are answered (see loadWhenIdle).
+   */
   const loadAdapters = (): Promise<ApiAdapters> => {
     if (adapters) return adapters;
     // Shutting down before they were ever needed: nothing to start and nothing to close.
     if (closing) return Promise.reject(new Error('the API is shutting down'));
-    adapters = Promise.all([import('./apiAdapters.ts'), telemetryStarted]).then(([{ startAdapters }]) => {
+    const observed = startObservability().catch(() => {});
+    adapters = Promise.all([import('./apiAdapters.ts'), observed]).then(([{ startAdapters }]) => {
       loaded = startAdapters(config, {
         logger,
         tokens,
@@ -201,27 +232,22 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const port = (server.address() as AddressInfo).port;
 
   // Loading takes the event loop for a while (module evaluation is synchronous): not while the first requests
-  // are being answered (those that need the adapters load them), but soon enough that the relay starts on an
+  // are being answered (those that need the adapters start it), but soon enough that the relay starts on an
   // instance that gets no traffic.
   let adaptersTimer = setTimeout(function loadWhenIdle() {
     if (openResponses.size === 0) void loadAdapters().catch(() => {});
     else adaptersTimer = setTimeout(loadWhenIdle, IDLE_CHECK_MS).unref();
   }, ADAPTERS_AFTER_MS).unref();
 
-  // OpenTelemetry's SDK and exporters (on Google Cloud with google-auth-library and gRPC) load once the port is
-  // open, before the adapters' clients are created, so that those trace into it (they use the global providers).
-  // Requests answered before it is registered go untraced: a new instance's first moments.
-  const telemetryConfig = options.telemetry;
-  const starting = telemetryConfig
-    ? import('./telemetry/startTelemetry.ts').then(({ startTelemetry }) =>
-        startTelemetry(telemetryConfig, { serviceName: 'eventloom-api' }),
-      )
-    : null;
-  telemetryStarted = starting?.catch(() => {}) ?? telemetryStarted;
-  const telemetry: Telemetry | null = await starting;
-  // After the providers are registered: the observable gauges bind to the meter provider of the moment.
-  const stopObservingLive = observeLiveCounts(() => loaded?.readModels.liveStats() ?? { listeners: 0, subscribers: 0 });
-  const ops = telemetry && options.telemetry ? await openOpsPort(telemetry, health.readiness, options.telemetry.ops, logger) : null;
+  // Resolves once OpenTelemetry and the operator port are up, as it did when they started before listening.
+  let started: Observability;
+  try {
+    started = await startObservability();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const { ops } = started;
   logger.info(
     {
       port,
@@ -250,12 +276,13 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     relayRunning = false;
     await inUse?.stopRelay();
     clearInterval(healthRefresh);
-    stopObservingLive();
+    const observed = await observability?.catch(() => undefined);
+    observed?.stopObservingLive();
     // A probe's queries still running would fail against closed clients.
     await Promise.race([Promise.all([health.readiness.idle(), refreshing]), sleep(2_000)]);
-    await ops?.close();
+    await observed?.ops?.close();
     // Last, so the shutdown's own spans are flushed too.
-    await telemetry?.shutdown();
+    await observed?.telemetry?.shutdown();
     await inUse?.closeClients();
     logger.info('stopped');
   }
