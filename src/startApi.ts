@@ -110,12 +110,18 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   let loaded: ApiAdapters | undefined;
   let relayRunning = false;
   let observability: Promise<Observability> | undefined;
+  /** Resolves when something first starts OpenTelemetry: the idle timer below, or an operation or probe. */
+  let observabilityStarting: () => void = () => {};
+  const observabilityStarted = new Promise<void>((resolve) => {
+    observabilityStarting = resolve;
+  });
   /**
    * Starts OpenTelemetry (its SDK and exporters: on Google Cloud, google-auth-library and gRPC too) and the
    * operator port, once: before the adapters' clients are created, so that those trace into it (they use the
    * global providers). Requests answered before the providers are registered go untraced.
    */
   const startObservability = (): Promise<Observability> => {
+    observabilityStarting();
     observability ??= (async () => {
       const telemetryConfig = options.telemetry;
       if (!telemetryConfig) return { telemetry: null, ops: null, stopObservingLive: () => {} };
@@ -239,9 +245,11 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     else adaptersTimer = setTimeout(loadWhenIdle, IDLE_CHECK_MS).unref();
   }, ADAPTERS_AFTER_MS).unref();
 
-  // Resolves once OpenTelemetry and the operator port are up, as it did when they started before listening.
+  // Resolves once OpenTelemetry and the operator port are up, as it did when they started before listening; they
+  // start with the adapters, not now.
   let started: Observability;
   try {
+    await observabilityStarted;
     started = await startObservability();
   } catch (error) {
     await close();
