@@ -6,11 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
-import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import { testFirestore } from './support/firestore.ts';
-import { productView } from './support/liveApi.ts';
+import { productView, writeProductView } from './support/liveApi.ts';
 import { openSse, openWs } from './support/rawStreams.ts';
 import { freePort } from '../scripts/devPorts.ts';
 
@@ -25,10 +23,7 @@ const productId = `p-${randomUUID()}`;
 
 beforeAll(async () => {
   const db = testFirestore(projectId);
-  await db
-    .collection(readModelCollectionName(inventoryCountProjection))
-    .doc(productId)
-    .set(productView(productId, { available: 3 }));
+  await writeProductView(db, productView(productId, { available: 3 }));
   await db.terminate();
 
   const port = await freePort();

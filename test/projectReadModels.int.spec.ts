@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
+import { stockBucketStreamId } from '../src/catalog/productEvents.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
+import { CHECKPOINTS, PROJECTIONS, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
 import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
@@ -18,6 +20,7 @@ import { boughtTogether, recommendationsProjection, type Recommendations } from 
 import { SALES_SUMMARY_ID, salesDashboardProjection, salesDayId, type SalesFigures } from '../src/projections/salesDashboard.ts';
 import { toEventMessage } from '../src/pubsub/eventMessage.ts';
 import { append as appendAs } from './support/commits.ts';
+import { project } from './support/envelopes.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import {
   line,
@@ -106,6 +109,79 @@ describe('projectInventoryCount (push envelope)', () => {
   });
 });
 
+describe('projectInventoryCount for a product whose stock is split over buckets', () => {
+  it('writes each bucket to a shard of its own, reads them merged, and keeps the summary queries select by only as the product turns low or recovers', async () => {
+    const productId = `p-${randomUUID()}`;
+    const [added] = await append(`product-${productId}`, 0, [productAdded(productId, 2500, 12, 'Teapot', 4)]);
+    const bucket = (k: number) => stockBucketStreamId(productId, k);
+    const [b0r1, b0r2] = await append(bucket(0), 0, [stockReserved(productId, 'o1', 2), stockReserved(productId, 'o2', 1)]);
+    const [b3r3, b3x3] = await append(bucket(3), 0, [stockReserved(productId, 'o3', 3), stockReservationReleased(productId, 'o3', 3)]);
+    const [b1r4] = await append(bucket(1), 0, [stockReserved(productId, 'o4', 4)]);
+    const all = [added!, b0r1!, b0r2!, b3r3!, b3x3!, b1r4!];
+
+    const documents = async () =>
+      (await db.collection(readModelCollectionName(inventoryCountProjection)).get()).docs.filter((d) => d.id.startsWith(productId));
+    const summary = () => db.collection(readModelCollectionName(inventoryCountProjection)).doc(productId).get();
+    const lowStock = async () =>
+      (await readModels.list(inventoryCountProjection, { first: 100, where: { lowStock: true } })).map((v) => v.id);
+
+    // A bucket's events before the product stream's, and bucket 0's second event first (its first is a gap).
+    await deliver('projectInventoryCount', b0r2!);
+    await deliver('projectInventoryCount', b3r3!);
+    await deliver('projectInventoryCount', added!);
+    expect(await readModels.get(inventoryCountProjection, productId)).toMatchObject({
+      onHand: 12,
+      reserved: 6,
+      available: 6,
+      lowStock: false,
+      version: 1,
+    });
+    expect(await lowStock()).not.toContain(productId);
+    expect((await summary()).data()).toEqual({ lowStock: false, availableWhileLow: null, viewSummary: true });
+
+    // A reservation that takes it down to its threshold turns it low: its summary changes, the query finds it.
+    await deliver('projectInventoryCount', b1r4!);
+    expect(await readModels.get(inventoryCountProjection, productId)).toMatchObject({ reserved: 10, available: 2, lowStock: true });
+    expect(await lowStock()).toContain(productId);
+    expect((await summary()).data()).toEqual({ lowStock: true, availableWhileLow: 2, viewSummary: true });
+
+    // Duplicates and older deliveries change nothing; a release while low changes the units left in the summary.
+    await deliver('projectInventoryCount', b0r1!);
+    await deliver('projectInventoryCount', b3r3!);
+    await deliver('projectInventoryCount', b3x3!);
+    const view = await readModels.get<InventoryCount>(inventoryCountProjection, productId);
+    expect(view).toEqual(project(inventoryCountProjection, all)[productId]);
+    expect(view).toMatchObject({ reserved: 7, available: 5, lowStock: true });
+    expect((await summary()).data()).toEqual({ lowStock: true, availableWhileLow: 5, viewSummary: true });
+    await deliver('projectInventoryCount', b3x3!);
+    expect(await readModels.get(inventoryCountProjection, productId)).toEqual(view);
+
+    // One document per stream: the catalog shard and one per bucket, beside the summary.
+    expect((await documents()).map((d) => d.id).sort()).toEqual([
+      productId,
+      `${productId}~00`,
+      `${productId}~01`,
+      `${productId}~02`,
+      `${productId}~04`,
+    ]);
+  });
+
+  it('leaves an unchanged summary unwritten', async () => {
+    const productId = `p-${randomUUID()}`;
+    const [added] = await append(`product-${productId}`, 0, [productAdded(productId, 2500, 100, 'Cup', 2)]);
+    const reservations = await append(stockBucketStreamId(productId, 1), 0, [
+      stockReserved(productId, 'o1', 1),
+      stockReserved(productId, 'o2', 1),
+    ]);
+    await deliver('projectInventoryCount', added!);
+    const summary = db.collection(readModelCollectionName(inventoryCountProjection)).doc(productId);
+    const writtenAt = (await summary.get()).updateTime;
+    for (const event of reservations) await deliver('projectInventoryCount', event);
+    expect((await readModels.get(inventoryCountProjection, productId))?.reserved).toBe(2);
+    expect((await summary.get()).updateTime).toEqual(writtenAt);
+  });
+});
+
 describe('projectOrderDetails (push envelope)', () => {
   it('builds the whole order from its last event when the earlier ones were not delivered, once', async () => {
     const orderId = `o-${randomUUID()}`;
@@ -163,7 +239,14 @@ describe('a projector pushed only the types it reads (subscription filters)', ()
       orderCancelled(orderId, 'c1', lines, 'PAID'),
     ]);
     const checkpoint = async () =>
-      (await db.collection('projections').doc('recommendations-v1').collection('checkpoints').doc(`order-${orderId}`).get()).get('version');
+      (
+        await db
+          .collection(PROJECTIONS)
+          .doc(readModelCollectionName(recommendationsProjection))
+          .collection(CHECKPOINTS)
+          .doc(`order-${orderId}`)
+          .get()
+      ).get('version');
 
     await deliver('projectRecommendations', events[0]!);
     // Recommendations do not read payments: in the cloud the filter keeps it away; pushed anyway, it costs nothing.

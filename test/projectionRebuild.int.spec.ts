@@ -1,14 +1,18 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ProductEvent, stockBucketStreamId } from '../src/catalog/productEvents.ts';
 import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
 import { viewFromDocuments } from '../src/core/projection.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector, readModelCollectionName, registryRef } from '../src/firestore/firestoreProjector.ts';
+import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
+import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
 import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../src/projections/customerOrderHistory.ts';
 import { salesDashboardProjection, type SalesFigures } from '../src/projections/salesDashboard.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { committer } from './support/commits.ts';
+import { project } from './support/envelopes.ts';
 import { testFirestore } from './support/firestore.ts';
 import {
   customerDetailsChanged,
@@ -18,6 +22,8 @@ import {
   orderPaymentConfirmed,
   orderPlaced,
   orderShipped,
+  productAdded,
+  stockReserved,
 } from './support/shopFixtures.ts';
 
 const projection = customerOrderHistoryProjection;
@@ -165,5 +171,54 @@ describe('replay of a sharded read model', () => {
       live.docs.filter((doc) => doc.id.startsWith('summary~')).map((doc) => doc.data() as SalesFigures),
     );
     expect(summary).toMatchObject({ orders: 8, revenueCents: 8 * 5900, ordersByStatus: { PLACED: 4, PAID: 0, SHIPPED: 4, CANCELLED: 4 } });
+  });
+});
+
+describe('rebuild of a read model kept in shards with summaries (inventory)', () => {
+  it('writes the same shards and summaries a live projector did, and serves the low-stock query from the new generation', async () => {
+    const shop = setUp();
+    const products = ['p-a', 'p-b', 'p-c'];
+    const streams: Array<readonly EventEnvelope[]> = [];
+    for (const [i, productId] of products.entries()) {
+      streams.push(await shop.commit(`product-${productId}`, [productAdded(productId, 1000, 20 + i, `Product ${i}`, 4)]));
+      for (let k = 0; k < 4; k++) {
+        const reservations = Array.from({ length: 1 + ((i + k) % 3) }, (_, n) => stockReserved(productId, `o-${k}-${n}`, 1 + i));
+        streams.push(await shop.commit(stockBucketStreamId(productId, k), reservations));
+      }
+    }
+    // Live deliveries: each stream's last event first (its gap filled from the store), then all again (duplicates).
+    for (const events of [...streams].reverse()) await shop.projector.apply(inventoryCountProjection, events.at(-1)!);
+    for (const events of streams) for (const event of events) await shop.projector.apply(inventoryCountProjection, event);
+
+    const replay = await rebuildProjection({
+      db: shop.db,
+      projector: shop.projector,
+      projection: inventoryCountProjection,
+      mode: 'replay',
+      pageSize: 4,
+    });
+    const live = await shop.db.collection(readModelCollectionName(inventoryCountProjection)).get();
+    // Per product: its summary, the catalog shard and one shard per bucket.
+    expect(live.size).toBe(products.length * (1 + 1 + 4));
+    expect(replay.comparison).toEqual({ same: live.size, different: [], onlyLive: [], onlyReplayed: [] });
+
+    const rebuilt = await rebuildProjection({
+      db: shop.db,
+      projector: shop.projector,
+      projection: inventoryCountProjection,
+      mode: 'rebuild',
+      pageSize: 4,
+    });
+    const readModels = new FirestoreReadModels(shop.db, { registryMaxAgeMs: 0 });
+    const lowStock = await readModels.list<InventoryCount>(inventoryCountProjection, { first: 10, where: { lowStock: true } });
+    const everything = await readModels.getMany<InventoryCount>(inventoryCountProjection, products);
+    expect(rebuilt.target).not.toBe(readModelCollectionName(inventoryCountProjection));
+    expect(lowStock.map((v) => v.view)).toEqual(everything.filter((view) => view!.lowStock));
+    expect(lowStock.length).toBeGreaterThan(0);
+    expect(everything.map((view) => view!.available)).toEqual(
+      products.map(
+        (productId) => project(inventoryCountProjection, streams.flat() as Array<EventEnvelope<ProductEvent>>)[productId]!.available,
+      ),
+    );
   });
 });

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { DocumentReference } from '@google-cloud/firestore';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
+import { recommendationsProjection } from '../src/projections/recommendations.ts';
 import { salesDashboardProjection } from '../src/projections/salesDashboard.ts';
 import { createApi } from '../src/graphql/createApi.ts';
 import { createLogger } from '../src/logger.ts';
@@ -18,6 +20,8 @@ import { line, orderPlaced, productAdded } from './support/shopFixtures.ts';
 
 const LINES = 30;
 const T = '2026-11-30T10:00:00.000Z';
+/** Documents one product's view is read from: its shards (inventoryCountProjection.sharded). */
+const PRODUCT_SHARDS = inventoryCountProjection.sharded!.shards;
 
 const db = testFirestore();
 const recorder = readSideRecorder(db);
@@ -72,8 +76,8 @@ describe('batched view reads (DataLoader per request)', () => {
     `);
     expect((data as { order: { lines: unknown[] } }).order.lines).toHaveLength(LINES);
     expect(pointReads).toBe(0);
-    // The order, then every product of its lines together.
-    expect(batches).toEqual([1, LINES]);
+    // The order, then every product of its lines together (each the merge of its shards).
+    expect(batches).toEqual([1, LINES * PRODUCT_SHARDS]);
   });
 
   it("reads the dashboard's summary and days in one getAll, and its top sellers' products in another", async () => {
@@ -91,7 +95,7 @@ describe('batched view reads (DataLoader per request)', () => {
     expect(dashboard.topSellers.every((s) => s.product.name.startsWith('Product '))).toBe(true);
     expect(pointReads).toBe(0);
     // Summary + 7 days, each the merge of its shards (salesDashboardProjection.sharded); then 20 products.
-    expect(batches).toEqual([8 * salesDashboardProjection.sharded!.shards, 20]);
+    expect(batches).toEqual([8 * salesDashboardProjection.sharded!.shards, 20 * PRODUCT_SHARDS]);
   });
 
   it("reads a catalog page's recommendations in one getAll and the recommended products in one more", async () => {
@@ -107,8 +111,10 @@ describe('batched view reads (DataLoader per request)', () => {
       ['sku-00', 'sku-01', 'sku-03', 'sku-04', 'sku-05'],
     ]);
     expect(pointReads).toBe(0);
-    // The page itself is a query. Then the page's 3 recommendations; then the recommended products
-    // not on the page (sku-03..05), once each: those on the page were primed by it.
-    expect(batches).toEqual([3, 3]);
+    // The page itself is a query of the products' summaries, whose views are read merged from their shards.
+    // Then the page's 3 recommendations; then the recommended products not on the page (sku-03..05), once
+    // each: those on the page were primed by it.
+    // (The page reads one product more, which says whether another page follows.)
+    expect(batches).toEqual([4 * PRODUCT_SHARDS, 3 * recommendationsProjection.sharded!.shards, 3 * PRODUCT_SHARDS]);
   });
 });

@@ -11,13 +11,11 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
-import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
-import { inventoryCountProjection } from '../src/projections/inventoryCount.ts';
 import { startApi, type RunningApi } from '../src/startApi.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
-import { productView } from './support/liveApi.ts';
+import { productView, writeProductView } from './support/liveApi.ts';
 import { openSse, openWs } from './support/rawStreams.ts';
 import { productAdded } from './support/shopFixtures.ts';
 
@@ -77,10 +75,7 @@ describe('startApi', () => {
     await vi.waitFor(() => expect(listeners()).toBe(STREAM_PARTITIONS), { timeout: 20_000, interval: 50 });
 
     const productId = `p-${randomUUID()}`;
-    await db
-      .collection(readModelCollectionName(inventoryCountProjection))
-      .doc(productId)
-      .set(productView(productId, { available: 3 }));
+    await writeProductView(db, productView(productId, { available: 3 }));
     const sse = openSse(graphqlUrl, PRODUCT, { id: productId });
     const ws = await openWs(`ws://127.0.0.1:${port}/graphql`);
     ws.subscribe('live', PRODUCT, { id: productId });

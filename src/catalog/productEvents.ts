@@ -98,3 +98,11 @@ export const productStreamId = (productId: string): string => `product-${product
  * bucket number after the last `-` has none.
  */
 export const stockBucketStreamId = (productId: string, bucket: number): string => `productStock-${productId}-${bucket}`;
+
+/** Which of `productId`'s stock buckets a stream is (stockBucketStreamId read back), or null for any other stream. */
+export function stockBucketOf(streamId: string, productId: string): number | null {
+  const prefix = `productStock-${productId}-`;
+  if (!streamId.startsWith(prefix)) return null;
+  const bucket = streamId.slice(prefix.length);
+  return /^\d+$/.test(bucket) ? Number(bucket) : null;
+}

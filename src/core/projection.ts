@@ -20,15 +20,35 @@ export interface Projection<View, E extends DomainEvent = DomainEvent> {
    * stream always writing the same one (by a hash of its id), and read as `merge` of them. Since a stream
    * has one shard, its checkpoint guards that shard exactly as it guarded the whole view.
    */
-  readonly sharded?: ShardedViews<View>;
+  readonly sharded?: ShardedViews<View, E>;
 }
 
-export interface ShardedViews<View> {
+export interface ShardedViews<View, E extends DomainEvent = DomainEvent> {
   /** At most MAX_SHARDS: a live view listens to its shards with one `in` query. */
   readonly shards: number;
   /** The view from the shards that exist (at least one), in shard order. */
   merge(parts: readonly View[]): View;
+  /**
+   * The shard an event writes, below `shards`, the same for every event of its stream (the stream's
+   * checkpoint guards it). Default: a hash of the stream id (shardOf), for views that many streams write
+   * alike; a projection whose writers are known streams (a product's stock buckets) maps them one to one.
+   */
+  shardOf?(event: EventEnvelope<E>): number;
+  /**
+   * What queries select views by, for a sharded view that is also listed or filtered (a catalog page, the
+   * low-stock products): kept in a summary document per view (its id is the view id, beside the shards),
+   * rewritten only when these values change, so a view that changes on every event still costs its summary
+   * a write only now and then. A query selects summaries; the views it answers are merged from the shards.
+   * Return values that change rarely (a flag, a status), or only in a rare state (the units left while low).
+   */
+  queryFields?(view: View): ViewSummary;
 }
+
+/** The fields of a view's summary document (see ShardedViews.queryFields): top-level scalars, for equality filters. */
+export type ViewSummary = Readonly<Record<string, string | number | boolean | null>>;
+
+/** Marks a summary document, so that queries over a collection of shards and summaries select the summaries. */
+export const SUMMARY_MARKER = 'viewSummary';
 
 /** Firestore's limit on the values of an `in` filter, which a live sharded view listens with. */
 export const MAX_SHARDS = 30;
@@ -54,8 +74,16 @@ export function documentIdsOf<E extends DomainEvent>(projection: Projection<unkn
   const ids = projection.viewIds(event);
   const shards = projection.sharded?.shards;
   if (!shards) return ids;
-  const shard = shardOf(event.streamId, shards);
+  const shard = projection.sharded?.shardOf?.(event) ?? shardOf(event.streamId, shards);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= shards)
+    throw new Error(`${projection.name}: shard ${shard} of ${event.streamId} is not below ${shards}`);
   return ids.map((id) => shardDocumentId(id, shard));
+}
+
+/** The summary document a sharded view with query fields keeps (see ShardedViews.queryFields); null for none. */
+export function summaryOf<View>(projection: Pick<AnyProjection<View>, 'sharded'>, view: View | null): ViewSummary | null {
+  const fields = projection.sharded?.queryFields;
+  return fields && view !== null ? { ...fields(view), [SUMMARY_MARKER]: true } : null;
 }
 
 /** A view from its documents (as viewDocumentIds lists them): null when none exists. */

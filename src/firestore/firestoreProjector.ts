@@ -11,16 +11,27 @@
  * target; the projector reads it inside the same transaction, so a switch-over by a rebuild is atomic:
  * a transaction that read the old target and commits after the switch is retried against the new one.
  */
-import type { DocumentReference, Firestore, WriteBatch } from '@google-cloud/firestore';
+import { isDeepStrictEqual } from 'node:util';
+import type { DocumentReference, DocumentSnapshot, Firestore, WriteBatch } from '@google-cloud/firestore';
 import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry.ts';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
 import type { PersonalDataProtection } from '../core/personalData.ts';
-import { documentIdsOf, handles, type AnyProjection, type Projection } from '../core/projection.ts';
+import {
+  documentIdsOf,
+  handles,
+  summaryOf,
+  viewDocumentIds,
+  viewFromDocuments,
+  type AnyProjection,
+  type Projection,
+} from '../core/projection.ts';
 import type { LiveTrace } from '../live/liveTrace.ts';
 import { inSpan } from '../telemetry/tracing.ts';
 import { viewOfSnapshot, withViewTrace } from './viewTrace.ts';
 
 export const PROJECTIONS = 'projections';
+/** Under each target's registry document: one checkpoint per stream. */
+export const CHECKPOINTS = 'checkpoints';
 
 /** Writes in one batch of a rebuild's run: Firestore's long-standing limit per commit. */
 const MAX_WRITES_PER_BATCH = 500;
@@ -55,6 +66,16 @@ export function registryRef(db: Firestore, projection: Pick<Projection<unknown>,
 export function activeTargetOf(registry: { get(field: string): unknown } | undefined, projection: ProjectionId): string {
   const active = registry?.get('active');
   return typeof active === 'string' ? active : readModelCollectionName(projection);
+}
+
+/** A stream's checkpoint: the last version applied. occurredAt lets `projections status` measure lag without a document every event would contend on. */
+export function checkpointOf(event: EventEnvelope, now: Date) {
+  return {
+    version: event.version,
+    eventId: event.eventId,
+    occurredAt: event.occurredAt,
+    updatedAt: now,
+  };
 }
 
 export class FirestoreProjector {
@@ -114,7 +135,7 @@ export class FirestoreProjector {
   }
 
   checkpointRef(target: string, streamId: string): DocumentReference {
-    return this.db.collection(PROJECTIONS).doc(target).collection('checkpoints').doc(streamId);
+    return this.db.collection(PROJECTIONS).doc(target).collection(CHECKPOINTS).doc(streamId);
   }
 
   /**
@@ -128,6 +149,8 @@ export class FirestoreProjector {
    */
   async apply<View>(projection: AnyProjection<View>, event: EventEnvelope, options: ApplyOptions = {}): Promise<ApplyOutcome> {
     let attempts = 0;
+    // Where the last attempt of the transaction wrote, and the views it touched: their summaries follow.
+    let written: { target: string; viewIds: Set<string> } | null = null;
     const outcome = await this.db.runTransaction(async (tx) => {
       attempts++;
       const registry = registryRef(this.db, projection);
@@ -147,6 +170,8 @@ export class FirestoreProjector {
 
       const checkpointRef = this.checkpointRef(target, event.streamId);
       const checkpoint = (checkpointSnapshot!.get('version') as number | undefined) ?? 0;
+      const summaries = Boolean(projection.sharded?.queryFields);
+      written = { target, viewIds: new Set(summaries ? await this.viewIdsHint(projection, event) : []) };
       if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
 
       const missing =
@@ -193,24 +218,67 @@ export class FirestoreProjector {
         const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
         for (const [i, snapshot] of more.entries()) views.set(unread[i]!, viewOfSnapshot<View>(snapshot));
       }
-      const written = new Set<string>();
+      const changed = new Set<string>();
       for (const { event: e, ids } of routed) {
         try {
           const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);
           for (const [id, view] of next) {
             views.set(id, view);
-            written.add(id);
+            changed.add(id);
           }
         } catch (error) {
           await skipped(e, error);
         }
       }
-      for (const id of written) tx.set(this.viewRef(target, id), withViewTrace(views.get(id) as object, options.trace));
-      // occurredAt lets `projections status` measure lag without a document every event would contend on.
-      tx.set(checkpointRef, { version: event.version, eventId: event.eventId, occurredAt: event.occurredAt, updatedAt: new Date() });
+      for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(views.get(id) as object, options.trace));
+      if (summaries) for (const { event: e } of routed) for (const id of projection.viewIds(e as never)) written.viewIds.add(id);
+      tx.set(checkpointRef, checkpointOf(event, new Date()));
       return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
     });
+    // After the commit, and after a duplicate too: a delivery that committed and crashed before this line
+    // comes again as a duplicate, and brings the summaries up to date then.
+    const touched = written as { target: string; viewIds: Set<string> } | null;
+    if (touched && projection.sharded?.queryFields) {
+      await Promise.all([...touched.viewIds].map((id) => this.refreshSummary(projection, touched.target, id)));
+    }
     return { ...outcome, attempts };
+  }
+
+  /**
+   * Brings the summary of a sharded view (ShardedViews.queryFields) in line with its shards. Most calls find it
+   * so in one consistent read of the summary and the shards, and write nothing; when it differs, a transaction
+   * reads them again and writes it. Whichever call reads last, after the last shard write, leaves it right:
+   * a call that found it right saw it right at a moment no earlier than the shard writes before it, and only
+   * a transaction, which reads what is current, changes it afterwards.
+   */
+  async refreshSummary<View>(projection: AnyProjection<View>, target: string, viewId: string): Promise<void> {
+    if (!projection.sharded?.queryFields) return;
+    const summaryRef = this.viewRef(target, viewId);
+    const refs = [summaryRef, ...viewDocumentIds(projection, viewId).map((id) => this.viewRef(target, id))];
+    const compare = (snapshots: DocumentSnapshot[]) => {
+      const shards = snapshots.slice(1).map((s) => viewOfSnapshot<View>(s));
+      const wanted = summaryOf(projection, viewFromDocuments(projection, shards));
+      const stored = snapshots[0]!.exists ? snapshots[0]!.data() : null;
+      return { wanted, same: isDeepStrictEqual(wanted, stored) };
+    };
+    if (compare(await this.db.getAll(...refs)).same) return;
+    await this.db.runTransaction(async (tx) => {
+      const { wanted, same } = compare(await tx.getAll(...refs));
+      if (same) return;
+      if (wanted) tx.set(summaryRef, wanted);
+      else tx.delete(summaryRef);
+    });
+  }
+
+  /** Every summary of a target, after a rebuild wrote its shards in batches (which keep no summaries). */
+  async refreshAllSummaries<View>(projection: AnyProjection<View>, target: string): Promise<void> {
+    if (!projection.sharded?.queryFields) return;
+    const documents = await this.db.collection(target).select().get();
+    const viewIds = [...new Set(documents.docs.map((doc) => doc.id.replace(/~\d+$/, '')))];
+    const concurrency = 16;
+    for (let at = 0; at < viewIds.length; at += concurrency) {
+      await Promise.all(viewIds.slice(at, at + concurrency).map((id) => this.refreshSummary(projection, target, id)));
+    }
   }
 
   /**
@@ -271,7 +339,7 @@ export class FirestoreProjector {
     for (const id of written) batch.set(this.viewRef(target, id), views.get(id) as object);
     const now = new Date();
     for (const [streamId, e] of last) {
-      batch.set(this.checkpointRef(target, streamId), { version: e.version, eventId: e.eventId, occurredAt: e.occurredAt, updatedAt: now });
+      batch.set(this.checkpointRef(target, streamId), checkpointOf(e, now));
     }
     alsoWrite(batch, committedBefore + events.length);
     await batch.commit();
@@ -280,6 +348,16 @@ export class FirestoreProjector {
 
   private async skippedOutsideTransaction(projection: AnyProjection, event: EventEnvelope, error: unknown): Promise<void> {
     if (!(await this.skipMarkerRef(projection, event.eventId).get()).exists) throw error;
+  }
+
+  /** The views a delivered event writes; [] when it cannot be lifted (the apply finds out why). */
+  private async viewIdsHint(projection: AnyProjection, event: EventEnvelope): Promise<string[]> {
+    try {
+      const lifted = await this.lift(projection, event);
+      return lifted ? projection.viewIds(lifted as never) : [];
+    } catch {
+      return [];
+    }
   }
 
   /** The documents a delivered event will write, to read them with the checkpoint; [] when that is not known yet. */

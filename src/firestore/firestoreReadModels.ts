@@ -8,7 +8,8 @@
  * stay on the target they started on.
  *
  * A sharded view (a counter every stream writes, see `sharded` in src/core/projection.ts) is read as the
- * merge of its shard documents, and watched with one listener on them.
+ * merge of its shard documents, and watched with one listener on them. Queries over sharded views (only
+ * those with `queryFields`) select their summary documents and answer with the views merged from the shards.
  *
  * Live streams are multiplexed (`LiveStreams`, src/live): all subscribers of this instance to the same
  * document or the same query share one Firestore listener, and each subscriber reads through its own
@@ -18,7 +19,7 @@
  * a live stream tags each changed view with it instead (src/live/liveTrace.ts), for the subscription frame's span.
  */
 import { FieldPath, type DocumentSnapshot, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
-import { viewDocumentIds, viewFromDocuments, type AnyProjection } from '../core/projection.ts';
+import { SUMMARY_MARKER, viewDocumentIds, viewFromDocuments, type AnyProjection } from '../core/projection.ts';
 import type { ProjectionHealth } from '../core/projectionHealth.ts';
 import type { ProjectionMonitor, ProjectionStatus } from '../core/projectionStatus.ts';
 import type { ListOptions, ReadModels, ViewChange, ViewDocument, WatchQueryOptions } from '../core/readModels.ts';
@@ -116,7 +117,10 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     let query = this.filtered(projection, options.where).orderBy(FieldPath.documentId());
     if (options.after) query = query.startAfter(options.after);
     const snapshot = await query.limit(options.first).get();
-    return snapshot.docs.map((doc) => ({ id: doc.id, view: viewOf<View>(doc)! }));
+    if (!projection.sharded) return snapshot.docs.map((doc) => ({ id: doc.id, view: viewOf<View>(doc)! }));
+    const ids = snapshot.docs.map((doc) => doc.id);
+    const views = await this.getMany(projection, ids);
+    return ids.flatMap((id, i) => (views[i] ? [{ id, view: views[i] }] : []));
   }
 
   watch<View>(projection: AnyProjection<View>, id: string): AsyncIterableIterator<View | null> {
@@ -206,6 +210,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
       .filter(([, value]) => value !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = `query:${this.target(projection)}:${JSON.stringify({ where, orderBy: options.orderBy ?? null, limit: options.limit ?? null })}`;
+    if (projection.sharded) return { key, source: this.summariesSource(projection, query) };
     const source: ListenerSource<QuerySnapshotView<View>> = (emit, fail) =>
       query.onSnapshot((snapshot) => {
         const changes = snapshot
@@ -216,6 +221,50 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
         emit({ docs: snapshot.docs.map((doc) => ({ id: doc.id, view: changed.get(doc.id) ?? viewOf<View>(doc)! })), changes });
       }, fail);
     return { key, source };
+  }
+
+  /**
+   * A live query over the summaries of sharded views: each snapshot's changed views are read merged from their
+   * shards (one getAll), in snapshot order, and kept for the whole result a late subscriber starts from.
+   */
+  private summariesSource<View>(projection: AnyProjection<View>, query: Query): ListenerSource<QuerySnapshotView<View>> {
+    return (emit, fail) => {
+      const merged = new Map<string, View>();
+      let previous = Promise.resolve();
+      // emit and fail may be called only until the source is stopped: a read still in flight then is dropped.
+      let stopped = false;
+      const unsubscribe = query.onSnapshot((snapshot) => {
+        const ids = snapshot.docs.map((doc) => doc.id);
+        const changes = snapshot.docChanges().map((change) => ({ type: change.type, id: change.doc.id }));
+        previous = previous.then(async () => {
+          if (stopped) return;
+          const changedIds = changes.map((change) => change.id);
+          let views: Array<View | null>;
+          try {
+            views = await this.getMany(projection, changedIds);
+          } catch (error) {
+            if (!stopped) fail(error);
+            return;
+          }
+          if (stopped) return;
+          for (const [i, id] of changedIds.entries()) {
+            const view = views[i];
+            if (view) merged.set(id, view);
+            else merged.delete(id);
+          }
+          const present = <T extends { id: string }>(items: T[]) => items.filter((item) => merged.has(item.id));
+          emit({
+            docs: present(ids.map((id) => ({ id }))).map(({ id }) => ({ id, view: merged.get(id)! })),
+            changes: present(changes).map((change) => ({ ...change, view: merged.get(change.id)! })),
+          });
+          for (const change of changes) if (change.type === 'removed') merged.delete(change.id);
+        });
+      }, fail);
+      return () => {
+        stopped = true;
+        unsubscribe();
+      };
+    };
   }
 
   /** A sharded view, live: one listener on all its shards (an `in` query on their ids), merged on every snapshot. */
@@ -237,6 +286,8 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
 
   private filtered(projection: AnyProjection, where: Readonly<Record<string, unknown>> = {}): Query {
     let query: Query = this.db.collection(this.target(projection));
+    // A sharded view's collection holds its shards beside its summary: a query selects the summaries.
+    if (projection.sharded) query = query.where(SUMMARY_MARKER, '==', true);
     for (const [field, value] of Object.entries(where)) {
       if (value !== undefined) query = query.where(field, '==', value);
     }
@@ -248,9 +299,14 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   }
 }
 
-/** Queries over documents would see shards, not views: a sharded projection is read by id only. */
+/**
+ * Queries over documents would see shards, not views: a sharded projection is queried only through the
+ * summaries its `queryFields` keep, and read by id otherwise.
+ */
 function refuseSharded(projection: AnyProjection, operation: string): void {
-  if (projection.sharded) throw new Error(`${projection.name} keeps sharded views, read by id only: ${operation} is not supported`);
+  if (projection.sharded && !projection.sharded.queryFields) {
+    throw new Error(`${projection.name} keeps sharded views without summaries, read by id only: ${operation} is not supported`);
+  }
 }
 
 function viewOf<View>(snapshot: DocumentSnapshot): View | null {

@@ -138,6 +138,9 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   if (!caughtUp) {
     return { target: state.target, previousTarget, eventsApplied: processed, resumed: Boolean(unfinished), completed: false };
   }
+  // The pages wrote the shards of sharded views; the summaries queries select by follow them once, here (a
+  // crash between a page and its summaries would otherwise leave some behind when the run resumes).
+  await projector.refreshAllSummaries(projection, state.target);
 
   if (mode === 'replay') {
     const comparison = await compareTargets(db, previousTarget, state.target, options);

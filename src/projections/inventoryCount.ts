@@ -1,11 +1,30 @@
 /**
  * InventoryCount: per product, its catalog entry and stock counts. It doubles as the catalog listing,
  * and its `lowStock` flag drives the low-stock alerts.
+ *
+ * Every order writes the stock of the product it buys, so one document per product would cap a hot product
+ * at about 1 write/s in production. The view is kept in shards that match the stock buckets: the product
+ * stream writes shard 0 (the catalog entry, and all the stock of a product added before buckets existed),
+ * bucket k writes shard 1 + k mod INVENTORY_BUCKET_SHARDS, and a read merges them (`mergeInventoryCounts`).
+ * A bucket's shard then takes exactly its bucket's events, as the bucket stream's checkpoint does. The
+ * catalog page and the low-stock query select by a summary per product (`queryFields`) that changes only
+ * when the product turns low or recovers, or while it is low.
  */
-import { type ProductEvent, productStreamId } from '../catalog/productEvents.ts';
+import { type ProductEvent, productStreamId, stockBucketOf } from '../catalog/productEvents.ts';
+import { DEFAULT_STOCK_BUCKETS } from '../catalog/addProduct.ts';
 import { assertNever } from '../core/decider.ts';
 import type { EventEnvelope } from '../core/eventStore.ts';
 import type { Projection } from '../core/projection.ts';
+
+/**
+ * Shards for the stock buckets, one per bucket of a product added with the default bucket count: each
+ * takes its bucket's events only. A product with more buckets shares shards (bucket k and k + 16 write the
+ * same one); at most MAX_SHARDS - 1, since a live view listens to all its shards with one `in` query.
+ */
+export const INVENTORY_BUCKET_SHARDS = DEFAULT_STOCK_BUCKETS;
+
+/** The shard the product stream writes: the catalog entry. */
+export const INVENTORY_PRODUCT_SHARD = 0;
 
 export type ProductStatus = 'ACTIVE' | 'DISCONTINUED';
 
@@ -33,7 +52,9 @@ export interface InventoryCount {
 
 export const inventoryCountProjection: Projection<InventoryCount, ProductEvent> = {
   name: 'inventoryCount',
-  version: 1,
+  // 2: sharded by stock bucket (`<productId>~00` the catalog entry, `~01` ... `~16` the buckets) with a
+  // summary per product (`<productId>`) for queries: a rebuild writes the new layout.
+  version: 2,
   eventTypes: [
     'ProductAdded',
     'ProductPriceChanged',
@@ -45,7 +66,41 @@ export const inventoryCountProjection: Projection<InventoryCount, ProductEvent> 
   ],
   viewIds: (event) => [event.data.productId],
   evolve: evolveInventoryCount,
+  sharded: {
+    shards: 1 + INVENTORY_BUCKET_SHARDS,
+    merge: mergeInventoryCounts,
+    shardOf: (event) => inventoryShardOf(event.streamId, event.data.productId),
+    // What the catalog page and the low-stock alerts select by. The units left only while low: a low product
+    // changing is news for its alert subscribers, one with plenty of stock changing is not.
+    queryFields: (view) => ({ lowStock: view.lowStock, availableWhileLow: view.lowStock ? view.available : null }),
+  },
 };
+
+/** The shard of a product's view a stream writes (see the module comment). */
+export function inventoryShardOf(streamId: string, productId: string): number {
+  const bucket = stockBucketOf(streamId, productId);
+  if (bucket !== null) return 1 + (bucket % INVENTORY_BUCKET_SHARDS);
+  if (streamId === productStreamId(productId)) return INVENTORY_PRODUCT_SHARD;
+  throw new Error(`Stream ${streamId} holds no stock of product ${productId}`);
+}
+
+/**
+ * A product's view from its shards. The catalog entry (name, price, threshold, status, version) is the product
+ * stream's shard's, the one whose `version` moved (bucket shards never move it); a bucket's discontinue counts
+ * even before the product stream's is applied, as it did in one document; the counts are sums.
+ */
+export function mergeInventoryCounts(parts: readonly InventoryCount[]): InventoryCount {
+  const head = parts.reduce((best, part) => (part.version > best.version ? part : best), parts[0]!);
+  let [onHand, reserved, sold, updatedAt] = [0, 0, 0, head.updatedAt];
+  for (const part of parts) {
+    onHand += part.onHand;
+    reserved += part.reserved;
+    sold += part.sold;
+    if (part.updatedAt > updatedAt) updatedAt = part.updatedAt;
+  }
+  const status = parts.some((part) => part.status === 'DISCONTINUED') ? 'DISCONTINUED' : head.status;
+  return withDerivedCounts({ ...head, status, onHand, reserved, sold, updatedAt });
+}
 
 /**
  * Stands in for a product whose ProductAdded was not applied. The projector fills gaps from the
@@ -112,7 +167,7 @@ export function evolveInventoryCount(view: InventoryCount | null, event: EventEn
   }
 }
 
-function withDerivedCounts(view: InventoryCount): InventoryCount {
+function withDerivedCounts(view: Omit<InventoryCount, 'available' | 'lowStock'> & Partial<InventoryCount>): InventoryCount {
   const available = view.onHand - view.reserved;
   return { ...view, available, lowStock: view.status === 'ACTIVE' && available <= view.lowStockThreshold };
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProductEvent } from '../../src/catalog/productEvents.ts';
-import { inventoryCountProjection, type InventoryCount } from '../../src/projections/inventoryCount.ts';
-import { envelope, project } from '../support/envelopes.ts';
+import { stockBucketStreamId } from '../../src/catalog/productEvents.ts';
+import type { EventEnvelope } from '../../src/core/eventStore.ts';
+import { documentIdsOf, summaryOf } from '../../src/core/projection.ts';
+import { INVENTORY_BUCKET_SHARDS, inventoryCountProjection, type InventoryCount } from '../../src/projections/inventoryCount.ts';
+import { envelope, project, projectSharded } from '../support/envelopes.ts';
 
 const kettle = 'sku-kettle';
 type Given = { event: ProductEvent; at: string };
@@ -96,5 +99,96 @@ describe('InventoryCount projection', () => {
 
   it('routes every product event to its product', () => {
     expect(inventoryCountProjection.viewIds(envelope(`product-${kettle}`, 2, reserved('o1', 1).event))).toEqual([kettle]);
+  });
+});
+
+describe('InventoryCount kept in shards that match the stock buckets', () => {
+  const bucketed = (initialStock: number, lowStockThreshold: number, stockBuckets: number): ProductEvent =>
+    ({
+      ...added(initialStock, lowStockThreshold).event,
+      data: { ...(added(initialStock, lowStockThreshold).event.data as object), stockBuckets },
+    }) as ProductEvent;
+  const restocked = (quantity: number): ProductEvent => ({ type: 'ProductRestocked', data: { productId: kettle, quantity } });
+  const discontinued: ProductEvent = { type: 'ProductDiscontinued', data: { productId: kettle } };
+
+  /** A product with 20 buckets: its stream, and orders reserving, shipping and releasing in several buckets. */
+  function history(): Array<EventEnvelope<ProductEvent>> {
+    const product = `product-${kettle}`;
+    const versions = new Map<string, number>();
+    const at = (streamId: string, event: ProductEvent, minute: number) => {
+      const version = (versions.get(streamId) ?? 0) + 1;
+      versions.set(streamId, version);
+      return envelope(streamId, version, event, `2026-11-29T15:${String(minute).padStart(2, '0')}:00.000Z`);
+    };
+    const bucket = (k: number) => stockBucketStreamId(kettle, k);
+    return [
+      at(product, bucketed(100, 30, 20), 0),
+      at(bucket(0), reserved('o1', 3).event, 1),
+      at(bucket(16), reserved('o2', 5).event, 2),
+      at(bucket(7), restocked(4), 3),
+      at(bucket(0), shipped('o1', 3).event, 4),
+      at(bucket(16), released('o2', 5).event, 5),
+      at(bucket(19), reserved('o3', 50).event, 6),
+      at(
+        product,
+        {
+          type: 'ProductPriceChanged',
+          data: { productId: kettle, price: { amountCents: 2700, currency: 'EUR' }, previousPrice: { amountCents: 2500, currency: 'EUR' } },
+        },
+        7,
+      ),
+      at(bucket(3), reserved('o4', 30).event, 8),
+    ];
+  }
+
+  it("writes the product stream to its catalog shard and each bucket to a shard of its own, the 17th bucket sharing the first's", () => {
+    const shardOf = (streamId: string) => documentIdsOf(inventoryCountProjection, envelope(streamId, 1, reserved('o1', 1).event));
+    expect(shardOf(`product-${kettle}`)).toEqual([`${kettle}~00`]);
+    expect(shardOf(stockBucketStreamId(kettle, 0))).toEqual([`${kettle}~01`]);
+    expect(shardOf(stockBucketStreamId(kettle, 15))).toEqual([`${kettle}~16`]);
+    expect(shardOf(stockBucketStreamId(kettle, INVENTORY_BUCKET_SHARDS))).toEqual([`${kettle}~01`]);
+    // A product id with dashes and digits is still read back to the right bucket.
+    const dashed = 'sku-2-pack-10';
+    const event = envelope(stockBucketStreamId(dashed, 12), 1, {
+      type: 'StockReserved',
+      data: { productId: dashed, orderId: 'o', quantity: 1 },
+    } as ProductEvent);
+    expect(documentIdsOf(inventoryCountProjection, event)).toEqual([`${dashed}~13`]);
+  });
+
+  it('refuses a stream that holds no stock of the product, rather than write a shard nobody reads', () => {
+    expect(() => documentIdsOf(inventoryCountProjection, envelope('order-o1', 1, reserved('o1', 1).event))).toThrow(/holds no stock/);
+  });
+
+  it('merges on read into the view one document had, whatever order the streams arrive in', () => {
+    const events = history();
+    const oneDocument = project(inventoryCountProjection, events)[kettle]!;
+    expect(oneDocument).toMatchObject({ onHand: 101, reserved: 80, sold: 3, available: 21, lowStock: true, priceCents: 2700, version: 2 });
+    // Streams interleaved differently (each stream still in version order): buckets first, the product stream last.
+    const productLast = [
+      ...events.filter((e) => !e.streamId.startsWith('product-')),
+      ...events.filter((e) => e.streamId.startsWith('product-')),
+    ];
+    for (const order of [events, productLast, [...productLast].reverse().sort((a, b) => a.version - b.version)]) {
+      expect(projectSharded(inventoryCountProjection, order).views[kettle]).toEqual(oneDocument);
+    }
+  });
+
+  it("counts a bucket's discontinue at once, as one document did before the product stream's arrived", () => {
+    const events = [envelope(`product-${kettle}`, 1, bucketed(10, 2, 4)), envelope(stockBucketStreamId(kettle, 2), 1, discontinued)];
+    expect(projectSharded(inventoryCountProjection, events).views[kettle]).toEqual(project(inventoryCountProjection, events)[kettle]);
+    expect(projectSharded(inventoryCountProjection, events).views[kettle]).toMatchObject({
+      status: 'DISCONTINUED',
+      lowStock: false,
+      version: 1,
+    });
+  });
+
+  it('keeps a summary for queries that changes only when the product turns low or recovers, or while it is low', () => {
+    const summary = (view: InventoryCount) => summaryOf(inventoryCountProjection, view);
+    const plenty = given(added(100, 5));
+    expect(summary(plenty)).toEqual({ lowStock: false, availableWhileLow: null, viewSummary: true });
+    expect(summary(given(added(100, 5), reserved('o1', 10)))).toEqual(summary(plenty));
+    expect(summary(given(added(100, 5), reserved('o1', 96)))).toEqual({ lowStock: true, availableWhileLow: 4, viewSummary: true });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/core/eventStore.ts';
 import type { OrderCancelled, OrderLine, OrderPlaced } from '../../src/orders/orderEvents.ts';
 import { boughtTogether, recommendationsProjection, type Recommendations } from '../../src/projections/recommendations.ts';
-import { envelope, project } from '../support/envelopes.ts';
+import { envelope, project, projectSharded } from '../support/envelopes.ts';
 
 const line = (productId: string, quantity = 1): OrderLine => ({ productId, productName: productId, quantity, unitPriceCents: 100 });
 const placedAt = '2026-11-29T15:00:00.000Z';
@@ -120,3 +120,18 @@ function roundRobin(streams: Event[][]): Event[] {
   while (queues.some((q) => q.length > 0)) for (const q of queues) if (q.length > 0) out.push(q.shift()!);
   return out;
 }
+
+describe('Recommendations as sharded counters', () => {
+  it('merge on read into the counts one document per product had', () => {
+    const events: Event[] = [];
+    for (let i = 0; i < 30; i++) {
+      const products = ['kettle', ...(i % 2 ? ['mug'] : []), ...(i % 3 ? ['tea'] : [])];
+      events.push(placed(`o${i}`, products));
+      if (i % 4 === 0) events.push(cancelled(`o${i}`, products));
+    }
+    const sharded = projectSharded(recommendationsProjection, events);
+    expect(sharded.views).toEqual(given(...events));
+    // The orders of one product spread over its shards: no document takes every order.
+    expect(Object.keys(sharded.documents).filter((id) => id.startsWith('kettle~')).length).toBeGreaterThan(8);
+  });
+});

@@ -1,6 +1,6 @@
 /** Stored-event envelopes for projection specifications: given these events, then this view. */
 import type { DomainEvent, EventEnvelope } from '../../src/core/eventStore.ts';
-import type { Projection } from '../../src/core/projection.ts';
+import { documentIdsOf, viewDocumentIds, viewFromDocuments, type Projection } from '../../src/core/projection.ts';
 
 export function envelope<E extends DomainEvent>(
   streamId: string,
@@ -35,4 +35,30 @@ export function project<View, E extends DomainEvent>(
     for (const id of projection.viewIds(event)) views[id] = projection.evolve(views[id] ?? null, event);
   }
   return views;
+}
+
+/**
+ * Applies events the way the projector does to a sharded projection (each to its stream's shard of every
+ * view it names, in the given order), and reads the views back as the read side does: merged from their shards.
+ */
+export function projectSharded<View, E extends DomainEvent>(
+  projection: Projection<View, E>,
+  events: ReadonlyArray<EventEnvelope<E>>,
+): { views: Record<string, View>; documents: Record<string, View> } {
+  const documents: Record<string, View> = {};
+  const viewIds = new Set<string>();
+  for (const event of events) {
+    if (!(projection.eventTypes as readonly string[]).includes(event.type)) continue;
+    for (const id of projection.viewIds(event)) viewIds.add(id);
+    for (const id of documentIdsOf(projection, event)) documents[id] = projection.evolve(documents[id] ?? null, event);
+  }
+  const views: Record<string, View> = {};
+  for (const id of viewIds) {
+    const view = viewFromDocuments(
+      projection,
+      viewDocumentIds(projection, id).map((documentId) => documents[documentId] ?? null),
+    );
+    if (view) views[id] = view;
+  }
+  return { views, documents };
 }

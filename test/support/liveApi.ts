@@ -13,7 +13,14 @@ import { FirestoreReadModels, type ReadModelOptions } from '../../src/firestore/
 import { createApi, type Api, type ApiOptions } from '../../src/graphql/createApi.ts';
 import { attachWebSocket, type AttachedWebSocket, type WebSocketOptions } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
-import { evolveInventoryCount, inventoryCountProjection, type InventoryCount } from '../../src/projections/inventoryCount.ts';
+import { shardDocumentId, summaryOf } from '../../src/core/projection.ts';
+import {
+  evolveInventoryCount,
+  INVENTORY_PRODUCT_SHARD,
+  inventoryCountProjection,
+  mergeInventoryCounts,
+  type InventoryCount,
+} from '../../src/projections/inventoryCount.ts';
 import { envelope } from './envelopes.ts';
 import { testFirestore } from './firestore.ts';
 import { testTokens } from './identities.ts';
@@ -66,7 +73,6 @@ export async function startLiveApi(options: LiveApiOptions = {}): Promise<LiveAp
     ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
   });
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-  const products = db.collection(readModelCollectionName(inventoryCountProjection));
   return {
     db,
     readModels,
@@ -77,7 +83,7 @@ export async function startLiveApi(options: LiveApiOptions = {}): Promise<LiveAp
     // The client library counts its live onSnapshot listeners; it is not in its typings.
     listeners: () => (db as unknown as { registeredListenersCount: number }).registeredListenersCount,
     connections: () => new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
-    writeProduct: async (view) => void (await products.doc(view.productId).set(view)),
+    writeProduct: (view) => writeProductView(db, view),
     async stop() {
       readModels.endLiveStreams();
       await webSocket.close({ graceMs: 500 });
@@ -88,10 +94,23 @@ export async function startLiveApi(options: LiveApiOptions = {}): Promise<LiveAp
   };
 }
 
-/** A product's view as the projector leaves it after ProductAdded, with any field overridden. */
+/**
+ * A product's view as the projector leaves it after ProductAdded, with any field overridden; an `available`
+ * alone sets the units on hand that make it so (a view is read merged from its shards, which derives it).
+ */
 export function productView(productId: string, overrides: Partial<InventoryCount> = {}): InventoryCount {
   const added = evolveInventoryCount(null, envelope(`product-${productId}`, 1, productAdded(productId, 1000, 10)));
-  return { ...added, ...overrides };
+  const view = { ...added, ...overrides };
+  return overrides.available === undefined || overrides.onHand !== undefined ? view : { ...view, onHand: view.available + view.reserved };
+}
+
+/** Writes a product's view as the projector would: its catalog shard, and the summary the catalog queries select. */
+export async function writeProductView(db: Firestore, view: InventoryCount): Promise<void> {
+  const products = db.collection(readModelCollectionName(inventoryCountProjection));
+  const batch = db.batch();
+  batch.set(products.doc(shardDocumentId(view.productId, INVENTORY_PRODUCT_SHARD)), view);
+  batch.set(products.doc(view.productId), summaryOf(inventoryCountProjection, mergeInventoryCounts([view]))!);
+  await batch.commit();
 }
 
 /** One server-sent event as read off the wire. */
