@@ -5,7 +5,9 @@
  * store again.
  *
  * Run it once after deploying the partition-led indexes and before removing the collection-group indexes on
- * `recordedAt` and `occurredAt` (docs/deploy.md). Progress goes to stderr, the result to stdout.
+ * `recordedAt` and `occurredAt` (docs/deploy.md). `--checkpoints` does the same for the projections'
+ * checkpoints, once the projectors that record a checkpoint's partition are deployed (projection status reads
+ * the newest checkpoint per partition). Progress goes to stderr, the result to stdout.
  *
  * Talks to the emulators of `npm run dev` (firebase.json ports) when no FIRESTORE_EMULATOR_HOST is set
  * and the project is a demo- one; to real Google Cloud otherwise.
@@ -20,6 +22,7 @@ import { progressReporter } from './progressReporter.ts';
 const { values } = parseArgs({
   options: {
     restart: { type: 'boolean', default: false },
+    checkpoints: { type: 'boolean', default: false },
     'page-size': { type: 'string', default: '500' },
   },
 });
@@ -48,12 +51,14 @@ process.once('SIGTERM', () => stop.abort());
 
 const progress = progressReporter('backfill-partitions');
 try {
+  const of = values.checkpoints ? 'checkpoints' : 'events';
   const result = await backfillPartitions(db, {
+    of,
     pageSize,
     restart: values.restart,
     signal: stop.signal,
     onProgress: ({ scanned, updated, total }) =>
-      progress.update('events', scanned, total, { text: `${updated} given a partition`, fields: { updated } }),
+      progress.update(of, scanned, total, { text: `${updated} given a partition`, fields: { updated } }),
   });
   progress.stop();
   console.log(JSON.stringify(result, null, 2));

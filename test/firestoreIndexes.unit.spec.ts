@@ -1,11 +1,15 @@
 /**
- * A guard on firestore.indexes.json: no store-wide index over the events' growing timestamps. Production
- * Firestore takes about 500 writes/s into an index range on a monotonically increasing field, and every append
- * of the whole system writes into a COLLECTION_GROUP index on `recordedAt` or `occurredAt` unless an equality
- * field (the partition, a customer id) leads it and splits it into ranges of their own.
+ * A guard on firestore.indexes.json: no index range that every write of a busy collection grows. Production
+ * Firestore takes about 500 writes/s into an index range on a monotonically increasing field (a timestamp), so:
+ * every composite index, whatever its collection, puts an equality field (a partition, a customer id) before
+ * any growing field, which splits it into ranges of their own; no single-field COLLECTION_GROUP index sits on
+ * a growing field; and the collections written at the rate of the whole system's events exempt the growing
+ * fields they store from Firestore's automatic single-field indexes.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { checkpointOf } from '../src/firestore/firestoreProjector.ts';
+import { envelope } from './support/envelopes.ts';
 
 interface IndexField {
   readonly fieldPath: string;
@@ -17,26 +21,56 @@ interface IndexFile {
   readonly fieldOverrides: ReadonlyArray<{ collectionGroup: string; fieldPath: string; indexes: Array<{ queryScope: string }> }>;
 }
 
-const GROWING = new Set(['recordedAt', 'occurredAt']);
-/** Fields that cannot split a growing range: the growing ones and the document name. */
-const NOT_AN_EQUALITY_PREFIX = new Set([...GROWING, '__name__']);
+/** Fields whose values grow with time, wherever they are stored. */
+const GROWING = new Set(['recordedAt', 'occurredAt', 'createdAt', 'updatedAt', 'expireAt', 'expiresAt', 'dueAt', 'takenAt', 'placedAt']);
+/**
+ * Equality fields that split a growing range into ranges each taking a small part of the writes: the stream
+ * partition (16 ranges) and a customer's id (one customer's events). A field with a few hot values (an event
+ * `type`, a `status`) does not: each of its ranges takes every write of its value.
+ */
+const SPREADING = new Set(['partition', 'data.customerId']);
 
-/** Every place in the file where the whole store's appends would meet in one growing range. */
-function storeWideGrowingIndexes(file: IndexFile): string[] {
+/**
+ * Collections written at the rate of the system's events or commands, and the growing fields their documents
+ * hold. Events live in one collection per stream, so a COLLECTION-scoped index on their `recordedAt` (time
+ * travel over one stream) takes one stream's writes only; everything else here must not be indexed alone.
+ */
+const HOT_COLLECTIONS: Readonly<Record<string, { fields: readonly string[]; collectionScopeAllowed?: readonly string[] }>> = {
+  events: { fields: ['recordedAt', 'occurredAt'], collectionScopeAllowed: ['recordedAt'] },
+  // Written with every event a projection applies; its fields are checked against what the projector writes below.
+  checkpoints: { fields: ['occurredAt', 'updatedAt'] },
+  // Written by every command that carries an idempotency key.
+  idempotencyKeys: { fields: ['createdAt', 'expireAt', 'expiresAt'] },
+  // Written every 50 events of a stream.
+  snapshots: { fields: ['takenAt'] },
+  // Written with every order (its payment deadline).
+  deadlines: { fields: ['dueAt'] },
+};
+
+/** Every place in the file where the writes of a whole collection (group) would meet in one growing range. */
+function growingIndexRanges(file: IndexFile): string[] {
   const problems: string[] = [];
   for (const index of file.indexes) {
-    if (index.collectionGroup !== 'events' || index.queryScope !== 'COLLECTION_GROUP') continue;
     const growingAt = index.fields.findIndex((field) => GROWING.has(field.fieldPath));
     if (growingAt === -1) continue;
     const prefix = index.fields.slice(0, growingAt);
-    if (!prefix.some((field) => !NOT_AN_EQUALITY_PREFIX.has(field.fieldPath))) {
-      problems.push(`index (${index.fields.map((f) => f.fieldPath).join(', ')})`);
+    if (!prefix.some((field) => SPREADING.has(field.fieldPath))) {
+      problems.push(`${index.collectionGroup} index (${index.fields.map((f) => f.fieldPath).join(', ')})`);
     }
   }
   for (const override of file.fieldOverrides) {
-    if (override.collectionGroup !== 'events' || !GROWING.has(override.fieldPath)) continue;
+    if (!GROWING.has(override.fieldPath)) continue;
     if (override.indexes.some((index) => index.queryScope === 'COLLECTION_GROUP')) {
-      problems.push(`single-field COLLECTION_GROUP index on ${override.fieldPath}`);
+      problems.push(`single-field COLLECTION_GROUP index on ${override.collectionGroup}.${override.fieldPath}`);
+    }
+  }
+  for (const [collectionGroup, { fields, collectionScopeAllowed = [] }] of Object.entries(HOT_COLLECTIONS)) {
+    for (const fieldPath of fields) {
+      const override = file.fieldOverrides.find((o) => o.collectionGroup === collectionGroup && o.fieldPath === fieldPath);
+      const allowed = collectionScopeAllowed.includes(fieldPath) ? ['COLLECTION'] : [];
+      if (!override || override.indexes.some((index) => !allowed.includes(index.queryScope))) {
+        problems.push(`automatic single-field index on ${collectionGroup}.${fieldPath}`);
+      }
     }
   }
   return problems;
@@ -45,11 +79,17 @@ function storeWideGrowingIndexes(file: IndexFile): string[] {
 const indexFile = JSON.parse(readFileSync(new URL('../firestore.indexes.json', import.meta.url), 'utf8')) as IndexFile;
 
 describe('firestore.indexes.json', () => {
-  it('has no COLLECTION_GROUP index on events that orders by recordedAt or occurredAt without a leading equality field', () => {
-    expect(storeWideGrowingIndexes(indexFile)).toEqual([]);
+  it('has no index, composite or single-field, of any collection whose writes all meet in one growing range', () => {
+    expect(growingIndexRanges(indexFile)).toEqual([]);
   });
 
-  it('would catch the layout it replaced: single-field collection-group indexes and a composite led by the timestamp', () => {
+  it('knows every growing field a checkpoint holds (the projector writes one with every event it applies)', () => {
+    const checkpoint = checkpointOf(envelope('order-o1', 1, { type: 'OrderPaid', data: {} }), new Date());
+    const growing = Object.keys(checkpoint).filter((field) => GROWING.has(field));
+    expect(growing.sort()).toEqual([...HOT_COLLECTIONS.checkpoints!.fields].sort());
+  });
+
+  it('would catch the layouts it replaced: timestamp-led composites, collection-group single-field indexes, automatic ones', () => {
     const old: IndexFile = {
       indexes: [
         {
@@ -60,25 +100,57 @@ describe('firestore.indexes.json', () => {
             { fieldPath: 'partition', order: 'ASCENDING' },
           ],
         },
+        {
+          collectionGroup: 'events',
+          queryScope: 'COLLECTION_GROUP',
+          fields: [
+            { fieldPath: 'type', order: 'ASCENDING' },
+            { fieldPath: 'occurredAt', order: 'ASCENDING' },
+          ],
+        },
+        {
+          collectionGroup: 'deadlines',
+          queryScope: 'COLLECTION',
+          fields: [{ fieldPath: 'dueAt', order: 'ASCENDING' }, { fieldPath: '__name__' }],
+        },
       ],
       fieldOverrides: [
         { collectionGroup: 'events', fieldPath: 'recordedAt', indexes: [{ queryScope: 'COLLECTION' }, { queryScope: 'COLLECTION_GROUP' }] },
         { collectionGroup: 'events', fieldPath: 'occurredAt', indexes: [{ queryScope: 'COLLECTION_GROUP' }] },
+        { collectionGroup: 'checkpoints', fieldPath: 'occurredAt', indexes: [{ queryScope: 'COLLECTION' }] },
+        { collectionGroup: 'idempotencyKeys', fieldPath: 'expireAt', indexes: [] },
+        { collectionGroup: 'idempotencyKeys', fieldPath: 'expiresAt', indexes: [] },
+        { collectionGroup: 'snapshots', fieldPath: 'takenAt', indexes: [] },
+        { collectionGroup: 'deadlines', fieldPath: 'dueAt', indexes: [] },
       ],
     };
-    expect(storeWideGrowingIndexes(old)).toEqual([
-      'index (recordedAt, partition)',
-      'single-field COLLECTION_GROUP index on recordedAt',
-      'single-field COLLECTION_GROUP index on occurredAt',
+    expect(growingIndexRanges(old)).toEqual([
+      'events index (recordedAt, partition)',
+      // `type` is an equality field, but one with a handful of values that every order writes: not a spreading one.
+      'events index (type, occurredAt)',
+      'deadlines index (dueAt, __name__)',
+      'single-field COLLECTION_GROUP index on events.recordedAt',
+      'single-field COLLECTION_GROUP index on events.occurredAt',
+      'automatic single-field index on events.recordedAt',
+      'automatic single-field index on events.occurredAt',
+      'automatic single-field index on checkpoints.occurredAt',
+      'automatic single-field index on checkpoints.updatedAt',
+      'automatic single-field index on idempotencyKeys.createdAt',
     ]);
   });
 
-  it('has the partition-led indexes the store-wide readers query (commit order, newest event)', () => {
-    const eventsGroupIndexes = indexFile.indexes
-      .filter((index) => index.collectionGroup === 'events' && index.queryScope === 'COLLECTION_GROUP')
-      .map((index) => index.fields.map((field) => `${field.fieldPath} ${field.order}`));
+  it('has the partition-led indexes the store-wide readers query (commit order, newest event, stalls, newest applied)', () => {
+    const indexesOf = (collectionGroup: string, queryScope: string) =>
+      indexFile.indexes
+        .filter((index) => index.collectionGroup === collectionGroup && index.queryScope === queryScope)
+        .map((index) => index.fields.map((field) => `${field.fieldPath} ${field.order}`));
+    const eventsGroupIndexes = indexesOf('events', 'COLLECTION_GROUP');
     expect(eventsGroupIndexes).toContainEqual(['partition ASCENDING', 'recordedAt ASCENDING', '__name__ ASCENDING']);
     expect(eventsGroupIndexes).toContainEqual(['partition ASCENDING', 'occurredAt DESCENDING', '__name__ DESCENDING']);
+    // Projection health: the oldest event of a read model's types after the newest it applied, per partition.
+    expect(eventsGroupIndexes).toContainEqual(['partition ASCENDING', 'type ASCENDING', 'occurredAt ASCENDING', '__name__ ASCENDING']);
+    // Projection status: the newest checkpoint, per partition.
+    expect(indexesOf('checkpoints', 'COLLECTION')).toContainEqual(['partition ASCENDING', 'occurredAt DESCENDING', '__name__ DESCENDING']);
   });
 
   it('keeps the per-stream recordedAt index that time travel over one stream uses', () => {

@@ -2,6 +2,7 @@
  * The partition backfill on the Firestore emulator: events written before the store recorded partitions are
  * invisible to the partition-led store-wide reads (commit order, the newest event for projection lag) until
  * the backfill gives them their partition; it resumes where an interrupted run stopped; and the CLI shows progress.
+ * The same for the projections' checkpoints, which projection status reads per partition.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -9,9 +10,11 @@ import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
-import { latestEventAt } from '../src/firestore/firestoreProjectionStatus.ts';
+import { latestEventAt, projectionStatus } from '../src/firestore/firestoreProjectionStatus.ts';
+import { CHECKPOINTS, FirestoreProjector, PROJECTIONS, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { backfillPartitions, PARTITION_BACKFILL } from '../src/firestore/partitionBackfill.ts';
 import { partitionOf } from '../src/firestore/partitions.ts';
+import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { append } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import { customerRegistered } from './support/shopFixtures.ts';
@@ -100,6 +103,32 @@ describe('backfilling partitions', () => {
 
   it('finishes at once on an empty store', async () => {
     expect(await backfillPartitions(freshDb())).toEqual({ completed: true, scanned: 0, updated: 0 });
+  });
+});
+
+describe('backfilling the partitions of projection checkpoints', () => {
+  it('makes checkpoints written before they recorded a partition count for the newest applied event, on its own progress', async () => {
+    const db = freshDb();
+    const store = new FirestoreEventStore(db);
+    const projector = new FirestoreProjector(db, store);
+    const projection = customerOrderHistoryProjection;
+    const applied: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const occurredAt = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+      const [event] = await append(store, `customer-old-${i}`, 0, [customerRegistered(`old-${i}`)], { occurredAt });
+      await projector.apply(projection, event!);
+      applied.push(occurredAt);
+    }
+    const checkpoints = await db.collection(PROJECTIONS).doc(readModelCollectionName(projection)).collection(CHECKPOINTS).get();
+    expect(checkpoints.size).toBe(5);
+    // As the projector left them before checkpoints recorded their partition.
+    for (const checkpoint of checkpoints.docs) await checkpoint.ref.update({ partition: FieldValue.delete() });
+    expect((await projectionStatus(db, projection)).lastAppliedEventAt).toBeNull();
+
+    expect(await backfillPartitions(db, { of: 'checkpoints', pageSize: 2 })).toEqual({ completed: true, scanned: 5, updated: 5 });
+    expect((await projectionStatus(db, projection)).lastAppliedEventAt).toBe(applied.at(-1));
+    // The events' backfill keeps its own progress: it has not run.
+    expect((await db.collection(PARTITION_BACKFILL.collection).doc(PARTITION_BACKFILL.document).get()).exists).toBe(false);
   });
 });
 

@@ -2,8 +2,9 @@
  * Read-model health from Firestore (src/core/projectionHealth.ts): the status the projector's checkpoints give
  * (projectionStatus), plus the oldest event of the read model's types stored after the newest one it applied.
  *
- * That query reads the `events` collection group by (type, occurredAt): firestore.indexes.json declares the
- * index. A limitation of checkpoints being per stream: an event held back on one stream while later events on
+ * That query reads the `events` collection group by (partition, type, occurredAt), once per partition, merged:
+ * one store-wide range by (type, occurredAt) would grow with every append of those types, past the about
+ * 500 writes/s production Firestore takes into one (firestore.indexes.json). A limitation of checkpoints being per stream: an event held back on one stream while later events on
  * other streams are applied is not seen here; such an event ends up in the dead letters, which are counted.
  */
 import type { Firestore } from '@google-cloud/firestore';
@@ -11,6 +12,7 @@ import { isStalled, PENDING_COUNT_CAP, type ProjectionHealth } from '../core/pro
 import type { AnyProjection } from '../core/projection.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
+import { allPartitions } from './partitions.ts';
 
 /** Firestore's `in` takes at most 30 values; a read model reading more types is asked in groups. */
 const IN_LIMIT = 30;
@@ -28,11 +30,18 @@ export async function projectionHealth(
       const groups: string[][] = [];
       for (let at = 0; at < projection.eventTypes.length; at += IN_LIMIT) groups.push(projection.eventTypes.slice(at, at + IN_LIMIT));
       const pending = await Promise.all(
-        groups.map(async (types) => {
-          const query = db.collectionGroup(EVENTS).where('type', 'in', types).where('occurredAt', '>', after).orderBy('occurredAt');
-          const [oldest, count] = await Promise.all([query.limit(1).get(), query.limit(PENDING_COUNT_CAP).count().get()]);
-          return { oldest: (oldest.docs[0]?.get('occurredAt') as string | undefined) ?? null, count: count.data().count };
-        }),
+        groups.flatMap((types) =>
+          allPartitions().map(async (partition) => {
+            const query = db
+              .collectionGroup(EVENTS)
+              .where('partition', '==', partition)
+              .where('type', 'in', types)
+              .where('occurredAt', '>', after)
+              .orderBy('occurredAt');
+            const [oldest, count] = await Promise.all([query.limit(1).get(), query.limit(PENDING_COUNT_CAP).count().get()]);
+            return { oldest: (oldest.docs[0]?.get('occurredAt') as string | undefined) ?? null, count: count.data().count };
+          }),
+        ),
       );
       const oldestPendingAt =
         pending

@@ -2,12 +2,12 @@
  * Projection status from Firestore, computed from the checkpoints the projector writes anyway, so no
  * document is written on every event just to keep statistics.
  */
-import type { Firestore } from '@google-cloud/firestore';
+import type { Firestore, Query } from '@google-cloud/firestore';
 import type { AnyProjection } from '../core/projection.ts';
 import { lagSeconds, type ProjectionStatus } from '../core/projectionStatus.ts';
 import { DEAD_LETTERS } from './firestoreDeadLetters.ts';
 import { EVENTS } from './firestoreEventStore.ts';
-import { activeTargetOf, PROJECTIONS, registryRef } from './firestoreProjector.ts';
+import { activeTargetOf, CHECKPOINTS, PROJECTIONS, registryRef } from './firestoreProjector.ts';
 import { allPartitions } from './partitions.ts';
 
 /**
@@ -17,13 +17,22 @@ import { allPartitions } from './partitions.ts';
  * so this costs one single-document query per partition, run in parallel.
  */
 export async function latestEventAt(db: Firestore, eventTypes?: readonly string[]): Promise<string | null> {
+  return newestOfPartitions((partition) => {
+    const query = db.collectionGroup(EVENTS).where('partition', '==', partition);
+    // Of the types a projection reads only: a projector acknowledges other types without writing a checkpoint,
+    // so an event it never reads must not count as one it is behind on.
+    return eventTypes ? query.where('type', 'in', [...eventTypes]) : query;
+  });
+}
+
+/**
+ * The greatest `occurredAt` over the partitions, each asked for its newest (in parallel): the events', and the
+ * checkpoints', whose store-wide order would be one index range every write of the system grows.
+ */
+async function newestOfPartitions(inPartition: (partition: number) => Query): Promise<string | null> {
   const newestPerPartition = await Promise.all(
     allPartitions().map(async (partition) => {
-      let query = db.collectionGroup(EVENTS).where('partition', '==', partition);
-      // Of the types a projection reads only: a projector acknowledges other types without writing a checkpoint,
-      // so an event it never reads must not count as one it is behind on.
-      if (eventTypes) query = query.where('type', 'in', [...eventTypes]);
-      const newest = await query.orderBy('occurredAt', 'desc').limit(1).get();
+      const newest = await inPartition(partition).orderBy('occurredAt', 'desc').limit(1).get();
       return newest.docs[0]?.get('occurredAt') as string | undefined;
     }),
   );
@@ -43,14 +52,13 @@ export async function projectionStatuses(db: Firestore, projections: readonly An
 export async function projectionStatus(db: Firestore, projection: AnyProjection, newestEventAt?: string | null): Promise<ProjectionStatus> {
   const latest = newestEventAt === undefined ? await latestEventAt(db, projection.eventTypes) : newestEventAt;
   const activeTarget = activeTargetOf(await registryRef(db, projection).get(), projection);
-  const checkpoints = db.collection(PROJECTIONS).doc(activeTarget).collection('checkpoints');
-  const [streams, newestApplied, deadLetters, rebuilds] = await Promise.all([
+  const checkpoints = db.collection(PROJECTIONS).doc(activeTarget).collection(CHECKPOINTS);
+  const [streams, lastApplied, deadLetters, rebuilds] = await Promise.all([
     checkpoints.count().get(),
-    checkpoints.orderBy('occurredAt', 'desc').limit(1).get(),
+    newestOfPartitions((partition) => checkpoints.where('partition', '==', partition)),
     db.collection(DEAD_LETTERS).where('readModel', '==', projection.name).where('status', '==', 'PENDING').count().get(),
     db.collection(PROJECTIONS).doc(projection.name).collection('rebuilds').where('status', '==', 'running').get(),
   ]);
-  const lastApplied = (newestApplied.docs[0]?.get('occurredAt') as string | undefined) ?? null;
   const running = rebuilds.docs[0];
   return {
     name: projection.name,

@@ -27,6 +27,7 @@ import {
 } from '../core/projection.ts';
 import type { LiveTrace } from '../live/liveTrace.ts';
 import { inSpan } from '../telemetry/tracing.ts';
+import { partitionOf } from './partitions.ts';
 import { viewOfSnapshot, withViewTrace } from './viewTrace.ts';
 
 export const PROJECTIONS = 'projections';
@@ -68,12 +69,17 @@ export function activeTargetOf(registry: { get(field: string): unknown } | undef
   return typeof active === 'string' ? active : readModelCollectionName(projection);
 }
 
-/** A stream's checkpoint: the last version applied. occurredAt lets `projections status` measure lag without a document every event would contend on. */
+/**
+ * A stream's checkpoint: the last version applied. occurredAt lets `projections status` measure lag without a
+ * document every event would contend on; it grows with every event of the read model, so it is indexed only
+ * behind the stream's partition (firestore.indexes.json), and the newest is the newest of each partition's.
+ */
 export function checkpointOf(event: EventEnvelope, now: Date) {
   return {
     version: event.version,
     eventId: event.eventId,
     occurredAt: event.occurredAt,
+    partition: partitionOf(event.streamId),
     updatedAt: now,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Gives events written before the store recorded partitions their `partition` field, so the partition-led
- * indexes (eventsInCommitOrder, the newest event for projection lag) see them.
+ * indexes (eventsInCommitOrder, the newest event for projection lag) see them; and, with `of: 'checkpoints'`,
+ * the projections' checkpoints written before they recorded theirs (the newest applied event, per partition).
  *
  * It walks every event document in document-name order, a page at a time, and writes `partition` where it is
  * missing. After each page it saves where it stands in one document, so an interrupted run (Ctrl-C, a crash, a
@@ -11,12 +12,28 @@
 import { FieldPath, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { EventloomError } from '../core/errors.ts';
 import { EVENTS } from './firestoreEventStore.ts';
+import { CHECKPOINTS } from './firestoreProjector.ts';
 import { partitionOf } from './partitions.ts';
 
 /** Where the backfill keeps its progress. */
 export const PARTITION_BACKFILL = { collection: 'maintenance', document: 'partitionBackfill' } as const;
 
+/** What a backfill walks: a collection group, where each document's stream id is, and where its progress is kept. */
+const WALKS = {
+  // Event documents live at `streams/{streamId}/events/{version}`.
+  events: {
+    collectionGroup: EVENTS,
+    streamIdOf: (doc: QueryDocumentSnapshot) => doc.ref.parent.parent!.id,
+    state: PARTITION_BACKFILL.document,
+  },
+  // Checkpoints live at `projections/{target}/checkpoints/{streamId}`.
+  checkpoints: { collectionGroup: CHECKPOINTS, streamIdOf: (doc: QueryDocumentSnapshot) => doc.id, state: 'checkpointPartitionBackfill' },
+} as const;
+export type PartitionBackfillOf = keyof typeof WALKS;
+
 export interface PartitionBackfillOptions {
+  /** The event documents (default), or the projections' checkpoints. */
+  readonly of?: PartitionBackfillOf;
   /** Event documents read per page (and saved progress per page). */
   readonly pageSize?: number;
   /** Forget a previous run's progress and walk the store again from the start. */
@@ -44,26 +61,27 @@ interface BackfillState {
 
 export async function backfillPartitions(db: Firestore, options: PartitionBackfillOptions = {}): Promise<PartitionBackfillResult> {
   const pageSize = options.pageSize ?? 500;
-  const stateRef = db.collection(PARTITION_BACKFILL.collection).doc(PARTITION_BACKFILL.document);
+  const walk = WALKS[options.of ?? 'events'];
+  const stateRef = db.collection(PARTITION_BACKFILL.collection).doc(walk.state);
   const saved = options.restart ? undefined : ((await stateRef.get()).data() as BackfillState | undefined);
   let state: BackfillState = saved ?? { cursor: null, scanned: 0, updated: 0, completed: false };
   // Events appended since a finished run already carry their partition: nothing left to do.
   if (state.completed) return { completed: true, scanned: state.scanned, updated: state.updated };
 
   // An aggregation query: the total for the progress bar without reading the documents.
-  const total = (await db.collectionGroup(EVENTS).count().get()).data().count;
+  const total = (await db.collectionGroup(walk.collectionGroup).count().get()).data().count;
   options.onProgress?.({ scanned: state.scanned, updated: state.updated, total });
   const writer = db.bulkWriter();
   try {
     for (;;) {
       if (options.signal?.aborted) return { completed: false, scanned: state.scanned, updated: state.updated };
       // Document-name order needs no index of ours, and the name is a cursor that stays valid across runs.
-      let query = db.collectionGroup(EVENTS).orderBy(FieldPath.documentId()).select('partition').limit(pageSize);
+      let query = db.collectionGroup(walk.collectionGroup).orderBy(FieldPath.documentId()).select('partition').limit(pageSize);
       if (state.cursor) query = query.startAfter(db.doc(state.cursor));
       const { docs } = await query.get();
       const writes: Array<Promise<unknown>> = [];
       for (const doc of docs) {
-        const partition = partitionOf(streamIdOf(doc));
+        const partition = partitionOf(walk.streamIdOf(doc));
         if (doc.get('partition') !== partition) writes.push(writer.update(doc.ref, { partition }));
       }
       // Progress is saved only once every write of the page is durable, so a resumed run never skips one.
@@ -93,11 +111,6 @@ export async function backfillPartitions(db: Firestore, options: PartitionBackfi
 export class PartitionBackfillError extends EventloomError {
   readonly code = 'BACKFILL.WRITE_FAILED';
   constructor(resumesAfter: string | null, cause: unknown) {
-    super(`An event could not be given its partition; the next run resumes after ${resumesAfter ?? 'the start'}.`, { cause });
+    super(`A document could not be given its partition; the next run resumes after ${resumesAfter ?? 'the start'}.`, { cause });
   }
-}
-
-/** Event documents live at `streams/{streamId}/events/{version}`. */
-function streamIdOf(doc: QueryDocumentSnapshot): string {
-  return doc.ref.parent.parent!.id;
 }
