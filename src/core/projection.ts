@@ -42,6 +42,12 @@ export interface ShardedViews<View, E extends DomainEvent = DomainEvent> {
    * Return values that change rarely (a flag, a status), or only in a rare state (the units left while low).
    */
   queryFields?(view: View): ViewSummary;
+  /**
+   * Event types that never change what `queryFields` returns, whatever the view (a shipment takes units out of
+   * on-hand and reserved alike, so what is available stays): their applies skip the summary's check, and its
+   * reads. Only types that cannot change it in any state: skipping one that might would leave it stale.
+   */
+  readonly queryFieldsUnchangedBy?: readonly E['type'][];
 }
 
 /** The fields of a view's summary document (see ShardedViews.queryFields): top-level scalars, for equality filters. */
@@ -78,6 +84,12 @@ export function documentIdsOf<E extends DomainEvent>(projection: Projection<unkn
   if (!Number.isInteger(shard) || shard < 0 || shard >= shards)
     throw new Error(`${projection.name}: shard ${shard} of ${event.streamId} is not below ${shards}`);
   return ids.map((id) => shardDocumentId(id, shard));
+}
+
+/** Whether applying an event may change the summary of the views it writes (see ShardedViews.queryFields). */
+export function mayChangeSummary(projection: Pick<AnyProjection, 'sharded'>, event: EventEnvelope): boolean {
+  const sharded = projection.sharded;
+  return Boolean(sharded?.queryFields) && !(sharded?.queryFieldsUnchangedBy as readonly string[] | undefined)?.includes(event.type);
 }
 
 /** The summary document a sharded view with query fields keeps (see ShardedViews.queryFields); null for none. */

@@ -19,6 +19,7 @@ import type { PersonalDataProtection } from '../core/personalData.ts';
 import {
   documentIdsOf,
   handles,
+  mayChangeSummary,
   summaryOf,
   viewDocumentIds,
   viewFromDocuments,
@@ -177,7 +178,10 @@ export class FirestoreProjector {
       const checkpointRef = this.checkpointRef(target, event.streamId);
       const checkpoint = (checkpointSnapshot!.get('version') as number | undefined) ?? 0;
       const summaries = Boolean(projection.sharded?.queryFields);
-      written = { target, viewIds: new Set(summaries ? await this.viewIdsHint(projection, event) : []) };
+      written = {
+        target,
+        viewIds: new Set(summaries && mayChangeSummary(projection, event) ? await this.viewIdsHint(projection, event) : []),
+      };
       if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
 
       const missing =
@@ -237,7 +241,9 @@ export class FirestoreProjector {
         }
       }
       for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(views.get(id) as object, options.trace));
-      if (summaries) for (const { event: e } of routed) for (const id of projection.viewIds(e as never)) written.viewIds.add(id);
+      for (const { event: e } of routed) {
+        if (summaries && mayChangeSummary(projection, e)) for (const id of projection.viewIds(e as never)) written.viewIds.add(id);
+      }
       tx.set(checkpointRef, checkpointOf(event, new Date()));
       return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
     });

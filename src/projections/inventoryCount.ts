@@ -73,6 +73,8 @@ export const inventoryCountProjection: Projection<InventoryCount, ProductEvent> 
     // What the catalog page and the low-stock alerts select by. The units left only while low: a low product
     // changing is news for its alert subscribers, one with plenty of stock changing is not.
     queryFields: (view) => ({ lowStock: view.lowStock, availableWhileLow: view.lowStock ? view.available : null }),
+    // A shipment takes its units out of on-hand and reserved alike; a price is not queried.
+    queryFieldsUnchangedBy: ['ReservedStockShipped', 'ProductPriceChanged'],
   },
 };
 

@@ -191,4 +191,24 @@ describe('InventoryCount kept in shards that match the stock buckets', () => {
     expect(summary(given(added(100, 5), reserved('o1', 10)))).toEqual(summary(plenty));
     expect(summary(given(added(100, 5), reserved('o1', 96)))).toEqual({ lowStock: true, availableWhileLow: 4, viewSummary: true });
   });
+
+  it('never changes the summary with the event types it skips the summary check for, in any state', () => {
+    const unchangedBy = inventoryCountProjection.sharded!.queryFieldsUnchangedBy!;
+    expect([...unchangedBy].sort()).toEqual(['ProductPriceChanged', 'ReservedStockShipped']);
+    const events = history();
+    for (let n = 1; n <= events.length; n++) {
+      const view = project(inventoryCountProjection, events.slice(0, n))[kettle]!;
+      for (const event of [
+        shipped('o1', 1).event,
+        shipped('o9', 40).event,
+        {
+          type: 'ProductPriceChanged',
+          data: { productId: kettle, price: { amountCents: 1, currency: 'EUR' }, previousPrice: { amountCents: 2, currency: 'EUR' } },
+        } as ProductEvent,
+      ]) {
+        const after = inventoryCountProjection.evolve(view, envelope(stockBucketStreamId(kettle, 1), 99, event));
+        expect(summaryOf(inventoryCountProjection, after)).toEqual(summaryOf(inventoryCountProjection, view));
+      }
+    }
+  });
 });
