@@ -29,20 +29,26 @@ export async function projectionHealth(
       const after = status.lastAppliedEventAt ?? '';
       const groups: string[][] = [];
       for (let at = 0; at < projection.eventTypes.length; at += IN_LIMIT) groups.push(projection.eventTypes.slice(at, at + IN_LIMIT));
-      const pending = await Promise.all(
-        groups.flatMap((types) =>
-          allPartitions().map(async (partition) => {
-            const query = db
-              .collectionGroup(EVENTS)
-              .where('partition', '==', partition)
-              .where('type', 'in', types)
-              .where('occurredAt', '>', after)
-              .orderBy('occurredAt');
-            const [oldest, count] = await Promise.all([query.limit(1).get(), query.limit(PENDING_COUNT_CAP).count().get()]);
-            return { oldest: (oldest.docs[0]?.get('occurredAt') as string | undefined) ?? null, count: count.data().count };
-          }),
-        ),
-      );
+      // Nothing of its types is newer than what it applied (the healthy case): no event is pending, no query needed.
+      const caughtUp = status.latestEventAt === null || (status.lastAppliedEventAt !== null && status.latestEventAt <= after);
+      const pending = caughtUp
+        ? []
+        : await Promise.all(
+            groups.flatMap((types) =>
+              allPartitions().map(async (partition) => {
+                const query = db
+                  .collectionGroup(EVENTS)
+                  .where('partition', '==', partition)
+                  .where('type', 'in', types)
+                  .where('occurredAt', '>', after)
+                  .orderBy('occurredAt');
+                const oldest = (await query.limit(1).get()).docs[0]?.get('occurredAt') as string | undefined;
+                // Counted only in partitions that have some.
+                const count = oldest === undefined ? 0 : (await query.limit(PENDING_COUNT_CAP).count().get()).data().count;
+                return { oldest: oldest ?? null, count };
+              }),
+            ),
+          );
       const oldestPendingAt =
         pending
           .map((p) => p.oldest)
