@@ -16,6 +16,7 @@ import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { measureAppendThroughput, runPool, type AppendThroughputPlan } from './appendThroughput.ts';
 import { AUTH_COST_PLANS, measureAuthCost } from './authCost.ts';
 import { COLD_START_PLANS, measureColdStart } from './coldStart.ts';
+import { CAPACITY_PLANS, measureCapacity } from './capacity.ts';
 import { measureContention, type ContentionPlan } from './contention.ts';
 import { measureEndToEndLatency, type EndToEndPlan } from './endToEndLatency.ts';
 import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
@@ -106,6 +107,7 @@ const PARTS = {
   r: 'rebuild',
   k: 'relays',
   s: 'cold-start',
+  m: 'capacity',
 } as const;
 type Part = keyof typeof PARTS;
 const selected = selectedParts(process.argv.slice(2));
@@ -251,6 +253,8 @@ async function runParts(
   if (runs('k')) results.relays = await guarded(measureRelayScaleOut(plan.relays));
   // API processes of its own, started from the build (dist/: `npm run build` first), beside bare yoga ones.
   if (runs('s')) results.coldStart = await guarded(measureColdStart(COLD_START_PLANS[mode]));
+  // Its own pipeline and project, every Firestore call of the process counted: see bench/capacity.ts.
+  if (runs('m')) results.capacity = await guarded(measureCapacity(CAPACITY_PLANS[mode]));
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

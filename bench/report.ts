@@ -4,6 +4,7 @@ import { DEFAULT_MAX_ATTEMPTS } from '../src/core/commandHandler.ts';
 import { DEFAULT_STOCK_BUCKETS } from '../src/catalog/addProduct.ts';
 import { APPEND_SIDES, type AppendThroughputResult } from './appendThroughput.ts';
 import { AUTH_SIDES, type AuthCostResult } from './authCost.ts';
+import { renderCapacitySection, type CapacityResult } from './capacity.ts';
 import { TRACING_SIDES, type TracingOverheadResult } from './tracingOverhead.ts';
 import { VARIANTS, type ContentionResult } from './contention.ts';
 import { renderColdStartSection, type ColdStartResult } from './coldStart.ts';
@@ -36,6 +37,7 @@ export interface BenchReport {
   readonly rebuildRate?: RebuildRateResult;
   readonly relays?: RelayScaleOutResult;
   readonly coldStart?: ColdStartResult;
+  readonly capacity?: CapacityResult;
   readonly totalSeconds: number;
 }
 
@@ -61,6 +63,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.rebuildRate, (result) => [renderRebuildRateSection(result)]),
     ...section(report.relays, relaysSection),
     ...section(report.coldStart, (result) => [renderColdStartSection(result)]),
+    ...section(report.capacity, (result) => [renderCapacitySection(result)]),
   ].join('\n');
 }
 

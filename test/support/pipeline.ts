@@ -71,6 +71,8 @@ export interface PipelineOptions {
   readonly workflows?: boolean;
   /** When the `projections` query reports a read model with pending events as stalled; default 120 s. */
   readonly stallAfterSeconds?: number;
+  /** Runs each request a function's server receives (`handle`), e.g. inside an async context that names the function. */
+  readonly aroundFunction?: (name: string, handle: () => void) => void;
 }
 
 function listen(server: Server): Promise<number> {
@@ -100,6 +102,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const pushed = Object.entries(subscribers).filter(([name]) => options.workflows || !workflowFunctions.has(name));
   for (const [name, eventTypes] of pushed) {
     const server = getTestServer(name);
+    if (options.aroundFunction) wrapRequests(server, name, options.aroundFunction);
     recordDeliveries(server, name, deliveries);
     const port = await listen(server);
     functionServers.push(server);
@@ -179,6 +182,14 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     },
   };
   return pipeline;
+}
+
+/** Makes the function's own request handler run through `around`. */
+function wrapRequests(server: Server, name: string, around: NonNullable<PipelineOptions['aroundFunction']>): void {
+  const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  for (const handler of handlers)
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => around(name, () => handler(req, res)));
 }
 
 /**
