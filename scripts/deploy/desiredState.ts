@@ -355,6 +355,10 @@ export function desiredState(o: DeployOptions): Resource[] {
         `--docker-repository=projects/${P}/locations/${o.region}/repositories/${REPOSITORY}`,
         `--set-env-vars=${envFlag(functionEnv)}`,
         `--update-labels=eventloom-source=${o.sourceVersion}`,
+        `--concurrency=${FUNCTION_SIZE.concurrency}`,
+        `--cpu=${FUNCTION_SIZE.cpu}`,
+        `--memory=${FUNCTION_SIZE.memory}`,
+        `--max-instances=${FUNCTION_SIZE.maxInstances}`,
       ),
     ];
     resources.push({
@@ -376,6 +380,10 @@ export function desiredState(o: DeployOptions): Resource[] {
           ...differ('service account', f.serviceConfig?.serviceAccountEmail, email('projector')),
           ...differ('build service account', f.buildConfig?.serviceAccount, `projects/${P}/serviceAccounts/${email('builder')}`),
           ...differ('environment', sortedJson(env), sortedJson(functionEnv)),
+          ...differ('concurrency', f.serviceConfig?.maxInstanceRequestConcurrency, FUNCTION_SIZE.concurrency),
+          ...differ('cpu', f.serviceConfig?.availableCpu, FUNCTION_SIZE.cpu),
+          ...differ('memory', f.serviceConfig?.availableMemory, FUNCTION_SIZE.memory),
+          ...differ('max instances', f.serviceConfig?.maxInstanceCount, FUNCTION_SIZE.maxInstances),
         ];
       },
       outputs: (current) => {
@@ -1203,11 +1211,29 @@ interface FieldAnswer {
   indexConfig?: { indexes?: { queryScope: string; fields?: FieldConfig[] }[] };
   ttlConfig?: { state?: string };
 }
+/**
+ * How each function instance is sized. Concurrency: a push is mostly waiting on Firestore, so one instance takes
+ * many at once (the default, 1, needs an instance per push in flight: about 90 instances at 10× the demo load,
+ * docs/capacity.md); more than one request per instance needs a whole CPU. Ordered delivery is unaffected:
+ * Pub/Sub sends a stream's next message only once the previous one is acknowledged. Max instances bounds what a
+ * backlog can cost and the Firestore load a burst of redeliveries can cause.
+ */
+const FUNCTION_SIZE = { concurrency: 80, cpu: '1', memory: '512Mi', maxInstances: 20 } as const;
+
 interface CloudFunction {
   state?: string;
   labels?: Record<string, string>;
   buildConfig?: { runtime?: string; entryPoint?: string; serviceAccount?: string };
-  serviceConfig?: { uri?: string; service?: string; serviceAccountEmail?: string; environmentVariables?: Record<string, string> };
+  serviceConfig?: {
+    uri?: string;
+    service?: string;
+    serviceAccountEmail?: string;
+    environmentVariables?: Record<string, string>;
+    maxInstanceRequestConcurrency?: number;
+    availableCpu?: string;
+    availableMemory?: string;
+    maxInstanceCount?: number;
+  };
 }
 interface Subscription {
   topic?: string;

@@ -234,6 +234,10 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
         service: `projects/${P}/locations/${o.region}/services/${fn.toLowerCase()}`,
         serviceAccountEmail: sa('projector'),
         environmentVariables: env,
+        maxInstanceRequestConcurrency: 80,
+        availableCpu: '1',
+        availableMemory: '512Mi',
+        maxInstanceCount: 20,
       },
     });
     answers.set(
