@@ -13,6 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
+import type { NewEvent } from '../src/core/eventStore.ts';
+import { ConcurrencyError } from '../src/core/errors.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { allPartitions } from '../src/firestore/partitions.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
@@ -89,7 +91,7 @@ export async function measureRelayScaleOut(plan: RelayScaleOutPlan): Promise<Rel
       const ids: string[] = [];
       await runPool(count, plan.concurrency, async () => {
         const event = newOrderPlaced();
-        await store.appendToStreams([{ streamId: `order-${randomUUID()}`, expectedVersion: 0, events: [event] }]);
+        await appendSurvivingTransientErrors(store, `order-${randomUUID()}`, event);
         ids.push(event.eventId);
         onCommitted(ids.length);
       });
@@ -152,5 +154,25 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
   while (!(await condition())) {
     if (performance.now() > deadline) throw new Error(`(k) condition not met within ${timeoutMs / 1000} s`);
     await sleep(200);
+  }
+}
+
+/** gRPC codes after which a commit may or may not have happened: CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE. */
+const TRANSIENT = new Set([1, 4, 14]);
+
+/**
+ * Appends one event to a new stream of its own, trying again after an error that leaves the outcome unknown (the
+ * emulator answers CANCELLED now and then under load). The stream is this append's alone, so a retry that finds
+ * version 1 taken (ConcurrencyError) means the first attempt committed: the event is there either way.
+ */
+async function appendSurvivingTransientErrors(store: FirestoreEventStore, streamId: string, event: NewEvent): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.appendToStreams([{ streamId, expectedVersion: 0, events: [event] }]);
+      return;
+    } catch (error) {
+      if (attempt > 1 && error instanceof ConcurrencyError) return;
+      if (attempt >= 5 || !TRANSIENT.has((error as { code?: number }).code ?? -1)) throw error;
+    }
   }
 }
