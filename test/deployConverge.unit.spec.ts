@@ -589,7 +589,7 @@ describe('the API’s health probes', () => {
     const container = apiService(options).spec.template.spec.containers[0]!;
     expect(container.ports).toEqual([{ name: 'http1', containerPort: 8080 }]);
     expect(container.startupProbe).toEqual({
-      httpGet: { path: '/readyz?exclude=projections', port: 8080 },
+      httpGet: { path: '/startupz', port: 8080 },
       initialDelaySeconds: 0,
       periodSeconds: 5,
       timeoutSeconds: 5,

@@ -199,6 +199,9 @@ describe('health', () => {
       status: 200,
       report: { ready: true, checks: { firestore: { ok: true }, pubsub: { ok: true }, relay: { ok: true } } },
     });
+    // The startup probe's path: the same checks, with no query string for a probe to mangle.
+    const startup = await fetch(`${base}/startupz`);
+    expect({ status: startup.status, report: await startup.json() }).toEqual({ status: 200, report });
     const everything = (await (await fetch(`${base}/readyz`)).json()) as { checks: object };
     expect(Object.keys(everything.checks).sort()).toEqual(['firestore', 'projections', 'pubsub', 'relay']);
     expect((await fetch(`${base}/metrics`)).status).not.toBe(200);

@@ -590,15 +590,16 @@ const API_PORT = 8080;
  * Health probes on the serving port, where the API answers /healthz and /readyz beside /graphql
  * (src/telemetry/health.ts; the operator port listens on loopback only). docs/observability.md, "Health".
  *
- * - Startup: /readyz without the read models' check (a stalled projector must not keep new API instances from
- *   starting): Firestore and Pub/Sub reachable and the relay running. Every 5 s, each readiness check gives up
+ * - Startup: /startupz, which is /readyz without the read models' check (a stalled projector must not keep new API
+ *   instances from starting): Firestore and Pub/Sub reachable and the relay running. A plain path, since a probe's
+ *   path is not documented to carry a query string (Knative's prober, for one, escapes the "?"). Every 5 s, each readiness check gives up
  *   after 5 s, for up to 2 minutes (Cloud Run allows 240 s), which covers a cold start's first Firestore call.
  * - Liveness: /healthz, which answers while the process does: restarting an instance fixes none of its
  *   dependencies, so a dependency's outage must not restart it. Three misses 30 s apart: a hung event loop.
  */
 const API_PROBES = {
   startupProbe: {
-    httpGet: { path: '/readyz?exclude=projections', port: API_PORT },
+    httpGet: { path: '/startupz', port: API_PORT },
     initialDelaySeconds: 0,
     periodSeconds: 5,
     timeoutSeconds: 5,

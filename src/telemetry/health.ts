@@ -9,6 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProjectionHealth } from '../core/projectionHealth.ts';
 import { eventloomMetrics } from './metrics.ts';
 
+/** Readiness without the read models' check, as a plain path (see handleHealth). */
+export const STARTUP_PATH = '/startupz';
+const PROJECTIONS_CHECK = 'projections';
+
 export interface CheckResult {
   readonly ok: boolean;
   readonly detail?: unknown;
@@ -109,7 +113,7 @@ export function projectionsCheck(
     return reading;
   };
   return {
-    name: 'projections',
+    name: PROJECTIONS_CHECK,
     refresh,
     async run() {
       const healths = await (last && performance.now() - last.at < cacheMs ? last.reading : refresh());
@@ -137,12 +141,14 @@ function record(healths: readonly ProjectionHealth[]): void {
 }
 
 /**
- * Answers `/healthz` and `/readyz` (GET or HEAD) and returns true; returns false for any other path, for the
- * caller to handle.
+ * Answers `/healthz`, `/readyz` and `/startupz` (GET or HEAD) and returns true; returns false for any other path,
+ * for the caller to handle. `/startupz` is `/readyz?exclude=projections` as a plain path, for probes whose path
+ * cannot be trusted to carry a query string (Cloud Run's startup probe): what a new instance needs before it takes
+ * traffic, without the read models, since a stalled projector must not keep API instances from starting.
  */
 export function handleHealth(readiness: Readiness, request: IncomingMessage, response: ServerResponse): boolean {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  if (url.pathname !== '/healthz' && url.pathname !== '/readyz') return false;
+  if (url.pathname !== '/healthz' && url.pathname !== '/readyz' && url.pathname !== STARTUP_PATH) return false;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD' }).end();
     return true;
@@ -154,6 +160,7 @@ export function handleHealth(readiness: Readiness, request: IncomingMessage, res
     return true;
   }
   const exclude = new Set(url.searchParams.getAll('exclude').flatMap((value) => value.split(',')));
+  if (url.pathname === STARTUP_PATH) exclude.add(PROJECTIONS_CHECK);
   readiness.report(exclude).then(
     (report) => response.writeHead(report.ready ? 200 : 503, headers).end(JSON.stringify(report)),
     (error: unknown) => response.writeHead(503, headers).end(JSON.stringify({ ready: false, error: String(error) })),

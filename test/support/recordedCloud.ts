@@ -312,7 +312,7 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
               resources: { limits: { cpu: '1000m', memory: '512Mi' } },
               // As Cloud Run answers: what was set, with the defaults it adds.
               startupProbe: {
-                httpGet: { path: '/readyz?exclude=projections', port: 8080 },
+                httpGet: { path: '/startupz', port: 8080 },
                 initialDelaySeconds: 0,
                 timeoutSeconds: 5,
                 periodSeconds: 5,
