@@ -121,7 +121,7 @@ function relaysSection(r: RelayScaleOutResult): string[] {
       'domain topic. Before leases every instance published every event (the issue measured 2.56 per event with 3). ' +
       'In the second phase one process is SIGKILLed a third of the way through the burst; "takeover" is the time ' +
       'from the kill until the survivors hold every partition: by design about the lease (12 s) plus a heartbeat (4 s), ' +
-      "plus however long the survivors' heartbeat rounds take on the machine, and the 1 s this bench polls at.",
+      "plus however long the survivors' heartbeat rounds take on the machine, and the 0.2 s this bench polls at.",
     '',
     markdownTable(
       ['phase', 'events', 'publications', 'per event (goal)', 'lost (goal 0)', 'takeover (s)'],
