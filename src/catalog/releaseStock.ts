@@ -1,7 +1,7 @@
 /** ReleaseStock: a cancelled order's reserved units become available again. */
 import { existingProduct, type Product, singleStreamStock } from './product.ts';
 import type { StockReservationReleased } from './productEvents.ts';
-import type { BucketEvents, LoadedBucket } from './stockBucket.ts';
+import { type BucketEvents, eventsForReservation, type LoadedBucket } from './stockBucket.ts';
 
 export interface ReleaseStock {
   readonly type: 'ReleaseStock';
@@ -25,10 +25,8 @@ export function releaseStockInBuckets(
 ): BucketEvents<StockReservationReleased> {
   existingProduct(state, command.productId);
   const { productId, orderId } = command;
-  return buckets.flatMap(({ index, state: bucket }) => {
-    const quantity = bucket.reservations[orderId];
-    return quantity
-      ? [{ bucket: index, events: [{ type: 'StockReservationReleased' as const, data: { productId, orderId, quantity } }] }]
-      : [];
-  });
+  return eventsForReservation(buckets, orderId, (quantity) => ({
+    type: 'StockReservationReleased',
+    data: { productId, orderId, quantity },
+  }));
 }

@@ -1,7 +1,7 @@
 /** ShipReservedStock: a shipped order's reserved units leave the warehouse and count as sold. */
 import { existingProduct, type Product, singleStreamStock } from './product.ts';
 import type { ReservedStockShipped } from './productEvents.ts';
-import type { BucketEvents, LoadedBucket } from './stockBucket.ts';
+import { type BucketEvents, eventsForReservation, type LoadedBucket } from './stockBucket.ts';
 
 export interface ShipReservedStock {
   readonly type: 'ShipReservedStock';
@@ -25,8 +25,5 @@ export function shipReservedStockFromBuckets(
 ): BucketEvents<ReservedStockShipped> {
   existingProduct(state, command.productId);
   const { productId, orderId } = command;
-  return buckets.flatMap(({ index, state: bucket }) => {
-    const quantity = bucket.reservations[orderId];
-    return quantity ? [{ bucket: index, events: [{ type: 'ReservedStockShipped' as const, data: { productId, orderId, quantity } }] }] : [];
-  });
+  return eventsForReservation(buckets, orderId, (quantity) => ({ type: 'ReservedStockShipped', data: { productId, orderId, quantity } }));
 }

@@ -93,3 +93,18 @@ export interface LoadedBucket {
 
 /** What a stock command appends to each bucket (buckets without events left out). */
 export type BucketEvents<E extends ProductEvent = ProductEvent> = ReadonlyArray<{ readonly bucket: number; readonly events: E[] }>;
+
+/**
+ * One event for each bucket that holds units for the order, made from the units it holds: what releasing or
+ * shipping an order's reservation does on a bucketed product. Buckets holding nothing for it yield nothing.
+ */
+export function eventsForReservation<E extends ProductEvent>(
+  buckets: readonly LoadedBucket[],
+  orderId: string,
+  eventFor: (quantity: number) => E,
+): BucketEvents<E> {
+  return buckets.flatMap(({ index, state }) => {
+    const quantity = state.reservations[orderId];
+    return quantity ? [{ bucket: index, events: [eventFor(quantity)] }] : [];
+  });
+}
