@@ -21,7 +21,7 @@ import { MalformedPushError, parsePushedEvent, type PushedEvent } from '../src/p
 import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import { InvalidEventDataError, UnknownEventTypeError, UnsupportedEventVersionError } from '../src/core/eventRegistry.ts';
 import { eventloomMetrics } from '../src/telemetry/metrics.ts';
-import { ATTR, inMessageSpan, recordedTraceCarrier, SpanKind } from '../src/telemetry/tracing.ts';
+import { ATTR, eventSpanAttributes, inMessageSpan, recordedTraceCarrier, SpanKind } from '../src/telemetry/tracing.ts';
 import { authenticatePush } from './authenticatePush.ts';
 
 type EventSchemaError = UnknownEventTypeError | UnsupportedEventVersionError | InvalidEventDataError;
@@ -43,10 +43,7 @@ export function messageSpanAttributes(delivery: PushedEvent): Record<string, str
     'messaging.message.id': delivery.messageId,
     'messaging.destination.subscription.name': delivery.subscription.slice(delivery.subscription.lastIndexOf('/') + 1),
     ...(delivery.deliveryAttempt === null ? {} : { [ATTR.deliveryAttempt]: delivery.deliveryAttempt }),
-    [ATTR.eventId]: event.eventId,
-    [ATTR.streamId]: event.streamId,
-    [ATTR.version]: event.version,
-    [ATTR.eventType]: event.type,
+    ...eventSpanAttributes(event),
     [ATTR.correlationId]: event.metadata.correlationId,
   };
 }

@@ -15,7 +15,7 @@ import type { Logger } from '../src/logger.ts';
 import { decodeEventData, PushEnvelopeSchema } from '../src/pubsub/eventMessage.ts';
 import type { PushAuthenticator } from '../src/pubsub/pushAuthentication.ts';
 import { eventloomMetrics } from '../src/telemetry/metrics.ts';
-import { ATTR, inMessageSpan, SpanKind } from '../src/telemetry/tracing.ts';
+import { ATTR, eventSpanAttributes, inMessageSpan, SpanKind } from '../src/telemetry/tracing.ts';
 import { authenticatePush } from './authenticatePush.ts';
 
 export interface DeadLetterRuntime {
@@ -59,14 +59,7 @@ export function createDeadLetterHandler(runtime: () => DeadLetterRuntime) {
           'messaging.message.id': message.messageId,
           [ATTR.readModel]: readModel,
           ...(Number.isFinite(attempts) ? { [ATTR.deliveryAttempt]: attempts } : {}),
-          ...(event
-            ? {
-                [ATTR.eventId]: event.eventId,
-                [ATTR.streamId]: event.streamId,
-                [ATTR.version]: event.version,
-                [ATTR.eventType]: event.type,
-              }
-            : {}),
+          ...(event ? eventSpanAttributes(event) : {}),
         },
       },
       () =>

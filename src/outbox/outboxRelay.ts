@@ -29,7 +29,7 @@ import { toIntegrationEvent } from '../integration/toIntegrationEvent.ts';
 import type { Logger } from '../logger.ts';
 import { type EventMessage, toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
 import { eventloomMetrics, observeOutboxPendingAge } from '../telemetry/metrics.ts';
-import { ATTR, inMessageSpan, SpanKind, withTraceAttributes } from '../telemetry/tracing.ts';
+import { ATTR, eventSpanAttributes, inMessageSpan, SpanKind, withTraceAttributes } from '../telemetry/tracing.ts';
 import { PartitionLeases, type PartitionLeaseTimings } from './partitionLeases.ts';
 
 const RETRY_AFTER_MS = 1000;
@@ -344,10 +344,7 @@ function publishTraced(topic: Topic, message: EventMessage, event: EventEnvelope
         'messaging.operation.type': 'send',
         'messaging.destination.name': topicId,
         'messaging.gcp_pubsub.message.ordering_key': message.orderingKey,
-        [ATTR.eventId]: event.eventId,
-        [ATTR.streamId]: event.streamId,
-        [ATTR.version]: event.version,
-        [ATTR.eventType]: event.type,
+        ...eventSpanAttributes(event),
         [ATTR.correlationId]: event.metadata.correlationId,
       },
     },

@@ -43,6 +43,16 @@ export const ATTR = {
   deliveryAttempt: 'messaging.gcp_pubsub.message.delivery_attempt',
 } as const;
 
+/** Which event a span is about: the same four attributes on the relay's, the projectors' and the dead-letter spans. */
+export function eventSpanAttributes(event: {
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly version: number;
+  readonly type: string;
+}): Record<string, string | number> {
+  return { [ATTR.eventId]: event.eventId, [ATTR.streamId]: event.streamId, [ATTR.version]: event.version, [ATTR.eventType]: event.type };
+}
+
 const TRACER_NAME = 'eventloom';
 
 export function tracer() {
