@@ -78,7 +78,13 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
       '`appendToStreams` as commands call it (`readAtExpectedVersion`): one batch holding the event document, ' +
       'its own outbox entry. `outbox record`: the same plus a separate outbox document per commit (the design not ' +
       'taken). Events/s are successful appends; on the hot stream "attempts" counts commits tried per success. ' +
-      'The sides run in rotating blocks; "lost", "dup." and "gaps" come from reading every stream back.',
+      'The sides run in rotating blocks; "store / ddd-ts" is the median of the ratios measured within each block ' +
+      '(the sides of one block run back to back, so a drift of the shared machine hits them alike; the ratio of ' +
+      'the totals follows whichever block the emulator paused in), "totals" the ratio of all appends over all time. ' +
+      '@google-cloud/firestore commits a transaction that read nothing as a plain Commit without a transaction id ' +
+      '(build/src/transaction.js, `commit()`), so `create`, `ddd-ts` and `store` send the same single request; ' +
+      "the store's document carries one field more (its outbox marker), and `ddd-ts` pays the client's " +
+      'transaction runner. "lost", "dup." and "gaps" come from reading every stream back.',
     '',
     markdownTable(
       [
@@ -87,6 +93,7 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
         ...APPEND_SIDES.map((s) => `${s} (events/s)`),
         'store / ddd-ts (goal)',
         'per-block range',
+        'store / ddd-ts, totals',
         'store / create',
         'outbox record / store',
         'attempts (store, ddd-ts)',
@@ -98,8 +105,9 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
         r.scenario === 'own streams' ? `${r.writers}, own streams` : `${r.writers}, one stream`,
         whole(r.appendsPerSide),
         ...APPEND_SIDES.map((s) => whole(r.eventsPerSecond[s])),
-        `${ratio(r.eventsPerSecond.store / r.eventsPerSecond['ddd-ts'])} (≥ ${fixed(goal(r), 1)})`,
+        `${ratio(median(r.blockRatios))} (≥ ${fixed(goal(r), 1)})`,
         `${fixed(Math.min(...r.blockRatios), 2)}–${fixed(Math.max(...r.blockRatios), 2)}`,
+        ratio(r.eventsPerSecond.store / r.eventsPerSecond['ddd-ts']),
         ratio(r.eventsPerSecond.store / r.eventsPerSecond.create),
         ratio(r.eventsPerSecond['outbox record'] / r.eventsPerSecond.store),
         `${fixed(r.attemptsPerAppend.store, 2)}, ${fixed(r.attemptsPerAppend['ddd-ts'], 2)}`,
