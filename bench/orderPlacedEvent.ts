@@ -16,6 +16,10 @@ export function newOrderPlaced(): NewEvent {
       ],
       totalCents: 5900,
       placedAt: new Date().toISOString(),
+      reservedIn: [
+        { productId: 'sku-kettle', buckets: [3] },
+        { productId: 'sku-mug', buckets: [11] },
+      ],
     },
     occurredAt: new Date().toISOString(),
     metadata: { correlationId: randomUUID(), causationId: null, actor: null, command: 'PlaceOrder' },

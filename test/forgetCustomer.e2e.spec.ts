@@ -273,7 +273,7 @@ describe('forgetting a customer', () => {
     const placedAt = new Date().toISOString();
     const lines = [{ productId: 'sku-kettle', productName: 'Kettle', quantity: 1, unitPriceCents: 2500 }];
     await commit(orderStreamId(orderId), [
-      { type: 'OrderPlaced', data: { orderId, customerId: grace.customerId, lines, totalCents: 2500, placedAt } },
+      { type: 'OrderPlaced', data: { orderId, customerId: grace.customerId, lines, totalCents: 2500, placedAt, reservedIn: [] } },
     ]);
     await commit(orderStreamId(orderId), [
       {

@@ -41,7 +41,8 @@ const isBucketed = (product: Product): product is ExistingProduct => product.sta
 /**
  * Reserve, release or ship one product's units for an order, given the product's state: the events per
  * stream. A reservation reads one bucket when that bucket has the units (the common case), and every
- * bucket only when it has not.
+ * bucket only when it has not. A release or a shipment reads the buckets the order says hold its units
+ * (`inBuckets`), and every bucket for an order that does not say.
  */
 export async function decideStockMove(
   command: StockCommand,
@@ -61,9 +62,12 @@ export async function decideStockMove(
       return toStreams(command.productId, reserveStockInBuckets(command, product, buckets));
     }
     case 'ReleaseStock':
-      return toStreams(command.productId, releaseStockInBuckets(command, product, await loadBuckets(load, product)));
+      return toStreams(command.productId, releaseStockInBuckets(command, product, await loadBuckets(load, product, command.inBuckets)));
     case 'ShipReservedStock':
-      return toStreams(command.productId, shipReservedStockFromBuckets(command, product, await loadBuckets(load, product)));
+      return toStreams(
+        command.productId,
+        shipReservedStockFromBuckets(command, product, await loadBuckets(load, product, command.inBuckets)),
+      );
     default:
       return assertNever(command);
   }

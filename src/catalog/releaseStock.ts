@@ -7,6 +7,8 @@ export interface ReleaseStock {
   readonly type: 'ReleaseStock';
   readonly productId: string;
   readonly orderId: string;
+  /** The buckets holding the order's units, when the order says (OrderPlaced v2); otherwise every bucket is searched. */
+  readonly inBuckets?: readonly number[];
 }
 
 /** Idempotent: an order with nothing reserved here releases nothing. */
@@ -17,7 +19,7 @@ export function releaseStock(command: ReleaseStock, state: Product): StockReserv
   return [{ type: 'StockReservationReleased', data: { productId: command.productId, orderId: command.orderId, quantity } }];
 }
 
-/** ReleaseStock on a bucketed product: every bucket that holds units for the order releases them. */
+/** ReleaseStock on a bucketed product: each bucket given that holds units for the order releases them. */
 export function releaseStockInBuckets(
   command: ReleaseStock,
   state: Product,

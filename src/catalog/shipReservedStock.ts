@@ -7,6 +7,8 @@ export interface ShipReservedStock {
   readonly type: 'ShipReservedStock';
   readonly productId: string;
   readonly orderId: string;
+  /** The buckets holding the order's units, when the order says (OrderPlaced v2); otherwise every bucket is searched. */
+  readonly inBuckets?: readonly number[];
 }
 
 /** Idempotent: an order with nothing reserved here ships nothing from it. */
@@ -17,7 +19,7 @@ export function shipReservedStock(command: ShipReservedStock, state: Product): R
   return [{ type: 'ReservedStockShipped', data: { productId: command.productId, orderId: command.orderId, quantity } }];
 }
 
-/** ShipReservedStock on a bucketed product: every bucket that holds units for the order ships them. */
+/** ShipReservedStock on a bucketed product: each bucket given that holds units for the order ships them. */
 export function shipReservedStockFromBuckets(
   command: ShipReservedStock,
   state: Product,

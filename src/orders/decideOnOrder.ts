@@ -7,15 +7,15 @@
 import { type BucketPicker, decideStockMove, defaultBucketPicker, type StreamEvents } from '../catalog/decideOnProductStock.ts';
 import { activeProduct, type Product } from '../catalog/product.ts';
 import { productDecider, type StockCommand } from '../catalog/productDecider.ts';
-import { productStreamId } from '../catalog/productEvents.ts';
+import { productStreamId, stockBucketOf } from '../catalog/productEvents.ts';
 import type { Decision, StreamLoader } from '../core/commandHandler.ts';
 import { assertNever } from '../core/decider.ts';
 import { existingCustomer } from '../customers/customer.ts';
 import { customerDecider } from '../customers/customerDecider.ts';
 import { customerStreamId } from '../customers/customerEvents.ts';
-import { existingOrder } from './order.ts';
+import { bucketsHolding, type ExistingOrder, existingOrder } from './order.ts';
 import { orderDecider, type OrderLifecycleCommand } from './orderDecider.ts';
-import { orderStreamId, type OrderLine, type OrderStatus } from './orderEvents.ts';
+import { orderStreamId, type OrderLine, type OrderStatus, type ReservedBuckets } from './orderEvents.ts';
 import type { PlaceOrderRequest } from './placeOrder.ts';
 
 /** What placing an order returns: the order's stream version (a consistency token) and its total. */
@@ -37,7 +37,8 @@ export interface OrderCommandResult {
 /**
  * Places an order: the customer must be registered, each product reserves its units (and so must exist,
  * be active and have them), and the order records each line at the price of the product it reserved on.
- * A product whose stock is split over buckets reserves in the bucket `pickBucket` names, or in several.
+ * A product whose stock is split over buckets reserves in the bucket `pickBucket` names, or in several; the
+ * order records which, so that cancelling or shipping it reads only those.
  */
 export function decideOnNewOrder(
   request: PlaceOrderRequest,
@@ -70,7 +71,8 @@ export function decideOnNewOrder(
       const { name, priceCents } = activeProduct(products.get(productId)!, productId);
       return { productId, productName: name, quantity, unitPriceCents: priceCents };
     });
-    const events = orderDecider.decide({ ...request, lines }, order.state);
+    const reservedIn = requested.flatMap(({ productId }, i) => bucketsReservedIn(productId, reservations[i]!));
+    const events = orderDecider.decide({ ...request, lines, reservedIn }, order.state);
     const placed = events.find((e) => e.type === 'OrderPlaced')!;
     return {
       appends: [{ streamId, events }, ...reservations.flat()],
@@ -86,7 +88,7 @@ export function decideOnOrder(command: OrderLifecycleCommand): (load: StreamLoad
     const { state, version } = await load.aggregate(streamId, orderDecider);
     const events = orderDecider.decide(command, state);
     const order = existingOrder(events.reduce(orderDecider.evolve, state), command.orderId);
-    const move = stockMove(command);
+    const move = stockMove(command, order);
     const stock: StreamEvents[][] = [];
     if (move) {
       const products = await loadProducts(
@@ -102,18 +104,28 @@ export function decideOnOrder(command: OrderLifecycleCommand): (load: StreamLoad
   };
 }
 
-/** The stock command each product of the order decides, if the order command moves stock. */
-function stockMove(command: OrderLifecycleCommand): ((productId: string) => StockCommand) | null {
+/**
+ * The stock command each product of the order decides, if the order command moves stock: in the buckets the
+ * order says hold its units of the product, or in every bucket when it does not say.
+ */
+function stockMove(command: OrderLifecycleCommand, order: ExistingOrder): ((productId: string) => StockCommand) | null {
+  const { orderId } = command;
   switch (command.type) {
     case 'ConfirmOrderPayment':
       return null;
     case 'ShipOrder':
-      return (productId) => ({ type: 'ShipReservedStock', productId, orderId: command.orderId });
+      return (productId) => ({ type: 'ShipReservedStock', productId, orderId, inBuckets: bucketsHolding(order, productId) });
     case 'CancelOrder':
-      return (productId) => ({ type: 'ReleaseStock', productId, orderId: command.orderId });
+      return (productId) => ({ type: 'ReleaseStock', productId, orderId, inBuckets: bucketsHolding(order, productId) });
     default:
       return assertNever(command);
   }
+}
+
+/** The buckets a product's reservation went to (none for a product whose stock is in its own stream). */
+function bucketsReservedIn(productId: string, reservation: readonly StreamEvents[]): ReservedBuckets[] {
+  const buckets = reservation.map((s) => stockBucketOf(s.streamId, productId)).filter((b): b is number => b !== null);
+  return buckets.length > 0 ? [{ productId, buckets }] : [];
 }
 
 /** The same product on two lines is one line with both quantities. */

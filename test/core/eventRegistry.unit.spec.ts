@@ -54,6 +54,23 @@ describe('event schema versions', () => {
     });
   });
 
+  it('lifts a v1 OrderPlaced, from before orders recorded their stock buckets, to one that does not say where its units are', () => {
+    const data = {
+      orderId: 'o1',
+      customerId: 'c1',
+      lines: [{ productId: 'kettle', productName: 'Kettle', quantity: 2, unitPriceCents: 2500 }],
+      totalCents: 5000,
+      placedAt: '2026-01-10T09:00:00.000Z',
+    };
+    expect(shopEvents.upcast(stored('OrderPlaced', 1, data))).toMatchObject({ schemaVersion: 2, data: { ...data, reservedIn: null } });
+    // A new OrderPlaced says where its units are (an empty list when no product keeps them in buckets), at least one bucket each.
+    const placed = (reservedIn?: unknown) => stored('OrderPlaced', 2, reservedIn === undefined ? data : { ...data, reservedIn });
+    expect(shopEvents.stamp(placed([{ productId: 'kettle', buckets: [3] }])).schemaVersion).toBe(2);
+    expect(shopEvents.stamp(placed([])).schemaVersion).toBe(2);
+    expect(() => shopEvents.stamp(placed())).toThrow(InvalidEventDataError);
+    expect(() => shopEvents.stamp(placed([{ productId: 'kettle', buckets: [] }]))).toThrow(InvalidEventDataError);
+  });
+
   it('passes a current event through unchanged', () => {
     const v2 = stored('ProductRestocked', 1, { productId: 'kettle', quantity: 4 });
     expect(shopEvents.upcast(v2)).toEqual(v2);

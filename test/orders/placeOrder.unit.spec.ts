@@ -117,7 +117,7 @@ describe('PlaceOrder', () => {
 describe('PlaceOrder, on the order stream alone', () => {
   const spec = deciderSpec(orderDecider);
   const lines = [line('kettle', 2, 2500), line('mug', 1, 900)];
-  const priced: PlaceOrder = { type: 'PlaceOrder', orderId: 'o1', customerId: 'c1', lines, placedAt: T0 };
+  const priced: PlaceOrder = { type: 'PlaceOrder', orderId: 'o1', customerId: 'c1', lines, placedAt: T0, reservedIn: [] };
 
   it('records the lines as priced, and their total', () => {
     spec

@@ -14,6 +14,7 @@ function placed(orderId: string, totalCents: number, placedAt: string): EventEnv
       orderId,
       customerId: 'c1',
       lines: [{ productId: 'p1', productName: 'Kettle', quantity: 3, unitPriceCents: totalCents / 3 }],
+      reservedIn: [],
       totalCents,
       placedAt,
     },

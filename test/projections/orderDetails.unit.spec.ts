@@ -10,7 +10,7 @@ const lines = [
 ];
 const base = { orderId: 'o1', customerId: 'c1', placedAt };
 
-const placed: OrderEvent = { type: 'OrderPlaced', data: { ...base, lines, totalCents: 5900 } };
+const placed: OrderEvent = { type: 'OrderPlaced', data: { ...base, lines, totalCents: 5900, reservedIn: [] } };
 const paid: OrderEvent = {
   type: 'OrderPaymentConfirmed',
   data: { ...base, paymentReference: 'pay-42', amountCents: 5900, paidAt: '2026-11-29T15:05:00.000Z' },

@@ -11,7 +11,7 @@ function placed(orderId: string, productIds: string[]): EventEnvelope<OrderPlace
   const lines = productIds.map((id) => line(id));
   return envelope(`order-${orderId}`, 1, {
     type: 'OrderPlaced',
-    data: { orderId, customerId: 'c1', lines, totalCents: lines.length * 100, placedAt },
+    data: { orderId, customerId: 'c1', lines, totalCents: lines.length * 100, placedAt, reservedIn: [] },
   });
 }
 

@@ -23,7 +23,7 @@ function order(orderId: string, placedAt: string, lines: OrderLine[]) {
   const base = { orderId, customerId: 'c1', placedAt };
   const events: Array<EventEnvelope<OrderEvent>> = [];
   const add = (event: OrderEvent, at: string) => events.push(envelope(`order-${orderId}`, events.length + 1, event, at));
-  add({ type: 'OrderPlaced', data: { ...base, lines, totalCents } }, placedAt);
+  add({ type: 'OrderPlaced', data: { ...base, lines, totalCents, reservedIn: [] } }, placedAt);
   const stream = {
     events,
     paid(at = placedAt) {

@@ -1,7 +1,7 @@
 /** Events that set the scene in shop specifications. */
 import type { ProductEvent } from '../../src/catalog/productEvents.ts';
 import type { CustomerEvent } from '../../src/customers/customerEvents.ts';
-import type { OrderEvent, OrderLine } from '../../src/orders/orderEvents.ts';
+import type { OrderEvent, OrderLine, ReservedBuckets } from '../../src/orders/orderEvents.ts';
 
 export const T0 = '2026-11-29T15:00:00.000Z';
 
@@ -41,9 +41,16 @@ export function line(productId: string, quantity: number, unitPriceCents: number
   return { productId, productName: `Product ${productId}`, quantity, unitPriceCents };
 }
 
-export function orderPlaced(orderId: string, customerId: string, lines: OrderLine[], placedAt = T0): OrderEvent {
+/** `reservedIn`: the buckets of bucketed products holding its units (none: products that keep stock in their own stream). */
+export function orderPlaced(
+  orderId: string,
+  customerId: string,
+  lines: OrderLine[],
+  placedAt = T0,
+  reservedIn: ReservedBuckets[] | null = [],
+): OrderEvent {
   const totalCents = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0);
-  return { type: 'OrderPlaced', data: { orderId, customerId, lines, totalCents, placedAt } };
+  return { type: 'OrderPlaced', data: { orderId, customerId, lines, totalCents, placedAt, reservedIn } };
 }
 
 export const T1 = '2026-11-29T16:00:00.000Z';
