@@ -75,7 +75,7 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
     'The workload commands produce: each writer appends versions 2, 3, ... to an existing stream (8 writers on one ' +
       'hot stream re-read its head after losing a race). `create`: a plain `create()` of the event document. ' +
       '`ddd-ts`: a transaction that only creates it (@ddd-ts/event-sourcing-firestore). `store`: ' +
-      '`appendToStreams` as commands call it (`readAtExpectedVersion`): one batch holding the event document, ' +
+      '`appendToStreams` as commands call it (`readAtExpectedVersion`): one commit holding the event document, ' +
       'its own outbox entry. `outbox record`: the same plus a separate outbox document per commit (the design not ' +
       'taken). Events/s are successful appends; on the hot stream "attempts" counts commits tried per success. ' +
       'The sides run in rotating blocks; "store / ddd-ts" is the median of the ratios measured within each block ' +
@@ -83,8 +83,9 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
       'the totals follows whichever block the emulator paused in), "totals" the ratio of all appends over all time. ' +
       '@google-cloud/firestore commits a transaction that read nothing as a plain Commit without a transaction id ' +
       '(build/src/transaction.js, `commit()`), so `create`, `ddd-ts` and `store` send the same single request; ' +
-      "the store's document carries one field more (its outbox marker), and `ddd-ts` pays the client's " +
-      'transaction runner. "lost", "dup." and "gaps" come from reading every stream back.',
+      "the store's document carries one field more (its outbox marker); `create` goes through " +
+      "`WriteBatch.commit()`, whose retry wrapper (google-gax) costs at high concurrency, which is why the store " +
+      'and `ddd-ts` commit through the transaction runner. "lost", "dup." and "gaps" come from reading every stream back.',
     '',
     markdownTable(
       [

@@ -102,27 +102,29 @@ export class FirestoreEventStore implements EventStore {
 
     // An append at version > 0 from a caller that did not read the stream there must also prove that the
     // stream really reached that version (a caller could expect a version the stream never reached, and a
-    // blind create() would leave a gap). Callers that read it, as commands do, skip the read and the
-    // transaction: the create() of the next version is the whole concurrency check.
+    // blind create() would leave a gap). Callers that read it, as commands do, skip the read: the create() of
+    // the next version is the whole concurrency check.
+    //
+    // Either way the writes go through the client's transaction runner. With nothing read, it sends the same
+    // single Commit a batch would, but a WriteBatch.commit() wraps that request in google-gax's retry
+    // machinery, which measured about 0.65x the rate at 32 concurrent writers (bench (a): `create` against
+    // `ddd-ts`, both one Commit). One attempt: ALREADY_EXISTS or ABORTED means another writer got there first,
+    // and the command decides again.
     const mustExist = resolved.filter((a) => a.expectedVersion > 0 && a.events.length > 0 && !a.readAtExpectedVersion);
     try {
-      if (mustExist.length === 0) {
-        const batch = this.db.batch();
-        for (const { ref, data } of writes) batch.create(ref, data);
-        await batch.commit();
-      } else {
-        await this.db.runTransaction(
-          async (tx) => {
+      await this.db.runTransaction(
+        async (tx) => {
+          if (mustExist.length > 0) {
             const previous = await tx.getAll(...mustExist.map((a) => this.eventsOf(a.streamId).doc(eventDocumentId(a.expectedVersion))));
             previous.forEach((snapshot, i) => {
               const append = mustExist[i]!;
               if (!snapshot.exists) throw new ConcurrencyError(append.streamId, append.expectedVersion);
             });
-            for (const { ref, data } of writes) tx.create(ref, data);
-          },
-          { maxAttempts: 1 },
-        );
-      }
+          }
+          for (const { ref, data } of writes) tx.create(ref, data);
+        },
+        { maxAttempts: 1 },
+      );
     } catch (error) {
       if (isAlreadyExists(error) || hasCode(error, ABORTED)) {
         const first = resolved[0]!;
