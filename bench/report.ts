@@ -84,7 +84,7 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
       '@google-cloud/firestore commits a transaction that read nothing as a plain Commit without a transaction id ' +
       '(build/src/transaction.js, `commit()`), so `create`, `ddd-ts` and `store` send the same single request; ' +
       "the store's document carries one field more (its outbox marker); `create` goes through " +
-      "`WriteBatch.commit()`, whose retry wrapper (google-gax) costs at high concurrency, which is why the store " +
+      '`WriteBatch.commit()`, whose retry wrapper (google-gax) costs at high concurrency, which is why the store ' +
       'and `ddd-ts` commit through the transaction runner. "lost", "dup." and "gaps" come from reading every stream back.',
     '',
     markdownTable(
