@@ -48,6 +48,15 @@ export interface ShardedViews<View, E extends DomainEvent = DomainEvent> {
    * reads. Only types that cannot change it in any state: skipping one that might would leave it stale.
    */
   readonly queryFieldsUnchangedBy?: readonly E['type'][];
+  /**
+   * For views that every order writes, at rates no fixed set of documents takes (about 1 write/s each): the
+   * projector does not write a shard per event, it records the event's contribution (`evolve(null, event)`) in
+   * a document of its own, and a roll-up folds a shard's pending contributions into it, at most about once a
+   * second (src/firestore/viewRollUp.ts). A read merges the shards and the contributions not folded yet. Only for
+   * views that are sums, where `evolve(view, event)` equals `merge([view, evolve(null, event)])`; not with
+   * `queryFields`.
+   */
+  readonly rolledUp?: boolean;
 }
 
 /** The fields of a view's summary document (see ShardedViews.queryFields): top-level scalars, for equality filters. */

@@ -30,6 +30,15 @@ import type { LiveTrace } from '../live/liveTrace.ts';
 import { inSpan } from '../telemetry/tracing.ts';
 import { partitionOf } from './partitions.ts';
 import { viewOfSnapshot, withViewTrace } from './viewTrace.ts';
+import {
+  contributionDocument,
+  contributionId,
+  partOf,
+  rollUpShard,
+  ROLL_UP_INTERVAL_MS,
+  shardDocument,
+  viewPartsOf,
+} from './viewRollUp.ts';
 
 export const PROJECTIONS = 'projections';
 /** Under each target's registry document: one checkpoint per stream. */
@@ -54,6 +63,15 @@ export interface ApplyOptions {
 }
 
 type ProjectionId = Pick<Projection<unknown>, 'name' | 'version'>;
+
+/** What an apply's transaction wrote, for the work that follows its commit. */
+interface Written {
+  readonly target: string;
+  /** Views whose summaries (ShardedViews.queryFields) may have changed. */
+  readonly viewIds: Set<string>;
+  /** Shards of rolled-up views that got a contribution. */
+  readonly contributedTo: Set<string>;
+}
 
 /** The target a read model starts in, before any rebuild. */
 export function readModelCollectionName(projection: ProjectionId): string {
@@ -88,6 +106,8 @@ export function checkpointOf(event: EventEnvelope, now: Date) {
 export class FirestoreProjector {
   /** The target each projection was last seen serving from: where the next delivery's documents are read first. */
   private readonly lastActive = new Map<string, string>();
+  /** When this projector last rolled up each shard of a rolled-up view (`<target>/<shard>`): see rollUpDue. */
+  private readonly lastRollUps = new Map<string, number>();
 
   constructor(
     private readonly db: Firestore,
@@ -133,6 +153,11 @@ export class FirestoreProjector {
     return this.db.collection(target).doc(viewId);
   }
 
+  /** Where a projection keeps a view document: its target collection, or the view parts of a rolled-up view. */
+  private documentRef(projection: AnyProjection, target: string, documentId: string): DocumentReference {
+    return projection.sharded?.rolledUp ? viewPartsOf(this.db, target).doc(documentId) : this.viewRef(target, documentId);
+  }
+
   /**
    * Written when an operator skips a dead-lettered event for this projection. Per projection, not per
    * target, so a rebuild passes over the same events.
@@ -156,8 +181,9 @@ export class FirestoreProjector {
    */
   async apply<View>(projection: AnyProjection<View>, event: EventEnvelope, options: ApplyOptions = {}): Promise<ApplyOutcome> {
     let attempts = 0;
-    // Where the last attempt of the transaction wrote, and the views it touched: their summaries follow.
-    let written: { target: string; viewIds: Set<string> } | null = null;
+    // Where the last attempt of the transaction wrote, the views it touched (their summaries follow) and the
+    // shards of rolled-up views it wrote contributions to (a roll-up may follow).
+    let written: Written | null = null;
     const outcome = await this.db.runTransaction(async (tx) => {
       attempts++;
       const registry = registryRef(this.db, projection);
@@ -181,6 +207,7 @@ export class FirestoreProjector {
       written = {
         target,
         viewIds: new Set(summaries && mayChangeSummary(projection, event) ? await this.viewIdsHint(projection, event) : []),
+        contributedTo: new Set(),
       };
       if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
 
@@ -222,6 +249,23 @@ export class FirestoreProjector {
         }
       }
 
+      if (projection.sharded?.rolledUp) {
+        // Each event's contribution in a document of its own: no view is read or written here.
+        for (const { event: e, ids } of routed) {
+          try {
+            const part = projection.evolve(null, e as never);
+            for (const shard of ids) {
+              tx.set(viewPartsOf(this.db, target).doc(contributionId(shard, e.eventId)), contributionDocument(shard, part, options.trace));
+              written.contributedTo.add(shard);
+            }
+          } catch (error) {
+            await skipped(e, error);
+          }
+        }
+        tx.set(checkpointRef, checkpointOf(event, new Date()));
+        return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
+      }
+
       // Gap events may write documents the delivered event does not.
       const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
       if (unread.length > 0) {
@@ -249,11 +293,26 @@ export class FirestoreProjector {
     });
     // After the commit, and after a duplicate too: a delivery that committed and crashed before this line
     // comes again as a duplicate, and brings the summaries up to date then.
-    const touched = written as { target: string; viewIds: Set<string> } | null;
+    const touched = written as Written | null;
     if (touched && projection.sharded?.queryFields) {
       await Promise.all([...touched.viewIds].map((id) => this.refreshSummary(projection, touched.target, id)));
     }
+    if (touched) await Promise.all([...touched.contributedTo].map((shard) => this.rollUpIfDue(projection, touched.target, shard)));
     return { ...outcome, attempts };
+  }
+
+  /**
+   * Rolls up a shard this projector just contributed to, unless it did so less than ROLL_UP_INTERVAL_MS ago: a
+   * burst's roll-ups follow its events within about that, and cost each projector instance at most one
+   * transaction per shard and interval (the shard's own marker keeps its writes to one per interval whatever
+   * the number of instances). What the last events of a burst leave pending, the scheduled sweep folds.
+   */
+  private async rollUpIfDue(projection: AnyProjection, target: string, shard: string): Promise<void> {
+    const key = `${target}/${shard}`;
+    const now = Date.now();
+    if (now - (this.lastRollUps.get(key) ?? Number.NEGATIVE_INFINITY) < ROLL_UP_INTERVAL_MS) return;
+    this.lastRollUps.set(key, now);
+    await rollUpShard(this.db, projection, target, shard);
   }
 
   /**
@@ -333,8 +392,9 @@ export class FirestoreProjector {
       const first = await this.applyRun(projection, target, events.slice(0, half), alsoWrite, committedBefore);
       return first + (await this.applyRun(projection, target, events.slice(half), alsoWrite, committedBefore + half));
     }
-    const snapshots = ids.length > 0 ? await this.db.getAll(...ids.map((id) => this.viewRef(target, id))) : [];
-    const views = new Map<string, View | null>(snapshots.map((s, i) => [ids[i]!, viewOfSnapshot<View>(s)]));
+    const rolledUp = Boolean(projection.sharded?.rolledUp);
+    const snapshots = ids.length > 0 ? await this.db.getAll(...ids.map((id) => this.documentRef(projection, target, id))) : [];
+    const views = new Map<string, View | null>(snapshots.map((s, i) => [ids[i]!, rolledUp ? partOf<View>(s) : viewOfSnapshot<View>(s)]));
     const written = new Set<string>();
     for (const { event: e, ids: eventIds } of routed) {
       try {
@@ -348,7 +408,10 @@ export class FirestoreProjector {
       }
     }
     const batch = this.db.batch();
-    for (const id of written) batch.set(this.viewRef(target, id), views.get(id) as object);
+    // A rolled-up view's shards are written whole: nobody contributes to a generation before it goes live.
+    for (const id of written) {
+      batch.set(this.documentRef(projection, target, id), rolledUp ? shardDocument(id, views.get(id)) : (views.get(id) as object));
+    }
     const now = new Date();
     for (const [streamId, e] of last) {
       batch.set(this.checkpointRef(target, streamId), checkpointOf(e, now));
@@ -374,6 +437,8 @@ export class FirestoreProjector {
 
   /** The documents a delivered event will write, to read them with the checkpoint; [] when that is not known yet. */
   private async documentIdsHint(projection: AnyProjection, event: EventEnvelope): Promise<string[]> {
+    // A rolled-up view's contributions are written without reading anything.
+    if (projection.sharded?.rolledUp) return [];
     try {
       const lifted = await this.lift(projection, event);
       return lifted ? documentIdsOf(projection, lifted as never) : [];

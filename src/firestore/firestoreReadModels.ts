@@ -10,6 +10,8 @@
  * A sharded view (a counter every stream writes, see `sharded` in src/core/projection.ts) is read as the
  * merge of its shard documents, and watched with one listener on them. Queries over sharded views (only
  * those with `queryFields`) select their summary documents and answer with the views merged from the shards.
+ * A rolled-up view (`sharded.rolledUp`) is read, and watched, with one query on its shards and the contributions
+ * not folded into them yet (src/firestore/viewRollUp.ts): one consistent snapshot, so every order counts once.
  *
  * Live streams are multiplexed (`LiveStreams`, src/live): all subscribers of this instance to the same
  * document or the same query share one Firestore listener, and each subscriber reads through its own
@@ -18,6 +20,7 @@
  * Every view is read without the trace context the projector stores beside it (src/firestore/viewTrace.ts);
  * a live stream tags each changed view with it instead (src/live/liveTrace.ts), for the subscription frame's span.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { FieldPath, type DocumentSnapshot, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { SUMMARY_MARKER, viewDocumentIds, viewFromDocuments, type AnyProjection } from '../core/projection.ts';
 import type { ProjectionHealth } from '../core/projectionHealth.ts';
@@ -31,6 +34,7 @@ import { conflate, mergeChanges } from '../live/subscriberQueue.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
 import { projectionHealth } from './firestoreProjectionHealth.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
+import { mergeParts, partWithTrace, readRolledUpViews, viewPartsQuery } from './viewRollUp.ts';
 import { splitViewTrace, viewOfSnapshot } from './viewTrace.ts';
 
 export interface ReadModelOptions {
@@ -100,6 +104,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   async getMany<View>(projection: AnyProjection<View>, ids: readonly string[]): Promise<Array<View | null>> {
     if (ids.length === 0) return [];
     await this.followRegistry();
+    if (projection.sharded?.rolledUp) return readRolledUpViews(this.db, projection, this.target(projection), ids);
     const documentIds = ids.map((id) => viewDocumentIds(projection, id));
     const snapshots = await this.db.getAll(...documentIds.flat().map((id) => this.ref(projection, id)));
     let at = 0;
@@ -127,6 +132,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     return this.live.open<View | null, View | null>(
       async () => {
         await this.followRegistry();
+        if (projection.sharded?.rolledUp) return this.rolledUpSource(projection, id);
         if (projection.sharded) return this.shardsSource(projection, id);
         const ref = this.ref(projection, id);
         const source: ListenerSource<View | null> = (emit, fail) => ref.onSnapshot((snapshot) => emit(liveViewOf<View>(snapshot)), fail);
@@ -282,6 +288,32 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
         emit(changed && merged ? tagLiveValue(merged, splitViewTrace(changed.data()).trace) : merged);
       }, fail);
     return { key: `shards:${this.target(projection)}/${id}`, source };
+  }
+
+  /**
+   * A rolled-up view, live: one listener on its shards and pending contributions, merged on every snapshot. A
+   * roll-up changes the documents but not the view (it moves contributions into their shard): such a snapshot
+   * emits nothing.
+   */
+  private rolledUpSource<View>(projection: AnyProjection<View>, id: string): SharedSource<View | null> {
+    const target = this.target(projection);
+    const query = viewPartsQuery(this.db, target, id);
+    const source: ListenerSource<View | null> = (emit, fail) => {
+      let last: { view: View | null } | undefined;
+      return query.onSnapshot((snapshot) => {
+        const [merged] = mergeParts(projection, [id], snapshot.docs);
+        if (last && isDeepStrictEqual(last.view, merged)) return;
+        last = { view: merged! };
+        // The frame joins the trace of the contribution that changed the view (the last one, when several did).
+        const added = snapshot
+          .docChanges()
+          .filter((change) => change.type === 'added')
+          .at(-1)?.doc;
+        const trace = added ? partWithTrace(added).trace : null;
+        emit(merged && trace ? tagLiveValue(merged, trace) : merged!);
+      }, fail);
+    };
+    return { key: `parts:${target}/${id}`, source };
   }
 
   private filtered(projection: AnyProjection, where: Readonly<Record<string, unknown>> = {}): Query {

@@ -21,6 +21,7 @@ import { envelopeFromDocument } from './eventDocument.ts';
 import { eventsInCommitOrder, positionOf, type CommitPosition } from './eventsInCommitOrder.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { activeTargetOf, PROJECTIONS, registryRef, type FirestoreProjector } from './firestoreProjector.ts';
+import { mergeParts, viewPartsOf } from './viewRollUp.ts';
 
 export type RebuildMode = 'rebuild' | 'replay';
 export type RebuildPhase = 'replay' | 'catch-up' | 'compare';
@@ -143,7 +144,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   await projector.refreshAllSummaries(projection, state.target);
 
   if (mode === 'replay') {
-    const comparison = await compareTargets(db, previousTarget, state.target, options);
+    const comparison = await compareTargets(db, projection, previousTarget, state.target, options);
     await db.recursiveDelete(db.collection(state.target));
     await db.recursiveDelete(db.collection(PROJECTIONS).doc(state.target));
     await stateRef.update({
@@ -167,21 +168,36 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   return { target: state.target, previousTarget, eventsApplied: processed, resumed: Boolean(unfinished), completed: true };
 }
 
-async function compareTargets(db: Firestore, live: string, replayed: string, options: RebuildOptions) {
-  const [liveDocs, replayedDocs] = await Promise.all([db.collection(live).get(), db.collection(replayed).get()]);
-  const replayedById = new Map(replayedDocs.docs.map((d) => [d.id, JSON.stringify(sortKeys(d.data()))]));
+async function compareTargets(db: Firestore, projection: AnyProjection, live: string, replayed: string, options: RebuildOptions) {
+  const [liveDocs, replayedDocs] = await Promise.all([documentsOf(db, projection, live), documentsOf(db, projection, replayed)]);
+  const replayedById = new Map([...replayedDocs].map(([id, data]) => [id, JSON.stringify(sortKeys(data))]));
   const result = { same: 0, different: [] as string[], onlyLive: [] as string[], onlyReplayed: [] as string[] };
   let done = 0;
-  for (const doc of liveDocs.docs) {
-    const mine = replayedById.get(doc.id);
-    if (mine === undefined) result.onlyLive.push(doc.id);
-    else if (mine === JSON.stringify(sortKeys(doc.data()))) result.same++;
-    else result.different.push(doc.id);
-    replayedById.delete(doc.id);
+  for (const [id, data] of liveDocs) {
+    const mine = replayedById.get(id);
+    if (mine === undefined) result.onlyLive.push(id);
+    else if (mine === JSON.stringify(sortKeys(data))) result.same++;
+    else result.different.push(id);
+    replayedById.delete(id);
     options.onProgress?.({ phase: 'compare', done: ++done, total: liveDocs.size, target: replayed });
   }
   result.onlyReplayed.push(...replayedById.keys());
   return result;
+}
+
+/**
+ * What a target holds, by id: its documents, or for rolled-up views each view merged from its parts (the live
+ * target holds contributions not folded yet, a replayed one only shards, so only their merges compare).
+ */
+async function documentsOf(db: Firestore, projection: AnyProjection, target: string): Promise<Map<string, unknown>> {
+  if (projection.sharded?.rolledUp) {
+    const parts = await viewPartsOf(db, target).get();
+    const viewIds = [...new Set(parts.docs.map((doc) => doc.get('viewId') as string))];
+    const views = mergeParts(projection, viewIds, parts.docs);
+    return new Map(viewIds.map((id, i) => [id, views[i]]));
+  }
+  const documents = await db.collection(target).get();
+  return new Map(documents.docs.map((doc) => [doc.id, doc.data()]));
 }
 
 function sortKeys(value: unknown): unknown {

@@ -7,8 +7,10 @@
  * units and the order count include placed orders and drop cancelled ones; status counts move with
  * each transition. Everything is a sum, so orders of different streams may arrive in any order.
  *
- * Every order writes the summary and its day, so both are sharded counters: SALES_SHARDS documents each,
- * an order's events always going to its stream's shard, merged on read (`mergeSalesFigures`).
+ * Every order writes the summary and its day, so both are rolled-up sharded counters: each event's contribution
+ * is recorded in a document of its own and folded into its stream's shard (SALES_SHARDS documents per view) at
+ * most about once a second; a read merges the shards and the contributions not folded yet (`mergeSalesFigures`).
+ * See src/firestore/viewRollUp.ts.
  */
 import { assertNever } from '../core/decider.ts';
 import type { EventEnvelope } from '../core/eventStore.ts';
@@ -45,19 +47,21 @@ export interface SalesFigures {
 }
 
 /**
- * Shards per view: each takes about 1 write/s in production, so the summary sustains about this many order
- * events per second (bursts much more); a query of `days` reads days x SALES_SHARDS documents.
+ * Shards per view: each is written by at most one roll-up a second, whatever the load; a roll-up folds at most
+ * 400 contributions, so together they fold up to 6,400 of a view's events a second before contributions pile up.
  */
 export const SALES_SHARDS = 16;
 
 export const salesDashboardProjection: Projection<SalesFigures, OrderEvent> = {
   name: 'salesDashboard',
-  // 2: the views became sharded counters (`summary~00` ... `summary~15`): a rebuild writes the new layout.
-  version: 2,
+  // 2: the views became sharded counters (`summary~00` ... `summary~15`).
+  // 3: they moved to the target's view parts, with one contribution per event rolled up into them: a rebuild
+  // writes the new layout.
+  version: 3,
   eventTypes: ['OrderPlaced', 'OrderPaymentConfirmed', 'OrderShipped', 'OrderCancelled'],
   viewIds: (event) => [SALES_SUMMARY_ID, salesDayId(utcDay(event.data.placedAt))],
   evolve: evolveSalesFigures,
-  sharded: { shards: SALES_SHARDS, merge: mergeSalesFigures },
+  sharded: { shards: SALES_SHARDS, merge: mergeSalesFigures, rolledUp: true },
 };
 
 /** The figures of several sets of orders (the shards of a view) as one. */
