@@ -2,7 +2,6 @@ import type { Firestore } from '@google-cloud/firestore';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ProductEvent, stockBucketStreamId } from '../src/catalog/productEvents.ts';
 import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
-import { viewFromDocuments } from '../src/core/projection.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector, readModelCollectionName, registryRef } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
