@@ -64,6 +64,15 @@ export interface ApplyOptions {
 
 type ProjectionId = Pick<Projection<unknown>, 'name' | 'version'>;
 
+export interface ProjectorOptions {
+  /**
+   * How often this projector rolls up a shard of a rolled-up view it contributed to (and how recently rolled up
+   * a shard it leaves alone); null: never, only the sweep does (for tests that keep contributions pending).
+   * Default ROLL_UP_INTERVAL_MS.
+   */
+  readonly rollUpIntervalMs?: number | null;
+}
+
 /** What an apply's transaction wrote, for the work that follows its commit. */
 interface Written {
   readonly target: string;
@@ -121,6 +130,7 @@ export class FirestoreProjector {
     private readonly events?: EventRegistry,
     /** Opens sealed personal fields (clear text, or `[erased]`) before the projection sees them. */
     private readonly personalData?: PersonalDataProtection,
+    private readonly options: ProjectorOptions = {},
   ) {}
 
   /**
@@ -308,11 +318,13 @@ export class FirestoreProjector {
    * the number of instances). What the last events of a burst leave pending, the scheduled sweep folds.
    */
   private async rollUpIfDue(projection: AnyProjection, target: string, shard: string): Promise<void> {
+    const intervalMs = this.options.rollUpIntervalMs === undefined ? ROLL_UP_INTERVAL_MS : this.options.rollUpIntervalMs;
+    if (intervalMs === null) return;
     const key = `${target}/${shard}`;
     const now = Date.now();
-    if (now - (this.lastRollUps.get(key) ?? Number.NEGATIVE_INFINITY) < ROLL_UP_INTERVAL_MS) return;
+    if (now - (this.lastRollUps.get(key) ?? Number.NEGATIVE_INFINITY) < intervalMs) return;
     this.lastRollUps.set(key, now);
-    await rollUpShard(this.db, projection, target, shard);
+    await rollUpShard(this.db, projection, target, shard, { minIntervalMs: intervalMs });
   }
 
   /**
