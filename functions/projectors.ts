@@ -28,6 +28,9 @@ export const workflows = {
 /** The HTTP function Cloud Scheduler (or `npm run dev`'s timer) calls to fire due payment deadlines. */
 export const DEADLINE_SWEEP = 'sweepPaymentDeadlines';
 
+/** The HTTP function Cloud Scheduler calls to fold the contributions the last events of a burst left pending. */
+export const ROLL_UP_SWEEP = 'sweepRollUps';
+
 /** Every function with a push subscription on the domain events topic, and the event types it is pushed. */
 export const subscribers: Record<string, readonly string[]> = {
   ...Object.fromEntries(Object.entries(projectors).map(([name, projection]) => [name, projection.eventTypes])),

@@ -34,6 +34,7 @@ import {
   contributionDocument,
   contributionId,
   partOf,
+  rollUpPending,
   rollUpShard,
   ROLL_UP_INTERVAL_MS,
   shardDocument,
@@ -325,6 +326,15 @@ export class FirestoreProjector {
     if (now - (this.lastRollUps.get(key) ?? Number.NEGATIVE_INFINITY) < intervalMs) return;
     this.lastRollUps.set(key, now);
     await rollUpShard(this.db, projection, target, shard, { minIntervalMs: intervalMs });
+  }
+
+  /**
+   * Rolls up every shard of a rolled-up read model's active target that has contributions pending: for the
+   * scheduled sweep, which folds what the last events of a burst left (no later apply rolls them up).
+   */
+  async sweepRollUps(projection: AnyProjection): Promise<{ readonly shards: number; readonly folded: number }> {
+    if (!projection.sharded?.rolledUp) return { shards: 0, folded: 0 };
+    return rollUpPending(this.db, projection, await this.activeTarget(projection));
   }
 
   /**
