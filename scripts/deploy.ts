@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEAD_LETTER_SINK, DEADLINE_SWEEP, subscribers } from '../functions/projectors.ts';
+import { DEAD_LETTER_SINK, DEADLINE_SWEEP, ROLL_UP_SWEEP, subscribers } from '../functions/projectors.ts';
 import { loadConfig } from '../src/config.ts';
 import { type Change, commandText, converge, DeployError } from './deploy/converge.ts';
 import { API_SERVICE_MANIFEST, apiService, desiredState, firestoreIndexesSchema, serviceUrlArgs } from './deploy/desiredState.ts';
@@ -52,6 +52,7 @@ const options = {
   subscribers,
   deadLetterSink: DEAD_LETTER_SINK,
   deadlineSweep: DEADLINE_SWEEP,
+  rollUpSweep: ROLL_UP_SWEEP,
   domainEventsTopic: config.domainEventsTopic,
   integrationEventsTopic: config.integrationEventsTopic,
   sourceVersion: sourceVersion(),

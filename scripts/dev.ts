@@ -8,7 +8,7 @@
 
 import { parseArgs, styleText } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
-import { DEAD_LETTER_SINK, DEADLINE_SWEEP, projectors, subscribers, workflows } from '../functions/projectors.ts';
+import { DEAD_LETTER_SINK, DEADLINE_SWEEP, projectors, ROLL_UP_SWEEP, subscribers, workflows } from '../functions/projectors.ts';
 import { loadConfig, loadTelemetryConfig } from '../src/config.ts';
 import { ensureTopology } from '../src/pubsub/topology.ts';
 import { assertPortsFree, FIRST_FUNCTION_PORT, functionPorts } from './devPorts.ts';
@@ -36,12 +36,13 @@ const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: PROJECT_ID });
 const emulatorPorts = firebaseJsonPorts();
 const projectorNames = Object.keys(projectors);
 // The projectors, then the dead-letter sink that their dead-letter topics push to.
-const functionNames = [...projectorNames, ...Object.keys(workflows), DEADLINE_SWEEP, DEAD_LETTER_SINK];
+const functionNames = [...projectorNames, ...Object.keys(workflows), DEADLINE_SWEEP, ROLL_UP_SWEEP, DEAD_LETTER_SINK];
 const ports = functionPorts(functionNames.length, [emulatorPorts.firestore, emulatorPorts.pubsub, config.port]);
 const functions = functionNames.map((name, i) => projectorFunction(name, ports[i]!));
 // The functions pushed domain events: the projectors and the workflows.
 const projectorFunctions = functions.filter((fn) => fn.name in subscribers);
 const deadlineSweep = functions.find((fn) => fn.name === DEADLINE_SWEEP)!;
+const rollUpSweep = functions.find((fn) => fn.name === ROLL_UP_SWEEP)!;
 const deadLetterSink = functions.find((fn) => fn.name === DEAD_LETTER_SINK)!;
 const graphqlUrl = `http://localhost:${config.port}/graphql`;
 
@@ -169,7 +170,7 @@ try {
   // yoga's health check: a GraphQL GET would need the CSRF header, which this probe does not send.
   await api.waitUntilAnswers(`http://localhost:${config.port}/health`, 200);
 
-  startDeadlineSweeps();
+  startSweeps();
   printWhereEverythingRuns(emulators);
   if (!flags['no-seed']) void seedDemoShop(emulators);
 } catch (error) {
@@ -227,19 +228,24 @@ async function createDemoStaff(running: RunningEmulators): Promise<void> {
 }
 
 /**
- * What Cloud Scheduler does in production: call the deadline sweep every minute (here more often, so an order
- * left unpaid is cancelled within seconds of its deadline). A failed call is logged; the next one tries again.
+ * What Cloud Scheduler does in production: call the deadline sweep and the roll-up sweep every minute (here more
+ * often, so an order left unpaid is cancelled within seconds of its deadline). A failed call is logged; the next
+ * one tries again.
  */
 const SWEEP_EVERY_MS = 15_000;
-function startDeadlineSweeps(): void {
+function startSweeps(): void {
+  const call = (fn: typeof deadlineSweep, worthSaying: (swept: Record<string, unknown>) => boolean) =>
+    fetch(fn.subscription.pushEndpoint, { method: 'POST' })
+      .then(async (response) => {
+        const swept = (await response.json()) as Record<string, unknown>;
+        if (!response.ok || worthSaying(swept)) say(`${fn.name}: HTTP ${response.status} ${JSON.stringify(swept)}`);
+      })
+      .catch((error: unknown) => say(`${fn.name} failed: ${error instanceof Error ? error.message : String(error)}`, 'stderr'));
   const timer = setInterval(() => {
     if (stopping) return;
-    fetch(deadlineSweep.subscription.pushEndpoint, { method: 'POST' })
-      .then(async (response) => {
-        const swept = (await response.json()) as { due: number };
-        if (!response.ok || swept.due > 0) say(`deadline sweep: HTTP ${response.status} ${JSON.stringify(swept)}`);
-      })
-      .catch((error: unknown) => say(`deadline sweep failed: ${error instanceof Error ? error.message : String(error)}`, 'stderr'));
+    void call(deadlineSweep, (swept) => (swept.due as number) > 0);
+    // Folding what projectors left pending is routine: only a failure is worth a line.
+    void call(rollUpSweep, () => false);
   }, SWEEP_EVERY_MS);
   timer.unref();
 }
@@ -254,6 +260,7 @@ function printWhereEverythingRuns(running: RunningEmulators): void {
       `${fn.subscription.pushEndpoint}  (push subscription ${fn.subscription.name})`,
     ]),
     [`function ${deadlineSweep.name}`, `${deadlineSweep.subscription.pushEndpoint}  (called every ${SWEEP_EVERY_MS / 1000} s)`],
+    [`function ${rollUpSweep.name}`, `${rollUpSweep.subscription.pushEndpoint}  (called every ${SWEEP_EVERY_MS / 1000} s)`],
     [`function ${deadLetterSink.name}`, `${deadLetterSink.subscription.pushEndpoint}  (every projector's dead letters)`],
     [config.graphiql ? 'GraphQL + GraphiQL' : 'GraphQL', graphqlUrl],
     ['GraphQL over WebSocket', graphqlUrl.replace(/^http/, 'ws')],

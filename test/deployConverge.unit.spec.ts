@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_SINK, DEADLINE_SWEEP, projections, projectors, subscribers } from '../functions/projectors.ts';
+import { DEAD_LETTER_SINK, DEADLINE_SWEEP, projections, projectors, ROLL_UP_SWEEP, subscribers } from '../functions/projectors.ts';
 import { type Change, type CloudClient, type Command, converge, DeployError, type Resource } from '../scripts/deploy/converge.ts';
 import { apiService, desiredState, SERVICES } from '../scripts/deploy/desiredState.ts';
 import { freshProjectClient } from '../scripts/deploy/gcloudClient.ts';
@@ -222,16 +222,17 @@ describe('the desired state of Eventloom on a fresh project', () => {
     expect(position(/^pubsub topics create eventloom-domain-events$/)).toBeLessThan(api);
     expect(image).toBeLessThan(api);
     expect(position(/^functions deploy sweepPaymentDeadlines /)).toBeLessThan(api);
-    // Then only: anyone may reach the API, and the deadline sweep starts.
+    // Then only: anyone may reach the API, and the sweeps start (deadlines, the dashboard's roll-ups).
     expect(commands.slice(api + 1)).toEqual([
       'run services add-iam-policy-binding eventloom-api --region=europe-west1 --member=allUsers --role=roles/run.invoker',
       expect.stringMatching(/^scheduler jobs create http eventloom-payment-deadlines /),
+      expect.stringMatching(/^scheduler jobs create http eventloom-roll-ups .* --uri=<url of function:sweepRollUps> /),
     ]);
   });
 
   it('has one projector function for every read model, and none without one', () => {
     expect(new Set(Object.values(projectors))).toEqual(new Set(projections));
-    for (const fn of [...Object.keys(subscribers), DEAD_LETTER_SINK, DEADLINE_SWEEP]) {
+    for (const fn of [...Object.keys(subscribers), DEAD_LETTER_SINK, DEADLINE_SWEEP, ROLL_UP_SWEEP]) {
       expect(commands).toContainEqual(
         expect.stringMatching(
           new RegExp(
@@ -258,7 +259,7 @@ describe('the desired state of Eventloom on a fresh project', () => {
         position(new RegExp(`^pubsub subscriptions add-iam-policy-binding ${subscription} `)),
       );
     }
-    // Each function may be invoked by its caller only: Pub/Sub's pusher, or Cloud Scheduler's account for the sweep.
+    // Each function may be invoked by its caller only: Pub/Sub's pusher, or Cloud Scheduler's account for the sweeps.
     const invokers = commands.filter((c) => c.startsWith('functions add-invoker-policy-binding '));
     expect(invokers.sort()).toEqual(
       [
@@ -266,6 +267,7 @@ describe('the desired state of Eventloom on a fresh project', () => {
           (fn) => `functions add-invoker-policy-binding ${fn} --region=europe-west1 --member=${sa('pusher')}`,
         ),
         `functions add-invoker-policy-binding ${DEADLINE_SWEEP} --region=europe-west1 --member=${sa('scheduler')}`,
+        `functions add-invoker-policy-binding ${ROLL_UP_SWEEP} --region=europe-west1 --member=${sa('scheduler')}`,
       ].sort(),
     );
     expect(commands).toContain(
@@ -374,7 +376,7 @@ describe('the desired state of Eventloom on a project where it is deployed', () 
     const changes = await converge(desiredState(acmeShop({ sourceVersion: 'fedcba9876543210' })), cloudWithDrift, { dryRun: false });
     const changed = changes.filter((c) => c.action !== 'unchanged');
     expect(changed.map((c) => c.resource.id)).toEqual([
-      ...[...Object.keys(subscribers), DEAD_LETTER_SINK, DEADLINE_SWEEP].map((fn) => `function:${fn}`),
+      ...[...Object.keys(subscribers), DEAD_LETTER_SINK, DEADLINE_SWEEP, ROLL_UP_SWEEP].map((fn) => `function:${fn}`),
       `subscription:${inventory}`,
       'image',
       'service:api',
@@ -459,7 +461,8 @@ describe('the key that protects customers’ data', () => {
       'kms keys create customer-data --keyring=eventloom --location=europe-west1 --purpose=encryption --protection-level=software --rotation-period=90d --next-rotation-time=P90D',
     ]);
     expect(envOf(options)).toContainEqual({ name: 'KMS_KEY_NAME', value: KEY });
-    expect(functionDeploys(changes).length).toBe(Object.keys(subscribers).length + 2);
+    // The pushed functions, the dead-letter sink and the two sweeps.
+    expect(functionDeploys(changes).length).toBe(Object.keys(subscribers).length + 3);
     for (const deploy of functionDeploys(changes)) {
       expect(deploy.kind === 'gcloud' && deploy.args.find((a) => a.startsWith('--set-env-vars='))).toContain(`KMS_KEY_NAME=${KEY}`);
     }

@@ -68,7 +68,7 @@ function commandsOf(options: DeployOptions): Command[] {
   const outputs = new Outputs();
   outputs.set('project', { number: PROJECT_NUMBER });
   outputs.set('deployer', { member: `user:${DEPLOYER}` });
-  for (const fn of [...Object.keys(options.subscribers), options.deadLetterSink, options.deadlineSweep]) {
+  for (const fn of [...Object.keys(options.subscribers), options.deadLetterSink, options.deadlineSweep, options.rollUpSweep]) {
     outputs.set(`function:${fn}`, { url: functionUrl(fn), service: fn.toLowerCase() });
   }
   for (const [fn, eventTypes] of Object.entries(options.subscribers)) {

@@ -44,6 +44,8 @@ export interface DeployOptions {
   readonly deadLetterSink: string;
   /** The HTTP function Cloud Scheduler calls to fire due payment deadlines (functions/projectors.ts DEADLINE_SWEEP). */
   readonly deadlineSweep: string;
+  /** The HTTP function Cloud Scheduler calls to fold pending contributions of rolled-up views (ROLL_UP_SWEEP). */
+  readonly rollUpSweep: string;
   readonly domainEventsTopic: string;
   readonly integrationEventsTopic: string;
   /** A hash of the source: the image tag and a label on each function, so unchanged code is not rebuilt. */
@@ -152,6 +154,12 @@ export function customerDataKeyName(o: Pick<DeployOptions, 'project' | 'region' 
 export const SWEEP_JOB = 'eventloom-payment-deadlines';
 export const SWEEP_SCHEDULE = '* * * * *';
 const SWEEP_TIME_ZONE = 'Etc/UTC';
+/**
+ * The Cloud Scheduler job that calls the roll-up sweep. Every minute too: projectors roll up the sales dashboard's
+ * shards as they apply events (at most once a second each); this folds what the last events of a burst left
+ * pending, which reads merge meanwhile (src/firestore/viewRollUp.ts). A sweep with nothing pending costs one query.
+ */
+export const ROLL_UP_JOB = 'eventloom-roll-ups';
 /** As long as the function may run (Cloud Functions' default timeout): a sweep that takes longer is ended anyway. */
 const SWEEP_ATTEMPT_DEADLINE = '60s';
 // IAM sees a new service account a few seconds after it is created; bindings to it fail until then.
@@ -326,9 +334,10 @@ export function desiredState(o: DeployOptions): Resource[] {
   const subscriberFunctions = Object.keys(o.subscribers);
   for (const fn of subscriberFunctions) resources.push(topicResource(deadLetterTopicName(pushSubscriptionName(fn)), gcloud, read));
 
-  for (const fn of [...subscriberFunctions, o.deadLetterSink, o.deadlineSweep]) {
-    // Pub/Sub pushes to every function but the sweep, which Cloud Scheduler calls: each accepts only its caller.
-    const invoker: Account = fn === o.deadlineSweep ? 'scheduler' : 'pusher';
+  const sweeps = [o.deadlineSweep, o.rollUpSweep];
+  for (const fn of [...subscriberFunctions, o.deadLetterSink, ...sweeps]) {
+    // Pub/Sub pushes to every function but the sweeps, which Cloud Scheduler calls: each accepts only its caller.
+    const invoker: Account = sweeps.includes(fn) ? 'scheduler' : 'pusher';
     const functionEnv = {
       NODE_ENV: 'production',
       GOOGLE_CLOUD_PROJECT: P,
@@ -559,7 +568,20 @@ export function desiredState(o: DeployOptions): Resource[] {
     ),
   );
 
-  resources.push(sweepJob(o, gcloud, read, email('scheduler')));
+  resources.push(
+    sweepJob(o, gcloud, read, email('scheduler'), {
+      job: SWEEP_JOB,
+      fn: o.deadlineSweep,
+      description: `Fires due payment deadlines: ${o.deadlineSweep} (docs/workflows.md)`,
+      whilePaused: 'no deadline fires',
+    }),
+    sweepJob(o, gcloud, read, email('scheduler'), {
+      job: ROLL_UP_JOB,
+      fn: o.rollUpSweep,
+      description: `Folds pending contributions into the sales dashboard: ${o.rollUpSweep} (docs/capacity.md)`,
+      whilePaused: "the dashboard's pending contributions wait for the next order's roll-up",
+    }),
+  );
 
   // Last, what this release retires: each only once what replaces it is in service.
   for (const { fn, plain, current } of generations) {
@@ -830,13 +852,20 @@ function kmsResources(o: DeployOptions, gcloud: Gcloud, read: Gcloud, members: r
 }
 
 /**
- * The Cloud Scheduler job that calls the deadline sweep every minute with an OIDC token of eventloom-scheduler,
- * the function's URL as audience: the only account the function lets in (PUSH_SERVICE_ACCOUNT) and the only one
- * that may invoke it. No retries: the next minute's run is the retry, and a deadline missed by one run is fired
- * by the next (fired at least once, acted on at most once: docs/workflows.md).
+ * A Cloud Scheduler job that calls a sweep every minute with an OIDC token of eventloom-scheduler, the function's
+ * URL as audience: the only account the function lets in (PUSH_SERVICE_ACCOUNT) and the only one that may invoke
+ * it. No retries: the next minute's run is the retry, and what one run missed the next one does (a deadline is
+ * fired at least once and acted on at most once: docs/workflows.md; a roll-up folds each contribution once).
  */
-function sweepJob(o: DeployOptions, gcloud: Gcloud, read: Gcloud, schedulerEmail: string): Resource {
-  const fn = `function:${o.deadlineSweep}`;
+function sweepJob(
+  o: DeployOptions,
+  gcloud: Gcloud,
+  read: Gcloud,
+  schedulerEmail: string,
+  sweep: { readonly job: string; readonly fn: string; readonly description: string; readonly whilePaused: string },
+): Resource {
+  const jobName = sweep.job;
+  const fn = `function:${sweep.fn}`;
   const location = `--location=${o.region}`;
   const settings = (outputs: Outputs) => [
     `--schedule=${SWEEP_SCHEDULE}`,
@@ -847,15 +876,15 @@ function sweepJob(o: DeployOptions, gcloud: Gcloud, read: Gcloud, schedulerEmail
     `--oidc-token-audience=${outputs.get(fn, 'url')}`,
     `--attempt-deadline=${SWEEP_ATTEMPT_DEADLINE}`,
     '--max-retry-attempts=0',
-    `--description=Fires due payment deadlines: ${o.deadlineSweep} (docs/workflows.md)`,
+    `--description=${sweep.description}`,
   ];
   return {
-    id: `scheduler-job:${SWEEP_JOB}`,
-    what: `Cloud Scheduler job ${SWEEP_JOB} (${SWEEP_SCHEDULE} ${SWEEP_TIME_ZONE} → ${o.deadlineSweep})`,
+    id: `scheduler-job:${jobName}`,
+    what: `Cloud Scheduler job ${jobName} (${SWEEP_SCHEDULE} ${SWEEP_TIME_ZONE} → ${sweep.fn})`,
     needs: ['api:cloudscheduler.googleapis.com', fn],
-    read: () => ({ command: read('scheduler', 'jobs', 'describe', SWEEP_JOB, location) }),
-    create: (outputs) => [gcloud('scheduler', 'jobs', 'create', 'http', SWEEP_JOB, location, ...settings(outputs))],
-    update: (outputs) => [gcloud('scheduler', 'jobs', 'update', 'http', SWEEP_JOB, location, ...settings(outputs))],
+    read: () => ({ command: read('scheduler', 'jobs', 'describe', jobName, location) }),
+    create: (outputs) => [gcloud('scheduler', 'jobs', 'create', 'http', jobName, location, ...settings(outputs))],
+    update: (outputs) => [gcloud('scheduler', 'jobs', 'update', 'http', jobName, location, ...settings(outputs))],
     differences: (current, outputs) => {
       const job = current as SchedulerJob;
       const url = outputs.get(fn, 'url');
@@ -873,7 +902,7 @@ function sweepJob(o: DeployOptions, gcloud: Gcloud, read: Gcloud, schedulerEmail
     // Paused by hand (an incident, a migration): reported, not resumed behind the operator's back.
     notes: (current) =>
       (current as SchedulerJob).state === 'PAUSED'
-        ? [`paused: no deadline fires until \`gcloud scheduler jobs resume ${SWEEP_JOB} ${location}\``]
+        ? [`paused: ${sweep.whilePaused} until \`gcloud scheduler jobs resume ${jobName} ${location}\``]
         : [],
   };
 }

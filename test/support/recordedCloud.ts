@@ -7,7 +7,7 @@
  * different").
  */
 import { readFileSync } from 'node:fs';
-import { DEAD_LETTER_SINK, DEADLINE_SWEEP, subscribers } from '../../functions/projectors.ts';
+import { DEAD_LETTER_SINK, DEADLINE_SWEEP, ROLL_UP_SWEEP, subscribers } from '../../functions/projectors.ts';
 import type { CloudClient, Command, CommandResult } from '../../scripts/deploy/converge.ts';
 import {
   API_SERVICE,
@@ -38,6 +38,7 @@ export function acmeShop(overrides: Partial<DeployOptions> = {}): DeployOptions 
     subscribers,
     deadLetterSink: DEAD_LETTER_SINK,
     deadlineSweep: DEADLINE_SWEEP,
+    rollUpSweep: ROLL_UP_SWEEP,
     domainEventsTopic: 'eventloom-domain-events',
     integrationEventsTopic: 'eventloom-integration-events',
     sourceVersion: '0123456789abcdef',
@@ -211,8 +212,8 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
       ),
     );
   }
-  for (const fn of [...Object.keys(o.subscribers), o.deadLetterSink, o.deadlineSweep]) {
-    const invoker = fn === o.deadlineSweep ? 'scheduler' : 'pusher';
+  for (const fn of [...Object.keys(o.subscribers), o.deadLetterSink, o.deadlineSweep, o.rollUpSweep]) {
+    const invoker = fn === o.deadlineSweep || fn === o.rollUpSweep ? 'scheduler' : 'pusher';
     const env = {
       NODE_ENV: 'production',
       GOOGLE_CLOUD_PROJECT: P,
@@ -328,22 +329,36 @@ export function deployedProject(o: DeployOptions): Map<string, Answer> {
     status: { url: SERVICE_URL, conditions: [{ type: 'Ready', status: 'True' }] },
   });
   answers.set(`run services get-iam-policy ${API_SERVICE} --region=${o.region}`, policy(['roles/run.invoker', 'allUsers']));
-  answers.set(`scheduler jobs describe eventloom-payment-deadlines --location=${o.region}`, {
-    name: `projects/${P}/locations/${o.region}/jobs/eventloom-payment-deadlines`,
-    description: `Fires due payment deadlines: ${o.deadlineSweep} (docs/workflows.md)`,
-    httpTarget: {
-      uri: functionUrl(o.deadlineSweep),
-      httpMethod: 'POST',
-      headers: { 'User-Agent': 'Google-Cloud-Scheduler' },
-      oidcToken: { serviceAccountEmail: sa('scheduler'), audience: functionUrl(o.deadlineSweep) },
+  const jobs = [
+    {
+      job: 'eventloom-payment-deadlines',
+      fn: o.deadlineSweep,
+      description: `Fires due payment deadlines: ${o.deadlineSweep} (docs/workflows.md)`,
     },
-    userUpdateTime: '2026-11-30T10:00:00Z',
-    state: 'ENABLED',
-    schedule: '* * * * *',
-    timeZone: 'Etc/UTC',
-    attemptDeadline: '60s',
-    retryConfig: { maxRetryDuration: '0s', minBackoffDuration: '5s', maxBackoffDuration: '3600s', maxDoublings: 5 },
-  });
+    {
+      job: 'eventloom-roll-ups',
+      fn: o.rollUpSweep,
+      description: `Folds pending contributions into the sales dashboard: ${o.rollUpSweep} (docs/capacity.md)`,
+    },
+  ];
+  for (const { job, fn, description } of jobs) {
+    answers.set(`scheduler jobs describe ${job} --location=${o.region}`, {
+      name: `projects/${P}/locations/${o.region}/jobs/${job}`,
+      description,
+      httpTarget: {
+        uri: functionUrl(fn),
+        httpMethod: 'POST',
+        headers: { 'User-Agent': 'Google-Cloud-Scheduler' },
+        oidcToken: { serviceAccountEmail: sa('scheduler'), audience: functionUrl(fn) },
+      },
+      userUpdateTime: '2026-11-30T10:00:00Z',
+      state: 'ENABLED',
+      schedule: '* * * * *',
+      timeZone: 'Etc/UTC',
+      attemptDeadline: '60s',
+      retryConfig: { maxRetryDuration: '0s', minBackoffDuration: '5s', maxBackoffDuration: '3600s', maxDoublings: 5 },
+    });
+  }
   return answers;
 }
 
