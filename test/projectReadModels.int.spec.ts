@@ -2,7 +2,8 @@
  * The read-side projector functions (inventory, recommendations, order details, sales dashboard),
  * reached the way Pub/Sub reaches them: an HTTP POST of the push envelope to each function's
  * functions-framework server, with the event store and the views on the Firestore emulator.
- * Each delivers events out of order (a gap the projector fills from the store) and again (duplicates).
+ * Each delivers events out of order (a gap the projector fills from the store) and again (duplicates). The
+ * roll-up sweep, which Cloud Scheduler calls, is reached the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -14,6 +15,7 @@ import { stockBucketStreamId } from '../src/catalog/productEvents.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { CHECKPOINTS, PROJECTIONS, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
+import { viewPartsOf } from '../src/firestore/viewRollUp.ts';
 import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
 import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
 import { boughtTogether, recommendationsProjection, type Recommendations } from '../src/projections/recommendations.ts';
@@ -39,7 +41,13 @@ process.env.GOOGLE_CLOUD_PROJECT = projectId;
 process.env.LOG_LEVEL = 'silent';
 await import('../functions/index.ts');
 
-const FUNCTIONS = ['projectInventoryCount', 'projectRecommendations', 'projectOrderDetails', 'projectSalesDashboard'] as const;
+const FUNCTIONS = [
+  'projectInventoryCount',
+  'projectRecommendations',
+  'projectOrderDetails',
+  'projectSalesDashboard',
+  'sweepRollUps',
+] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
 const db = testFirestore(projectId);
@@ -290,6 +298,15 @@ describe('projectSalesDashboard (push envelope)', () => {
       ordersByStatus: { PLACED: 0, PAID: 0, SHIPPED: 0, CANCELLED: 1 },
       perProduct: {},
     };
+    expect(await summary()).toMatchObject(cancelled);
+    expect(await day()).toMatchObject(cancelled);
+
+    // What the projector left pending (it rolls a shard up at most once a second), the scheduled sweep folds.
+    const response = await fetch(servers.get('sweepRollUps')!.endpoint, { method: 'POST' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ salesDashboard: { shards: expect.any(Number), folded: expect.any(Number) } });
+    const pending = viewPartsOf(db, readModelCollectionName(salesDashboardProjection)).where('pending', '==', true);
+    expect((await pending.get()).size).toBe(0);
     expect(await summary()).toMatchObject(cancelled);
     expect(await day()).toMatchObject(cancelled);
   });
