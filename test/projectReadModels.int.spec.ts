@@ -301,12 +301,14 @@ describe('projectSalesDashboard (push envelope)', () => {
     expect(await summary()).toMatchObject(cancelled);
     expect(await day()).toMatchObject(cancelled);
 
-    // What the projector left pending (it rolls a shard up at most once a second), the scheduled sweep folds.
+    // What the projector left pending (it rolls a shard up at most once a second), the scheduled sweep folds,
+    // save shards rolled up less than a second ago, which it leaves to the next sweep: the figures stay the same.
+    const pending = viewPartsOf(db, readModelCollectionName(salesDashboardProjection)).where('pending', '==', true);
+    const before = (await pending.get()).size;
     const response = await fetch(servers.get('sweepRollUps')!.endpoint, { method: 'POST' });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ salesDashboard: { shards: expect.any(Number), folded: expect.any(Number) } });
-    const pending = viewPartsOf(db, readModelCollectionName(salesDashboardProjection)).where('pending', '==', true);
-    expect((await pending.get()).size).toBe(0);
+    const { salesDashboard: swept } = (await response.json()) as { salesDashboard: { shards: number; folded: number } };
+    expect(swept.folded).toBe(before - (await pending.get()).size);
     expect(await summary()).toMatchObject(cancelled);
     expect(await day()).toMatchObject(cancelled);
   });

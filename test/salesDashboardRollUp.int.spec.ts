@@ -177,6 +177,8 @@ describe('the sales dashboard, rolled up', () => {
 
     const replay = await rebuildProjection({ db: shop.db, projector: shop.projector, projection, mode: 'replay', pageSize: 4 });
     expect(replay.comparison).toEqual({ same: 2, different: [], onlyLive: [], onlyReplayed: [] });
+    // The replay's scratch target is gone, view parts and all.
+    expect((await viewPartsOf(shop.db, replay.target).get()).size).toBe(0);
 
     const rebuild = await rebuildProjection({ db: shop.db, projector: shop.projector, projection, mode: 'rebuild', pageSize: 4 });
     expect(rebuild.completed).toBe(true);

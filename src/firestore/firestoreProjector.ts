@@ -316,7 +316,9 @@ export class FirestoreProjector {
    * Rolls up a shard this projector just contributed to, unless it did so less than ROLL_UP_INTERVAL_MS ago: a
    * burst's roll-ups follow its events within about that, and cost each projector instance at most one
    * transaction per shard and interval (the shard's own marker keeps its writes to one per interval whatever
-   * the number of instances). What the last events of a burst leave pending, the scheduled sweep folds.
+   * the number of instances). What the last events of a burst leave pending, the scheduled sweep folds. A roll-up
+   * that fails fails the delivery, as a summary refresh does: the event is applied already, so its redelivery is a
+   * duplicate, and the next roll-up of the shard folds what this one did not.
    */
   private async rollUpIfDue(projection: AnyProjection, target: string, shard: string): Promise<void> {
     const intervalMs = this.options.rollUpIntervalMs === undefined ? ROLL_UP_INTERVAL_MS : this.options.rollUpIntervalMs;
