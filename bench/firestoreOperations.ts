@@ -7,7 +7,8 @@
  * - Writes and deletes: the writes of each Commit (a transaction's or a batch's) and BatchWrite that succeeded.
  * - Reads: one per document a BatchGetDocuments answers (found or missing), a query returns (at least one per
  *   query, as Firestore bills an empty result), an aggregation answers (one per 1,000 index entries counted,
- *   at least one), or a listener receives (each document added or changed in its result).
+ *   at least one), or a listener receives (each document added or changed in its result, once per version: the
+ *   emulator sends a listener's whole result again on every change, production only what changed).
  * - Requests: round trips that read or write documents (Commit, BatchWrite, BatchGetDocuments, RunQuery,
  *   RunAggregationQuery); a listener's stream is not one.
  *
@@ -107,6 +108,7 @@ export class FirestoreOperationCounter {
       writes: [],
       queried: null,
       documents: 0,
+      listened: new Map(),
       add: (operation, field, amount = 1) => this.add({ ...operation, caller }, field, amount),
     };
     const requester = {
@@ -171,10 +173,16 @@ export class FirestoreOperationCounter {
         return;
       }
       case 'Listen': {
-        const change = message.documentChange as { document?: { name?: string }; targetIds?: number[] } | null | undefined;
-        if (change?.document?.name && (change.targetIds?.length ?? 0) > 0) {
-          call.add({ path: documentPath(change.document.name), kind: 'read', rpc }, 'reads');
-        }
+        const change = message.documentChange as ListenedChange | null | undefined;
+        const name = change?.document?.name;
+        if (!name || (change.targetIds?.length ?? 0) === 0) return;
+        // The emulator answers every change to a listened query with a RESET and the whole result again, where
+        // production sends only what was added or changed: a version this listener has already received is
+        // not counted again.
+        const version = `${change.document?.updateTime?.seconds ?? ''}.${change.document?.updateTime?.nanos ?? ''}`;
+        if (call.listened.get(name) === version) return;
+        call.listened.set(name, version);
+        call.add({ path: documentPath(name), kind: 'read', rpc }, 'reads');
         return;
       }
       case 'BatchWrite': {
@@ -200,4 +208,11 @@ interface CallState {
   writes: Operation[];
   queried: Operation | null;
   documents: number;
+  /** A listener's documents: the version (update time) of each it has received. */
+  readonly listened: Map<string, string>;
+}
+
+interface ListenedChange {
+  readonly document?: { readonly name?: string; readonly updateTime?: { readonly seconds?: string | number; readonly nanos?: number } };
+  readonly targetIds?: number[];
 }
