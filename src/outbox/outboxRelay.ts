@@ -17,7 +17,7 @@
  * attributes, where the projectors continue it. Metrics: `eventloom.outbox.events_published` by topic, and
  * `eventloom.outbox.pending_age`, the age of the oldest event this relay has yet to publish.
  */
-import { FieldPath, FieldValue, type Firestore, type QueryDocumentSnapshot, Timestamp } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, type Firestore, type QueryDocumentSnapshot, type QuerySnapshot, Timestamp } from '@google-cloud/firestore';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { Topic } from '@google-cloud/pubsub';
@@ -150,7 +150,21 @@ function untraced<T>(work: () => T): T {
   return context.with(suppressTracing(context.active()), work);
 }
 
-/** Publishes one partition's pending events: a listener wakes it, a failed publish retries every second. */
+/**
+ * Publishes one partition's pending events.
+ *
+ * In steady state it publishes what its listener delivered: the listener's result is the partition's pending
+ * events in commit order (the same query as the catch-up), so querying again would only read them a second time,
+ * and a third for the empty result that ends a drain. The catch-up query runs where the listener cannot be
+ * trusted to have seen everything: when the publisher starts (a takeover finds what the last holder left, even
+ * before the listener answers), after a failed publish, after a pause for the lease, and every second once the
+ * listener died.
+ *
+ * A listener's result can lag behind this relay's own writes: one read before the markers it just cleared were
+ * committed still shows those events pending. So the publisher remembers what it published, with when the markers
+ * were cleared, and skips those events in any result read before then. Batches run one at a time, so an event
+ * committed while a publish is in flight waits for that publish, and a stream's versions go out in order.
+ */
 class PartitionPublisher {
   private unsubscribe: (() => void) | null = null;
   private running: Promise<void> | null = null;
@@ -159,6 +173,16 @@ class PartitionPublisher {
   private stopped = false;
   /** The listener died: nothing tells the publisher about new events, so it looks for them every second. */
   private polling = false;
+  /** The next round looks with the catch-up query instead of publishing from the listener's result. */
+  private catchUp = true;
+  /** The listener's latest result: the pending events to publish from. Null until it answers, and once it died. */
+  private delivered: QuerySnapshot | null = null;
+  /**
+   * Events published from this partition (document path) that a listener result may still show pending: when
+   * their marker was cleared, or null while their publish is in flight. Forgotten once a result read at or after
+   * that time arrives (it no longer holds them).
+   */
+  private readonly published = new Map<string, Timestamp | null>();
   /**
    * When the oldest event still to publish was recorded (epoch ms), as the listener or the last read saw it; null
    * when the partition was empty then. Both read in commit order, so the first document is the oldest.
@@ -175,17 +199,19 @@ class PartitionPublisher {
   start(): void {
     this.stopped = false;
     this.polling = false;
+    this.catchUp = true;
     this.unsubscribe = this.pendingQuery().onSnapshot(
-      (snapshot) => {
-        this.notePending(snapshot.docs);
-        if (!snapshot.empty) this.kick();
-      },
+      (snapshot) => this.onDelivered(snapshot),
       (error) => {
         this.options.logger.error({ err: error, partition: this.partition }, 'outbox listener failed; polling instead');
         this.polling = true;
+        // Nothing reads these any more: each round of polling queries afresh.
+        this.delivered = null;
+        this.published.clear();
         this.scheduleRetry();
       },
     );
+    this.kick();
   }
 
   async stop(): Promise<void> {
@@ -198,15 +224,39 @@ class PartitionPublisher {
     // Cleared for a later start(), whose retries would otherwise wait for a timer that will never fire.
     this.retryTimer = null;
     await this.running;
+    this.delivered = null;
+    this.published.clear();
   }
 
+  /** Publishes what the catch-up query finds until it finds nothing; returns how many events went out. */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const published = await this.publishBatch();
+      const snapshot = await this.pendingQuery().get();
+      this.notePending(snapshot.docs);
+      const published = snapshot.empty ? 0 : await this.publish(snapshot.docs);
       total += published;
       if (published === 0) return total;
     }
+  }
+
+  /** A result from the listener: the next round publishes from it. */
+  private onDelivered(snapshot: QuerySnapshot): void {
+    if (this.stopped || this.polling) return;
+    this.delivered = snapshot;
+    // Markers cleared at or before this read are gone from it, and from every later one.
+    for (const [path, clearedAt] of this.published) {
+      if (clearedAt && clearedAt.valueOf() <= snapshot.readTime.valueOf()) this.published.delete(path);
+    }
+    // Those whose markers are cleared but still show are not pending; those in flight still are.
+    const pending = snapshot.docs.filter((doc) => !this.published.get(doc.ref.path));
+    this.notePending(pending);
+    if (pending.length > 0) this.kick();
+  }
+
+  /** Whether a listener's results are coming: only then is what was published remembered (nothing else reads it). */
+  private get listening(): boolean {
+    return this.unsubscribe !== null && !this.polling;
   }
 
   private notePending(docs: readonly QueryDocumentSnapshot[]): void {
@@ -228,9 +278,15 @@ class PartitionPublisher {
       do {
         this.rerun = false;
         try {
-          await this.drain();
+          if (this.catchUp || this.polling) {
+            this.catchUp = false;
+            await this.drain();
+          } else {
+            await this.publishDelivered();
+          }
         } catch (error) {
           this.options.logger.error({ err: error, partition: this.partition }, 'outbox relay failed to publish; will retry');
+          this.catchUp = true;
           this.scheduleRetry();
         }
       } while (this.rerun && !this.stopped);
@@ -249,35 +305,45 @@ class PartitionPublisher {
     this.retryTimer.unref();
   }
 
-  /** Publishes one batch of pending events in commit order; returns how many went out. */
-  private async publishBatch(): Promise<number> {
-    const snapshot = await this.pendingQuery().get();
-    this.notePending(snapshot.docs);
-    if (snapshot.empty) return 0;
+  /** Publishes the events of the listener's latest result that this publisher has not published yet. */
+  private async publishDelivered(): Promise<void> {
+    const pending = this.delivered?.docs.filter((doc) => !this.published.has(doc.ref.path)) ?? [];
+    if (pending.length > 0) await this.publish(pending);
+  }
+
+  /** Publishes pending events in the order given (commit order), then clears their markers; returns how many went out. */
+  private async publish(docs: readonly QueryDocumentSnapshot[]): Promise<number> {
     // A lease about to run out (renewals are late) is not published on: look again once it is renewed (or
     // given up, which stops this publisher).
     if (!this.mayPublish()) {
+      this.catchUp = true;
       this.scheduleRetry();
       return 0;
     }
+    if (this.listening) for (const doc of docs) this.published.set(doc.ref.path, null);
     const { topic } = this.options;
-    // Issue every publish in commit order before awaiting any: the client keeps per-key order, and a failed
-    // publish pauses its key, so a stream's later events fail with it and stay pending too.
-    const results = await Promise.allSettled(snapshot.docs.map((doc) => this.publishEvent(topic, envelopeFromDocument(doc.data()))));
-
-    const batch = this.options.db.batch();
-    let published = 0;
-    results.forEach((result, i) => {
-      if (result.status !== 'fulfilled') return;
-      published++;
-      // Deleted rather than set to false: the document leaves the relays' index.
-      batch.update(snapshot.docs[i]!.ref, { [PENDING]: FieldValue.delete() });
-    });
-    if (published > 0) await batch.commit();
-    const failure = results.find((r) => r.status === 'rejected');
-    if (failure) throw failure.reason;
-    this.options.logger.debug({ partition: this.partition, events: published }, 'outbox events published');
-    return published;
+    try {
+      // Issue every publish in commit order before awaiting any: the client keeps per-key order, and a failed
+      // publish pauses its key, so a stream's later events fail with it and stay pending too.
+      const results = await Promise.allSettled(docs.map((doc) => this.publishEvent(topic, envelopeFromDocument(doc.data()))));
+      // Only what Pub/Sub acknowledged is marked done; deleted rather than set to false, so the document leaves
+      // the relays' index.
+      const acknowledged = docs.filter((_, i) => results[i]!.status === 'fulfilled');
+      if (acknowledged.length > 0) {
+        const batch = this.options.db.batch();
+        for (const doc of acknowledged) batch.update(doc.ref, { [PENDING]: FieldValue.delete() });
+        // One commit: every write in it has the same time.
+        const { writeTime } = (await batch.commit())[0]!;
+        if (this.listening) for (const doc of acknowledged) this.published.set(doc.ref.path, writeTime);
+      }
+      const failure = results.find((r) => r.status === 'rejected');
+      if (failure) throw failure.reason;
+      this.options.logger.debug({ partition: this.partition, events: acknowledged.length }, 'outbox events published');
+      return acknowledged.length;
+    } finally {
+      // Whatever is still pending (its publish or the clearing failed) goes out again: not skipped in later results.
+      for (const doc of docs) if (this.published.get(doc.ref.path) === null) this.published.delete(doc.ref.path);
+    }
   }
 
   private async publishEvent(topic: Topic, event: EventEnvelope): Promise<void> {

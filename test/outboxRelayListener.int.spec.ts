@@ -1,0 +1,141 @@
+/**
+ * The outbox relay in steady state, on the Firestore and Pub/Sub emulators: it publishes what its listener
+ * delivered instead of querying for it again. Once the catch-up query at start has found the outbox empty,
+ * every event committed afterwards is read once (by the listener) and published once, in stream order, however
+ * the commits interleave with publishes in flight and with the listener's results that still show the events
+ * the relay itself just published (until its marker deletions reach the listener).
+ *
+ * Counted at the relay's own Firestore client with the capacity bench's gRPC interceptor
+ * (bench/firestoreOperations.ts): what production would bill, request by request.
+ */
+import { randomUUID } from 'node:crypto';
+import { FieldPath } from '@google-cloud/firestore';
+import { PubSub, type Message } from '@google-cloud/pubsub';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FirestoreOperationCounter } from '../bench/firestoreOperations.ts';
+import { interceptFirestoreCalls } from '../src/firestore/createFirestore.ts';
+import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
+import { partitionOf, STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { createLogger } from '../src/logger.ts';
+import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
+import { committer } from './support/commits.ts';
+import { testFirestore, uniqueProjectId } from './support/firestore.ts';
+import { customerDetailsChanged, customerRegistered } from './support/shopFixtures.ts';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setUp() {
+  const projectId = uniqueProjectId('relay-reads');
+  const pubsub = new PubSub({ projectId });
+  // The relay's client alone is counted: the test's own commits and checks go through one created before the
+  // interceptor was (a client looks up the interceptors at each call, but only one created while there are any
+  // asks).
+  const db = testFirestore(projectId);
+  const counter = new FirestoreOperationCounter((operation) => operation.rpc);
+  const stopCounting = interceptFirestoreCalls(counter.interceptor);
+  const relayDb = testFirestore(projectId);
+  cleanups.push(
+    async () => stopCounting(),
+    () => db.terminate(),
+    () => relayDb.terminate(),
+    () => pubsub.close(),
+  );
+  const topic = pubsub.topic(`topic-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
+  await topic.create();
+  const [subscription] = await topic.createSubscription(`tap-${randomUUID().slice(0, 8)}`, { enableMessageOrdering: true });
+  /** Every message published, as `stream@version`, in the order received. */
+  const received: string[] = [];
+  subscription.on('message', (message: Message) => {
+    received.push(`${message.attributes.streamId}@${message.attributes.version}`);
+    message.ack();
+  });
+  cleanups.push(() => subscription.close());
+  const relay = new OutboxRelay({ db: relayDb, topic, logger: createLogger({ level: 'silent' }) });
+  cleanups.push(() => relay.stop());
+  return {
+    relay,
+    counter,
+    received,
+    commit: committer(new FirestoreEventStore(db), { correlationId: 'relay-reads' }),
+    /** How many events are still marked pending publication. */
+    pending: async () => (await db.collectionGroup(EVENTS).where(PENDING, '==', true).orderBy(FieldPath.documentId()).get()).size,
+  };
+}
+
+/** What the relay's client did through one RPC (`RunQuery`, `Listen`, `Commit`) so far. */
+const through = (counter: FirestoreOperationCounter, rpc: string) =>
+  counter.snapshot().get(rpc) ?? { reads: 0, writes: 0, deletes: 0, requests: 0 };
+
+describe('outbox relay in steady state', () => {
+  it('publishes from its listener: each event read once, no query after the catch-up at start', { timeout: 60_000 }, async () => {
+    const shop = await setUp();
+    shop.relay.start();
+    // The catch-up at start: one query per partition, each finding the outbox empty (billed one read).
+    await vi.waitFor(
+      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      { timeout: 30_000, interval: 20 },
+    );
+    const queriesBefore = through(shop.counter, 'RunQuery');
+    const listenedBefore = through(shop.counter, 'Listen').reads;
+
+    // Twelve streams of four versions, each version its own commit, the streams concurrently: commits land
+    // while earlier ones are being published, and in the partitions' listener results next to events whose
+    // markers the relay is clearing.
+    const streams = Array.from({ length: 12 }, () => `customer-${randomUUID()}`);
+    await Promise.all(
+      streams.map(async (stream, i) => {
+        await shop.commit(stream, [customerRegistered(`c-${i}`)]);
+        for (let version = 2; version <= 4; version++) {
+          await shop.commit(stream, [customerDetailsChanged(`c-${i}`, `Name ${version}`, 'ada@example.com')]);
+        }
+      }),
+    );
+    const events = streams.length * 4;
+
+    await vi.waitFor(() => expect(shop.received).toHaveLength(events), { timeout: 30_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    // Each event once, each stream's versions in order.
+    for (const stream of streams) {
+      expect(shop.received.filter((m) => m.startsWith(`${stream}@`))).toEqual([1, 2, 3, 4].map((v) => `${stream}@${v}`));
+    }
+    expect(through(shop.counter, 'RunQuery')).toEqual(queriesBefore);
+    expect(through(shop.counter, 'Listen').reads - listenedBefore).toBe(events);
+    // The markers cleared: one write each, in as many commits as batches went out.
+    expect(through(shop.counter, 'Commit').writes).toBe(events);
+    // And the pending age falls back to 0 with no query to find the partitions empty: the listener says so.
+    await vi.waitFor(() => expect(shop.relay.oldestPendingAgeSeconds()).toBe(0), { timeout: 10_000, interval: 50 });
+  });
+
+  it('a relay started on a full outbox catches up by query, then goes on from its listener', { timeout: 60_000 }, async () => {
+    const shop = await setUp();
+    // Committed while no relay ran (the previous holder of the partitions died).
+    const left = Array.from({ length: 5 }, () => `customer-${randomUUID()}`);
+    for (const [i, stream] of left.entries()) await shop.commit(stream, [customerRegistered(`c-${i}`)]);
+
+    shop.relay.start();
+    await vi.waitFor(() => expect(shop.received).toHaveLength(left.length), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    // The listener's first results, read before the catch-up cleared those markers, did not send them again.
+    expect([...shop.received].sort()).toEqual(left.map((stream) => `${stream}@1`).sort());
+    // The catch-up: a query per partition, and in those with events a second one that finds them all published.
+    const withEvents = new Set(left.map(partitionOf)).size;
+    await vi.waitFor(
+      () =>
+        expect(through(shop.counter, 'RunQuery')).toMatchObject({
+          requests: STREAM_PARTITIONS + withEvents,
+          reads: left.length + STREAM_PARTITIONS,
+        }),
+      { timeout: 30_000, interval: 20 },
+    );
+
+    const queriesBefore = through(shop.counter, 'RunQuery').requests;
+    for (const stream of left) await shop.commit(stream, [customerDetailsChanged('c', 'Grace', 'grace@example.com')]);
+    await vi.waitFor(() => expect(shop.received).toHaveLength(left.length * 2), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    for (const stream of left) expect(shop.received.filter((m) => m.startsWith(`${stream}@`))).toEqual([`${stream}@1`, `${stream}@2`]);
+    expect(through(shop.counter, 'RunQuery').requests).toBe(queriesBefore);
+  });
+});
