@@ -3,7 +3,8 @@
  * delivered instead of querying for it again. Once the catch-up query at start has found the outbox empty,
  * every event committed afterwards is read once (by the listener) and published once, in stream order, however
  * the commits interleave with publishes in flight and with the listener's results that still show the events
- * the relay itself just published (until its marker deletions reach the listener).
+ * the relay itself just published (until its marker deletions reach the listener). A relay that starts on a full
+ * outbox, or whose publish failed, looks with the catch-up query instead, and goes back to its listener after.
  *
  * Counted at the relay's own Firestore client with the capacity bench's gRPC interceptor
  * (bench/firestoreOperations.ts): what production would bill, request by request.
@@ -20,14 +21,15 @@ import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
-import { customerDetailsChanged, customerRegistered } from './support/shopFixtures.ts';
+import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setUp() {
+/** With `integration`, the relay also publishes to an integration topic that does not exist until the test creates it. */
+async function setUp({ integration = false } = {}) {
   const projectId = uniqueProjectId('relay-reads');
   const pubsub = new PubSub({ projectId });
   // The relay's client alone is counted: the test's own commits and checks go through one created before the
@@ -53,12 +55,19 @@ async function setUp() {
     message.ack();
   });
   cleanups.push(() => subscription.close());
-  const relay = new OutboxRelay({ db: relayDb, topic, logger: createLogger({ level: 'silent' }) });
+  const integrationTopic = pubsub.topic(`integration-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
+  const relay = new OutboxRelay({
+    db: relayDb,
+    topic,
+    ...(integration ? { integrationTopic } : {}),
+    logger: createLogger({ level: 'silent' }),
+  });
   cleanups.push(() => relay.stop());
   return {
     relay,
     counter,
     received,
+    integrationTopic,
     commit: committer(new FirestoreEventStore(db), { correlationId: 'relay-reads' }),
     /** How many events are still marked pending publication. */
     pending: async () => (await db.collectionGroup(EVENTS).where(PENDING, '==', true).orderBy(FieldPath.documentId()).get()).size,
@@ -137,5 +146,47 @@ describe('outbox relay in steady state', () => {
     await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
     for (const stream of left) expect(shop.received.filter((m) => m.startsWith(`${stream}@`))).toEqual([`${stream}@1`, `${stream}@2`]);
     expect(through(shop.counter, 'RunQuery').requests).toBe(queriesBefore);
+  });
+
+  it('a publish from the listener that fails sends the relay back to the query until it goes through', { timeout: 60_000 }, async () => {
+    const shop = await setUp({ integration: true });
+    shop.relay.start();
+    await vi.waitFor(
+      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      { timeout: 30_000, interval: 20 },
+    );
+
+    // An order, whose integration event cannot go out: its topic does not exist yet.
+    const orderId = randomUUID();
+    const order = `order-${orderId}`;
+    const [placed] = await shop.commit(order, [orderPlaced(orderId, 'c-1', [line('p-1', 1, 500)])]);
+    // The relay retries with the catch-up query, every second, and the event stays pending.
+    await vi.waitFor(() => expect(through(shop.counter, 'RunQuery').requests).toBeGreaterThanOrEqual(STREAM_PARTITIONS + 2), {
+      timeout: 20_000,
+      interval: 50,
+    });
+    expect(await shop.pending()).toBe(1);
+
+    await shop.integrationTopic.create();
+    const [subscription] = await shop.integrationTopic.createSubscription(`tap-${randomUUID().slice(0, 8)}`);
+    const integrationEvents: string[] = [];
+    subscription.on('message', (message: Message) => {
+      integrationEvents.push(message.attributes['ce-id'] ?? '');
+      message.ack();
+    });
+    cleanups.push(() => subscription.close());
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(() => expect(integrationEvents).toEqual([placed!.eventId]), { timeout: 10_000, interval: 50 });
+
+    // Once through, back to the listener: what is committed next goes out with no query.
+    await vi.waitFor(() => expect(shop.relay.oldestPendingAgeSeconds()).toBe(0), { timeout: 10_000, interval: 50 });
+    const queriesBefore = through(shop.counter, 'RunQuery').requests;
+    const customer = `customer-${randomUUID()}`;
+    await shop.commit(customer, [customerRegistered('c-1')]);
+    await vi.waitFor(() => expect(shop.received).toContain(`${customer}@1`), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    expect(through(shop.counter, 'RunQuery').requests).toBe(queriesBefore);
+    // The order's domain event went out too (with every attempt: at least once, as projectors expect).
+    expect(shop.received).toContain(`${order}@1`);
   });
 });
