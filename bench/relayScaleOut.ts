@@ -162,12 +162,15 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
   }
 }
 
-/** gRPC codes after which a commit may or may not have happened: CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE. */
-const TRANSIENT = new Set([1, 4, 14]);
+/**
+ * gRPC codes after which a commit may or may not have happened: CANCELLED, UNKNOWN (the emulator's answer when
+ * its own handling failed, seen under load), DEADLINE_EXCEEDED, UNAVAILABLE.
+ */
+const TRANSIENT = new Set([1, 2, 4, 14]);
 
 /**
  * Appends one event to a new stream of its own, trying again after an error that leaves the outcome unknown (the
- * emulator answers CANCELLED now and then under load). The stream is this append's alone, so a retry that finds
+ * emulator answers CANCELLED or UNKNOWN now and then under load). The stream is this append's alone, so a retry that finds
  * version 1 taken (ConcurrencyError) means the first attempt committed: the event is there either way.
  */
 async function appendSurvivingTransientErrors(store: FirestoreEventStore, streamId: string, event: NewEvent): Promise<void> {
