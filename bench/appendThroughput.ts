@@ -6,8 +6,8 @@
  * - `create`: a plain `create()` of the event document, nothing else: the floor.
  * - `ddd-ts`: a transaction that only `create()`s the event document, as @ddd-ts/event-sourcing-firestore does.
  * - `store`: `FirestoreEventStore.appendToStreams` with `readAtExpectedVersion` (what runCommand passes): one
- *   commit whose only document is the event, which carries its own outbox marker (sent through the transaction
- *   runner, as ddd-ts sends it).
+ *   commit whose only document is the event, which carries its own outbox marker (a batch when it is the only
+ *   append in flight, else through the transaction runner, as ddd-ts sends it).
  * - `outbox record`: the alternative design, measured to argue the choice: a batch that creates the event
  *   document and a separate outbox record per commit (the layout this store used before).
  *

@@ -83,9 +83,10 @@ function appendSection(results: readonly AppendThroughputResult[]): string[] {
       'the totals follows whichever block the emulator paused in), "totals" the ratio of all appends over all time. ' +
       '@google-cloud/firestore commits a transaction that read nothing as a plain Commit without a transaction id ' +
       '(build/src/transaction.js, `commit()`), so `create`, `ddd-ts` and `store` send the same single request; ' +
-      "the store's document carries one field more (its outbox marker); `create` goes through " +
-      '`WriteBatch.commit()`, whose retry wrapper (google-gax) costs at high concurrency, which is why the store ' +
-      'and `ddd-ts` commit through the transaction runner. "lost", "dup." and "gaps" come from reading every stream back.',
+      "the store's document carries one field more (its outbox marker). `create` goes through " +
+      '`WriteBatch.commit()`, whose retry wrapper (google-gax) costs more the more requests overlap; `ddd-ts` ' +
+      'through the transaction runner, which waits a timer tick before its first attempt; the store sends a lone ' +
+      'append as a batch and overlapping ones through the runner. "lost", "dup." and "gaps" come from reading every stream back.',
     '',
     markdownTable(
       [

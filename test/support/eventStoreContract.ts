@@ -116,6 +116,7 @@ export function eventStoreContract(adapter: string, makeStore: () => EventStore)
       const read = { streamId: id, readAtExpectedVersion: true };
       await store.appendToStreams([{ ...read, expectedVersion: 1, events: [event('B')] }]);
 
+      // A lone append (Firestore: sent as a batch) and overlapping ones (sent through the transaction runner).
       await expect(store.appendToStreams([{ ...read, expectedVersion: 1, events: [event('Stale')] }])).rejects.toBeInstanceOf(
         ConcurrencyError,
       );
