@@ -10,6 +10,7 @@
  * (bench/firestoreOperations.ts): what production would bill, request by request.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FieldPath } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -159,7 +160,7 @@ describe('outbox relay in steady state', () => {
     // An order, whose integration event cannot go out: its topic does not exist yet.
     const orderId = randomUUID();
     const order = `order-${orderId}`;
-    const [placed] = await shop.commit(order, [orderPlaced(orderId, 'c-1', [line('p-1', 1, 500)])]);
+    await shop.commit(order, [orderPlaced(orderId, 'c-1', [line('p-1', 1, 500)])]);
     // The relay retries with the catch-up query, every second, and the event stays pending.
     await vi.waitFor(() => expect(through(shop.counter, 'RunQuery').requests).toBeGreaterThanOrEqual(STREAM_PARTITIONS + 2), {
       timeout: 20_000,
@@ -167,20 +168,23 @@ describe('outbox relay in steady state', () => {
     });
     expect(await shop.pending()).toBe(1);
 
+    // Once the topic exists the next retry goes through. Markers are cleared only for what Pub/Sub acknowledged,
+    // so none pending means the integration event was accepted. (A tap subscription cannot show it: it can only
+    // be created after the topic, and the retry may publish in between, before the tap exists.)
     await shop.integrationTopic.create();
-    const [subscription] = await shop.integrationTopic.createSubscription(`tap-${randomUUID().slice(0, 8)}`);
-    const integrationEvents: string[] = [];
-    subscription.on('message', (message: Message) => {
-      integrationEvents.push(message.attributes['ce-id'] ?? '');
-      message.ack();
-    });
-    cleanups.push(() => subscription.close());
     await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 20_000, interval: 50 });
-    await vi.waitFor(() => expect(integrationEvents).toEqual([placed!.eventId]), { timeout: 10_000, interval: 50 });
 
     // Once through, back to the listener: what is committed next goes out with no query.
     await vi.waitFor(() => expect(shop.relay.oldestPendingAgeSeconds()).toBe(0), { timeout: 10_000, interval: 50 });
-    const queriesBefore = through(shop.counter, 'RunQuery').requests;
+    // A retry the failures scheduled may still run its query once after the publish went through (on a loaded
+    // machine one did): count from when no query has come for longer than the relay's retry period.
+    let queriesBefore = through(shop.counter, 'RunQuery').requests;
+    for (;;) {
+      await sleep(1_500);
+      const now = through(shop.counter, 'RunQuery').requests;
+      if (now === queriesBefore) break;
+      queriesBefore = now;
+    }
     const customer = `customer-${randomUUID()}`;
     await shop.commit(customer, [customerRegistered('c-1')]);
     await vi.waitFor(() => expect(shop.received).toContain(`${customer}@1`), { timeout: 20_000, interval: 50 });
