@@ -12,10 +12,8 @@ import { isStalled, PENDING_COUNT_CAP, type ProjectionHealth } from '../core/pro
 import type { AnyProjection } from '../core/projection.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
+import { inFilterGroups } from './inFilter.ts';
 import { allPartitions } from './partitions.ts';
-
-/** Firestore's `in` takes at most 30 values; a read model reading more types is asked in groups. */
-const IN_LIMIT = 30;
 
 export async function projectionHealth(
   db: Firestore,
@@ -27,8 +25,8 @@ export async function projectionHealth(
     projections.map(async (projection, i) => {
       const status = statuses[i]!;
       const after = status.lastAppliedEventAt ?? '';
-      const groups: string[][] = [];
-      for (let at = 0; at < projection.eventTypes.length; at += IN_LIMIT) groups.push(projection.eventTypes.slice(at, at + IN_LIMIT));
+      // A read model reading more types than an `in` filter takes is asked in groups.
+      const groups = inFilterGroups(projection.eventTypes);
       // Nothing of its types is newer than what it applied (the healthy case): no event is pending, no query needed.
       const caughtUp = status.latestEventAt === null || (status.lastAppliedEventAt !== null && status.latestEventAt <= after);
       const pending = caughtUp

@@ -20,6 +20,7 @@
 import { FieldPath, Timestamp, type CollectionReference, type DocumentSnapshot, type Firestore, type Query } from '@google-cloud/firestore';
 import { viewFromDocuments, type AnyProjection } from '../core/projection.ts';
 import type { LiveTrace } from '../live/liveTrace.ts';
+import { inFilterGroups } from './inFilter.ts';
 import { splitViewTrace, VIEW_TRACE_FIELD } from './viewTrace.ts';
 
 export const VIEW_PARTS = 'viewParts';
@@ -31,9 +32,6 @@ export const ROLL_UP_INTERVAL_MS = 1_000;
 
 /** Contributions folded by one roll-up transaction, well under Firestore's 500 writes per commit. */
 const MAX_FOLDED_PER_ROLL_UP = 400;
-
-/** Firestore's limit on the values of an `in` filter. */
-const MAX_IN_VALUES = 30;
 
 /** A shard or a contribution, as stored. */
 interface ViewPart<View> {
@@ -112,8 +110,7 @@ export async function readRolledUpViews<View>(
   viewIds: readonly string[],
 ): Promise<Array<View | null>> {
   const unique = [...new Set(viewIds)];
-  const chunks: string[][] = [];
-  for (let at = 0; at < unique.length; at += MAX_IN_VALUES) chunks.push(unique.slice(at, at + MAX_IN_VALUES));
+  const chunks = inFilterGroups(unique);
   const query = (chunk: string[]) => viewPartsOf(db, target).where('viewId', 'in', chunk);
   const snapshots =
     chunks.length === 1
