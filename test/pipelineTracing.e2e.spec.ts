@@ -70,6 +70,18 @@ const consumerSpanName = (functionName: string) =>
     ? 'workflow payment'
     : `project ${functionName.replace(/^project(.)/, (_, c: string) => c.toLowerCase())}`;
 
+/** Places an order over GraphQL HTTP as the customer, and returns the event it stored (OrderPlaced). */
+async function placeOrderOverHttp() {
+  const response = await fetch(pipeline.httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(await asCustomer(customerId)) },
+    body: JSON.stringify({ query: PLACE_ORDER, variables: { input: orderInput(customerId) } }),
+  });
+  const { streamId } = ((await response.json()) as { data: { placeOrder: { streamId: string } } }).data.placeOrder;
+  const [placed] = await pipeline.store.readStream(streamId);
+  return placed;
+}
+
 /** For each domain event published in the trace, the consumer span names expected: one per function that reads its type. */
 function expectedConsumers(spans: readonly SpanRecord[]): Array<{ publish: SpanRecord; names: string[] }> {
   return spans.filter(isPublish).map((publish) => ({
@@ -183,13 +195,7 @@ describe('pipeline metrics', () => {
       sample('eventloom_projection_events_total', { ...orderDetails, outcome: 'applied' }),
       sample('eventloom_projection_events_total', { ...orderDetails, outcome: 'duplicate' }),
     ]);
-    const response = await fetch(pipeline.httpUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(await asCustomer(customerId)) },
-      body: JSON.stringify({ query: PLACE_ORDER, variables: { input: orderInput(customerId) } }),
-    });
-    const { streamId } = ((await response.json()) as { data: { placeOrder: { streamId: string } } }).data.placeOrder;
-    const [placedEvent] = await pipeline.store.readStream(streamId);
+    const placedEvent = await placeOrderOverHttp();
 
     await vi.waitFor(
       async () => {
@@ -231,13 +237,7 @@ describe('a functions-framework process', () => {
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      const response = await fetch(pipeline.httpUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(await asCustomer(customerId)) },
-        body: JSON.stringify({ query: PLACE_ORDER, variables: { input: orderInput(customerId) } }),
-      });
-      const { streamId } = ((await response.json()) as { data: { placeOrder: { streamId: string } } }).data.placeOrder;
-      const [event] = await pipeline.store.readStream(streamId);
+      const event = await placeOrderOverHttp();
       const traceId = randomUUID().replaceAll('-', '');
       const parentSpanId = randomUUID().replaceAll('-', '').slice(0, 16);
       const message = toEventMessage(event!);
