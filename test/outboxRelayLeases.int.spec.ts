@@ -199,7 +199,15 @@ describe('outbox relay leases', () => {
     const shop = await setUp();
     const copies = await tap(shop.topic);
     const relays = ['a', 'b', 'c'].map((owner) => shop.relay(owner));
-    await vi.waitFor(async () => expect(count(await shop.holders(), null)).toBe(0), { timeout: 40_000, interval: 50 });
+    // Shared before the writes: relays started together may first see one of them claim everything, and the
+    // others take their share only as the fair share is rebalanced.
+    await vi.waitFor(
+      async () => {
+        expect(count(await shop.holders(), null)).toBe(0);
+        for (const relay of relays) expect(relay.partitions().length).toBeGreaterThan(0);
+      },
+      { timeout: 60_000, interval: 50 },
+    );
 
     const streams = Array.from({ length: 24 }, () => `customer-${randomUUID()}`);
     for (let round = 0; round < 3; round++) {
@@ -207,8 +215,8 @@ describe('outbox relay leases', () => {
     }
     const expected = new Map(streams.flatMap((stream) => [1, 2, 3].map((v) => [`${stream}@${v}`, 1] as const)));
     await vi.waitFor(() => expect(copies).toEqual(expected), { timeout: 60_000, interval: 100 });
-    // And the three relays did share the work.
-    expect(relays.every((r) => r.partitions().length > 0)).toBe(true);
+    // And the three relays still share the work.
+    for (const relay of relays) expect(relay.partitions().length).toBeGreaterThan(0);
   });
 });
 
