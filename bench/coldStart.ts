@@ -1,8 +1,9 @@
 /**
  * Bench part (s): how soon a new API instance answers, beside a bare graphql-yoga server on the same Node.
  *
- * What Cloud Run does when it adds an instance: start the process (`npm start` = `node dist/src/main.js`, the
- * built API, no tsx) and send it a request as soon as the port accepts (its default startup probe is a TCP one).
+ * What Cloud Run does when it adds an instance: start the process (what `npm start` runs, read from package.json's
+ * start script: the bundled API of scripts/apiBundle.ts, dist/api/main.js, no tsx) and send it a request as soon
+ * as the port accepts (its default startup probe is a TCP one).
  * Each start is timed from spawn to the first GraphQL answer, the probe asking every 5 ms; the sides alternate
  * (ABBA) against the same emulators, so a load burst on the shared machine hits both. The query asks nothing of
  * Firestore (`{ __typename }`) since the bare server has no Firestore. The same API starts then time how long
@@ -13,9 +14,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PubSub } from '@google-cloud/pubsub';
+import { startArgs } from '../scripts/apiBundle.ts';
 import { freePort } from '../scripts/devPorts.ts';
 import { markdownTable, ratio, whole } from './markdown.ts';
 import { startPhase } from './progress.ts';
@@ -48,7 +51,8 @@ export interface ColdStartResult {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const API_ENTRY = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+/** Node's arguments for the API: package.json's start script, the command Cloud Run's image runs. */
+const API_START = startArgs();
 const BARE_ENTRY = fileURLToPath(new URL('./bareYogaServer.mjs', import.meta.url));
 const TYPENAME = '{ __typename }';
 const PRODUCTS = '{ products(first: 1) { edges { cursor } } }';
@@ -58,7 +62,8 @@ const INTEGRATION_TOPIC = 'bench-cold-integration-events';
 const START_TIMEOUT_MS = 180_000;
 
 export async function measureColdStart(plan: ColdStartPlan): Promise<ColdStartResult> {
-  if (!existsSync(API_ENTRY)) throw new Error(`${API_ENTRY} is missing: run \`npm run build\` before the cold-start part`);
+  const entry = API_START.at(-1)!;
+  if (!existsSync(resolve(ROOT, entry))) throw new Error(`${entry} is missing: run \`npm run build\` before the cold-start part`);
   const loadBefore = loadavg()[0]!;
   const projectId = `bench-cold-${Date.now().toString(36)}`;
   // The topics the API's readiness check and relay look for.
@@ -68,21 +73,21 @@ export async function measureColdStart(plan: ColdStartPlan): Promise<ColdStartRe
 
   const phase = startPhase('(s) cold start: API and bare yoga, alternating', plan.starts * 2 + 2);
   // One start of each, unmeasured: the OS file cache and the emulators' first requests.
-  await timeStart(BARE_ENTRY, projectId, TYPENAME);
+  await timeStart([BARE_ENTRY], projectId, TYPENAME);
   phase.tick();
-  await timeStart(API_ENTRY, projectId, PRODUCTS);
+  await timeStart(API_START, projectId, PRODUCTS);
   phase.tick();
   const bareYoga: number[] = [];
   const api: number[] = [];
   const apiReady: number[] = [];
   const startApi = async () => {
-    const { firstAnswer, ready } = await timeStart(API_ENTRY, projectId, TYPENAME, { untilReady: true });
+    const { firstAnswer, ready } = await timeStart(API_START, projectId, TYPENAME, { untilReady: true });
     api.push(firstAnswer);
     apiReady.push(ready!);
     phase.tick();
   };
   const startBare = async () => {
-    bareYoga.push((await timeStart(BARE_ENTRY, projectId, TYPENAME)).firstAnswer);
+    bareYoga.push((await timeStart([BARE_ENTRY], projectId, TYPENAME)).firstAnswer);
     phase.tick();
   };
   for (let round = 0; round < plan.starts; round++) {
@@ -100,7 +105,7 @@ export async function measureColdStart(plan: ColdStartPlan): Promise<ColdStartRe
   const reads = startPhase('(s) cold start: API first read of a read model', plan.starts);
   const apiFirstRead: number[] = [];
   for (let round = 0; round < plan.starts; round++) {
-    apiFirstRead.push((await timeStart(API_ENTRY, projectId, PRODUCTS)).firstAnswer);
+    apiFirstRead.push((await timeStart(API_START, projectId, PRODUCTS)).firstAnswer);
     reads.tick();
   }
   reads.end();
@@ -128,7 +133,7 @@ export function renderColdStartSection(result: ColdStartResult): string {
   return [
     "## (s) Cold start: a new API instance's first answer",
     '',
-    `${result.starts} starts per side, alternating (ABBA), against the same emulators: the built API (\`node dist/src/main.js\`, ` +
+    `${result.starts} starts per side, alternating (ABBA), against the same emulators: the built API (\`node ${API_START.join(' ')}\`, ` +
       'as `npm start` runs it, telemetry as configured locally) and a bare graphql-yoga server (bench/bareYogaServer.mjs) on ' +
       'the same Node. Each start is timed from spawn to the first answer to `{ __typename }`, asked every 5 ms. The same API ' +
       'starts then ask `/readyz?exclude=projections` until it says ready (Firestore and Pub/Sub reachable, the relay running); ' +
@@ -151,18 +156,19 @@ export function renderColdStartSection(result: ColdStartResult): string {
 }
 
 /**
- * Spawns `entry` on a free port and returns the milliseconds until it answered `query` with data, and with
- * `untilReady`, until its /readyz?exclude=projections answered 200.
+ * Spawns Node with `args` (the entry last) on a free port and returns the milliseconds until it answered `query`
+ * with data, and with `untilReady`, until its /readyz?exclude=projections answered 200.
  */
 async function timeStart(
-  entry: string,
+  args: readonly string[],
   projectId: string,
   query: string,
   options: { untilReady?: boolean } = {},
 ): Promise<{ firstAnswer: number; ready: number | null }> {
   const port = await freePort();
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [entry], {
+  const entry = args.at(-1)!;
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -5,12 +5,19 @@
  * measures what this buys; this keeps a static import from quietly putting them back on the start-up path.
  *
  * A child process imports startApi.ts (as main.ts does, without starting it) and lists the CommonJS modules it
- * loaded, which is how all of these packages load.
+ * loaded, which is how all of these packages load. `npm start` runs the bundle of scripts/apiBundle.ts instead,
+ * where a static import means the same: esbuild's account of a fresh bundle shows what main.js loads before its
+ * first dynamic import().
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { bundleApi, EXTERNAL } from '../scripts/apiBundle.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,5 +46,55 @@ describe('a new API instance, before it listens', () => {
     expect(loaded.some((path) => path.includes('node_modules/graphql/'))).toBe(true);
     expect(loaded.some((path) => path.includes('node_modules/pino/'))).toBe(true);
     expect(loaded.filter((path) => DEFERRED.test(path))).toEqual([]);
+  });
+});
+
+/** What the bundle's main.js loads when it starts: its own code and the packages it imports, before any import(). */
+function loadedByBundleEntry(metafile: Metafile): { inlined: string[]; external: string[] } {
+  const entry = Object.keys(metafile.outputs).find((path) => metafile.outputs[path]!.entryPoint === 'src/main.ts')!;
+  const inlined: string[] = [];
+  const external: string[] = [];
+  const seen = new Set([entry]);
+  const pending = [entry];
+  for (let output = pending.pop(); output !== undefined; output = pending.pop()) {
+    inlined.push(...Object.keys(metafile.outputs[output]!.inputs));
+    for (const { path, kind, external: isExternal } of metafile.outputs[output]!.imports) {
+      if (kind === 'dynamic-import') continue;
+      if (isExternal) external.push(path);
+      else if (!seen.has(path)) {
+        seen.add(path);
+        pending.push(path);
+      }
+    }
+  }
+  return { inlined, external };
+}
+
+/** A package name as an installed path would show it, for DEFERRED. */
+const asInstalled = (specifier: string) => `node_modules/${specifier}/`;
+
+describe('the bundle `npm start` runs (scripts/apiBundle.ts)', () => {
+  it('loads the schema and the server when it starts, and none of what loads after or on first use', { timeout: 180_000 }, async () => {
+    const outdir = await mkdtemp(join(tmpdir(), 'eventloom-api-bundle-'));
+    try {
+      const metafile = await bundleApi(outdir);
+      const { inlined, external } = loadedByBundleEntry(metafile);
+      // The walk sees what main.js does load: one that saw nothing would pass.
+      expect(inlined).toContain('src/startApi.ts');
+      expect(inlined.some((path) => path.includes('node_modules/graphql/'))).toBe(true);
+      expect(inlined.some((path) => path.includes('node_modules/pino/'))).toBe(true);
+      expect(inlined.filter((path) => DEFERRED.test(path))).toEqual([]);
+      expect(external.filter((specifier) => DEFERRED.test(asInstalled(specifier)))).toEqual([]);
+
+      // The packages left out of the bundle are imported from node_modules by the chunks that load later (the
+      // Google Cloud clients by the adapters' chunk), never copied into the bundle.
+      const everyInput = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+      const everyExternal = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external));
+      expect(everyExternal.map((i) => i.path)).toContain('@google-cloud/firestore');
+      const leftOut = EXTERNAL.map((pattern) => new RegExp(`node_modules/${pattern.replace('*', '[^/]+')}/`));
+      expect(everyInput.filter((path) => leftOut.some((pattern) => pattern.test(path)))).toEqual([]);
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
   });
 });
