@@ -359,8 +359,10 @@ export class FirestoreProjector {
     const at = now().getTime();
     if (state.contributions < (this.options.rollUpAfter ?? ROLL_UP_AFTER_CONTRIBUTIONS) || at - state.lastRollUpAt < intervalMs) return;
     state.lastRollUpAt = at;
+    // Contributions this instance writes while the roll-up runs may come after its query: they stay counted.
+    const counted = state.contributions;
     const outcome = await rollUpShard(this.db, projection, target, shard, { minIntervalMs: intervalMs, now });
-    if (!outcome.more) state.contributions = 0;
+    if (!outcome.more) state.contributions -= counted;
   }
 
   /**
