@@ -23,6 +23,7 @@ import { measureHotProduct, type HotProductPlan } from './hotProduct.ts';
 import { measurePersonalDataCost, PERSONAL_DATA_COST_PLANS } from './personalDataCost.ts';
 import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
 import { measureProjectionLag, PROJECTION_LAG_PLANS } from './projectionLag.ts';
+import { CONCURRENT_PUSHES_PLANS, measureConcurrentPushes } from './concurrentPushes.ts';
 import { measureRebuildRate, REBUILD_RATE_PLANS } from './rebuildRate.ts';
 import { measureRelayScaleOut, type RelayScaleOutPlan } from './relayScaleOut.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
@@ -106,6 +107,7 @@ const PARTS = {
   i: 'privacy',
   j: 'tracing',
   p: 'projection-lag',
+  q: 'concurrent-pushes',
   r: 'rebuild',
   k: 'relays',
   s: 'cold-start',
@@ -246,6 +248,10 @@ async function runParts(
 
   // Its own pipeline and project, like (c).
   if (runs('p')) results.projectionLag = await guarded(measureProjectionLag(PROJECTION_LAG_PLANS[mode]));
+
+  // Its own pipeline, without push subscriptions: it pushes to the projectors' own processes itself.
+  if (runs('q')) results.concurrentPushes = await guarded(measureConcurrentPushes(CONCURRENT_PUSHES_PLANS[mode]));
+
   if (runs('r')) {
     const rebuildDb = firestore('bench-rebuild');
     await guarded(warmUpFirestore(rebuildDb, '(r)'));

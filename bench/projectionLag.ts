@@ -16,7 +16,7 @@ import type { AnyProjection } from '../src/core/projection.ts';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { PROJECTIONS, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { asCustomer, asStaff } from '../test/support/identities.ts';
-import { graphql, startPipeline } from '../test/support/pipeline.ts';
+import { graphql, startPipeline, type PushDelivery } from '../test/support/pipeline.ts';
 import { PLACE_ORDER } from '../test/support/orders.ts';
 import { runPool } from './appendThroughput.ts';
 import { fixed, markdownTable, whole } from './markdown.ts';
@@ -64,158 +64,227 @@ export interface ProjectionLagResult {
 
 const PRODUCTS = 40;
 const CATCH_UP_TIMEOUT_MS = 15 * 60_000;
+const SETUP_WRITERS = 8;
 
 export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<ProjectionLagResult> {
   const pipeline = await startPipeline({ api: ONE_CALLER_API });
   const { projectors } = await import('../functions/projectors.ts');
   const readModels = Object.entries(projectors) as Array<[string, AnyProjection]>;
-  let unsubscribes: Array<() => void> = [];
+  let checkpoints: CheckpointWatch | null = null;
   try {
-    const customerIds = Array.from({ length: plan.customers }, (_, i) => `lag-customer-${i}`);
-    await setUp(pipeline, customerIds);
-
-    // Every checkpoint change each read model commits, as its listener sees it (a listener may coalesce
-    // quick changes of one stream: an event's lag is then taken from the first change seen that covers it).
-    const applied = new Map<string, Map<string, Array<{ version: number; at: number }>>>();
-    unsubscribes = readModels.map(([, projection]) => {
-      const byStream = new Map<string, Array<{ version: number; at: number }>>();
-      applied.set(projection.name, byStream);
-      return pipeline.db
-        .collection(PROJECTIONS)
-        .doc(readModelCollectionName(projection))
-        .collection('checkpoints')
-        .onSnapshot((snapshot) => {
-          for (const change of snapshot.docChanges()) {
-            if (change.type === 'removed') continue;
-            const list = byStream.get(change.doc.id) ?? [];
-            list.push({ version: change.doc.get('version') as number, at: change.doc.updateTime.toMillis() });
-            byStream.set(change.doc.id, list);
-          }
-        });
-    });
-
-    const burstStart = Date.now();
-    const placeOrderMs: number[] = [];
-    const phase = startPhase(`(p) burst: ${plan.orders} orders, ${plan.writers} writers`, plan.orders);
-    let n = 0;
-    const burstMs = await runPool(
-      plan.orders,
-      plan.writers,
-      async () => {
-        const i = n++;
-        const customerId = customerIds[i % customerIds.length]!;
-        const startedAt = performance.now();
-        const { data, errors } = await graphql<{ placeOrder: { __typename: string } }>(
-          pipeline.api,
-          PLACE_ORDER,
-          {
-            input: {
-              customerId,
-              lines: [
-                { productId: productId(i % PRODUCTS), quantity: 1 },
-                {
-                  productId: productId((i * 7 + 3) % PRODUCTS === i % PRODUCTS ? (i + 1) % PRODUCTS : (i * 7 + 3) % PRODUCTS),
-                  quantity: 2,
-                },
-              ],
-            },
-          },
-          await asCustomer(customerId),
-        );
-        if (data?.placeOrder.__typename !== 'PlaceOrderPayload') throw new Error(`placeOrder: ${JSON.stringify(errors ?? data)}`);
-        placeOrderMs.push(performance.now() - startedAt);
-      },
-      phase.tick,
-    );
-    phase.end();
-
-    // The burst's events, as committed.
-    const burst: Array<{ streamId: string; version: number; type: string; eventId: string; committedAt: number }> = [];
-    for await (const doc of eventsInCommitOrder(pipeline.db)) {
-      const committedAt = (doc as QueryDocumentSnapshot).get('recordedAt').toMillis() as number;
-      if (committedAt >= burstStart - 1_000 && doc.get('type') !== 'ProductAdded' && doc.get('type') !== 'CustomerRegistered') {
-        burst.push({
-          streamId: doc.get('streamId'),
-          version: doc.get('version'),
-          type: doc.get('type'),
-          eventId: doc.get('eventId'),
-          committedAt,
-        });
-      }
-    }
-    const lastWrite = Math.max(...burst.map((e) => e.committedAt));
-
-    const appliedAt = (readModel: string, streamId: string, version: number) =>
-      applied
-        .get(readModel)!
-        .get(streamId)
-        ?.find((c) => c.version >= version)?.at;
-    const wanted = readModels.map(([, projection]) => ({
-      projection,
-      events: burst.filter((e) => (projection.eventTypes as readonly string[]).includes(e.type)),
-    }));
-    const total = wanted.reduce((sum, w) => sum + w.events.length, 0);
-    const catchUp = startPhase('(p) waiting for every read model to catch up', total);
-    const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
-    let done = 0;
-    for (;;) {
-      const now = wanted.reduce(
-        (sum, w) => sum + w.events.filter((e) => appliedAt(w.projection.name, e.streamId, e.version) !== undefined).length,
-        0,
-      );
-      catchUp.tick(now - done);
-      done = now;
-      if (done === total) break;
-      if (Date.now() > deadline) {
-        // Reported, not thrown: how far each read model got is the finding (the emulator's push rate, usually).
-        note(
-          `  the read models applied ${done} of ${total} events within ${CATCH_UP_TIMEOUT_MS / 60_000} min; reporting what they reached`,
-        );
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    catchUp.end();
-
-    const committedAtById = new Map(burst.map((e) => [e.eventId, e.committedAt]));
-    const results: ReadModelLag[] = wanted.map(({ projection, events }) => {
-      const functionName = readModels.find(([, p]) => p === projection)![0];
-      const appliedAts = events.map((e) => appliedAt(projection.name, e.streamId, e.version));
-      const lags = events.flatMap((e, i) => (appliedAts[i] === undefined ? [] : [appliedAts[i] - e.committedAt]));
-      const deliveries = pipeline.deliveries(functionName).filter((d) => d.eventId !== undefined && committedAtById.has(d.eventId));
-      const read = deliveries.filter((d) => d.type !== undefined && (projection.eventTypes as readonly string[]).includes(d.type));
-      return {
-        readModel: projection.name,
-        events: events.length,
-        applied: lags.length,
-        lag: summarizeLatencies(lags),
-        caughtUpAfterMs: lags.length === events.length ? Math.max(...(appliedAts as number[])) - lastWrite : null,
-        pushArrival: summarizeLatencies(read.map((d) => d.receivedAt - committedAtById.get(d.eventId!)!)),
-        deliveries: deliveries.length,
-        ignoredDeliveries: deliveries.length - read.length,
-        handling: summarizeLatencies(read.map((d) => d.durationMs)),
-      };
-    });
+    const customerIds = customerIdsOf(plan);
+    await setUp(pipeline, customerIds, '(p)', () => pipeline.deliveries().length);
+    checkpoints = watchCheckpoints(pipeline.db, readModels);
+    const burst = await placeBurst(pipeline, plan, customerIds, '(p)');
+    const wanted = await waitForCatchUp(burst, readModels, checkpoints, '(p)');
     return {
       orders: plan.orders,
       writers: plan.writers,
-      events: burst.length,
-      burstSeconds: burstMs / 1000,
-      placeOrder: summarizeLatencies(placeOrderMs),
-      readModels: results,
+      events: burst.events.length,
+      burstSeconds: burst.burstMs / 1000,
+      placeOrder: summarizeLatencies(burst.placeOrderMs),
+      readModels: readModelLags(burst, wanted, readModels, checkpoints, (functionName) => pipeline.deliveries(functionName)),
     };
   } finally {
-    for (const unsubscribe of unsubscribes) unsubscribe();
+    checkpoints?.stop();
     await pipeline.stop();
   }
+}
+
+type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/** An event of the burst, as committed. */
+export interface BurstEvent {
+  readonly streamId: string;
+  readonly version: number;
+  readonly type: string;
+  readonly eventId: string;
+  readonly committedAt: number;
+}
+
+export interface Burst {
+  readonly events: readonly BurstEvent[];
+  readonly burstMs: number;
+  readonly placeOrderMs: readonly number[];
+  readonly lastWrite: number;
+}
+
+export const customerIdsOf = (plan: ProjectionLagPlan): string[] => Array.from({ length: plan.customers }, (_, i) => `lag-customer-${i}`);
+
+/**
+ * Every checkpoint change each read model commits, as its listener sees it (a listener may coalesce quick
+ * changes of one stream: an event's lag is then taken from the first change seen that covers it).
+ */
+export interface CheckpointWatch {
+  /** When the read model committed a checkpoint at or past `version` of the stream; undefined: not yet. */
+  appliedAt(readModel: string, streamId: string, version: number): number | undefined;
+  stop(): void;
+}
+
+export function watchCheckpoints(db: Pipeline['db'], readModels: ReadonlyArray<[string, AnyProjection]>): CheckpointWatch {
+  const applied = new Map<string, Map<string, Array<{ version: number; at: number }>>>();
+  const unsubscribes = readModels.map(([, projection]) => {
+    const byStream = new Map<string, Array<{ version: number; at: number }>>();
+    applied.set(projection.name, byStream);
+    return db
+      .collection(PROJECTIONS)
+      .doc(readModelCollectionName(projection))
+      .collection('checkpoints')
+      .onSnapshot((snapshot) => {
+        for (const change of snapshot.docChanges()) {
+          if (change.type === 'removed') continue;
+          const list = byStream.get(change.doc.id) ?? [];
+          list.push({ version: change.doc.get('version') as number, at: change.doc.updateTime.toMillis() });
+          byStream.set(change.doc.id, list);
+        }
+      });
+  });
+  return {
+    appliedAt: (readModel, streamId, version) =>
+      applied
+        .get(readModel)!
+        .get(streamId)
+        ?.find((c) => c.version >= version)?.at,
+    stop: () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    },
+  };
+}
+
+/** `plan.orders` orders through the API's command path by `plan.writers` concurrent writers, and their events. */
+export async function placeBurst(
+  pipeline: Pipeline,
+  plan: ProjectionLagPlan,
+  customerIds: readonly string[],
+  label: string,
+): Promise<Burst> {
+  const burstStart = Date.now();
+  const placeOrderMs: number[] = [];
+  const phase = startPhase(`${label} burst: ${plan.orders} orders, ${plan.writers} writers`, plan.orders);
+  let n = 0;
+  const burstMs = await runPool(
+    plan.orders,
+    plan.writers,
+    async () => {
+      const i = n++;
+      const customerId = customerIds[i % customerIds.length]!;
+      const startedAt = performance.now();
+      const { data, errors } = await graphql<{ placeOrder: { __typename: string } }>(
+        pipeline.api,
+        PLACE_ORDER,
+        {
+          input: {
+            customerId,
+            lines: [
+              { productId: productId(i % PRODUCTS), quantity: 1 },
+              {
+                productId: productId((i * 7 + 3) % PRODUCTS === i % PRODUCTS ? (i + 1) % PRODUCTS : (i * 7 + 3) % PRODUCTS),
+                quantity: 2,
+              },
+            ],
+          },
+        },
+        await asCustomer(customerId),
+      );
+      if (data?.placeOrder.__typename !== 'PlaceOrderPayload') throw new Error(`placeOrder: ${JSON.stringify(errors ?? data)}`);
+      placeOrderMs.push(performance.now() - startedAt);
+    },
+    phase.tick,
+  );
+  phase.end();
+
+  // The burst's events, as committed.
+  const events: BurstEvent[] = [];
+  for await (const doc of eventsInCommitOrder(pipeline.db)) {
+    const committedAt = (doc as QueryDocumentSnapshot).get('recordedAt').toMillis() as number;
+    if (committedAt >= burstStart - 1_000 && doc.get('type') !== 'ProductAdded' && doc.get('type') !== 'CustomerRegistered') {
+      events.push({
+        streamId: doc.get('streamId'),
+        version: doc.get('version'),
+        type: doc.get('type'),
+        eventId: doc.get('eventId'),
+        committedAt,
+      });
+    }
+  }
+  return { events, burstMs, placeOrderMs, lastWrite: Math.max(...events.map((e) => e.committedAt)) };
+}
+
+export interface WantedEvents {
+  readonly projection: AnyProjection;
+  readonly events: readonly BurstEvent[];
+}
+
+/** Waits until every read model has applied every event of the burst it reads (or CATCH_UP_TIMEOUT_MS passed). */
+export async function waitForCatchUp(
+  burst: Burst,
+  readModels: ReadonlyArray<[string, AnyProjection]>,
+  checkpoints: CheckpointWatch,
+  label: string,
+): Promise<WantedEvents[]> {
+  const wanted = readModels.map(([, projection]) => ({
+    projection,
+    events: burst.events.filter((e) => (projection.eventTypes as readonly string[]).includes(e.type)),
+  }));
+  const total = wanted.reduce((sum, w) => sum + w.events.length, 0);
+  const catchUp = startPhase(`${label} waiting for every read model to catch up`, total);
+  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+  let done = 0;
+  for (;;) {
+    const now = wanted.reduce(
+      (sum, w) => sum + w.events.filter((e) => checkpoints.appliedAt(w.projection.name, e.streamId, e.version) !== undefined).length,
+      0,
+    );
+    catchUp.tick(now - done);
+    done = now;
+    if (done === total) break;
+    if (Date.now() > deadline) {
+      // Reported, not thrown: how far each read model got is the finding (the emulator's push rate, usually).
+      note(`  the read models applied ${done} of ${total} events within ${CATCH_UP_TIMEOUT_MS / 60_000} min; reporting what they reached`);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  catchUp.end();
+  return wanted;
+}
+
+/** Each read model's lag and deliveries over the burst. */
+export function readModelLags(
+  burst: Burst,
+  wanted: readonly WantedEvents[],
+  readModels: ReadonlyArray<[string, AnyProjection]>,
+  checkpoints: CheckpointWatch,
+  deliveriesOf: (functionName: string) => readonly PushDelivery[],
+): ReadModelLag[] {
+  const committedAtById = new Map(burst.events.map((e) => [e.eventId, e.committedAt]));
+  return wanted.map(({ projection, events }) => {
+    const functionName = readModels.find(([, p]) => p === projection)![0];
+    const appliedAts = events.map((e) => checkpoints.appliedAt(projection.name, e.streamId, e.version));
+    const lags = events.flatMap((e, i) => (appliedAts[i] === undefined ? [] : [appliedAts[i] - e.committedAt]));
+    const deliveries = deliveriesOf(functionName).filter((d) => d.eventId !== undefined && committedAtById.has(d.eventId));
+    const read = deliveries.filter((d) => d.type !== undefined && (projection.eventTypes as readonly string[]).includes(d.type));
+    return {
+      readModel: projection.name,
+      events: events.length,
+      applied: lags.length,
+      lag: summarizeLatencies(lags),
+      caughtUpAfterMs: lags.length === events.length ? Math.max(...(appliedAts as number[])) - burst.lastWrite : null,
+      pushArrival: summarizeLatencies(read.map((d) => d.receivedAt - committedAtById.get(d.eventId!)!)),
+      deliveries: deliveries.length,
+      ignoredDeliveries: deliveries.length - read.length,
+      handling: summarizeLatencies(read.map((d) => d.durationMs)),
+    };
+  });
 }
 
 const productId = (i: number) => `lag-product-${i}`;
 
 /** The products and customers, through the API, then a wait until the projectors have nothing queued. */
-async function setUp(pipeline: Awaited<ReturnType<typeof startPipeline>>, customerIds: readonly string[]): Promise<void> {
-  const phase = startPhase('(p) adding products, registering customers', PRODUCTS + customerIds.length);
+export async function setUp(pipeline: Pipeline, customerIds: readonly string[], label: string, deliveries: () => number): Promise<void> {
+  const phase = startPhase(`${label} adding products, registering customers`, PRODUCTS + customerIds.length);
   const staff = await asStaff('catalog');
+  let registered = 0;
   for (let i = 0; i < PRODUCTS; i++) {
     const { data } = await graphql<{ addProduct: { __typename: string } }>(
       pipeline.api,
@@ -226,24 +295,30 @@ async function setUp(pipeline: Awaited<ReturnType<typeof startPipeline>>, custom
     if (data?.addProduct.__typename !== 'ProductCommandPayload') throw new Error(`addProduct: ${JSON.stringify(data)}`);
     phase.tick();
   }
-  for (const customerId of customerIds) {
-    const { data } = await graphql<{ registerCustomer: { __typename: string } }>(
-      pipeline.api,
-      /* GraphQL */ `mutation ($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename } }`,
-      { input: { customerId, name: `Customer ${customerId}`, email: `${customerId}@example.com` } },
-      await asCustomer(customerId),
-    );
-    if (data?.registerCustomer.__typename !== 'CustomerCommandPayload') throw new Error(`registerCustomer: ${JSON.stringify(data)}`);
-    phase.tick();
-  }
+  // Customers are registered a few at a time: (q) registers hundreds, so that no customer's history is a hot document.
+  await runPool(
+    customerIds.length,
+    SETUP_WRITERS,
+    async () => {
+      const customerId = customerIds[registered++]!;
+      const { data } = await graphql<{ registerCustomer: { __typename: string } }>(
+        pipeline.api,
+        /* GraphQL */ `mutation ($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename } }`,
+        { input: { customerId, name: `Customer ${customerId}`, email: `${customerId}@example.com` } },
+        await asCustomer(customerId),
+      );
+      if (data?.registerCustomer.__typename !== 'CustomerCommandPayload') throw new Error(`registerCustomer: ${JSON.stringify(data)}`);
+    },
+    phase.tick,
+  );
   phase.end();
   // Quiet before the burst: the setup's deliveries must not queue in front of it.
   let quietSince = Date.now();
-  let seen = pipeline.deliveries().length;
+  let seen = deliveries();
   while (Date.now() - quietSince < 2_000) {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    if (pipeline.deliveries().length !== seen) {
-      seen = pipeline.deliveries().length;
+    if (deliveries() !== seen) {
+      seen = deliveries();
       quietSince = Date.now();
     }
   }

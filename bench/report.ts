@@ -14,6 +14,7 @@ import type { SnapshotLoadResult } from './snapshotLoading.ts';
 import { renderPersonalDataCostSection, type PersonalDataCostResult } from './personalDataCost.ts';
 import { renderQueryLimitsSection, type QueryLimitsResult } from './queryLimits.ts';
 import { renderProjectionLagSection, type ProjectionLagResult } from './projectionLag.ts';
+import { renderConcurrentPushesSection, type ConcurrentPushesResult } from './concurrentPushes.ts';
 import { renderRebuildRateSection, type RebuildRateResult } from './rebuildRate.ts';
 import type { RelayScaleOutResult } from './relayScaleOut.ts';
 import { renderSubscriptionSection, type SubscriptionResult } from './subscriptions.ts';
@@ -34,6 +35,7 @@ export interface BenchReport {
   readonly personalData?: PersonalDataCostResult;
   readonly tracing?: TracingOverheadResult;
   readonly projectionLag?: ProjectionLagResult;
+  readonly concurrentPushes?: ConcurrentPushesResult;
   readonly rebuildRate?: RebuildRateResult;
   readonly relays?: RelayScaleOutResult;
   readonly coldStart?: ColdStartResult;
@@ -60,6 +62,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.personalData, (result) => [renderPersonalDataCostSection(result)]),
     ...section(report.tracing, tracingSection),
     ...section(report.projectionLag, (result) => [renderProjectionLagSection(result)]),
+    ...section(report.concurrentPushes, (result) => [renderConcurrentPushesSection(result)]),
     ...section(report.rebuildRate, (result) => [renderRebuildRateSection(result)]),
     ...section(report.relays, relaysSection),
     ...section(report.coldStart, (result) => [renderColdStartSection(result)]),

@@ -1,9 +1,9 @@
 /**
  * `sweepRollUps`: Cloud Scheduler calls it every minute (with an OIDC token, checked like a push's), as it calls
  * the payment deadlines' sweep. Projectors roll up the shards of a rolled-up view (the sales dashboard) as they
- * apply events, at most once a second each (src/firestore/viewRollUp.ts); what the last events of a burst
- * contributed no later apply rolls up, so this folds it. Reads are exact either way: this keeps what a read merges
- * small. It answers with what it folded.
+ * apply events, after every 8 contributions to a shard and at most once a second each (src/firestore/viewRollUp.ts);
+ * what the last events of a burst contributed no later apply rolls up, so this folds it. Reads are exact either way:
+ * this keeps what a read merges small. It answers with what it folded.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { projections } from '../src/projections/all.ts';

@@ -7,12 +7,19 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../src/core/eventStore.ts';
+import { shardOf } from '../src/core/projection.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector, readModelCollectionName, type ProjectorOptions } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { ROLL_UP_INTERVAL_MS, rollUpPending, rollUpShard, viewPartsOf } from '../src/firestore/viewRollUp.ts';
-import { SALES_SUMMARY_ID, salesDashboardProjection, salesDayId, type SalesFigures } from '../src/projections/salesDashboard.ts';
+import {
+  SALES_SHARDS,
+  SALES_SUMMARY_ID,
+  salesDashboardProjection,
+  salesDayId,
+  type SalesFigures,
+} from '../src/projections/salesDashboard.ts';
 import { shopEvents } from '../src/shopEvents.ts';
 import { committer } from './support/commits.ts';
 import { testFirestore } from './support/firestore.ts';
@@ -38,11 +45,14 @@ function setUp(options: ProjectorOptions = {}) {
     db,
     projector,
     readModels,
-    /** Orders of every fate (shipped, cancelled, still placed), committed, nothing applied: each stream's events. */
-    async commitOrders(count: number): Promise<Array<readonly EventEnvelope[]>> {
+    /**
+     * Orders of every fate (shipped, cancelled, still placed), committed, nothing applied: each stream's events.
+     * `count` orders, or the orders of the given numbers (orderNumbersInOneShard).
+     */
+    async commitOrders(orders: number | readonly number[]): Promise<Array<readonly EventEnvelope[]>> {
       const lines = [line('kettle', 2, 2500), line('mug', 1, 900)];
       const streams: Array<readonly EventEnvelope[]> = [];
-      for (let i = 0; i < count; i++) {
+      for (const i of typeof orders === 'number' ? Array.from({ length: orders }, (_, i) => i) : orders) {
         const [orderId, customerId] = [`o-${i}`, `c-${i % 4}`];
         const later =
           i % 3 === 0
@@ -59,6 +69,29 @@ function setUp(options: ProjectorOptions = {}) {
     /** Rolls up every shard with pending contributions until none is left (no interval between roll-ups). */
     async rollUpEverything(): Promise<void> {
       while ((await rollUpPending(db, projection, live, { minIntervalMs: 0 })).folded > 0);
+    },
+  };
+}
+
+/** The numbers of `count` orders whose streams (`order-o-<n>`) share one shard of the dashboard's views. */
+function orderNumbersInOneShard(count: number): number[] {
+  const byShard = new Map<number, number[]>();
+  for (let i = 0; ; i++) {
+    const shard = shardOf(`order-o-${i}`, SALES_SHARDS);
+    const numbers = [...(byShard.get(shard) ?? []), i];
+    if (numbers.length === count) return numbers;
+    byShard.set(shard, numbers);
+  }
+}
+
+/** A clock the test moves, for the projector's roll-ups and the shards' once-an-interval marker. */
+function testClock(start = new Date('2026-12-01T12:00:00.000Z')) {
+  let at = start.getTime();
+  return {
+    now: () => new Date(at),
+    /** Moves the clock to `ms` after the start. */
+    set: (ms: number) => {
+      at = start.getTime() + ms;
     },
   };
 }
@@ -95,7 +128,7 @@ describe('the sales dashboard, rolled up', () => {
   });
 
   it('loses and doubles nothing when roll-ups race the contributions they fold', async () => {
-    const shop = setUp({ rollUpIntervalMs: 0 });
+    const shop = setUp({ rollUpIntervalMs: 0, rollUpAfter: 1 });
     const streams = await shop.commitOrders(12);
     let applying = true;
     const applies = Promise.all(
@@ -123,6 +156,65 @@ describe('the sales dashboard, rolled up', () => {
     expect(await shop.pending()).toBe(0);
     expect(await shop.read(SALES_SUMMARY_ID)).toEqual(expected);
     expect(await shop.read(DAY)).toEqual(expected);
+  });
+
+  it('rolls a shard up after an apply only once it has that many contributions, and counts what waits exactly', async () => {
+    const clock = testClock();
+    const shop = setUp({ rollUpAfter: 3, now: clock.now });
+    const placed = (await shop.commitOrders(orderNumbersInOneShard(5))).map((events) => [events[0]!]);
+    const figures = async () => ({ summary: await shop.read(SALES_SUMMARY_ID), day: await shop.read(DAY) });
+    const exactly = (streams: ReadonlyArray<readonly EventEnvelope[]>) => ({
+      summary: expectedFigures(streams),
+      day: expectedFigures(streams),
+    });
+
+    // Two orders of one shard: below the threshold, each apply answers without a roll-up; the summary and the day
+    // each have their two contributions pending, and reads count them.
+    for (const events of placed.slice(0, 2)) await shop.projector.apply(projection, events[0]!);
+    expect(await shop.pending()).toBe(4);
+    expect(await figures()).toEqual(exactly(placed.slice(0, 2)));
+
+    // The third contribution to the shard rolls it up, the summary's and the day's: nothing pending, the same figures.
+    await shop.projector.apply(projection, placed[2]![0]!);
+    expect(await shop.pending()).toBe(0);
+    expect(await figures()).toEqual(exactly(placed.slice(0, 3)));
+
+    // Two more wait for the next roll-up, which the last events of a burst get from the sweep.
+    clock.set(ROLL_UP_INTERVAL_MS);
+    for (const events of placed.slice(3)) await shop.projector.apply(projection, events[0]!);
+    expect(await shop.pending()).toBe(4);
+    expect(await figures()).toEqual(exactly(placed));
+    expect(await rollUpPending(shop.db, projection, live, { now: clock.now })).toEqual({ shards: 2, folded: 4 });
+    expect(await shop.pending()).toBe(0);
+    expect(await figures()).toEqual(exactly(placed));
+  });
+
+  it("tries again, after the interval, a roll-up that the shard's marker refused", async () => {
+    const clock = testClock();
+    const shop = setUp({ rollUpAfter: 2, now: clock.now });
+    const placed = (await shop.commitOrders(orderNumbersInOneShard(4))).map((events) => events[0]!);
+    const summary = async () => shop.read(SALES_SUMMARY_ID);
+    const upTo = (n: number) => expectedFigures(placed.slice(0, n).map((event) => [event]));
+
+    // The sweep rolls the shards up at 0 ms.
+    await shop.projector.apply(projection, placed[0]!);
+    expect(await rollUpPending(shop.db, projection, live, { now: clock.now })).toEqual({ shards: 2, folded: 2 });
+
+    // At 500 ms the projector has its two contributions, but the marker says the shards were rolled up 500 ms ago:
+    // nothing folded, and the projector keeps its count.
+    clock.set(500);
+    await shop.projector.apply(projection, placed[1]!);
+    expect(await shop.pending()).toBe(2);
+    // At 1,000 ms it is only 500 ms since the projector's own try: it waits.
+    clock.set(1_000);
+    await shop.projector.apply(projection, placed[2]!);
+    expect(await shop.pending()).toBe(4);
+    expect(await summary()).toEqual(upTo(3));
+    // At 1,500 ms the next apply folds everything pending.
+    clock.set(1_500);
+    await shop.projector.apply(projection, placed[3]!);
+    expect(await shop.pending()).toBe(0);
+    expect(await summary()).toEqual(upTo(4));
   });
 
   it('writes a shard at most once per interval, whoever rolls it up, and folds the rest on the next one', async () => {

@@ -36,6 +36,7 @@ import {
   partOf,
   rollUpPending,
   rollUpShard,
+  ROLL_UP_AFTER_CONTRIBUTIONS,
   ROLL_UP_INTERVAL_MS,
   shardDocument,
   viewPartsOf,
@@ -67,11 +68,24 @@ type ProjectionId = Pick<Projection<unknown>, 'name' | 'version'>;
 
 export interface ProjectorOptions {
   /**
-   * How often this projector rolls up a shard of a rolled-up view it contributed to (and how recently rolled up
-   * a shard it leaves alone); null: never, only the sweep does (for tests that keep contributions pending).
-   * Default ROLL_UP_INTERVAL_MS.
+   * How often at most this projector rolls up a shard of a rolled-up view it contributed to (and how recently
+   * rolled up a shard it leaves alone); null: never, only the sweep does (for tests that keep contributions
+   * pending). Default ROLL_UP_INTERVAL_MS.
    */
   readonly rollUpIntervalMs?: number | null;
+  /**
+   * How many contributions this projector writes to a shard before it rolls that shard up after an apply.
+   * Default ROLL_UP_AFTER_CONTRIBUTIONS.
+   */
+  readonly rollUpAfter?: number;
+  /** The clock of the roll-ups this projector runs, and of when it last ran each (tests). Default: the time now. */
+  readonly now?: () => Date;
+}
+
+/** What this projector has contributed to a shard since it last rolled it up, and when it last tried to. */
+interface ShardContributions {
+  contributions: number;
+  lastRollUpAt: number;
 }
 
 /** What an apply's transaction wrote, for the work that follows its commit. */
@@ -79,8 +93,8 @@ interface Written {
   readonly target: string;
   /** Views whose summaries (ShardedViews.queryFields) may have changed. */
   readonly viewIds: Set<string>;
-  /** Shards of rolled-up views that got a contribution. */
-  readonly contributedTo: Set<string>;
+  /** Shards of rolled-up views that got contributions, and how many. */
+  readonly contributedTo: Map<string, number>;
 }
 
 /** The target a read model starts in, before any rebuild. */
@@ -116,8 +130,11 @@ export function checkpointOf(event: EventEnvelope, now: Date) {
 export class FirestoreProjector {
   /** The target each projection was last seen serving from: where the next delivery's documents are read first. */
   private readonly lastActive = new Map<string, string>();
-  /** When this projector last rolled up each shard of a rolled-up view (`<target>/<shard>`): see rollUpDue. */
-  private readonly lastRollUps = new Map<string, number>();
+  /**
+   * Per shard of a rolled-up view (`<target>/<shard>`), what this projector contributed since it last rolled it
+   * up (see rollUpIfDue). A few dozen entries per target and day: the summary's shards and each day's.
+   */
+  private readonly shardContributions = new Map<string, ShardContributions>();
 
   constructor(
     private readonly db: Firestore,
@@ -218,7 +235,7 @@ export class FirestoreProjector {
       written = {
         target,
         viewIds: new Set(summaries && mayChangeSummary(projection, event) ? await this.viewIdsHint(projection, event) : []),
-        contributedTo: new Set(),
+        contributedTo: new Map(),
       };
       if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
 
@@ -267,7 +284,7 @@ export class FirestoreProjector {
             const part = projection.evolve(null, e as never);
             for (const shard of ids) {
               tx.set(viewPartsOf(this.db, target).doc(contributionId(shard, e.eventId)), contributionDocument(shard, part, options.trace));
-              written.contributedTo.add(shard);
+              written.contributedTo.set(shard, (written.contributedTo.get(shard) ?? 0) + 1);
             }
           } catch (error) {
             await skipped(e, error);
@@ -308,26 +325,44 @@ export class FirestoreProjector {
     if (touched && projection.sharded?.queryFields) {
       await Promise.all([...touched.viewIds].map((id) => this.refreshSummary(projection, touched.target, id)));
     }
-    if (touched) await Promise.all([...touched.contributedTo].map((shard) => this.rollUpIfDue(projection, touched.target, shard)));
+    if (touched) {
+      await Promise.all(
+        [...touched.contributedTo].map(([shard, contributions]) => this.rollUpIfDue(projection, touched.target, shard, contributions)),
+      );
+    }
     return { ...outcome, attempts };
   }
 
   /**
-   * Rolls up a shard this projector just contributed to, unless it did so less than ROLL_UP_INTERVAL_MS ago: a
-   * burst's roll-ups follow its events within about that, and cost each projector instance at most one
-   * transaction per shard and interval (the shard's own marker keeps its writes to one per interval whatever
-   * the number of instances). What the last events of a burst leave pending, the scheduled sweep folds. A roll-up
-   * that fails fails the delivery, as a summary refresh does: the event is applied already, so its redelivery is a
+   * Rolls up a shard this projector just contributed to once it has written ROLL_UP_AFTER_CONTRIBUTIONS
+   * contributions to it since its last roll-up of it, and not within ROLL_UP_INTERVAL_MS of that roll-up. Most
+   * applies then answer their push without a roll-up (each costs a query and a transaction: three round trips in
+   * the push), and the one that rolls up folds at least that many contributions for one shard write. What stays
+   * pending is bounded, and reads merge it exactly: at most ROLL_UP_AFTER_CONTRIBUTIONS - 1 contributions per
+   * shard and projector instance, plus what arrives within the interval when contributions come faster than that;
+   * the scheduled sweep folds what the last events of a burst left. The count is this instance's own: another
+   * instance's roll-up may have folded some of them already, which only makes the next roll-up fold fewer.
+   *
+   * A roll-up the shard's marker refused (another instance rolled it up within the interval), or that left more
+   * than one roll-up folds, keeps the count, so the next apply after the interval tries again. A roll-up that
+   * fails fails the delivery, as a summary refresh does: the event is applied already, so its redelivery is a
    * duplicate, and the next roll-up of the shard folds what this one did not.
    */
-  private async rollUpIfDue(projection: AnyProjection, target: string, shard: string): Promise<void> {
+  private async rollUpIfDue(projection: AnyProjection, target: string, shard: string, contributions: number): Promise<void> {
     const intervalMs = this.options.rollUpIntervalMs === undefined ? ROLL_UP_INTERVAL_MS : this.options.rollUpIntervalMs;
     if (intervalMs === null) return;
     const key = `${target}/${shard}`;
-    const now = Date.now();
-    if (now - (this.lastRollUps.get(key) ?? Number.NEGATIVE_INFINITY) < intervalMs) return;
-    this.lastRollUps.set(key, now);
-    await rollUpShard(this.db, projection, target, shard, { minIntervalMs: intervalMs });
+    const state = this.shardContributions.get(key) ?? { contributions: 0, lastRollUpAt: Number.NEGATIVE_INFINITY };
+    this.shardContributions.set(key, state);
+    state.contributions += contributions;
+    const now = this.options.now ?? (() => new Date());
+    const at = now().getTime();
+    if (state.contributions < (this.options.rollUpAfter ?? ROLL_UP_AFTER_CONTRIBUTIONS) || at - state.lastRollUpAt < intervalMs) return;
+    state.lastRollUpAt = at;
+    // Contributions this instance writes while the roll-up runs may come after its query: they stay counted.
+    const counted = state.contributions;
+    const outcome = await rollUpShard(this.db, projection, target, shard, { minIntervalMs: intervalMs, now });
+    if (!outcome.more) state.contributions -= counted;
   }
 
   /**

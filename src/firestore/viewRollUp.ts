@@ -11,8 +11,9 @@
  * snapshot), and watched with one listener on that query. A roll-up folds a shard's pending contributions into
  * it and deletes them in one transaction, so every snapshot counts each event exactly once, before the roll-up
  * in its contribution and after it in the shard. It writes a shard at most once per ROLL_UP_INTERVAL_MS
- * (`rolledAt`, read in the same transaction, is the marker), whoever calls it: the projector after an apply,
- * and the scheduled sweep for what the last events of a burst left pending.
+ * (`rolledAt`, read in the same transaction, is the marker), whoever calls it: the projector after every
+ * ROLL_UP_AFTER_CONTRIBUTIONS of its contributions to the shard, and the scheduled sweep for what the last events
+ * of a burst left pending.
  *
  * The collection id is the same for every projection and generation, so firestore.indexes.json can exempt the
  * growing fields it stores (`part`, `rolledAt`) from indexing once for all.
@@ -29,6 +30,14 @@ const PARTS_PARENT = 'parts';
 
 /** How often a shard may be written by roll-ups: production Firestore sustains about 1 write/s per document. */
 export const ROLL_UP_INTERVAL_MS = 1_000;
+
+/**
+ * How many contributions a projector instance writes to a shard before it rolls the shard up after an apply
+ * (src/firestore/firestoreProjector.ts): one apply in this many pays for a roll-up (a query and a transaction in the
+ * push), and a read merges at most this many less one per shard and instance besides what came within the last
+ * interval (docs/capacity.md).
+ */
+export const ROLL_UP_AFTER_CONTRIBUTIONS = 8;
 
 /** Contributions folded by one roll-up transaction, well under Firestore's 500 writes per commit. */
 const MAX_FOLDED_PER_ROLL_UP = 400;

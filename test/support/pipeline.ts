@@ -71,6 +71,11 @@ export interface PipelineOptions {
   readonly workflows?: boolean;
   /** When the `projections` query reports a read model with pending events as stalled; default 120 s. */
   readonly stallAfterSeconds?: number;
+  /**
+   * Serve the pushed functions in this process, each with a push subscription (the default); false: only the
+   * topics, for a caller that delivers the events to functions of its own (the bench's concurrent pushes).
+   */
+  readonly functions?: boolean;
   /** Runs each request a function's server receives (`handle`), e.g. inside an async context that names the function. */
   readonly aroundFunction?: (name: string, handle: () => void) => void;
 }
@@ -99,7 +104,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   // Every pushed function: the projectors and the payment workflow.
   // The payment workflow and the view of its deadlines come together.
   const workflowFunctions = new Set([...Object.keys(workflows), 'projectPaymentDeadlines']);
-  const pushed = Object.entries(subscribers).filter(([name]) => options.workflows || !workflowFunctions.has(name));
+  const pushed = Object.entries(subscribers).filter(
+    ([name]) => (options.functions ?? true) && (options.workflows || !workflowFunctions.has(name)),
+  );
   for (const [name, eventTypes] of pushed) {
     const server = getTestServer(name);
     if (options.aroundFunction) wrapRequests(server, name, options.aroundFunction);
@@ -108,14 +115,18 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     functionServers.push(server);
     subscriptions.push({ name: pushSubscriptionName(name), pushEndpoint: `http://127.0.0.1:${port}/`, eventTypes });
   }
-  const sink = getTestServer(DEAD_LETTER_SINK);
-  recordDeliveries(sink, DEAD_LETTER_SINK, deliveries);
-  const sinkPort = await listen(sink);
-  functionServers.push(sink);
+  let deadLetters: { sinkEndpoint: string; maxDeliveryAttempts: number } | undefined;
+  if (options.functions ?? true) {
+    const sink = getTestServer(DEAD_LETTER_SINK);
+    recordDeliveries(sink, DEAD_LETTER_SINK, deliveries);
+    const sinkPort = await listen(sink);
+    functionServers.push(sink);
+    deadLetters = { sinkEndpoint: `http://127.0.0.1:${sinkPort}/`, maxDeliveryAttempts: 5 };
+  }
   await ensureTopology(pubsub, {
     topic: DOMAIN_EVENTS_TOPIC,
     subscriptions,
-    deadLetters: { sinkEndpoint: `http://127.0.0.1:${sinkPort}/`, maxDeliveryAttempts: 5 },
+    ...(deadLetters ? { deadLetters } : {}),
     // Fast redelivery, so poison messages reach the dead letters within seconds in tests.
     retry: { minimumBackoffSeconds: 0.1, maximumBackoffSeconds: 0.5 },
     ackDeadlineSeconds: 10,
