@@ -1244,9 +1244,10 @@ interface FieldAnswer {
 /**
  * How each function instance is sized. Concurrency: a push is mostly waiting on Firestore, so one instance takes
  * many at once (the default, 1, needs an instance per push in flight: about 90 instances at 10× the demo load,
- * docs/capacity.md); more than one request per instance needs a whole CPU. Ordered delivery is unaffected:
- * Pub/Sub sends a stream's next message only once the previous one is acknowledged. Max instances bounds what a
- * backlog can cost and the Firestore load a burst of redeliveries can cause.
+ * docs/capacity.md); more than one request per instance needs a whole CPU. Order does not suffer: the projector
+ * subscriptions are unordered anyway (src/pubsub/topology.ts), and a projector applies each stream in version
+ * order itself, filling gaps from the event store. Max instances bounds what a backlog can cost and the Firestore
+ * load a burst of redeliveries can cause.
  */
 const FUNCTION_SIZE = { concurrency: 80, cpu: '1', memory: '512Mi', maxInstances: 20 } as const;
 
