@@ -13,8 +13,8 @@
  *
  * Each command runs `repeats` times, one at a time (so no contention retries add cost: each figure is what one
  * command costs when it does not race another), then the pipeline is left to settle (nothing counted for
- * 1.5 s), the roll-up sweep run as Cloud Scheduler runs it, and the counts are divided by `repeats`. The relay's lease heartbeats cost writes by the second, not
- * per command: they are measured apart, over an idle interval.
+ * 1.5 s), the roll-up sweep runs as Cloud Scheduler runs it, and the counts are divided by `repeats`. The relay's
+ * lease heartbeats cost writes by the second, not per command: they are measured apart, over an idle interval.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
