@@ -20,12 +20,12 @@
  * Beside them, the baseline: the emulator's own rate for transactions of an apply's shape (read a shared
  * registry document, a checkpoint and a view; write the view and the checkpoint), IN_FLIGHT at a time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import type { AnyProjection } from '../src/core/projection.ts';
 import { freePort } from '../scripts/devPorts.ts';
 import { projectorFunction } from '../scripts/projectorFunctions.ts';
+import { SupervisedProcess } from '../scripts/supervisedProcess.ts';
 import { DOMAIN_EVENTS_TOPIC, startPipeline, type PushDelivery } from '../test/support/pipeline.ts';
 import { runPool } from './appendThroughput.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
@@ -92,23 +92,24 @@ export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promi
   const readModels = (Object.entries(projectors) as Array<[string, AnyProjection]>).filter(
     ([name]) => !(name in workflows) && name !== 'projectPaymentDeadlines',
   );
-  const processes: ChildProcess[] = [];
+  const processes: SupervisedProcess[] = [];
   const pushers: ConcurrentPusher[] = [];
   let checkpoints: CheckpointWatch | null = null;
   try {
     const starting = startPhase('(q) starting a functions-framework process per projector', readModels.length);
     for (const [name, projection] of readModels) {
       const fn = projectorFunction(name, await freePort());
-      const [command, ...args] = fn.command;
-      processes.push(
-        spawn(command!, args, {
-          env: { ...process.env, GOOGLE_CLOUD_PROJECT: pipeline.projectId, LOG_LEVEL: 'error' },
-          // Their logs would bury the progress; a delivery they fail shows in the report as a redelivery.
-          stdio: ['ignore', 'ignore', 'ignore'],
-        }),
-      );
+      // As `npm run dev` starts them (supervised: none outlives the bench). Their logs are not shown: they would
+      // bury the progress, and a delivery they fail shows in the report as a redelivery.
+      const child = new SupervisedProcess({
+        name: fn.name,
+        command: fn.command,
+        env: { ...process.env, GOOGLE_CLOUD_PROJECT: pipeline.projectId, LOG_LEVEL: 'error' },
+      });
+      processes.push(child);
+      // Listening once it answers an unknown path (functions-framework's 404), as `npm run dev` waits.
+      await child.waitUntilAnswers(`http://127.0.0.1:${fn.port}/robots.txt`, 404, 120_000);
       const endpoint = `http://127.0.0.1:${fn.port}/`;
-      await untilAnswers(endpoint);
       await pipeline.pubsub.topic(DOMAIN_EVENTS_TOPIC).createSubscription(`bench-push-${name}`, { ackDeadlineSeconds: 60 });
       // Enough messages leased at once that the posts, not the client's flow control, decide the pace.
       const subscription = pipeline.pubsub.subscription(`bench-push-${name}`, {
@@ -185,7 +186,7 @@ export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promi
   } finally {
     checkpoints?.stop();
     await Promise.all(pushers.map((pusher) => pusher.close()));
-    await Promise.all(processes.map(stopProcess));
+    await Promise.all(processes.map((child) => child.stop()));
     await pipeline.stop();
   }
 }
@@ -334,29 +335,6 @@ async function measureApplyShapedTransactions(
   );
   phase.end();
   return { transactions: count, perSecond: count / (ms / 1000) };
-}
-
-/** Waits until the function's server answers HTTP at all (a bodyless POST is refused with a 400). */
-async function untilAnswers(endpoint: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      await (await fetch(endpoint, { method: 'POST' })).arrayBuffer();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${endpoint} did not answer within 120 s: ${String(error)}`);
-      await sleep(250);
-    }
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export function renderConcurrentPushesSection(result: ConcurrentPushesResult): string {
