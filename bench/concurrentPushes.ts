@@ -13,8 +13,8 @@
  * the emulator redelivers it.
  *
  * Two phases:
- * - live: a burst of orders while the pushes flow; per read model the lag from an event's commit to the commit
- *   that applied it (the stream's checkpoint, as in (p)), and how long a push took to answer;
+ * - live: a burst of orders while the pushes flow; per read model the lag from an event's commit to the answer
+ *   of the push that applied it (as in (p), appliedFromAnswers), and how long a push took to answer;
  * - backlog: another burst while the pushes are held, then released one projector at a time: the rate at which
  *   each drains its share (events/s) is its handling capacity at IN_FLIGHT concurrent pushes, on this machine.
  * Beside them, the baseline: the emulator's own rate for transactions of an apply's shape (read a shared
@@ -32,13 +32,12 @@ import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { ONE_CALLER_API } from './oneCaller.ts';
 import { note, startPhase } from './progress.ts';
 import {
+  appliedFromAnswers,
   customerIdsOf,
   placeBurst,
   readModelLags,
   setUp,
   waitForCatchUp,
-  watchCheckpoints,
-  type CheckpointWatch,
   type ProjectionLagPlan,
   type ReadModelLag,
 } from './projectionLag.ts';
@@ -94,7 +93,6 @@ export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promi
   );
   const processes: SupervisedProcess[] = [];
   const pushers: ConcurrentPusher[] = [];
-  let checkpoints: CheckpointWatch | null = null;
   try {
     const starting = startPhase('(q) starting a functions-framework process per projector', readModels.length);
     for (const [name, projection] of readModels) {
@@ -126,10 +124,10 @@ export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promi
     await setUp(pipeline, customerIds, '(q)', posted);
 
     // Live: the pushes flow while the orders are placed.
-    checkpoints = watchCheckpoints(pipeline.db, readModels);
+    const applied = appliedFromAnswers(readModels, deliveries);
     const burst = await placeBurst(pipeline, plan, customerIds, '(q) live');
-    const wanted = await waitForCatchUp(burst, readModels, checkpoints, '(q) live');
-    const live = readModelLags(burst, wanted, readModels, checkpoints, deliveries);
+    const wanted = await waitForCatchUp(burst, readModels, applied, '(q) live');
+    const live = readModelLags(burst, wanted, readModels, applied, deliveries);
 
     // Backlog: the pushes are held while more orders are placed, then released.
     for (const pusher of pushers) pusher.hold();
@@ -184,7 +182,6 @@ export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promi
       baseline,
     };
   } finally {
-    checkpoints?.stop();
     await Promise.all(pushers.map((pusher) => pusher.close()));
     await Promise.all(processes.map((child) => child.stop()));
     await pipeline.stop();
@@ -356,7 +353,7 @@ export function renderConcurrentPushesSection(result: ConcurrentPushesResult): s
     `${whole(result.orders)} orders placed through the API's command path by ${result.writers} concurrent writers in ` +
       `${fixed(result.burstSeconds, 1)} s (${whole(result.orders / result.burstSeconds)} orders/s, ` +
       `${whole(result.events / result.burstSeconds)} events/s committed; placeOrder p50 ${ms(result.placeOrder.p50)} ms): the ` +
-      "writes the read models follow. Lag: an event's commit to the commit that applied it. Goal: within 2 s.",
+      "writes the read models follow. Lag: an event's commit to the answer of the push that applied it. Goal: within 2 s.",
     '',
     markdownTable(
       ['read model', 'events', 'lag p50 (ms)', 'p95', 'max', 'caught up after (ms)', 'handling p50 / p95 (ms)', 'posts'],
