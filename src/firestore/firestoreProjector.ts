@@ -12,6 +12,7 @@
  * a transaction that read the old target and commits after the switch is retried against the new one.
  */
 import { isDeepStrictEqual } from 'node:util';
+import AsyncLock from 'async-lock';
 import type { DocumentReference, DocumentSnapshot, Firestore, WriteBatch } from '@google-cloud/firestore';
 import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry.ts';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
@@ -135,6 +136,12 @@ export class FirestoreProjector {
    * up (see rollUpIfDue). A few dozen entries per target and day: the summary's shards and each day's.
    */
   private readonly shardContributions = new Map<string, ShardContributions>();
+  /**
+   * The documents this instance's applies are writing, by `<projection>/<document>`: an apply waits for those
+   * in flight that write any of its own (see apply). Each takes its keys in sorted order, so no two applies each
+   * hold a key the other waits for.
+   */
+  private readonly sameDocuments = new AsyncLock({ maxPending: Number.POSITIVE_INFINITY });
 
   constructor(
     private readonly db: Firestore,
@@ -204,121 +211,135 @@ export class FirestoreProjector {
    *
    * One read in the common case: the registry, the stream's checkpoint and the view documents the event
    * writes, in one `getAll`, guessing the target this projector last saw active (a wrong guess, after a
-   * switch-over, costs a second read). Push deliveries are handled one or two at a time per subscription,
-   * so the round trips of this transaction bound a projector's throughput.
+   * switch-over, costs a second read).
+   *
+   * Concurrent deliveries to this instance that would write the same documents (the stream's checkpoint, the
+   * same view: two events of one stream, two orders of one customer) take turns here (sameDocuments), rather
+   * than in Firestore: there each transaction holds its read locks until it commits, so the second would wait
+   * for the first's and be aborted and retried (about 3 s a time on the emulator, whose transactions wait for
+   * a lock before giving up, and a wasted round trip with backoff in production). Deliveries of other streams
+   * and views run side by side. Another instance's transactions still meet in Firestore, which retries them.
    */
   async apply<View>(projection: AnyProjection<View>, event: EventEnvelope, options: ApplyOptions = {}): Promise<ApplyOutcome> {
     let attempts = 0;
     // Where the last attempt of the transaction wrote, the views it touched (their summaries follow) and the
     // shards of rolled-up views it wrote contributions to (a roll-up may follow).
     let written: Written | null = null;
-    const outcome = await this.db.runTransaction(async (tx) => {
-      attempts++;
-      const registry = registryRef(this.db, projection);
-      const guess = options.target ?? this.lastActive.get(projection.name) ?? readModelCollectionName(projection);
-      const expected = await this.documentIdsHint(projection, event);
-      const read = async (target: string, withRegistry: boolean) => {
-        const refs = [this.checkpointRef(target, event.streamId), ...expected.map((id) => this.viewRef(target, id))];
-        const snapshots = await tx.getAll(...(withRegistry ? [registry, ...refs] : refs));
-        return withRegistry ? { registry: snapshots[0], rest: snapshots.slice(1) } : { registry: undefined, rest: snapshots };
-      };
-      let snapshots = await read(guess, options.target === undefined);
-      const target = options.target ?? activeTargetOf(snapshots.registry, projection);
-      if (options.target === undefined) this.lastActive.set(projection.name, target);
-      if (target !== guess) snapshots = await read(target, false);
-      const [checkpointSnapshot, ...viewSnapshots] = snapshots.rest;
-      const views = new Map<string, View | null>(viewSnapshots.map((s, i) => [expected[i]!, viewOfSnapshot<View>(s!)]));
+    const expected = await this.documentIdsHint(projection, event);
+    const documents = [`checkpoint:${event.streamId}`, ...expected.map((id) => `view:${id}`)]
+      .map((key) => `${projection.name}/${key}`)
+      .sort();
+    const outcome = await this.sameDocuments.acquire(documents, () =>
+      this.db.runTransaction(async (tx) => {
+        attempts++;
+        const registry = registryRef(this.db, projection);
+        const guess = options.target ?? this.lastActive.get(projection.name) ?? readModelCollectionName(projection);
+        const read = async (target: string, withRegistry: boolean) => {
+          const refs = [this.checkpointRef(target, event.streamId), ...expected.map((id) => this.viewRef(target, id))];
+          const snapshots = await tx.getAll(...(withRegistry ? [registry, ...refs] : refs));
+          return withRegistry ? { registry: snapshots[0], rest: snapshots.slice(1) } : { registry: undefined, rest: snapshots };
+        };
+        let snapshots = await read(guess, options.target === undefined);
+        const target = options.target ?? activeTargetOf(snapshots.registry, projection);
+        if (options.target === undefined) this.lastActive.set(projection.name, target);
+        if (target !== guess) snapshots = await read(target, false);
+        const [checkpointSnapshot, ...viewSnapshots] = snapshots.rest;
+        const views = new Map<string, View | null>(viewSnapshots.map((s, i) => [expected[i]!, viewOfSnapshot<View>(s!)]));
 
-      const checkpointRef = this.checkpointRef(target, event.streamId);
-      const checkpoint = (checkpointSnapshot!.get('version') as number | undefined) ?? 0;
-      const summaries = Boolean(projection.sharded?.queryFields);
-      written = {
-        target,
-        viewIds: new Set(summaries && mayChangeSummary(projection, event) ? await this.viewIdsHint(projection, event) : []),
-        contributedTo: new Map(),
-      };
-      if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
+        const checkpointRef = this.checkpointRef(target, event.streamId);
+        const checkpoint = (checkpointSnapshot!.get('version') as number | undefined) ?? 0;
+        const summaries = Boolean(projection.sharded?.queryFields);
+        written = {
+          target,
+          viewIds: new Set(summaries && mayChangeSummary(projection, event) ? await this.viewIdsHint(projection, event) : []),
+          contributedTo: new Map(),
+        };
+        if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
 
-      const missing =
-        event.version > checkpoint + 1
-          ? await inSpan(
-              'gap fill',
-              { hop: 'projector', attributes: { 'eventloom.from_version': checkpoint + 1, 'eventloom.to_version': event.version - 1 } },
-              () => this.store.readStream(event.streamId, { fromVersion: checkpoint + 1, toVersion: event.version - 1 }),
-            )
-          : [];
-      if (missing.length !== event.version - checkpoint - 1) {
-        throw new Error(
-          `Stream ${event.streamId} has ${missing.length} events between ${checkpoint} and ${event.version}; expected ${event.version - checkpoint - 1}`,
-        );
-      }
-      // An event an operator chose to skip (a dead letter that can't be applied) is passed over.
-      // Skip markers are only looked up when an event fails, so healthy events cost no extra read.
-      const skipped = async (e: EventEnvelope, error: unknown): Promise<void> => {
-        const marker = await tx.get(this.skipMarkerRef(projection, e.eventId));
-        if (!marker.exists) throw error;
-      };
-      const relevant: EventEnvelope[] = [];
-      for (const e of [...missing, event]) {
-        try {
-          const lifted = await this.lift(projection, e);
-          if (lifted) relevant.push(lifted);
-        } catch (error) {
-          await skipped(e, error);
+        const missing =
+          event.version > checkpoint + 1
+            ? await inSpan(
+                'gap fill',
+                { hop: 'projector', attributes: { 'eventloom.from_version': checkpoint + 1, 'eventloom.to_version': event.version - 1 } },
+                () => this.store.readStream(event.streamId, { fromVersion: checkpoint + 1, toVersion: event.version - 1 }),
+              )
+            : [];
+        if (missing.length !== event.version - checkpoint - 1) {
+          throw new Error(
+            `Stream ${event.streamId} has ${missing.length} events between ${checkpoint} and ${event.version}; expected ${event.version - checkpoint - 1}`,
+          );
         }
-      }
-
-      const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
-      for (const e of relevant) {
-        try {
-          routed.push({ event: e, ids: documentIdsOf(projection, e as never) });
-        } catch (error) {
-          await skipped(e, error);
+        // An event an operator chose to skip (a dead letter that can't be applied) is passed over.
+        // Skip markers are only looked up when an event fails, so healthy events cost no extra read.
+        const skipped = async (e: EventEnvelope, error: unknown): Promise<void> => {
+          const marker = await tx.get(this.skipMarkerRef(projection, e.eventId));
+          if (!marker.exists) throw error;
+        };
+        const relevant: EventEnvelope[] = [];
+        for (const e of [...missing, event]) {
+          try {
+            const lifted = await this.lift(projection, e);
+            if (lifted) relevant.push(lifted);
+          } catch (error) {
+            await skipped(e, error);
+          }
         }
-      }
 
-      if (projection.sharded?.rolledUp) {
-        // Each event's contribution in a document of its own: no view is read or written here.
+        const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
+        for (const e of relevant) {
+          try {
+            routed.push({ event: e, ids: documentIdsOf(projection, e as never) });
+          } catch (error) {
+            await skipped(e, error);
+          }
+        }
+
+        if (projection.sharded?.rolledUp) {
+          // Each event's contribution in a document of its own: no view is read or written here.
+          for (const { event: e, ids } of routed) {
+            try {
+              const part = projection.evolve(null, e as never);
+              for (const shard of ids) {
+                tx.set(
+                  viewPartsOf(this.db, target).doc(contributionId(shard, e.eventId)),
+                  contributionDocument(shard, part, options.trace),
+                );
+                written.contributedTo.set(shard, (written.contributedTo.get(shard) ?? 0) + 1);
+              }
+            } catch (error) {
+              await skipped(e, error);
+            }
+          }
+          tx.set(checkpointRef, checkpointOf(event, new Date()));
+          return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
+        }
+
+        // Gap events may write documents the delivered event does not.
+        const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
+        if (unread.length > 0) {
+          const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
+          for (const [i, snapshot] of more.entries()) views.set(unread[i]!, viewOfSnapshot<View>(snapshot));
+        }
+        const changed = new Set<string>();
         for (const { event: e, ids } of routed) {
           try {
-            const part = projection.evolve(null, e as never);
-            for (const shard of ids) {
-              tx.set(viewPartsOf(this.db, target).doc(contributionId(shard, e.eventId)), contributionDocument(shard, part, options.trace));
-              written.contributedTo.set(shard, (written.contributedTo.get(shard) ?? 0) + 1);
+            const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);
+            for (const [id, view] of next) {
+              views.set(id, view);
+              changed.add(id);
             }
           } catch (error) {
             await skipped(e, error);
           }
         }
+        for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(views.get(id) as object, options.trace));
+        for (const { event: e } of routed) {
+          if (summaries && mayChangeSummary(projection, e)) for (const id of projection.viewIds(e as never)) written.viewIds.add(id);
+        }
         tx.set(checkpointRef, checkpointOf(event, new Date()));
         return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
-      }
-
-      // Gap events may write documents the delivered event does not.
-      const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
-      if (unread.length > 0) {
-        const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
-        for (const [i, snapshot] of more.entries()) views.set(unread[i]!, viewOfSnapshot<View>(snapshot));
-      }
-      const changed = new Set<string>();
-      for (const { event: e, ids } of routed) {
-        try {
-          const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);
-          for (const [id, view] of next) {
-            views.set(id, view);
-            changed.add(id);
-          }
-        } catch (error) {
-          await skipped(e, error);
-        }
-      }
-      for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(views.get(id) as object, options.trace));
-      for (const { event: e } of routed) {
-        if (summaries && mayChangeSummary(projection, e)) for (const id of projection.viewIds(e as never)) written.viewIds.add(id);
-      }
-      tx.set(checkpointRef, checkpointOf(event, new Date()));
-      return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
-    });
+      }),
+    );
     // After the commit, and after a duplicate too: a delivery that committed and crashed before this line
     // comes again as a duplicate, and brings the summaries up to date then.
     const touched = written as Written | null;
