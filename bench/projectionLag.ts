@@ -115,10 +115,10 @@ export const customerIdsOf = (plan: ProjectionLagPlan): string[] => Array.from({
  * past its version, a gap fill included. The apply committed before that answer, by the rest of the handler
  * (summary refreshes, roll-ups) and the local HTTP hop back.
  *
- * Not a listener on the checkpoints: on the emulator, a listener on a collection
- * that is being written sends its whole result again on each write, and that cost the emulator 40 ms of CPU
- * per checkpoint write (measured, a thousand checkpoints), so the projectors' commits waited on the bench's own
- * measurement. Production's listeners cost writers nothing; the answers cost the emulator nothing anywhere.
+ * Not a listener on the checkpoints: on the emulator, a listener on a collection that is being written runs
+ * its query again and sends its whole result on each write, which cost the emulator 40 ms of CPU per checkpoint
+ * write (measured, with a thousand checkpoints), so the projectors' commits waited on the bench's own
+ * measurement. The answers cost the emulator nothing.
  */
 export interface AppliedEvents {
   /** When the read model had applied `version` of the stream, or past it; undefined: not yet. */
