@@ -22,7 +22,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import { projectors, subscribers } from '../functions/projectors.ts';
 import { interceptFirestoreCalls } from '../src/firestore/createFirestore.ts';
-import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
 import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import { createLogger } from '../src/logger.ts';
@@ -218,7 +217,7 @@ export async function measureCapacity(plan: CapacityPlan): Promise<CapacityResul
   });
   pipeline.relay.start();
   // The roll-up sweep, as Cloud Scheduler has it run (functions/rollUpSweep.ts).
-  const sweeper = new FirestoreProjector(pipeline.db, new FirestoreEventStore(pipeline.db), shopEvents);
+  const sweeper = new FirestoreProjector(pipeline.db, pipeline.store, shopEvents);
   const taps = { domain: await tap(pipeline, DOMAIN_EVENTS_TOPIC), integration: await tap(pipeline, INTEGRATION_EVENTS_TOPIC) };
   const [catalog, fulfilment] = [await asStaff('catalog'), await asStaff('fulfilment')];
   const oneLineOrders: string[] = [];

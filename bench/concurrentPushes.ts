@@ -22,11 +22,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message, Subscription } from '@google-cloud/pubsub';
-import type { AnyProjection } from '../src/core/projection.ts';
+import { readsType, type AnyProjection } from '../src/core/projection.ts';
 import { freePort } from '../scripts/devPorts.ts';
 import { projectorFunction } from '../scripts/projectorFunctions.ts';
 import { SupervisedProcess } from '../scripts/supervisedProcess.ts';
-import { DOMAIN_EVENTS_TOPIC, startPipeline, type PushDelivery } from '../test/support/pipeline.ts';
+import { DOMAIN_EVENTS_TOPIC, pushDelivery, startPipeline, type PushDelivery } from '../test/support/pipeline.ts';
 import { runPool } from './appendThroughput.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { ONE_CALLER_API } from './oneCaller.ts';
@@ -132,9 +132,7 @@ export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promi
     // Backlog: the pushes are held while more orders are placed, then released.
     for (const pusher of pushers) pusher.hold();
     const backlogBurst = await placeBurst(pipeline, { ...plan, orders: plan.backlogOrders }, customerIds, '(q) backlog');
-    const held = readModels.map(([, projection]) =>
-      backlogBurst.events.filter((e) => (projection.eventTypes as readonly string[]).includes(e.type)),
-    );
+    const held = readModels.map(([, projection]) => backlogBurst.events.filter((e) => readsType(projection, e.type)));
     const total = held.reduce((sum, events) => sum + events.length, 0);
     const queued = startPhase('(q) backlog: waiting until every push is queued', total);
     const queuedDeadline = Date.now() + 120_000;
@@ -211,7 +209,7 @@ class ConcurrentPusher {
   }
 
   private receive(message: Message): void {
-    if (!(this.projection.eventTypes as readonly string[]).includes(message.attributes.type ?? '')) {
+    if (!readsType(this.projection, message.attributes.type)) {
       message.ack();
       return;
     }
@@ -271,18 +269,13 @@ class ConcurrentPusher {
     } catch {
       // No answer: like a 5xx, the message comes again.
     }
-    const { attributes } = message;
-    this.deliveries.push({
-      function: this.name,
-      messageId: message.id,
-      eventId: attributes.eventId,
-      streamId: attributes.streamId,
-      version: attributes.version === undefined ? undefined : Number(attributes.version),
-      type: attributes.type,
-      status,
-      receivedAt,
-      durationMs: performance.now() - startedAt,
-    });
+    this.deliveries.push(
+      pushDelivery(
+        this.name,
+        { messageId: message.id, attributes: message.attributes },
+        { status, receivedAt, durationMs: performance.now() - startedAt },
+      ),
+    );
     if (status >= 200 && status < 300) {
       message.ack();
       if (this.draining) {

@@ -12,7 +12,7 @@
  * Each order buys two of PRODUCTS products, so the write side is not held back by one hot product stream.
  */
 import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
-import type { AnyProjection } from '../src/core/projection.ts';
+import { readsType, type AnyProjection } from '../src/core/projection.ts';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { asCustomer, asStaff } from '../test/support/identities.ts';
 import { graphql, startPipeline, type PushDelivery } from '../test/support/pipeline.ts';
@@ -141,7 +141,7 @@ export function appliedFromAnswers(
     const deliveries = deliveriesOf(state.functionName);
     for (const d of deliveries.slice(state.read)) {
       if (d.status >= 300 || d.streamId === undefined || d.version === undefined) continue;
-      if (!(state.projection.eventTypes as readonly string[]).includes(d.type ?? '')) continue;
+      if (!readsType(state.projection, d.type)) continue;
       const list = state.byStream.get(d.streamId) ?? [];
       list.push({ version: d.version, at: d.receivedAt + d.durationMs });
       state.byStream.set(d.streamId, list);
@@ -230,7 +230,7 @@ export async function waitForCatchUp(
 ): Promise<WantedEvents[]> {
   const wanted = readModels.map(([, projection]) => ({
     projection,
-    events: burst.events.filter((e) => (projection.eventTypes as readonly string[]).includes(e.type)),
+    events: burst.events.filter((e) => readsType(projection, e.type)),
   }));
   const total = wanted.reduce((sum, w) => sum + w.events.length, 0);
   const catchUp = startPhase(`${label} waiting for every read model to catch up`, total);
@@ -269,7 +269,7 @@ export function readModelLags(
     const appliedAts = events.map((e) => applied.appliedAt(projection.name, e.streamId, e.version));
     const lags = events.flatMap((e, i) => (appliedAts[i] === undefined ? [] : [appliedAts[i] - e.committedAt]));
     const deliveries = deliveriesOf(functionName).filter((d) => d.eventId !== undefined && committedAtById.has(d.eventId));
-    const read = deliveries.filter((d) => d.type !== undefined && (projection.eventTypes as readonly string[]).includes(d.type));
+    const read = deliveries.filter((d) => readsType(projection, d.type));
     return {
       readModel: projection.name,
       events: events.length,

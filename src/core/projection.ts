@@ -117,8 +117,13 @@ export function viewFromDocuments<View>(
   return parts.length > 0 ? projection.sharded.merge(parts) : null;
 }
 
+/** Whether the projection reads events of `type` (undefined, a message without a type: no). */
+export function readsType(projection: Pick<AnyProjection, 'eventTypes'>, type: string | undefined): boolean {
+  return type !== undefined && (projection.eventTypes as readonly string[]).includes(type);
+}
+
 export function handles<E extends DomainEvent>(projection: Projection<unknown, E>, event: EventEnvelope): event is EventEnvelope<E> {
-  return (projection.eventTypes as readonly string[]).includes(event.type);
+  return readsType(projection, event.type);
 }
 
 /** Any projection, whatever events it reads (its `evolve` is contravariant in them, hence `any`). */

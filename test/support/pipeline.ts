@@ -104,9 +104,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   // Every pushed function: the projectors and the payment workflow.
   // The payment workflow and the view of its deadlines come together.
   const workflowFunctions = new Set([...Object.keys(workflows), 'projectPaymentDeadlines']);
-  const pushed = Object.entries(subscribers).filter(
-    ([name]) => (options.functions ?? true) && (options.workflows || !workflowFunctions.has(name)),
-  );
+  const pushed =
+    (options.functions ?? true) ? Object.entries(subscribers).filter(([name]) => options.workflows || !workflowFunctions.has(name)) : [];
   for (const [name, eventTypes] of pushed) {
     const server = getTestServer(name);
     if (options.aroundFunction) wrapRequests(server, name, options.aroundFunction);
@@ -213,20 +212,27 @@ function recordDeliveries(server: Server, name: string, into: PushDelivery[]): v
     const startedAt = performance.now();
     res.once('finish', () => {
       const message = (req.body as { message?: { messageId?: string; attributes?: Record<string, string> } } | undefined)?.message;
-      const attributes = message?.attributes ?? {};
-      into.push({
-        function: name,
-        messageId: message?.messageId,
-        eventId: attributes.eventId,
-        streamId: attributes.streamId,
-        version: attributes.version === undefined ? undefined : Number(attributes.version),
-        type: attributes.type,
-        status: res.statusCode,
-        receivedAt,
-        durationMs: performance.now() - startedAt,
-      });
+      into.push(pushDelivery(name, message ?? {}, { status: res.statusCode, receivedAt, durationMs: performance.now() - startedAt }));
     });
   });
+}
+
+/** A push of `message` to the function `name`, and how it was answered. */
+export function pushDelivery(
+  name: string,
+  message: { readonly messageId?: string; readonly attributes?: Readonly<Record<string, string>> },
+  answer: Pick<PushDelivery, 'status' | 'receivedAt' | 'durationMs'>,
+): PushDelivery {
+  const attributes = message.attributes ?? {};
+  return {
+    function: name,
+    messageId: message.messageId,
+    eventId: attributes.eventId,
+    streamId: attributes.streamId,
+    version: attributes.version === undefined ? undefined : Number(attributes.version),
+    type: attributes.type,
+    ...answer,
+  };
 }
 
 /** Sends a GraphQL operation over HTTP through the API's fetch handler (no socket); `headers` say who asks. */
