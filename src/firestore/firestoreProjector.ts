@@ -225,7 +225,11 @@ export class FirestoreProjector {
     // Where the last attempt of the transaction wrote, the views it touched (their summaries follow) and the
     // shards of rolled-up views it wrote contributions to (a roll-up may follow).
     let written: Written | null = null;
-    const expected = await this.documentIdsHint(projection, event);
+    // The delivered event as the projection sees it (personal fields opened, upcast), lifted once for the hints and
+    // the apply alike; a refusal rejects wherever it is awaited, and the apply handles it there.
+    const delivered = this.lift(projection, event);
+    delivered.catch(() => {});
+    const expected = await this.documentIdsHint(projection, delivered);
     const documents = [`checkpoint:${event.streamId}`, ...expected.map((id) => `view:${id}`)]
       .map((key) => `${projection.name}/${key}`)
       .sort();
@@ -251,7 +255,7 @@ export class FirestoreProjector {
         const summaries = Boolean(projection.sharded?.queryFields);
         written = {
           target,
-          viewIds: new Set(summaries && mayChangeSummary(projection, event) ? await this.viewIdsHint(projection, event) : []),
+          viewIds: new Set(summaries && mayChangeSummary(projection, event) ? await this.viewIdsHint(projection, delivered) : []),
           contributedTo: new Map(),
         };
         if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
@@ -278,7 +282,7 @@ export class FirestoreProjector {
         const relevant: EventEnvelope[] = [];
         for (const e of [...missing, event]) {
           try {
-            const lifted = await this.lift(projection, e);
+            const lifted = await (e === event ? delivered : this.lift(projection, e));
             if (lifted) relevant.push(lifted);
           } catch (error) {
             await skipped(e, error);
@@ -506,9 +510,9 @@ export class FirestoreProjector {
   }
 
   /** The views a delivered event writes; [] when it cannot be lifted (the apply finds out why). */
-  private async viewIdsHint(projection: AnyProjection, event: EventEnvelope): Promise<string[]> {
+  private async viewIdsHint(projection: AnyProjection, delivered: Promise<EventEnvelope | null>): Promise<string[]> {
     try {
-      const lifted = await this.lift(projection, event);
+      const lifted = await delivered;
       return lifted ? projection.viewIds(lifted as never) : [];
     } catch {
       return [];
@@ -516,11 +520,11 @@ export class FirestoreProjector {
   }
 
   /** The documents a delivered event will write, to read them with the checkpoint; [] when that is not known yet. */
-  private async documentIdsHint(projection: AnyProjection, event: EventEnvelope): Promise<string[]> {
+  private async documentIdsHint(projection: AnyProjection, delivered: Promise<EventEnvelope | null>): Promise<string[]> {
     // A rolled-up view's contributions are written without reading anything.
     if (projection.sharded?.rolledUp) return [];
     try {
-      const lifted = await this.lift(projection, event);
+      const lifted = await delivered;
       return lifted ? documentIdsOf(projection, lifted as never) : [];
     } catch {
       // Refused or unroutable: the apply finds out again, and looks for a skip marker.
