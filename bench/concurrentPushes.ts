@@ -30,6 +30,8 @@ import { DOMAIN_EVENTS_TOPIC, pushDelivery, startPipeline, type PushDelivery } f
 import { runPool } from './appendThroughput.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { ONE_CALLER_API } from './oneCaller.ts';
+import type { OutboxDiscovery } from '../src/outbox/outboxRelay.ts';
+import { describeRelayDiscovery, devRelayDiscovery } from './devRelay.ts';
 import { note, startPhase } from './progress.ts';
 import {
   appliedFromAnswers,
@@ -78,6 +80,8 @@ export interface ConcurrentPushesResult {
   readonly events: number;
   readonly burstSeconds: number;
   readonly placeOrder: LatencySummary;
+  /** How the relay learned of the committed events. */
+  readonly relay: OutboxDiscovery;
   readonly live: readonly ReadModelLag[];
   readonly backlogOrders: number;
   readonly backlog: readonly BacklogDrain[];
@@ -85,7 +89,8 @@ export interface ConcurrentPushesResult {
 }
 
 export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promise<ConcurrentPushesResult> {
-  const pipeline = await startPipeline({ api: ONE_CALLER_API, functions: false });
+  const relay = devRelayDiscovery();
+  const pipeline = await startPipeline({ api: ONE_CALLER_API, functions: false, relayDiscovery: relay });
   const { projectors, workflows } = await import('../functions/projectors.ts');
   // The read models (p) measures: the payment workflow and its deadlines' view are left out, as there.
   const readModels = (Object.entries(projectors) as Array<[string, AnyProjection]>).filter(
@@ -174,6 +179,7 @@ export async function measureConcurrentPushes(plan: ConcurrentPushesPlan): Promi
       events: burst.events.length,
       burstSeconds: burst.burstMs / 1000,
       placeOrder: summarizeLatencies(burst.placeOrderMs),
+      relay,
       live,
       backlogOrders: plan.backlogOrders,
       backlog: drained,
@@ -346,7 +352,8 @@ export function renderConcurrentPushesSection(result: ConcurrentPushesResult): s
     `${whole(result.orders)} orders placed through the API's command path by ${result.writers} concurrent writers in ` +
       `${fixed(result.burstSeconds, 1)} s (${whole(result.orders / result.burstSeconds)} orders/s, ` +
       `${whole(result.events / result.burstSeconds)} events/s committed; placeOrder p50 ${ms(result.placeOrder.p50)} ms): the ` +
-      "writes the read models follow. Lag: an event's commit to the answer of the push that applied it. Goal: within 2 s.",
+      "writes the read models follow. Lag: an event's commit to the answer of the push that applied it. Goal: within 2 s. " +
+      describeRelayDiscovery(result.relay),
     '',
     markdownTable(
       ['read model', 'events', 'lag p50 (ms)', 'p95', 'max', 'caught up after (ms)', 'handling p50 / p95 (ms)', 'posts'],

@@ -35,6 +35,8 @@ import { CUSTOMER_ORDERS_SUBSCRIPTION, orderInput, PLACE_ORDER, setUpShop } from
 import { startPhase } from './progress.ts';
 import { median, summarizeLatencies, type LatencySummary } from './stats.ts';
 import { ONE_CALLER_API } from './oneCaller.ts';
+import type { OutboxDiscovery } from '../src/outbox/outboxRelay.ts';
+import { devRelayDiscovery } from './devRelay.ts';
 
 export interface EndToEndPlan {
   readonly orders: number;
@@ -47,6 +49,8 @@ export interface EndToEndResult {
   readonly endToEnd: LatencySummary;
   /** placeOrder POST → HTTP response: the synchronous part of the above. */
   readonly placeOrder: LatencySummary;
+  /** How the relay learned of the committed events. */
+  readonly relay: OutboxDiscovery;
   /** Firestore write → onSnapshot callback. */
   readonly raw: LatencySummary;
   /** p50s over the first and the last quarter of the samples, in the order they were taken. */
@@ -83,7 +87,8 @@ function orderIdsOf(orders: unknown): string[] | null {
 }
 
 export async function measureEndToEndLatency(plan: EndToEndPlan): Promise<EndToEndResult> {
-  const pipeline = await startPipeline({ api: ONE_CALLER_API });
+  const relay = devRelayDiscovery();
+  const pipeline = await startPipeline({ api: ONE_CALLER_API, relayDiscovery: relay });
   // The projector writes with a client of its own; so does the baseline's writer.
   const writer = createFirestore(pipeline.projectId);
   try {
@@ -109,6 +114,7 @@ export async function measureEndToEndLatency(plan: EndToEndPlan): Promise<EndToE
     return {
       endToEnd: summarizeLatencies(endToEndMs),
       placeOrder: summarizeLatencies(placeOrderMs),
+      relay,
       raw: summarizeLatencies(rawMs),
       drift: { endToEnd: quarterMedians(endToEndMs), placeOrder: quarterMedians(placeOrderMs), raw: quarterMedians(rawMs) },
     };

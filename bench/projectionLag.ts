@@ -22,6 +22,8 @@ import { fixed, markdownTable, whole } from './markdown.ts';
 import { note, startPhase } from './progress.ts';
 import { summarizeLatencies, type LatencySummary } from './stats.ts';
 import { ONE_CALLER_API } from './oneCaller.ts';
+import type { OutboxDiscovery } from '../src/outbox/outboxRelay.ts';
+import { describeRelayDiscovery, devRelayDiscovery } from './devRelay.ts';
 
 export interface ProjectionLagPlan {
   readonly orders: number;
@@ -58,6 +60,8 @@ export interface ProjectionLagResult {
   readonly events: number;
   readonly burstSeconds: number;
   readonly placeOrder: LatencySummary;
+  /** How the relay learned of the committed events. */
+  readonly relay: OutboxDiscovery;
   readonly readModels: readonly ReadModelLag[];
 }
 
@@ -66,7 +70,8 @@ const CATCH_UP_TIMEOUT_MS = 15 * 60_000;
 const SETUP_WRITERS = 8;
 
 export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<ProjectionLagResult> {
-  const pipeline = await startPipeline({ api: ONE_CALLER_API });
+  const relay = devRelayDiscovery();
+  const pipeline = await startPipeline({ api: ONE_CALLER_API, relayDiscovery: relay });
   const { projectors } = await import('../functions/projectors.ts');
   const readModels = Object.entries(projectors) as Array<[string, AnyProjection]>;
   try {
@@ -81,6 +86,7 @@ export async function measureProjectionLag(plan: ProjectionLagPlan): Promise<Pro
       events: burst.events.length,
       burstSeconds: burst.burstMs / 1000,
       placeOrder: summarizeLatencies(burst.placeOrderMs),
+      relay,
       readModels: readModelLags(burst, wanted, readModels, applied, (functionName) => pipeline.deliveries(functionName)),
     };
   } finally {
@@ -340,7 +346,7 @@ export function renderProjectionLagSection(result: ProjectionLagResult): string 
       `${whole(result.events / result.burstSeconds)} events/s committed; placeOrder p50 ${ms(result.placeOrder.p50)} ms, ` +
       `p99 ${ms(result.placeOrder.p99)} ms): the baseline the read models are measured against. Lag: an event's commit to ` +
       "the answer of the push that applied it to the read model (its commit comes first). Caught up: the burst's last commit " +
-      "to the read model's last such answer. Goal: within 2 s.",
+      `to the read model's last such answer. Goal: within 2 s. ${describeRelayDiscovery(result.relay)}`,
     '',
     markdownTable(
       [

@@ -8,6 +8,7 @@ import { renderCapacitySection, type CapacityResult } from './capacity.ts';
 import { TRACING_SIDES, type TracingOverheadResult } from './tracingOverhead.ts';
 import { VARIANTS, type ContentionResult } from './contention.ts';
 import { renderColdStartSection, type ColdStartResult } from './coldStart.ts';
+import { describeRelayDiscovery } from './devRelay.ts';
 import type { EndToEndResult } from './endToEndLatency.ts';
 import { SIDES, type HotProductResult } from './hotProduct.ts';
 import type { SnapshotLoadResult } from './snapshotLoading.ts';
@@ -226,7 +227,8 @@ function endToEndSection(result: EndToEndResult & { orders: number }): string[] 
     '## (c) End-to-end latency: placeOrder → GraphQL subscription',
     '',
     `${result.orders} orders, one at a time, each placed by its own (registered, signed-in) customer, who watches ` +
-      'their orders over a graphql-ws connection of their own; raw baseline samples alternate with them.',
+      'their orders over a graphql-ws connection of their own; raw baseline samples alternate with them. ' +
+      describeRelayDiscovery(result.relay),
     '',
     markdownTable(
       ['path', 'samples', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'max (ms)'],

@@ -19,6 +19,7 @@ import { placeOrderAndWait, setUpCustomers } from './endToEndLatency.ts';
 import { startPhase } from './progress.ts';
 import { type LatencySummary, summarizeLatencies } from './stats.ts';
 import { ONE_CALLER_API } from './oneCaller.ts';
+import { devRelayDiscovery } from './devRelay.ts';
 
 export interface TracingOverheadPlan {
   /** Orders per side. */
@@ -69,7 +70,7 @@ export async function measureTracingOverhead(plan: TracingOverheadPlan): Promise
     shutdown: async () => {},
   };
   const telemetry = await startTelemetry(config, { serviceName: 'eventloom-bench', sampler, spanProcessors: [counter] });
-  const pipeline = await startPipeline({ api: ONE_CALLER_API });
+  const pipeline = await startPipeline({ api: ONE_CALLER_API, relayDiscovery: devRelayDiscovery() });
   try {
     const total = 2 * (plan.warmup + plan.orders);
     const customerIds = Array.from({ length: total }, () => `bench-${randomUUID()}`);

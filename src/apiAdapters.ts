@@ -67,6 +67,7 @@ export function startAdapters(config: Config, options: AdapterOptions): ApiAdapt
         openPersonalData: (events) => personalData.protection.open(events),
         // Every instance runs a relay; the leases make each partition's events go out through one of them.
         leases: config.outboxLeases,
+        discovery: config.outboxDiscovery,
       }),
   );
   const relayStarted = relay.then((started) => started.start());
@@ -84,6 +85,10 @@ export function startAdapters(config: Config, options: AdapterOptions): ApiAdapt
     tokens: options.tokens,
     connectionTokens: options.connectionTokens,
     personalData,
+    // A polling relay (the emulators) looks at once after this instance commits.
+    onCommitted: () => {
+      relay.then((started) => started.nudge()).catch(() => {});
+    },
     ...(options.stallAfterSeconds === undefined ? {} : { stallAfterSeconds: options.stallAfterSeconds }),
   });
 

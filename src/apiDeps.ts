@@ -36,6 +36,8 @@ export interface FirestoreApiOptions {
   readonly stallAfterSeconds?: number;
   /** Seals and opens customers' personal data; default: built from the environment's config (the emulators' local key in tests). */
   readonly personalData?: PersonalData;
+  /** Called after each append that committed events (the relay's nudge: OutboxRelay.nudge). */
+  readonly onCommitted?: () => void;
 }
 
 /** PROJECTION_STALL_SECONDS' default (src/config.ts). */
@@ -43,7 +45,7 @@ const DEFAULT_STALL_AFTER_SECONDS = 120;
 
 export function firestoreApiDeps(options: FirestoreApiOptions): ApiDeps {
   const { db, readModels, projections } = options;
-  const storage = new FirestoreEventStore(db);
+  const storage = new FirestoreEventStore(db, options.onCommitted ? { onCommitted: options.onCommitted } : {});
   const personalData = options.personalData ?? personalDataFromConfig(loadConfig(), db);
   const { protection } = personalData;
   const projector = new FirestoreProjector(db, storage, shopEvents, protection);

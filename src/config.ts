@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EventloomError } from './core/errors.ts';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './apiLimits.ts';
+import type { OutboxDiscovery } from './outbox/outboxRelay.ts';
 
 const limit = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** `scheme://host[:port]`, as a browser sends it in Origin. */
@@ -80,6 +81,13 @@ const ConfigSchema = z.object({
    */
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(12_000),
   OUTBOX_HEARTBEAT_MS: z.coerce.number().int().min(100).optional(),
+  /**
+   * How the relay learns of committed events (src/outbox/outboxRelay.ts, OutboxDiscovery): `listen`, a listener per
+   * partition (production's; the default without the Firestore emulator), or `poll`, one query over every
+   * partition each OUTBOX_POLL_MS (the emulators' default: their listeners cost more the more events are stored).
+   */
+  OUTBOX_DISCOVERY: z.enum(['listen', 'poll']).optional(),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(200),
   /** How long a placed order may stay unpaid before the payment workflow cancels it (src/fulfilment/). */
   PAYMENT_WINDOW_MINUTES: z.coerce.number().positive().default(30),
 });
@@ -110,6 +118,8 @@ export type Config = {
   limits: ApiLimits;
   /** How the API's outbox relay shares the partitions with the relays of other instances. */
   outboxLeases: { leaseMs: number; heartbeatMs: number };
+  /** How the API's outbox relay learns of committed events. */
+  outboxDiscovery: OutboxDiscovery;
   /** Whose ID tokens are accepted (their `aud`). */
   authProjectId: string;
   emulators: { firestore?: string; pubsub?: string; auth?: string };
@@ -145,6 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error('Invalid configuration: FIREBASE_AUTH_EMULATOR_HOST is set in production, where it would accept unsigned tokens.');
   }
   const kek = keyEncryptionKeyOf(e);
+  const discovery = e.OUTBOX_DISCOVERY ?? (e.FIRESTORE_EMULATOR_HOST ? 'poll' : 'listen');
+  if (discovery === 'poll' && !e.FIRESTORE_EMULATOR_HOST) {
+    throw new Error(
+      'Invalid configuration: OUTBOX_DISCOVERY=poll is for the Firestore emulator (FIRESTORE_EMULATOR_HOST); on Firestore its ' +
+        'query would need a store-wide index on recordedAt, the hotspot the partitions avoid. Leave it unset to listen.',
+    );
+  }
   const authProjectId = e.AUTH_PROJECT_ID ?? e.GOOGLE_CLOUD_PROJECT;
   // The Auth emulator takes any API key; a real project needs its web app's key.
   const apiKey = e.FIREBASE_API_KEY ?? (e.FIREBASE_AUTH_EMULATOR_HOST ? 'demo-api-key' : undefined);
@@ -176,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       trustedProxyHops: e.TRUSTED_PROXY_HOPS ?? (e.K_SERVICE ? 1 : DEFAULT_API_LIMITS.trustedProxyHops),
     },
     outboxLeases: { leaseMs: e.OUTBOX_LEASE_MS, heartbeatMs: e.OUTBOX_HEARTBEAT_MS ?? Math.round(e.OUTBOX_LEASE_MS / 3) },
+    outboxDiscovery: discovery === 'poll' ? { mode: 'poll', intervalMs: e.OUTBOX_POLL_MS } : { mode: 'listen' },
     authProjectId,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },
     dashboardAuth: apiKey

@@ -36,4 +36,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ LOCAL_DATA_KEK: 'too-short' })).toThrow(/LOCAL_DATA_KEK/);
     expect(() => loadConfig({ KMS_KEY_NAME: 'my-key' })).toThrow(/KMS_KEY_NAME/);
   });
+
+  it('has the outbox relay listen on Firestore and poll on the emulator, and refuses polling without the emulator', () => {
+    const emulator = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080' };
+    expect(loadConfig({ GOOGLE_CLOUD_PROJECT: 'acme-shop' }).outboxDiscovery).toEqual({ mode: 'listen' });
+    expect(loadConfig(emulator).outboxDiscovery).toEqual({ mode: 'poll', intervalMs: 200 });
+    expect(loadConfig({ ...emulator, OUTBOX_POLL_MS: '50' }).outboxDiscovery).toEqual({ mode: 'poll', intervalMs: 50 });
+    expect(loadConfig({ ...emulator, OUTBOX_DISCOVERY: 'listen' }).outboxDiscovery).toEqual({ mode: 'listen' });
+    expect(() => loadConfig({ GOOGLE_CLOUD_PROJECT: 'acme-shop', OUTBOX_DISCOVERY: 'poll' })).toThrow(
+      /OUTBOX_DISCOVERY=poll is for the Firestore emulator/,
+    );
+    expect(() => loadConfig({ ...emulator, OUTBOX_DISCOVERY: 'sometimes' })).toThrow(/OUTBOX_DISCOVERY/);
+  });
 });

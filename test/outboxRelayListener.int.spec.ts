@@ -6,6 +6,10 @@
  * the relay itself just published (until its marker deletions reach the listener). A relay that starts on a full
  * outbox, or whose publish failed, looks with the catch-up query instead, and goes back to its listener after.
  *
+ * On the emulators the relay polls instead (OutboxDiscovery): one query over every partition a round, each
+ * partition's share handed to its publisher, with the same guarantees: each event once, in stream order, a full
+ * page sending the publishers to their own catch-up queries, and relays sharing partitions through leases.
+ *
  * Counted at the relay's own Firestore client with the capacity bench's gRPC interceptor
  * (bench/firestoreOperations.ts): what production would bill, request by request.
  */
@@ -19,7 +23,7 @@ import { interceptFirestoreCalls } from '../src/firestore/createFirestore.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { partitionOf, STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import { createLogger } from '../src/logger.ts';
-import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
+import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
@@ -29,8 +33,17 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** With `integration`, the relay also publishes to an integration topic that does not exist until the test creates it. */
-async function setUp({ integration = false } = {}) {
+/**
+ * With `integration`, the relay also publishes to an integration topic that does not exist until the test creates
+ * it; `relay` adds to the relay's options (the emulators' poll, a small batch, leases).
+ */
+async function setUp({
+  integration = false,
+  relay: relayOptions = {},
+}: {
+  integration?: boolean;
+  relay?: Partial<OutboxRelayOptions>;
+} = {}) {
   const projectId = uniqueProjectId('relay-reads');
   const pubsub = new PubSub({ projectId });
   // The relay's client alone is counted: the test's own commits and checks go through one created before the
@@ -57,15 +70,25 @@ async function setUp({ integration = false } = {}) {
   });
   cleanups.push(() => subscription.close());
   const integrationTopic = pubsub.topic(`integration-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
-  const relay = new OutboxRelay({
-    db: relayDb,
-    topic,
-    ...(integration ? { integrationTopic } : {}),
-    logger: createLogger({ level: 'silent' }),
-  });
+  const newRelay = () =>
+    new OutboxRelay({
+      db: relayDb,
+      topic,
+      ...(integration ? { integrationTopic } : {}),
+      logger: createLogger({ level: 'silent' }),
+      ...relayOptions,
+    });
+  const relay = newRelay();
   cleanups.push(() => relay.stop());
   return {
+    db,
     relay,
+    /** Another relay on the same outbox and topic, stopped with the test. */
+    anotherRelay: () => {
+      const another = newRelay();
+      cleanups.push(() => another.stop());
+      return another;
+    },
     counter,
     received,
     integrationTopic,
@@ -192,5 +215,98 @@ describe('outbox relay in steady state', () => {
     expect(through(shop.counter, 'RunQuery').requests).toBe(queriesBefore);
     // The order's domain event went out too (with every attempt: at least once, as projectors expect).
     expect(shop.received).toContain(`${order}@1`);
+  });
+});
+
+describe('outbox relay polling, as on the emulators', () => {
+  const poll = { mode: 'poll', intervalMs: 100 } as const;
+
+  it("finds every partition's events with one query a round, and publishes each once, in stream order", { timeout: 60_000 }, async () => {
+    const shop = await setUp({ relay: { discovery: poll } });
+    shop.relay.start();
+    const streams = Array.from({ length: 12 }, () => `customer-${randomUUID()}`);
+    await Promise.all(
+      streams.map(async (stream, i) => {
+        await shop.commit(stream, [customerRegistered(`c-${i}`)]);
+        for (let version = 2; version <= 4; version++) {
+          await shop.commit(stream, [customerDetailsChanged(`c-${i}`, `Name ${version}`, 'ada@example.com')]);
+        }
+      }),
+    );
+
+    await vi.waitFor(() => expect(shop.received).toHaveLength(streams.length * 4), { timeout: 30_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    for (const stream of streams) {
+      expect(shop.received.filter((m) => m.startsWith(`${stream}@`))).toEqual([1, 2, 3, 4].map((v) => `${stream}@${v}`));
+    }
+    // No listener at all: the emulator reruns a listener's query on every write to the collection group.
+    expect(through(shop.counter, 'Listen').requests).toBe(0);
+    // Idle, a round is one query, not one per partition (sixteen a round would be 16 or more here).
+    const before = through(shop.counter, 'RunQuery');
+    await sleep(1_000);
+    const after = through(shop.counter, 'RunQuery');
+    expect(after.requests - before.requests).toBeGreaterThanOrEqual(1);
+    expect(after.requests - before.requests).toBeLessThanOrEqual(11);
+    expect(shop.received).toHaveLength(streams.length * 4);
+    // Stopped, it polls no more.
+    await shop.relay.stop();
+    const stopped = through(shop.counter, 'RunQuery').requests;
+    await sleep(500);
+    expect(through(shop.counter, 'RunQuery').requests).toBe(stopped);
+  });
+
+  it('looks at once when nudged after a commit, rather than at its next round', { timeout: 60_000 }, async () => {
+    const shop = await setUp({ relay: { discovery: { mode: 'poll', intervalMs: 60_000 } } });
+    shop.relay.start();
+    // The API's event store nudges its relay after every commit (src/apiAdapters.ts).
+    const commit = committer(new FirestoreEventStore(shop.db, { onCommitted: () => shop.relay.nudge() }));
+    const streams = Array.from({ length: 5 }, () => `customer-${randomUUID()}`);
+    for (const [i, stream] of streams.entries()) await commit(stream, [customerRegistered(`c-${i}`)]);
+    // Long before the next round, a minute away: each commit's nudge found its event.
+    await vi.waitFor(() => expect(shop.received).toHaveLength(streams.length), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    expect([...shop.received].sort()).toEqual(streams.map((stream) => `${stream}@1`).sort());
+  });
+
+  it('a full page sends every partition to its own catch-up query, so none is left behind', { timeout: 60_000 }, async () => {
+    const shop = await setUp({ relay: { discovery: poll, batchSize: 5 } });
+    // Thirty streams committed while no relay ran: six pages of the poll's query.
+    const left = Array.from({ length: 30 }, () => `customer-${randomUUID()}`);
+    for (const [i, stream] of left.entries()) await shop.commit(stream, [customerRegistered(`c-${i}`)]);
+
+    shop.relay.start();
+    await vi.waitFor(() => expect(shop.received).toHaveLength(left.length), { timeout: 30_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    expect([...shop.received].sort()).toEqual(left.map((stream) => `${stream}@1`).sort());
+
+    // Then back to the poll: what is committed next goes out too, once.
+    for (const stream of left.slice(0, 3)) await shop.commit(stream, [customerDetailsChanged('c', 'Grace', 'grace@example.com')]);
+    await vi.waitFor(() => expect(shop.received).toHaveLength(left.length + 3), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    expect(new Set(shop.received).size).toBe(shop.received.length);
+  });
+
+  it('relays sharing the partitions through leases each publish only theirs: every event once', { timeout: 60_000 }, async () => {
+    const leases = { leaseMs: 3_000 };
+    const shop = await setUp({ relay: { discovery: poll, leases } });
+    const other = shop.anotherRelay();
+    shop.relay.start();
+    other.start();
+    // Both relays hold a share once they have seen each other.
+    await vi.waitFor(
+      () => {
+        expect(shop.relay.partitions().length + other.partitions().length).toBe(STREAM_PARTITIONS);
+        expect(shop.relay.partitions().length).toBeGreaterThan(0);
+        expect(other.partitions().length).toBeGreaterThan(0);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    const streams = Array.from({ length: 40 }, () => `customer-${randomUUID()}`);
+    await Promise.all(streams.map((stream, i) => shop.commit(stream, [customerRegistered(`c-${i}`)])));
+    await vi.waitFor(() => expect(shop.received).toHaveLength(streams.length), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    // A second copy would come right after the first.
+    await sleep(500);
+    expect([...shop.received].sort()).toEqual(streams.map((stream) => `${stream}@1`).sort());
   });
 });

@@ -26,8 +26,11 @@ import { freePort } from '../scripts/devPorts.ts';
 
 const INSTANCES = 3;
 const ORDERS = 30;
-/** Short leases so the test sees a takeover quickly; production's default is 12 s. */
-const LEASES = { OUTBOX_LEASE_MS: '10000', OUTBOX_HEARTBEAT_MS: '1000' };
+/**
+ * The relays as deployed, with listeners rather than the emulators' default poll (test/outboxRelayListener.int.spec.ts
+ * has polling relays share leases), and short leases so the test sees a takeover quickly (production's are 12 s).
+ */
+const RELAYS = { OUTBOX_DISCOVERY: 'listen', OUTBOX_LEASE_MS: '10000', OUTBOX_HEARTBEAT_MS: '1000' };
 
 let pipeline: Pipeline;
 const apis: ChildProcess[] = [];
@@ -60,7 +63,7 @@ beforeAll(async () => {
     Array.from({ length: INSTANCES }, async () => {
       const port = await freePort();
       const api = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-        env: { ...process.env, ...LEASES, GOOGLE_CLOUD_PROJECT: pipeline.projectId, PORT: String(port), LOG_LEVEL: 'warn' },
+        env: { ...process.env, ...RELAYS, GOOGLE_CLOUD_PROJECT: pipeline.projectId, PORT: String(port), LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       apis.push(api);

@@ -22,7 +22,11 @@ import { productAdded } from './support/shopFixtures.ts';
 const PRODUCT = /* GraphQL */ `subscription ($id: ID!) { productInventory(productId: $id) { id available } }`;
 
 const projectId = uniqueProjectId('start-api');
-const config: Config = { ...loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: 'silent' }), port: 0 };
+// The relay as deployed: listening (the emulators' default is to poll, OUTBOX_DISCOVERY).
+const config: Config = {
+  ...loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: 'silent', OUTBOX_DISCOVERY: 'listen' }),
+  port: 0,
+};
 // The API's clients, given to it so that the test can see what it leaves behind; the test closes them.
 const db = testFirestore(projectId);
 const pubsub = new PubSub({ projectId });

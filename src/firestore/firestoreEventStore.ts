@@ -59,7 +59,13 @@ export class FirestoreEventStore implements EventStore {
    */
   private inFlight = 0;
 
-  constructor(private readonly db: Firestore) {}
+  constructor(
+    private readonly db: Firestore,
+    private readonly options: {
+      /** Called after each append that committed events: the emulators' polling relay looks at once (OutboxRelay.nudge). */
+      readonly onCommitted?: () => void;
+    } = {},
+  ) {}
 
   eventsOf(streamId: string) {
     return this.db.collection(STREAMS).doc(streamId).collection(EVENTS);
@@ -145,6 +151,7 @@ export class FirestoreEventStore implements EventStore {
     } finally {
       this.inFlight--;
     }
+    if (envelopes.length > 0) this.options.onCommitted?.();
 
     return {
       streams: resolved.map((a) => ({ streamId: a.streamId, nextExpectedVersion: a.expectedVersion + a.events.length })),

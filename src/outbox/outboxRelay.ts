@@ -52,7 +52,21 @@ export interface OutboxRelayOptions {
   readonly openPersonalData?: (events: EventEnvelope[]) => Promise<EventEnvelope[]>;
   /** Share the partitions with other relays through leases; without, this relay publishes them all. */
   readonly leases?: PartitionLeaseTimings & { readonly owner?: string };
+  /**
+   * How the relay learns of committed events: `listen` (the default, and production's), a listener per partition
+   * it holds; `poll`, for the Firestore emulator only, one query over every partition each `pollIntervalMs`.
+   *
+   * The emulator runs each listener's query again, over the whole `events` collection group, on every write to it:
+   * with a listener per partition, every append and every cleared marker costs the emulator CPU in proportion to
+   * the events stored (148 ms per event at 1,600 events, 318 ms at 4,000: docs/capacity.md), and local writes slow
+   * down as the store grows. One query a round costs one such scan, however many events it finds. Production
+   * Firestore matches writes against listeners instead of rerunning them, and the all-partition query would need a
+   * store-wide index on `recordedAt` (the hotspot the partitions avoid), so production listens.
+   */
+  readonly discovery?: OutboxDiscovery;
 }
+
+export type OutboxDiscovery = { readonly mode: 'listen' } | { readonly mode: 'poll'; readonly intervalMs: number };
 
 /** The events of one partition still to publish, in commit order (each stream's versions in order). */
 export function pendingEventsQuery(db: Firestore, partition: number, limit: number) {
@@ -67,10 +81,24 @@ export function pendingEventsQuery(db: Firestore, partition: number, limit: numb
     .limit(limit);
 }
 
+/**
+ * The events of every partition still to publish, oldest first: the emulator's poll (OutboxDiscovery). On
+ * production Firestore it would need an index ordered by `recordedAt` across the whole store.
+ */
+export function allPendingEventsQuery(db: Firestore, limit: number) {
+  return db.collectionGroup(EVENTS).where(PENDING, '==', true).orderBy('recordedAt').orderBy(FieldPath.documentId()).limit(limit);
+}
+
 export class OutboxRelay {
   private readonly publishers = new Map<number, PartitionPublisher>();
   private readonly leases: PartitionLeases | null;
   private stopObservingPendingAge: (() => void) | null = null;
+  /** The next poll round (OutboxDiscovery `poll`), and the round in flight. */
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  /** Nudged while a round was in flight: the next round starts as soon as it ends. */
+  private pollAgain = false;
+  private stopped = true;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.leases = options.leases
@@ -89,11 +117,71 @@ export class OutboxRelay {
 
   /** Listens for pending events (of the partitions it holds, with leases) and publishes them as they are committed. */
   start(): void {
+    this.stopped = false;
     this.stopObservingPendingAge ??= observeOutboxPendingAge(() => this.oldestPendingAgeSeconds());
     untraced(() => {
       if (this.leases) this.leases.start();
       else for (const partition of allPartitions()) this.publisher(partition).start();
     });
+    const { discovery } = this.options;
+    if (discovery?.mode === 'poll') {
+      this.options.logger.info(
+        { discovery: 'poll', intervalMs: discovery.intervalMs },
+        'outbox relay polls for committed events (OUTBOX_DISCOVERY)',
+      );
+      this.pollIn(discovery.intervalMs);
+    }
+  }
+
+  /**
+   * Events were just committed through this process (the API's event store says so): a polling relay looks now
+   * rather than at its next round, so an order placed on a quiet `npm run dev` goes out at once. A listening relay
+   * needs no telling. Commits of other processes wait for the next round.
+   */
+  nudge(): void {
+    if (this.options.discovery?.mode !== 'poll' || this.stopped) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollIn(0);
+  }
+
+  private pollIn(delayMs: number): void {
+    const { discovery } = this.options;
+    if (this.stopped || discovery?.mode !== 'poll') return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      this.pollAgain = false;
+      this.polling = untraced(() => this.poll())
+        .catch((error: unknown) => this.options.logger.error({ err: error }, 'outbox poll failed; polling again'))
+        .finally(() => {
+          this.polling = null;
+          this.pollIn(this.pollAgain ? 0 : discovery.intervalMs);
+        });
+    }, delayMs);
+    this.pollTimer.unref();
+  }
+
+  /**
+   * One poll round: the oldest pending events of every partition in one query, each partition's handed to its
+   * publisher (an empty share tells it the partition is empty). A full page says nothing of the partitions it
+   * leaves out, so then every publisher looks with its own catch-up query until its partition is empty.
+   */
+  private async poll(): Promise<void> {
+    if (this.publishers.size === 0) return;
+    const limit = this.options.batchSize ?? 200;
+    const snapshot = await allPendingEventsQuery(this.options.db, limit).get();
+    const byPartition = new Map<number, QueryDocumentSnapshot[]>();
+    for (const doc of snapshot.docs) {
+      const partition = doc.get('partition') as number;
+      byPartition.set(partition, [...(byPartition.get(partition) ?? []), doc]);
+    }
+    for (const [partition, publisher] of this.publishers) {
+      if (snapshot.size >= limit) publisher.catchUpNow();
+      else publisher.onDelivered({ docs: byPartition.get(partition) ?? [], readTime: snapshot.readTime });
+    }
   }
 
   /** How long the oldest event still to publish in the partitions this relay holds has waited, in seconds; 0 when none. */
@@ -107,6 +195,10 @@ export class OutboxRelay {
 
   /** Stops publishing; with leases, hands the partitions back so the other relays take them over at once. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    await this.polling;
     this.stopObservingPendingAge?.();
     this.stopObservingPendingAge = null;
     if (this.leases) await this.leases.stop();
@@ -133,7 +225,12 @@ export class OutboxRelay {
   private publisher(partition: number): PartitionPublisher {
     let publisher = this.publishers.get(partition);
     if (!publisher) {
-      publisher = new PartitionPublisher(partition, this.options, () => this.leases?.holds(partition) ?? true);
+      publisher = new PartitionPublisher(
+        partition,
+        this.options,
+        () => this.leases?.holds(partition) ?? true,
+        this.options.discovery?.mode === 'poll',
+      );
       this.publishers.set(partition, publisher);
     }
     return publisher;
@@ -149,6 +246,9 @@ export class OutboxRelay {
 function untraced<T>(work: () => T): T {
   return context.with(suppressTracing(context.active()), work);
 }
+
+/** A partition's pending events as one read saw them, in commit order: a listener's result, or a poll's share. */
+type PendingEvents = Pick<QuerySnapshot, 'docs' | 'readTime'>;
 
 /**
  * Publishes one partition's pending events.
@@ -175,8 +275,8 @@ class PartitionPublisher {
   private polling = false;
   /** The next round looks with the catch-up query instead of publishing from the listener's result. */
   private catchUp = true;
-  /** The listener's latest result: the pending events to publish from. Null until it answers, and once it died. */
-  private delivered: QuerySnapshot | null = null;
+  /** The listener's (or poll's) latest result: the pending events to publish from. Null until it answers, and once it died. */
+  private delivered: PendingEvents | null = null;
   /**
    * Events published from this partition (document path) that a listener result may still show pending: when
    * their marker was cleared, or null while their publish is in flight. Forgotten once a result read at or after
@@ -194,12 +294,18 @@ class PartitionPublisher {
     private readonly options: OutboxRelayOptions,
     /** Whether this relay may still publish the partition (its lease is valid). */
     private readonly mayPublish: () => boolean,
+    /** The relay's poll hands this publisher its partition's pending events (onDelivered): no listener of its own. */
+    private readonly fedByPoll: boolean,
   ) {}
 
   start(): void {
     this.stopped = false;
     this.polling = false;
     this.catchUp = true;
+    if (this.fedByPoll) {
+      this.kick();
+      return;
+    }
     this.unsubscribe = this.pendingQuery().onSnapshot(
       (snapshot) => this.onDelivered(snapshot),
       (error) => {
@@ -240,8 +346,15 @@ class PartitionPublisher {
     }
   }
 
-  /** A result from the listener: the next round publishes from it. */
-  private onDelivered(snapshot: QuerySnapshot): void {
+  /** Looks with the catch-up query at the next round, until the partition is empty. */
+  catchUpNow(): void {
+    if (this.stopped) return;
+    this.catchUp = true;
+    this.kick();
+  }
+
+  /** A result from the listener, or the partition's share of the relay's poll: the next round publishes from it. */
+  onDelivered(snapshot: PendingEvents): void {
     if (this.stopped || this.polling) return;
     this.delivered = snapshot;
     // Markers cleared at or before this read are gone from it, and from every later one.
@@ -254,9 +367,12 @@ class PartitionPublisher {
     if (pending.length > 0) this.kick();
   }
 
-  /** Whether a listener's results are coming: only then is what was published remembered (nothing else reads it). */
+  /**
+   * Whether results are coming from a listener or the relay's poll: only then is what was published remembered
+   * (nothing else reads it).
+   */
   private get listening(): boolean {
-    return this.unsubscribe !== null && !this.polling;
+    return (this.fedByPoll || this.unsubscribe !== null) && !this.polling;
   }
 
   private notePending(docs: readonly QueryDocumentSnapshot[]): void {

@@ -14,7 +14,7 @@ import { firestoreApiDeps } from '../../src/apiDeps.ts';
 import { createApi, type Api, type ApiOptions } from '../../src/graphql/createApi.ts';
 import { attachWebSocket } from '../../src/graphql/webSocket.ts';
 import { createLogger } from '../../src/logger.ts';
-import { OutboxRelay } from '../../src/outbox/outboxRelay.ts';
+import { type OutboxDiscovery, OutboxRelay } from '../../src/outbox/outboxRelay.ts';
 import { ensureTopology, pushSubscriptionName } from '../../src/pubsub/topology.ts';
 import { testFirestore, uniqueProjectId } from './firestore.ts';
 import { testPersonalData } from './personalData.ts';
@@ -76,6 +76,8 @@ export interface PipelineOptions {
    * topics, for a caller that delivers the events to functions of its own (the bench's concurrent pushes).
    */
   readonly functions?: boolean;
+  /** How the relay learns of committed events; default: a listener per partition, as in production. */
+  readonly relayDiscovery?: OutboxDiscovery;
   /** Runs each request a function's server receives (`handle`), e.g. inside an async context that names the function. */
   readonly aroundFunction?: (name: string, handle: () => void) => void;
 }
@@ -140,6 +142,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       topic: pubsub.topic(DOMAIN_EVENTS_TOPIC, { messageOrdering: true }),
       integrationTopic: pubsub.topic(INTEGRATION_EVENTS_TOPIC, { messageOrdering: true }),
       logger,
+      ...(options.relayDiscovery ? { discovery: options.relayDiscovery } : {}),
     });
   const relay = newRelay();
   if (options.startRelay ?? true) relay.start();
@@ -156,6 +159,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         .map(([, projection]) => projection),
       tokens,
       personalData,
+      onCommitted: () => pipeline.relay.nudge(),
       ...(options.stallAfterSeconds === undefined ? {} : { stallAfterSeconds: options.stallAfterSeconds }),
     }),
     options.api,
