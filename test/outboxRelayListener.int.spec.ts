@@ -98,6 +98,33 @@ async function setUp({
   };
 }
 
+/**
+ * Registers `count` customers while no relay runs (the previous holder of the partitions died), then starts the
+ * relay and waits until it has published them and cleared their markers; returns their streams.
+ */
+async function startOnLeftEvents(shop: Awaited<ReturnType<typeof setUp>>, count: number): Promise<string[]> {
+  const left = Array.from({ length: count }, () => `customer-${randomUUID()}`);
+  for (const [i, stream] of left.entries()) await shop.commit(stream, [customerRegistered(`c-${i}`)]);
+  shop.relay.start();
+  await vi.waitFor(() => expect(shop.received).toHaveLength(left.length), { timeout: 30_000, interval: 50 });
+  await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+  return left;
+}
+
+/** Twelve streams of four versions, each version its own commit, the streams concurrently; returns the streams. */
+async function commitFourVersionsOfTwelveStreams(shop: Awaited<ReturnType<typeof setUp>>): Promise<string[]> {
+  const streams = Array.from({ length: 12 }, () => `customer-${randomUUID()}`);
+  await Promise.all(
+    streams.map(async (stream, i) => {
+      await shop.commit(stream, [customerRegistered(`c-${i}`)]);
+      for (let version = 2; version <= 4; version++) {
+        await shop.commit(stream, [customerDetailsChanged(`c-${i}`, `Name ${version}`, 'ada@example.com')]);
+      }
+    }),
+  );
+  return streams;
+}
+
 /** What the relay's client did through one RPC (`RunQuery`, `Listen`, `Commit`) so far. */
 const through = (counter: FirestoreOperationCounter, rpc: string) =>
   counter.snapshot().get(rpc) ?? { reads: 0, writes: 0, deletes: 0, requests: 0 };
@@ -114,18 +141,9 @@ describe('outbox relay in steady state', () => {
     const queriesBefore = through(shop.counter, 'RunQuery');
     const listenedBefore = through(shop.counter, 'Listen').reads;
 
-    // Twelve streams of four versions, each version its own commit, the streams concurrently: commits land
-    // while earlier ones are being published, and in the partitions' listener results next to events whose
-    // markers the relay is clearing.
-    const streams = Array.from({ length: 12 }, () => `customer-${randomUUID()}`);
-    await Promise.all(
-      streams.map(async (stream, i) => {
-        await shop.commit(stream, [customerRegistered(`c-${i}`)]);
-        for (let version = 2; version <= 4; version++) {
-          await shop.commit(stream, [customerDetailsChanged(`c-${i}`, `Name ${version}`, 'ada@example.com')]);
-        }
-      }),
-    );
+    // Commits land while earlier ones are being published, and in the partitions' listener results next to events
+    // whose markers the relay is clearing.
+    const streams = await commitFourVersionsOfTwelveStreams(shop);
     const events = streams.length * 4;
 
     await vi.waitFor(() => expect(shop.received).toHaveLength(events), { timeout: 30_000, interval: 50 });
@@ -144,13 +162,7 @@ describe('outbox relay in steady state', () => {
 
   it('a relay started on a full outbox catches up by query, then goes on from its listener', { timeout: 60_000 }, async () => {
     const shop = await setUp();
-    // Committed while no relay ran (the previous holder of the partitions died).
-    const left = Array.from({ length: 5 }, () => `customer-${randomUUID()}`);
-    for (const [i, stream] of left.entries()) await shop.commit(stream, [customerRegistered(`c-${i}`)]);
-
-    shop.relay.start();
-    await vi.waitFor(() => expect(shop.received).toHaveLength(left.length), { timeout: 20_000, interval: 50 });
-    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    const left = await startOnLeftEvents(shop, 5);
     // The listener's first results, read before the catch-up cleared those markers, did not send them again.
     expect([...shop.received].sort()).toEqual(left.map((stream) => `${stream}@1`).sort());
     // The catch-up: a query per partition, and in those with events a second one that finds them all published.
@@ -224,15 +236,7 @@ describe('outbox relay polling, as on the emulators', () => {
   it("finds every partition's events with one query a round, and publishes each once, in stream order", { timeout: 60_000 }, async () => {
     const shop = await setUp({ relay: { discovery: poll } });
     shop.relay.start();
-    const streams = Array.from({ length: 12 }, () => `customer-${randomUUID()}`);
-    await Promise.all(
-      streams.map(async (stream, i) => {
-        await shop.commit(stream, [customerRegistered(`c-${i}`)]);
-        for (let version = 2; version <= 4; version++) {
-          await shop.commit(stream, [customerDetailsChanged(`c-${i}`, `Name ${version}`, 'ada@example.com')]);
-        }
-      }),
-    );
+    const streams = await commitFourVersionsOfTwelveStreams(shop);
 
     await vi.waitFor(() => expect(shop.received).toHaveLength(streams.length * 4), { timeout: 30_000, interval: 50 });
     await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
@@ -270,13 +274,8 @@ describe('outbox relay polling, as on the emulators', () => {
 
   it('a full page sends every partition to its own catch-up query, so none is left behind', { timeout: 60_000 }, async () => {
     const shop = await setUp({ relay: { discovery: poll, batchSize: 5 } });
-    // Thirty streams committed while no relay ran: six pages of the poll's query.
-    const left = Array.from({ length: 30 }, () => `customer-${randomUUID()}`);
-    for (const [i, stream] of left.entries()) await shop.commit(stream, [customerRegistered(`c-${i}`)]);
-
-    shop.relay.start();
-    await vi.waitFor(() => expect(shop.received).toHaveLength(left.length), { timeout: 30_000, interval: 50 });
-    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    // Thirty events: six pages of the poll's query.
+    const left = await startOnLeftEvents(shop, 30);
     expect([...shop.received].sort()).toEqual(left.map((stream) => `${stream}@1`).sort());
 
     // Then back to the poll: what is committed next goes out too, once.
