@@ -95,7 +95,7 @@ export class OutboxRelay {
   private stopObservingPendingAge: (() => void) | null = null;
   /** The next poll round (OutboxDiscovery `poll`), and the round in flight. */
   private pollTimer: NodeJS.Timeout | null = null;
-  private polling: Promise<void> | null = null;
+  private pollRound: Promise<void> | null = null;
   /** Nudged while a round was in flight: the next round starts as soon as it ends. */
   private pollAgain = false;
   private stopped = true;
@@ -140,7 +140,7 @@ export class OutboxRelay {
    */
   nudge(): void {
     if (this.options.discovery?.mode !== 'poll' || this.stopped) return;
-    if (this.polling) {
+    if (this.pollRound) {
       this.pollAgain = true;
       return;
     }
@@ -154,10 +154,10 @@ export class OutboxRelay {
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;
       this.pollAgain = false;
-      this.polling = untraced(() => this.poll())
+      this.pollRound = untraced(() => this.poll())
         .catch((error: unknown) => this.options.logger.error({ err: error }, 'outbox poll failed; polling again'))
         .finally(() => {
-          this.polling = null;
+          this.pollRound = null;
           this.pollIn(this.pollAgain ? 0 : discovery.intervalMs);
         });
     }, delayMs);
@@ -198,7 +198,7 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
-    await this.polling;
+    await this.pollRound;
     this.stopObservingPendingAge?.();
     this.stopObservingPendingAge = null;
     if (this.leases) await this.leases.stop();
@@ -253,14 +253,14 @@ type PendingEvents = Pick<QuerySnapshot, 'docs' | 'readTime'>;
 /**
  * Publishes one partition's pending events.
  *
- * In steady state it publishes what its listener delivered: the listener's result is the partition's pending
- * events in commit order (the same query as the catch-up), so querying again would only read them a second time,
- * and a third for the empty result that ends a drain. The catch-up query runs where the listener cannot be
- * trusted to have seen everything: when the publisher starts (a takeover finds what the last holder left, even
- * before the listener answers), after a failed publish, after a pause for the lease, and every second once the
- * listener died.
+ * In steady state it publishes what its listener delivered (or, on the emulators, its share of the relay's poll):
+ * the listener's result is the partition's pending events in commit order (the same query as the catch-up), so
+ * querying again would only read them a second time, and a third for the empty result that ends a drain. The
+ * catch-up query runs where the listener cannot be trusted to have seen everything: when the publisher starts (a
+ * takeover finds what the last holder left, even before the listener answers), after a failed publish, after a
+ * pause for the lease, after a poll's full page, and every second once the listener died.
  *
- * A listener's result can lag behind this relay's own writes: one read before the markers it just cleared were
+ * A listener's (or poll's) result can lag behind this relay's own writes: one read before the markers it just cleared were
  * committed still shows those events pending. So the publisher remembers what it published, with when the markers
  * were cleared, and skips those events in any result read before then. Batches run one at a time, so an event
  * committed while a publish is in flight waits for that publish, and a stream's versions go out in order.
@@ -272,7 +272,7 @@ class PartitionPublisher {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** The listener died: nothing tells the publisher about new events, so it looks for them every second. */
-  private polling = false;
+  private listenerDied = false;
   /** The next round looks with the catch-up query instead of publishing from the listener's result. */
   private catchUp = true;
   /** The listener's (or poll's) latest result: the pending events to publish from. Null until it answers, and once it died. */
@@ -300,7 +300,7 @@ class PartitionPublisher {
 
   start(): void {
     this.stopped = false;
-    this.polling = false;
+    this.listenerDied = false;
     this.catchUp = true;
     if (this.fedByPoll) {
       this.kick();
@@ -310,7 +310,7 @@ class PartitionPublisher {
       (snapshot) => this.onDelivered(snapshot),
       (error) => {
         this.options.logger.error({ err: error, partition: this.partition }, 'outbox listener failed; polling instead');
-        this.polling = true;
+        this.listenerDied = true;
         // Nothing reads these any more: each round of polling queries afresh.
         this.delivered = null;
         this.published.clear();
@@ -355,7 +355,7 @@ class PartitionPublisher {
 
   /** A result from the listener, or the partition's share of the relay's poll: the next round publishes from it. */
   onDelivered(snapshot: PendingEvents): void {
-    if (this.stopped || this.polling) return;
+    if (this.stopped || this.listenerDied) return;
     this.delivered = snapshot;
     // Markers cleared at or before this read are gone from it, and from every later one.
     for (const [path, clearedAt] of this.published) {
@@ -372,7 +372,7 @@ class PartitionPublisher {
    * (nothing else reads it).
    */
   private get listening(): boolean {
-    return (this.fedByPoll || this.unsubscribe !== null) && !this.polling;
+    return (this.fedByPoll || this.unsubscribe !== null) && !this.listenerDied;
   }
 
   private notePending(docs: readonly QueryDocumentSnapshot[]): void {
@@ -394,7 +394,7 @@ class PartitionPublisher {
       do {
         this.rerun = false;
         try {
-          if (this.catchUp || this.polling) {
+          if (this.catchUp || this.listenerDied) {
             this.catchUp = false;
             await this.drain();
           } else {
@@ -408,7 +408,7 @@ class PartitionPublisher {
       } while (this.rerun && !this.stopped);
     })().finally(() => {
       this.running = null;
-      if (this.polling) this.scheduleRetry();
+      if (this.listenerDied) this.scheduleRetry();
     });
   }
 
