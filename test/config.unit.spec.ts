@@ -40,7 +40,7 @@ describe('configuration', () => {
   it('has the outbox relay listen on Firestore and poll on the emulator, and refuses polling without the emulator', () => {
     const emulator = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080' };
     expect(loadConfig({ GOOGLE_CLOUD_PROJECT: 'acme-shop' }).outboxDiscovery).toEqual({ mode: 'listen' });
-    expect(loadConfig(emulator).outboxDiscovery).toEqual({ mode: 'poll', intervalMs: 200 });
+    expect(loadConfig(emulator).outboxDiscovery).toEqual({ mode: 'poll', intervalMs: 500 });
     expect(loadConfig({ ...emulator, OUTBOX_POLL_MS: '50' }).outboxDiscovery).toEqual({ mode: 'poll', intervalMs: 50 });
     expect(loadConfig({ ...emulator, OUTBOX_DISCOVERY: 'listen' }).outboxDiscovery).toEqual({ mode: 'listen' });
     expect(() => loadConfig({ GOOGLE_CLOUD_PROJECT: 'acme-shop', OUTBOX_DISCOVERY: 'poll' })).toThrow(
