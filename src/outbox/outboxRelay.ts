@@ -93,7 +93,9 @@ export class OutboxRelay {
   private readonly publishers = new Map<number, PartitionPublisher>();
   private readonly leases: PartitionLeases | null;
   private stopObservingPendingAge: (() => void) | null = null;
-  /** The next poll round (OutboxDiscovery `poll`), and the round in flight. */
+  /** How often the relay polls (OutboxDiscovery `poll`); null: it listens. */
+  private readonly pollIntervalMs: number | null;
+  /** The next poll round, and the round in flight. */
   private pollTimer: NodeJS.Timeout | null = null;
   private pollRound: Promise<void> | null = null;
   /** Nudged while a round was in flight: the next round starts as soon as it ends. */
@@ -101,6 +103,7 @@ export class OutboxRelay {
   private stopped = true;
 
   constructor(private readonly options: OutboxRelayOptions) {
+    this.pollIntervalMs = options.discovery?.mode === 'poll' ? options.discovery.intervalMs : null;
     this.leases = options.leases
       ? new PartitionLeases({
           db: options.db,
@@ -123,13 +126,12 @@ export class OutboxRelay {
       if (this.leases) this.leases.start();
       else for (const partition of allPartitions()) this.publisher(partition).start();
     });
-    const { discovery } = this.options;
-    if (discovery?.mode === 'poll') {
+    if (this.pollIntervalMs !== null) {
       this.options.logger.info(
-        { discovery: 'poll', intervalMs: discovery.intervalMs },
+        { discovery: 'poll', intervalMs: this.pollIntervalMs },
         'outbox relay polls for committed events (OUTBOX_DISCOVERY)',
       );
-      this.pollIn(discovery.intervalMs);
+      this.pollIn(this.pollIntervalMs);
     }
   }
 
@@ -139,7 +141,7 @@ export class OutboxRelay {
    * needs no telling. Commits of other processes wait for the next round.
    */
   nudge(): void {
-    if (this.options.discovery?.mode !== 'poll' || this.stopped) return;
+    if (this.pollIntervalMs === null || this.stopped) return;
     if (this.pollRound) {
       this.pollAgain = true;
       return;
@@ -149,8 +151,8 @@ export class OutboxRelay {
   }
 
   private pollIn(delayMs: number): void {
-    const { discovery } = this.options;
-    if (this.stopped || discovery?.mode !== 'poll') return;
+    const intervalMs = this.pollIntervalMs;
+    if (this.stopped || intervalMs === null) return;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;
       this.pollAgain = false;
@@ -158,7 +160,7 @@ export class OutboxRelay {
         .catch((error: unknown) => this.options.logger.error({ err: error }, 'outbox poll failed; polling again'))
         .finally(() => {
           this.pollRound = null;
-          this.pollIn(this.pollAgain ? 0 : discovery.intervalMs);
+          this.pollIn(this.pollAgain ? 0 : intervalMs);
         });
     }, delayMs);
     this.pollTimer.unref();
@@ -176,7 +178,9 @@ export class OutboxRelay {
     const byPartition = new Map<number, QueryDocumentSnapshot[]>();
     for (const doc of snapshot.docs) {
       const partition = doc.get('partition') as number;
-      byPartition.set(partition, [...(byPartition.get(partition) ?? []), doc]);
+      const share = byPartition.get(partition) ?? [];
+      share.push(doc);
+      byPartition.set(partition, share);
     }
     for (const [partition, publisher] of this.publishers) {
       if (snapshot.size >= limit) publisher.catchUpNow();
@@ -229,7 +233,7 @@ export class OutboxRelay {
         partition,
         this.options,
         () => this.leases?.holds(partition) ?? true,
-        this.options.discovery?.mode === 'poll',
+        this.pollIntervalMs !== null,
       );
       this.publishers.set(partition, publisher);
     }
