@@ -85,10 +85,15 @@ export function startAdapters(config: Config, options: AdapterOptions): ApiAdapt
     tokens: options.tokens,
     connectionTokens: options.connectionTokens,
     personalData,
-    // A polling relay (the emulators) looks at once after this instance commits.
-    onCommitted: () => {
-      relay.then((started) => started.nudge()).catch(() => {});
-    },
+    // A polling relay (the emulators) looks at once after this instance commits; a listening one needs no telling,
+    // so production's appends carry no callback.
+    ...(config.outboxDiscovery.mode === 'poll'
+      ? {
+          onCommitted: () => {
+            relay.then((started) => started.nudge()).catch(() => {});
+          },
+        }
+      : {}),
     ...(options.stallAfterSeconds === undefined ? {} : { stallAfterSeconds: options.stallAfterSeconds }),
   });
 
