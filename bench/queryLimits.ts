@@ -33,6 +33,7 @@ import { productAdded } from '../test/support/shopFixtures.ts';
 import { fixed, markdownTable, ratio } from './markdown.ts';
 import { startPhase } from './progress.ts';
 import { summarizeLatencies, type LatencySummary } from './stats.ts';
+import { viewsOf } from '../src/firestore/readModelLayout.ts';
 
 export interface QueryLimitsPlan {
   /** Dashboard queries per side, after `warmup` each. */
@@ -85,7 +86,7 @@ function nest(levels: number, innermost: string): string {
 type Fetcher = { fetch(url: string, init: RequestInit): Response | Promise<Response> };
 
 export async function measureQueryLimits(db: Firestore, plan: QueryLimitsPlan): Promise<QueryLimitsResult> {
-  const products = db.collection(readModelCollectionName(inventoryCountProjection));
+  const products = viewsOf(db, readModelCollectionName(inventoryCountProjection));
   const writer = db.batch();
   for (let i = 0; i < PRODUCTS; i++) {
     const id = `bench-product-${i}`;

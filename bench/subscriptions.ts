@@ -22,6 +22,7 @@ import { epochMs, startBenchChild, type BenchChild, type ChildMessage } from './
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { note, startPhase } from './progress.ts';
 import { summarizeLatencies, type LatencySummary } from './stats.ts';
+import { viewsOf } from '../src/firestore/readModelLayout.ts';
 
 export interface SubscriptionPlan {
   readonly subscribers: number;
@@ -71,7 +72,7 @@ export async function measureSubscriptions(plan: SubscriptionPlan): Promise<Subs
   const children: BenchChild[] = [];
   const unsubscribes: Array<() => void> = [];
   try {
-    await Promise.all(ids.map((id) => writer.collection(collection).doc(id).set(product(id, 0))));
+    await Promise.all(ids.map((id) => viewsOf(writer, collection).doc(id).set(product(id, 0))));
 
     const { child: server, ready } = await startBenchChild('./subscriptionServer.ts', { GOOGLE_CLOUD_PROJECT: projectId });
     children.push(server);
@@ -108,8 +109,7 @@ export async function measureSubscriptions(plan: SubscriptionPlan): Promise<Subs
         (id) =>
           new Promise<void>((resolve, reject) => {
             unsubscribes.push(
-              rawListener
-                .collection(collection)
+              viewsOf(rawListener, collection)
                 .doc(id)
                 .onSnapshot((snapshot) => {
                   const at = epochMs();
@@ -131,7 +131,7 @@ export async function measureSubscriptions(plan: SubscriptionPlan): Promise<Subs
       const id = ids[index]!;
       const expected = subscribersOf(index, plan);
       const writtenAt = epochMs();
-      await writer.collection(collection).doc(id).set(product(id, marker));
+      await viewsOf(writer, collection).doc(id).set(product(id, marker));
       const delivered = await swarm.request<ChildMessage & { sse: number[]; ws: number[] }>(
         { type: 'collect', marker, expected, timeoutMs: DELIVERY_TIMEOUT_MS },
         DELIVERY_TIMEOUT_MS + 10_000,

@@ -23,6 +23,7 @@ import { asCustomer, asStaff } from './support/identities.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
 import { testPersonalData } from './support/personalData.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
+import { viewsOf } from '../src/firestore/readModelLayout.ts';
 
 let pipeline: Pipeline;
 beforeAll(async () => {
@@ -111,7 +112,7 @@ function textsOf(value: unknown): string[] {
 /** A view from the read model's active target (a rebuild switches it to a new generation). */
 async function readModel(projection: { name: string; version: number }, id: string) {
   const target = await new FirestoreProjector(pipeline.db, pipeline.store).activeTarget(projection);
-  return (await pipeline.db.collection(target).doc(id).get()).data();
+  return (await viewsOf(pipeline.db, target).doc(id).get()).data();
 }
 
 /** Registers, places two orders and pays both, through the API, and waits until the read models show it all. */
@@ -185,12 +186,17 @@ describe('forgetting a customer', () => {
     const before = await documentsHolding(pipeline.db, secretsOf(ada));
     expect(before.found.length).toBeGreaterThan(0);
     expect(
-      before.found.every((path) => /^(customerOrderHistory|orderDetails)-v\d+(-g\d+)?\//.test(path)),
+      before.found.every((path) => /^readModels\/(customerOrderHistory|orderDetails)-v\d+(-g\d+)?\/views\//.test(path)),
       before.found.join('\n'),
     ).toBe(true);
     // ...and every reader still sees clear text: the customer, and the audit trail.
     const seen = await graphql(pipeline.api, CUSTOMER, { id: ada.customerId }, await asCustomer(ada.customerId));
     expect(seen.data).toEqual({ customerOrders: { name: ada.name, email: ada.email, orderCount: 2 } });
+
+    // A view left at the root by a version that kept read-model targets there (an upgraded project may still
+    // hold them until it deletes them): forgetting purges it too.
+    const legacyView = pipeline.db.collection('customerOrderHistory-v1').doc(ada.customerId);
+    await legacyView.set({ customerId: ada.customerId, name: ada.name, email: ada.email });
 
     const forgotten = await forget(ada.customerId, await asCustomer(ada.customerId));
     expect(forgotten).toMatchObject({ __typename: 'ForgetCustomerPayload', customerId: ada.customerId, replayed: false, version: 2 });
@@ -203,6 +209,7 @@ describe('forgetting a customer', () => {
     });
     const after = await documentsHolding(pipeline.db, secretsOf(ada));
     expect(after.found).toEqual([]);
+    expect((await legacyView.get()).data()).toEqual({ customerId: ada.customerId, name: ERASED, email: ERASED });
     // The scan did reach the customer's events (each its own outbox entry), keys and the rest.
     expect([...after.collections]).toEqual(
       expect.arrayContaining([
@@ -210,8 +217,9 @@ describe('forgetting a customer', () => {
         ...orderIds.map((id) => `streams/${orderStreamId(id)}/events`),
         'dataKeys',
         'idempotencyKeys',
+        'readModels/customerOrderHistory-v1/views',
+        'readModels/orderDetails-v1/views',
         'customerOrderHistory-v1',
-        'orderDetails-v1',
       ]),
     );
 

@@ -13,6 +13,7 @@ import { customerOrderHistoryProjection, type CustomerOrderHistory } from '../sr
 import { asCustomer } from './support/identities.ts';
 import { DOMAIN_EVENTS_TOPIC, graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
+import { viewsOf } from '../src/firestore/readModelLayout.ts';
 
 let pipeline: Pipeline;
 beforeAll(async () => {
@@ -93,7 +94,7 @@ describe('outbox relay recovery', () => {
     // What the projector wrote for these events: the view and a checkpoint per stream, each with its update time.
     const written = async () => {
       const [view, ...checkpoints] = await Promise.all([
-        pipeline.db.collection(target).doc(customerId).get(),
+        viewsOf(pipeline.db, target).doc(customerId).get(),
         ...streams.map((streamId) => projector.checkpointRef(target, streamId).get()),
       ]);
       return {

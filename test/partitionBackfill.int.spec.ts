@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import { latestEventAt, projectionStatus } from '../src/firestore/firestoreProjectionStatus.ts';
-import { CHECKPOINTS, FirestoreProjector, PROJECTIONS, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
+import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
+import { checkpointsOf } from '../src/firestore/readModelLayout.ts';
 import { backfillPartitions, PARTITION_BACKFILL } from '../src/firestore/partitionBackfill.ts';
 import { partitionOf } from '../src/firestore/partitions.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
@@ -119,7 +120,7 @@ describe('backfilling the partitions of projection checkpoints', () => {
       await projector.apply(projection, event!);
       applied.push(occurredAt);
     }
-    const checkpoints = await db.collection(PROJECTIONS).doc(readModelCollectionName(projection)).collection(CHECKPOINTS).get();
+    const checkpoints = await checkpointsOf(db, readModelCollectionName(projection)).get();
     expect(checkpoints.size).toBe(5);
     // As the projector left them before checkpoints recorded their partition.
     for (const checkpoint of checkpoints.docs) await checkpoint.ref.update({ partition: FieldValue.delete() });

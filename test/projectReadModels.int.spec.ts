@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent, EventEnvelope } from '../src/core/eventStore.ts';
 import { stockBucketStreamId } from '../src/catalog/productEvents.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
-import { CHECKPOINTS, PROJECTIONS, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
+import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { viewPartsOf } from '../src/firestore/viewRollUp.ts';
 import { inventoryCountProjection, type InventoryCount } from '../src/projections/inventoryCount.ts';
@@ -35,6 +35,7 @@ import {
   stockReserved,
   T0,
 } from './support/shopFixtures.ts';
+import { checkpointsOf, viewsOf } from '../src/firestore/readModelLayout.ts';
 
 const projectId = uniqueProjectId('readside');
 process.env.GOOGLE_CLOUD_PROJECT = projectId;
@@ -128,8 +129,8 @@ describe('projectInventoryCount for a product whose stock is split over buckets'
     const all = [added!, b0r1!, b0r2!, b3r3!, b3x3!, b1r4!];
 
     const documents = async () =>
-      (await db.collection(readModelCollectionName(inventoryCountProjection)).get()).docs.filter((d) => d.id.startsWith(productId));
-    const summary = () => db.collection(readModelCollectionName(inventoryCountProjection)).doc(productId).get();
+      (await viewsOf(db, readModelCollectionName(inventoryCountProjection)).get()).docs.filter((d) => d.id.startsWith(productId));
+    const summary = () => viewsOf(db, readModelCollectionName(inventoryCountProjection)).doc(productId).get();
     const lowStock = async () =>
       (await readModels.list(inventoryCountProjection, { first: 100, where: { lowStock: true } })).map((v) => v.id);
 
@@ -182,7 +183,7 @@ describe('projectInventoryCount for a product whose stock is split over buckets'
       stockReserved(productId, 'o2', 1),
     ]);
     await deliver('projectInventoryCount', added!);
-    const summary = db.collection(readModelCollectionName(inventoryCountProjection)).doc(productId);
+    const summary = viewsOf(db, readModelCollectionName(inventoryCountProjection)).doc(productId);
     const writtenAt = (await summary.get()).updateTime;
     for (const event of reservations) await deliver('projectInventoryCount', event);
     expect((await readModels.get(inventoryCountProjection, productId))?.reserved).toBe(2);
@@ -247,14 +248,7 @@ describe('a projector pushed only the types it reads (subscription filters)', ()
       orderCancelled(orderId, 'c1', lines, 'PAID'),
     ]);
     const checkpoint = async () =>
-      (
-        await db
-          .collection(PROJECTIONS)
-          .doc(readModelCollectionName(recommendationsProjection))
-          .collection(CHECKPOINTS)
-          .doc(`order-${orderId}`)
-          .get()
-      ).get('version');
+      (await checkpointsOf(db, readModelCollectionName(recommendationsProjection)).doc(`order-${orderId}`).get()).get('version');
 
     await deliver('projectRecommendations', events[0]!);
     // Recommendations do not read payments: in the cloud the filter keeps it away; pushed anyway, it costs nothing.

@@ -15,6 +15,7 @@ import { asCustomer } from './support/identities.ts';
 import { testPersonalData } from './support/personalData.ts';
 import { graphql, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { orderInput, PLACE_ORDER, setUpShop } from './support/orders.ts';
+import { viewsOf } from '../src/firestore/readModelLayout.ts';
 
 let pipeline: Pipeline;
 let projector: FirestoreProjector;
@@ -33,7 +34,7 @@ afterAll(() => pipeline?.stop());
 async function waitForOrders(target: string, count: number) {
   await vi.waitFor(
     async () => {
-      const view = await pipeline.db.collection(target).doc(customerId).get();
+      const view = await viewsOf(pipeline.db, target).doc(customerId).get();
       expect({ orderCount: view.get('orderCount'), registered: view.get('name') !== null }).toEqual({
         orderCount: count,
         registered: true,
@@ -62,7 +63,7 @@ async function storedStreams(): Promise<{ all: number; read: number }> {
 }
 
 async function documents(target: string) {
-  const snapshot = await pipeline.db.collection(target).get();
+  const snapshot = await viewsOf(pipeline.db, target).get();
   return Object.fromEntries(snapshot.docs.map((d) => [d.id, d.data()]));
 }
 
@@ -85,7 +86,7 @@ describe('replay and rebuild', () => {
     // A page of five at a time, then the one document compared.
     const pages = Array.from({ length: Math.ceil(events / 5) }, (_, i) => `replay ${Math.min(5 * (i + 1), events)}/${events}`);
     expect(progress).toEqual([...pages, 'compare 1/1']);
-    expect((await pipeline.db.collection(result.target).limit(1).get()).empty).toBe(true);
+    expect((await viewsOf(pipeline.db, result.target).limit(1).get()).empty).toBe(true);
   });
 
   it('rebuilds a new generation, resumes after a crash, switches over, and keeps it live', async () => {
@@ -119,7 +120,7 @@ describe('replay and rebuild', () => {
     // The live projector now writes to the new generation, and the API reads from it.
     await graphql(pipeline.api, PLACE_ORDER, { input: orderInput(customerId) }, await asCustomer(customerId));
     await waitForOrders(resumed.target, 5);
-    expect((await pipeline.db.collection(live).doc(customerId).get()).get('orderCount')).toBe(4);
+    expect((await viewsOf(pipeline.db, live).doc(customerId).get()).get('orderCount')).toBe(4);
     await vi.waitFor(async () => expect((await pipeline.readModels.get(customerOrderHistoryProjection, customerId))?.orderCount).toBe(5));
 
     const status = await projectionStatus(pipeline.db, customerOrderHistoryProjection);

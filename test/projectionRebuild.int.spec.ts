@@ -25,6 +25,7 @@ import {
   productAdded,
   stockReserved,
 } from './support/shopFixtures.ts';
+import { viewsOf } from '../src/firestore/readModelLayout.ts';
 
 const projection = customerOrderHistoryProjection;
 const live = readModelCollectionName(projection);
@@ -50,7 +51,7 @@ function setUp() {
       for (const event of await commit(streamId, events)) await projector.apply(projection, event);
     },
     view: async (target: string, customerId: string) =>
-      (await db.collection(target).doc(customerId).get()).data() as CustomerOrderHistory | undefined,
+      (await viewsOf(db, target).doc(customerId).get()).data() as CustomerOrderHistory | undefined,
   };
 }
 
@@ -60,10 +61,10 @@ describe('replay that finds a difference', () => {
     for (const customerId of ['c-same', 'c-changed', 'c-lost'])
       await shop.record(`customer-${customerId}`, [customerRegistered(customerId)]);
     // The live read model drifted from what its events say (a bug in older projection code, a hand edit).
-    await shop.db.collection(live).doc('c-changed').update({ name: 'Edited By Hand' });
-    await shop.db.collection(live).doc('c-lost').delete();
+    await viewsOf(shop.db, live).doc('c-changed').update({ name: 'Edited By Hand' });
+    await viewsOf(shop.db, live).doc('c-lost').delete();
     const ghost = { ...(await shop.view(live, 'c-same'))!, customerId: 'c-ghost' };
-    await shop.db.collection(live).doc('c-ghost').set(ghost);
+    await viewsOf(shop.db, live).doc('c-ghost').set(ghost);
 
     const result = await rebuildProjection({ db: shop.db, projector: shop.projector, projection, mode: 'replay' });
 
@@ -73,7 +74,7 @@ describe('replay that finds a difference', () => {
     expect((await shop.view(live, 'c-changed'))?.name).toBe('Edited By Hand');
     expect(await shop.view(live, 'c-lost')).toBeUndefined();
     expect(await shop.view(live, 'c-ghost')).toEqual(ghost);
-    expect((await shop.db.collection(result.target).limit(1).get()).empty).toBe(true);
+    expect((await viewsOf(shop.db, result.target).limit(1).get()).empty).toBe(true);
     expect((await registryRef(shop.db, projection).get()).exists).toBe(false);
   });
 });
@@ -195,7 +196,7 @@ describe('rebuild of a read model kept in shards with summaries (inventory)', ()
       mode: 'replay',
       pageSize: 4,
     });
-    const live = await shop.db.collection(readModelCollectionName(inventoryCountProjection)).get();
+    const live = await viewsOf(shop.db, readModelCollectionName(inventoryCountProjection)).get();
     // Per product: its summary, the catalog shard and one shard per bucket.
     expect(live.size).toBe(products.length * (1 + 1 + 4));
     expect(replay.comparison).toEqual({ same: live.size, different: [], onlyLive: [], onlyReplayed: [] });

@@ -10,6 +10,7 @@ import { shopEvents } from '../src/shopEvents.ts';
 import { append } from './support/commits.ts';
 import { customerRegistered } from './support/shopFixtures.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
+import { viewsOf } from '../src/firestore/readModelLayout.ts';
 
 const run = promisify(execFile);
 const projectId = uniqueProjectId('cli');
@@ -51,7 +52,7 @@ describe('npm run projections', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(progress.at(-1)).toMatchObject({ severity: 'INFO', component: 'rebuild', done: 1, total: 1 });
-    expect((await db.collection('customerOrderHistory-v1-g1').doc(customerId).get()).get('name')).toBe('Ada');
+    expect((await viewsOf(db, 'customerOrderHistory-v1-g1').doc(customerId).get()).get('name')).toBe('Ada');
 
     const deadLetters = await cli('dead-letters', 'list');
     expect(deadLetters.stdout).toContain('(index)');
@@ -79,7 +80,7 @@ describe('npm run projections', () => {
           comparison: { same: 1, different: [], onlyLive: [], onlyReplayed: [] },
         });
 
-        await replayDb.collection('customerOrderHistory-v1').doc(customerId).update({ email: 'edited@example.com' });
+        await viewsOf(replayDb, 'customerOrderHistory-v1').doc(customerId).update({ email: 'edited@example.com' });
         const differing = await replay().then(
           () => null,
           (error: { code: number; stdout: string }) => error,

@@ -7,7 +7,8 @@ import type { AnyProjection } from '../core/projection.ts';
 import { lagSeconds, type ProjectionStatus } from '../core/projectionStatus.ts';
 import { DEAD_LETTERS } from './firestoreDeadLetters.ts';
 import { EVENTS } from './firestoreEventStore.ts';
-import { activeTargetOf, CHECKPOINTS, PROJECTIONS, registryRef } from './firestoreProjector.ts';
+import { activeTargetOf, PROJECTIONS, registryRef } from './firestoreProjector.ts';
+import { checkpointsOf } from './readModelLayout.ts';
 import { allPartitions } from './partitions.ts';
 
 /**
@@ -52,7 +53,7 @@ export async function projectionStatuses(db: Firestore, projections: readonly An
 export async function projectionStatus(db: Firestore, projection: AnyProjection, newestEventAt?: string | null): Promise<ProjectionStatus> {
   const latest = newestEventAt === undefined ? await latestEventAt(db, projection.eventTypes) : newestEventAt;
   const activeTarget = activeTargetOf(await registryRef(db, projection).get(), projection);
-  const checkpoints = db.collection(PROJECTIONS).doc(activeTarget).collection(CHECKPOINTS);
+  const checkpoints = checkpointsOf(db, activeTarget);
   const [streams, lastApplied, deadLetters, rebuilds] = await Promise.all([
     checkpoints.count().get(),
     newestOfPartitions((partition) => checkpoints.where('partition', '==', partition)),

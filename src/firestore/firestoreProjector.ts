@@ -6,10 +6,11 @@
  * projector reads the checkpoint, skips what is already applied, reads any missing earlier events
  * from the event store (a gap), evolves the affected view documents and moves the checkpoint.
  *
- * Where: a read model lives in a target collection (`customerOrderHistory-v1`, or a rebuilt generation
- * such as `customerOrderHistory-v1-g2`). The registry document `projections/{name}` names the active
- * target; the projector reads it inside the same transaction, so a switch-over by a rebuild is atomic:
- * a transaction that read the old target and commits after the switch is retried against the new one.
+ * Where: a read model lives in a target (`customerOrderHistory-v1`, or a rebuilt generation such as
+ * `customerOrderHistory-v1-g2`), the document `readModels/{target}`, which holds its views and its
+ * checkpoints. The registry document `projections/{name}` names the active target; the projector reads it
+ * inside the same transaction, so a switch-over by a rebuild is atomic: a transaction that read the old
+ * target and commits after the switch is retried against the new one.
  */
 import { isDeepStrictEqual } from 'node:util';
 import AsyncLock from 'async-lock';
@@ -30,6 +31,7 @@ import {
 import type { LiveTrace } from '../live/liveTrace.ts';
 import { inSpan } from '../telemetry/tracing.ts';
 import { partitionOf } from './partitions.ts';
+import { checkpointsOf, viewsOf } from './readModelLayout.ts';
 import { viewOfSnapshot, withViewTrace } from './viewTrace.ts';
 import {
   contributionDocument,
@@ -44,8 +46,6 @@ import {
 } from './viewRollUp.ts';
 
 export const PROJECTIONS = 'projections';
-/** Under each target's registry document: one checkpoint per stream. */
-export const CHECKPOINTS = 'checkpoints';
 
 /** Writes in one batch of a rebuild's run: Firestore's long-standing limit per commit. */
 const MAX_WRITES_PER_BATCH = 500;
@@ -185,7 +185,7 @@ export class FirestoreProjector {
   }
 
   viewRef(target: string, viewId: string): DocumentReference {
-    return this.db.collection(target).doc(viewId);
+    return viewsOf(this.db, target).doc(viewId);
   }
 
   /** Where a projection keeps a view document: its target collection, or the view parts of a rolled-up view. */
@@ -202,7 +202,7 @@ export class FirestoreProjector {
   }
 
   checkpointRef(target: string, streamId: string): DocumentReference {
-    return this.db.collection(PROJECTIONS).doc(target).collection(CHECKPOINTS).doc(streamId);
+    return checkpointsOf(this.db, target).doc(streamId);
   }
 
   /**
@@ -428,7 +428,7 @@ export class FirestoreProjector {
   /** Every summary of a target, after a rebuild wrote its shards in batches (which keep no summaries). */
   async refreshAllSummaries<View>(projection: AnyProjection<View>, target: string): Promise<void> {
     if (!projection.sharded?.queryFields) return;
-    const documents = await this.db.collection(target).select().get();
+    const documents = await viewsOf(this.db, target).select().get();
     const viewIds = [...new Set(documents.docs.map((doc) => doc.id.replace(/~\d+$/, '')))];
     const concurrency = 16;
     for (let at = 0; at < viewIds.length; at += concurrency) {

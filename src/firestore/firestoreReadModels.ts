@@ -32,6 +32,7 @@ import { tagLiveValue } from '../live/liveTrace.ts';
 import { pollingSource } from '../live/pollingSource.ts';
 import { conflate, mergeChanges } from '../live/subscriberQueue.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
+import { viewsOf } from './readModelLayout.ts';
 import { projectionHealth } from './firestoreProjectionHealth.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
 import { mergeParts, partWithTrace, readRolledUpViews, viewPartsQuery } from './viewRollUp.ts';
@@ -276,7 +277,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   /** A sharded view, live: one listener on all its shards (an `in` query on their ids), merged on every snapshot. */
   private shardsSource<View>(projection: AnyProjection<View>, id: string): SharedSource<View | null> {
     const refs = viewDocumentIds(projection, id).map((documentId) => this.ref(projection, documentId));
-    const query = this.db.collection(this.target(projection)).where(FieldPath.documentId(), 'in', refs);
+    const query = viewsOf(this.db, this.target(projection)).where(FieldPath.documentId(), 'in', refs);
     const source: ListenerSource<View | null> = (emit, fail) =>
       query.onSnapshot((snapshot) => {
         const merged = viewFromDocuments(
@@ -317,7 +318,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   }
 
   private filtered(projection: AnyProjection, where: Readonly<Record<string, unknown>> = {}): Query {
-    let query: Query = this.db.collection(this.target(projection));
+    let query: Query = viewsOf(this.db, this.target(projection));
     // A sharded view's collection holds its shards beside its summary: a query selects the summaries.
     if (projection.sharded) query = query.where(SUMMARY_MARKER, '==', true);
     for (const [field, value] of Object.entries(where)) {
@@ -327,7 +328,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   }
 
   private ref(projection: AnyProjection, id: string) {
-    return this.db.collection(this.target(projection)).doc(id);
+    return viewsOf(this.db, this.target(projection)).doc(id);
   }
 }
 

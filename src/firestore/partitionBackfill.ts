@@ -12,7 +12,7 @@
 import { FieldPath, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { EventloomError } from '../core/errors.ts';
 import { EVENTS } from './firestoreEventStore.ts';
-import { CHECKPOINTS } from './firestoreProjector.ts';
+import { CHECKPOINTS } from './readModelLayout.ts';
 import { partitionOf } from './partitions.ts';
 
 /** Where the backfill keeps its progress. */
@@ -26,7 +26,7 @@ const WALKS = {
     streamIdOf: (doc: QueryDocumentSnapshot) => doc.ref.parent.parent!.id,
     state: PARTITION_BACKFILL.document,
   },
-  // Checkpoints live at `projections/{target}/checkpoints/{streamId}`.
+  // Checkpoints live at `readModels/{target}/checkpoints/{streamId}` (`projections/{target}/checkpoints` before).
   checkpoints: { collectionGroup: CHECKPOINTS, streamIdOf: (doc: QueryDocumentSnapshot) => doc.id, state: 'checkpointPartitionBackfill' },
 } as const;
 export type PartitionBackfillOf = keyof typeof WALKS;

@@ -21,6 +21,7 @@ import { envelopeFromDocument } from './eventDocument.ts';
 import { eventsInCommitOrder, positionOf, type CommitPosition } from './eventsInCommitOrder.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { activeTargetOf, PROJECTIONS, registryRef, type FirestoreProjector } from './firestoreProjector.ts';
+import { targetRef, viewsOf } from './readModelLayout.ts';
 import { mergeParts, viewPartsOf } from './viewRollUp.ts';
 
 export type RebuildMode = 'rebuild' | 'replay';
@@ -145,8 +146,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
 
   if (mode === 'replay') {
     const comparison = await compareTargets(db, projection, previousTarget, state.target, options);
-    await db.recursiveDelete(db.collection(state.target));
-    await db.recursiveDelete(db.collection(PROJECTIONS).doc(state.target));
+    await db.recursiveDelete(targetRef(db, state.target));
     await stateRef.update({
       status: 'done',
       finishedAt: new Date().toISOString(),
@@ -196,7 +196,7 @@ async function documentsOf(db: Firestore, projection: AnyProjection, target: str
     const views = mergeParts(projection, viewIds, parts.docs);
     return new Map(viewIds.map((id, i) => [id, views[i]]));
   }
-  const documents = await db.collection(target).get();
+  const documents = await viewsOf(db, target).get();
   return new Map(documents.docs.map((doc) => [doc.id, doc.data()]));
 }
 

@@ -22,11 +22,10 @@ import { FieldPath, Timestamp, type CollectionReference, type DocumentSnapshot, 
 import { viewFromDocuments, type AnyProjection } from '../core/projection.ts';
 import type { LiveTrace } from '../live/liveTrace.ts';
 import { inFilterGroups } from './inFilter.ts';
+import { targetRef } from './readModelLayout.ts';
 import { splitViewTrace, VIEW_TRACE_FIELD } from './viewTrace.ts';
 
 export const VIEW_PARTS = 'viewParts';
-/** The document, in the target collection, that the view parts collection hangs under. */
-const PARTS_PARENT = 'parts';
 
 /** How often a shard may be written by roll-ups: production Firestore sustains about 1 write/s per document. */
 export const ROLL_UP_INTERVAL_MS = 1_000;
@@ -56,7 +55,7 @@ interface ViewPart<View> {
 }
 
 export function viewPartsOf(db: Firestore, target: string): CollectionReference {
-  return db.collection(target).doc(PARTS_PARENT).collection(VIEW_PARTS);
+  return targetRef(db, target).collection(VIEW_PARTS);
 }
 
 /** The view id of a shard id (`summary~03` → `summary`; shardDocumentId in src/core/projection.ts). */

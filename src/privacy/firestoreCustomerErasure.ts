@@ -3,8 +3,9 @@
  * personal data at once (events, outbox records, Pub/Sub messages, dead letters of events written since
  * encryption), and purges the copies that are not sealed:
  *
- * - read models: every document keyed by the customer or one of their orders, in every read-model
- *   collection (rebuilt generations and replay targets included), has their values replaced by `[erased]`;
+ * - read models: every document keyed by the customer or one of their orders, in the views of every
+ *   read-model target (rebuilt generations and replay targets included, and the root collections read models
+ *   were kept in before `readModels/{target}/views`), has their values replaced by `[erased]`;
  * - snapshots of their streams, and dead letters of their events, the same way;
  * - idempotency records of their commands (whose request hash covers their data): deleted;
  * - events written in clear text before encryption existed: their personal fields are overwritten with
@@ -22,6 +23,7 @@ import { ERASED, isSealedValue, type ErasureReport, type PersonalDataEraser, typ
 import { customerStreamId } from '../customers/customerEvents.ts';
 import { envelopeFromDocument } from '../firestore/eventDocument.ts';
 import { EVENTS } from '../firestore/firestoreEventStore.ts';
+import { READ_MODELS, VIEWS } from '../firestore/readModelLayout.ts';
 import type { Logger } from '../logger.ts';
 import { orderStreamId } from '../orders/orderEvents.ts';
 import type { FirestoreDataKeyRing } from './firestoreDataKeyRing.ts';
@@ -34,8 +36,13 @@ import { redact, redactBase64Json } from './redact.ts';
  */
 const LEGACY_OUTBOX = 'outbox';
 
-/** Root collections that are not read models (each is purged in its own way, or holds nothing personal). */
+/**
+ * Root collections that are not read models (each is purged in its own way, or holds nothing personal). Any
+ * other is a read-model target kept at the root before targets moved under `readModels`, which an upgraded
+ * project may still hold until it deletes them (docs/deploy.md).
+ */
 const NOT_READ_MODELS: ReadonlySet<string> = new Set([
+  READ_MODELS,
   'streams',
   LEGACY_OUTBOX,
   'idempotencyKeys',
@@ -150,7 +157,9 @@ export class FirestoreCustomerErasure implements PersonalDataEraser {
 
   /** Documents keyed by the customer or their orders, in every collection that may be a read model. */
   private async redactReadModels(viewIds: readonly string[], personal: ReadonlySet<string>): Promise<number> {
-    const collections = (await this.db.listCollections()).filter((c) => !NOT_READ_MODELS.has(c.id));
+    const targets = await this.db.collection(READ_MODELS).listDocuments();
+    const legacyTargets = (await this.db.listCollections()).filter((c) => !NOT_READ_MODELS.has(c.id));
+    const collections = [...targets.map((target) => target.collection(VIEWS)), ...legacyTargets];
     let redacted = 0;
     for (const collection of collections) {
       redacted += await this.redactDocuments(

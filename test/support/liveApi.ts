@@ -25,6 +25,7 @@ import { envelope } from './envelopes.ts';
 import { testFirestore } from './firestore.ts';
 import { testTokens } from './identities.ts';
 import { productAdded } from './shopFixtures.ts';
+import { viewsOf } from '../../src/firestore/readModelLayout.ts';
 
 export interface LiveApiOptions {
   readonly readModels?: ReadModelOptions;
@@ -106,7 +107,7 @@ export function productView(productId: string, overrides: Partial<InventoryCount
 
 /** Writes a product's view as the projector would: its catalog shard, and the summary the catalog queries select. */
 export async function writeProductView(db: Firestore, view: InventoryCount): Promise<void> {
-  const products = db.collection(readModelCollectionName(inventoryCountProjection));
+  const products = viewsOf(db, readModelCollectionName(inventoryCountProjection));
   const batch = db.batch();
   batch.set(products.doc(shardDocumentId(view.productId, INVENTORY_PRODUCT_SHARD)), view);
   batch.set(products.doc(view.productId), summaryOf(inventoryCountProjection, mergeInventoryCounts([view]))!);
