@@ -68,6 +68,7 @@ export function startAdapters(config: Config, options: AdapterOptions): ApiAdapt
         // Every instance runs a relay; the leases make each partition's events go out through one of them.
         leases: config.outboxLeases,
         discovery: config.outboxDiscovery,
+        catchUpIntervalMs: config.outboxCatchUpMs,
       }),
   );
   const relayStarted = relay.then((started) => started.start());

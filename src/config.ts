@@ -91,6 +91,16 @@ const ConfigSchema = z.object({
    */
   OUTBOX_DISCOVERY: z.enum(['listen', 'poll']).optional(),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
+  /**
+   * A listening relay's safety net: each partition's catch-up query every OUTBOX_CATCH_UP_MS, so an event a listener
+   * never reports goes out within that time. Finding nothing, a query bills one read: 16 a minute by default, however
+   * many relays share the partitions. 0: none. Polling relays have none: each round reads every partition afresh.
+   */
+  OUTBOX_CATCH_UP_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (no catch-up) or at least 100')
+    .default(60_000),
   /** How long a placed order may stay unpaid before the payment workflow cancels it (src/fulfilment/). */
   PAYMENT_WINDOW_MINUTES: z.coerce.number().positive().default(30),
 });
@@ -123,6 +133,8 @@ export type Config = {
   outboxLeases: { leaseMs: number; heartbeatMs: number };
   /** How the API's outbox relay learns of committed events. */
   outboxDiscovery: OutboxDiscovery;
+  /** How often a listening relay runs its catch-up query as a safety net (OUTBOX_CATCH_UP_MS); null: never. */
+  outboxCatchUpMs: number | null;
   /** Whose ID tokens are accepted (their `aud`). */
   authProjectId: string;
   emulators: { firestore?: string; pubsub?: string; auth?: string };
@@ -197,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     outboxLeases: { leaseMs: e.OUTBOX_LEASE_MS, heartbeatMs: e.OUTBOX_HEARTBEAT_MS ?? Math.round(e.OUTBOX_LEASE_MS / 3) },
     outboxDiscovery: discovery === 'poll' ? { mode: 'poll', intervalMs: e.OUTBOX_POLL_MS } : { mode: 'listen' },
+    outboxCatchUpMs: e.OUTBOX_CATCH_UP_MS === 0 ? null : e.OUTBOX_CATCH_UP_MS,
     authProjectId,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },
     dashboardAuth: apiKey

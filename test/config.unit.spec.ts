@@ -48,4 +48,13 @@ describe('configuration', () => {
     );
     expect(() => loadConfig({ ...emulator, OUTBOX_DISCOVERY: 'sometimes' })).toThrow(/OUTBOX_DISCOVERY/);
   });
+
+  it('has a listening relay run its catch-up query every minute as a safety net, or every OUTBOX_CATCH_UP_MS (0: never)', () => {
+    const firestore = { GOOGLE_CLOUD_PROJECT: 'acme-shop' };
+    expect(loadConfig(firestore).outboxCatchUpMs).toBe(60_000);
+    expect(loadConfig({ ...firestore, OUTBOX_CATCH_UP_MS: '15000' }).outboxCatchUpMs).toBe(15_000);
+    expect(loadConfig({ ...firestore, OUTBOX_CATCH_UP_MS: '0' }).outboxCatchUpMs).toBeNull();
+    expect(() => loadConfig({ ...firestore, OUTBOX_CATCH_UP_MS: '50' })).toThrow(/OUTBOX_CATCH_UP_MS/);
+    expect(() => loadConfig({ ...firestore, OUTBOX_CATCH_UP_MS: 'hourly' })).toThrow(/OUTBOX_CATCH_UP_MS/);
+  });
 });

@@ -5,6 +5,8 @@
  * the commits interleave with publishes in flight and with the listener's results that still show the events
  * the relay itself just published (until its marker deletions reach the listener). A relay that starts on a full
  * outbox, or whose publish failed, looks with the catch-up query instead, and goes back to its listener after.
+ * As a safety net it also runs the catch-up query every `catchUpIntervalMs`: an event its listener never reports
+ * goes out all the same, once, with a warning.
  *
  * On the emulators the relay polls instead (OutboxDiscovery): one query over every partition a round, each
  * partition's share handed to its publisher, with the same guarantees: each event once, in stream order, a full
@@ -15,14 +17,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FieldPath } from '@google-cloud/firestore';
+import { FieldPath, type Firestore, type Query, type QueryDocumentSnapshot, type QuerySnapshot } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FirestoreOperationCounter } from '../bench/firestoreOperations.ts';
 import { interceptFirestoreCalls } from '../src/firestore/createFirestore.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { partitionOf, STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
-import { createLogger } from '../src/logger.ts';
+import { createLogger, type Logger } from '../src/logger.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
@@ -35,14 +38,17 @@ afterEach(async () => {
 
 /**
  * With `integration`, the relay also publishes to an integration topic that does not exist until the test creates
- * it; `relay` adds to the relay's options (the emulators' poll, a small batch, leases).
+ * it; `relay` adds to the relay's options (the emulators' poll, a small batch, leases); the relay's listeners never
+ * report the events of the stream `listenerMisses` (withListenerThatMisses).
  */
 async function setUp({
   integration = false,
   relay: relayOptions = {},
+  listenerMisses,
 }: {
   integration?: boolean;
   relay?: Partial<OutboxRelayOptions>;
+  listenerMisses?: string;
 } = {}) {
   const projectId = uniqueProjectId('relay-reads');
   const pubsub = new PubSub({ projectId });
@@ -59,6 +65,7 @@ async function setUp({
     () => relayDb.terminate(),
     () => pubsub.close(),
   );
+  const relayFirestore = listenerMisses ? withListenerThatMisses(relayDb, (doc) => doc.get('streamId') === listenerMisses) : relayDb;
   const topic = pubsub.topic(`topic-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
   await topic.create();
   const [subscription] = await topic.createSubscription(`tap-${randomUUID().slice(0, 8)}`, { enableMessageOrdering: true });
@@ -72,7 +79,7 @@ async function setUp({
   const integrationTopic = pubsub.topic(`integration-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
   const newRelay = () =>
     new OutboxRelay({
-      db: relayDb,
+      db: relayFirestore,
       topic,
       ...(integration ? { integrationTopic } : {}),
       logger: createLogger({ level: 'silent' }),
@@ -124,6 +131,55 @@ async function commitFourVersionsOfTwelveStreams(shop: Awaited<ReturnType<typeof
   );
   return streams;
 }
+
+/**
+ * Firestore itself, except that its listeners on the outbox (the events collection group) never report the events
+ * `misses` picks: they stay healthy and report every other change, each result with its read time, as a listener
+ * that silently missed a document would. Queries, writes and the listeners themselves all go to the emulator.
+ */
+function withListenerThatMisses(db: Firestore, misses: (doc: QueryDocumentSnapshot) => boolean): Firestore {
+  const without = (snapshot: QuerySnapshot): QuerySnapshot => {
+    const docs = snapshot.docs.filter((doc) => !misses(doc));
+    const filtered: Record<PropertyKey, unknown> = { docs, size: docs.length, empty: docs.length === 0 };
+    return new Proxy(snapshot, {
+      get: (target, property) => (property in filtered ? filtered[property] : Reflect.get(target, property, target)),
+    });
+  };
+  const missing = <T extends object>(query: T): T =>
+    new Proxy(query, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (property === 'onSnapshot') {
+          return (onNext: (snapshot: QuerySnapshot) => void, onError: (error: Error) => void) =>
+            (value as Query['onSnapshot']).call(target, (snapshot) => onNext(without(snapshot)), onError);
+        }
+        // Queries built from this one miss the same events.
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return ['where', 'orderBy', 'limit'].includes(String(property)) ? missing(result as object) : result;
+        };
+      },
+    });
+  return new Proxy(db, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (property === 'collectionGroup')
+        return (id: string) => (id === EVENTS ? missing(target.collectionGroup(id)) : target.collectionGroup(id));
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
+/** A real pino logger whose lines the test reads. */
+function recordingLogger(): { logger: Logger; lines: () => Array<{ level: number; msg: string } & Record<string, unknown>> } {
+  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines: () => [...lines] };
+}
+
+const MISSED = 'outbox listener missed pending events; its periodic catch-up publishes them';
 
 /** What the relay's client did through one RPC (`RunQuery`, `Listen`, `Commit`) so far. */
 const through = (counter: FirestoreOperationCounter, rpc: string) =>
@@ -230,6 +286,71 @@ describe('outbox relay in steady state', () => {
   });
 });
 
+describe('outbox relay: the safety net of a listening relay', () => {
+  it('runs its catch-up query every interval: an event its listener never reported goes out, once, with a warning', {
+    timeout: 60_000,
+  }, async () => {
+    const missed = `customer-${randomUUID()}`;
+    const { logger, lines } = recordingLogger();
+    const shop = await setUp({ relay: { catchUpIntervalMs: 2_000, logger }, listenerMisses: missed });
+    shop.relay.start();
+    // The catch-up at start, then the safety net's first round, found the outbox empty (an empty result bills one
+    // read). Committed now, the events reach the listener long before the next round, two seconds away: what that
+    // round finds, the listener missed (the relay does not warn of an event its listener is about to report).
+    await vi.waitFor(() => expect(through(shop.counter, 'RunQuery').reads).toBeGreaterThanOrEqual(2 * STREAM_PARTITIONS), {
+      timeout: 30_000,
+      interval: 5,
+    });
+
+    // One event the listener never reports (its results go on without it), one it does.
+    const reported = `customer-${randomUUID()}`;
+    await shop.commit(missed, [customerRegistered('c-1')]);
+    await shop.commit(reported, [customerRegistered('c-2')]);
+    // By the next round, both went out.
+    await vi.waitFor(() => expect([...shop.received].sort()).toEqual([`${missed}@1`, `${reported}@1`].sort()), {
+      timeout: 5_000,
+      interval: 20,
+    });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+    // And once: the next round finds the partitions empty, and the listener's results do not send them again.
+    await sleep(2_500);
+    expect([...shop.received].sort()).toEqual([`${missed}@1`, `${reported}@1`].sort());
+    // Operators are told which partition's listener missed how many; the event it reported is not counted.
+    const warnings = lines().filter((line) => line.msg === MISSED);
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, partition: partitionOf(missed), events: 1 })]);
+
+    // Stopped, it looks no more.
+    await shop.relay.stop();
+    const stopped = through(shop.counter, 'RunQuery').requests;
+    await sleep(2_500);
+    expect(through(shop.counter, 'RunQuery').requests).toBe(stopped);
+  });
+
+  it('with catchUpIntervalMs null, nothing looks again: the missed event waits for the next start', { timeout: 60_000 }, async () => {
+    const missed = `customer-${randomUUID()}`;
+    const shop = await setUp({ relay: { catchUpIntervalMs: null }, listenerMisses: missed });
+    shop.relay.start();
+    // The catch-up at start has found the outbox empty (an empty result bills one read): the event comes after it.
+    await vi.waitFor(
+      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      { timeout: 30_000, interval: 20 },
+    );
+
+    await shop.commit(missed, [customerRegistered('c-1')]);
+    // Longer than the other test's interval: no query after the catch-up at start, and the event still waits.
+    await sleep(2_500);
+    expect(through(shop.counter, 'RunQuery').requests).toBe(STREAM_PARTITIONS);
+    expect(shop.received).toEqual([]);
+    expect(await shop.pending()).toBe(1);
+
+    // The catch-up of the next start finds it.
+    await shop.relay.stop();
+    shop.relay.start();
+    await vi.waitFor(() => expect(shop.received).toEqual([`${missed}@1`]), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(async () => expect(await shop.pending()).toBe(0), { timeout: 10_000, interval: 50 });
+  });
+});
+
 describe('outbox relay polling, as on the emulators', () => {
   const poll = { mode: 'poll', intervalMs: 100 } as const;
 
@@ -257,6 +378,18 @@ describe('outbox relay polling, as on the emulators', () => {
     const stopped = through(shop.counter, 'RunQuery').requests;
     await sleep(500);
     expect(through(shop.counter, 'RunQuery').requests).toBe(stopped);
+  });
+
+  it('runs no catch-up of its own every catchUpIntervalMs: its rounds read every partition already', { timeout: 60_000 }, async () => {
+    const shop = await setUp({ relay: { discovery: { mode: 'poll', intervalMs: 60_000 }, catchUpIntervalMs: 100 } });
+    shop.relay.start();
+    // The catch-up at start, one query per partition; the first round is a minute away.
+    await vi.waitFor(
+      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      { timeout: 30_000, interval: 20 },
+    );
+    await sleep(1_000);
+    expect(through(shop.counter, 'RunQuery').requests).toBe(STREAM_PARTITIONS);
   });
 
   it('looks at once when nudged after a commit, rather than at its next round', { timeout: 60_000 }, async () => {

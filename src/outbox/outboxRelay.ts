@@ -33,6 +33,14 @@ import { ATTR, eventSpanAttributes, inMessageSpan, SpanKind, withTraceAttributes
 import { PartitionLeases, type PartitionLeaseTimings } from './partitionLeases.ts';
 
 const RETRY_AFTER_MS = 1000;
+/** How often a listening publisher runs its catch-up query as a safety net (OutboxRelayOptions.catchUpIntervalMs). */
+const CATCH_UP_EVERY_MS = 60_000;
+/**
+ * How long a healthy listener may take to report a commit: an event the safety net finds that was committed less
+ * than this before its query, after the listener's latest result, is one the listener is about to report, not one
+ * it missed.
+ */
+const LISTENER_GRACE_MS = 10_000;
 
 export interface OutboxRelayOptions {
   readonly db: Firestore;
@@ -64,6 +72,13 @@ export interface OutboxRelayOptions {
    * store-wide index on `recordedAt` (the hotspot the partitions avoid), so production listens.
    */
   readonly discovery?: OutboxDiscovery;
+  /**
+   * A listening relay's safety net: every this many ms (default a minute) each partition it listens to runs its
+   * catch-up query too, so an event a listener never reports (healthy as far as anyone can tell) goes out within
+   * the interval, not at the partition's next write or the relay's next start. Null: no safety net. Polling relays
+   * have none: each round reads every partition afresh.
+   */
+  readonly catchUpIntervalMs?: number | null;
 }
 
 export type OutboxDiscovery = { readonly mode: 'listen' } | { readonly mode: 'poll'; readonly intervalMs: number };
@@ -262,7 +277,8 @@ type PendingEvents = Pick<QuerySnapshot, 'docs' | 'readTime'>;
  * querying again would only read them a second time, and a third for the empty result that ends a drain. The
  * catch-up query runs where the listener cannot be trusted to have seen everything: when the publisher starts (a
  * takeover finds what the last holder left, even before the listener answers), after a failed publish, after a
- * pause for the lease, after a poll's full page, and every second once the listener died.
+ * pause for the lease, after a poll's full page, every second once the listener died, and, as a safety net
+ * against a listener that misses an event, every `catchUpIntervalMs` while it listens.
  *
  * A listener's (or poll's) result can lag behind this relay's own writes: one read before the markers it just cleared were
  * committed still shows those events pending. So the publisher remembers what it published, with when the markers
@@ -274,6 +290,10 @@ class PartitionPublisher {
   private running: Promise<void> | null = null;
   private rerun = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** The safety net while the listener listens (catchUpIntervalMs): a catch-up each interval. */
+  private catchUpTimer: NodeJS.Timeout | null = null;
+  /** The next catch-up is the safety net's: what it finds that the listener should have reported is logged. */
+  private safetyNetDue = false;
   private stopped = false;
   /** The listener died: nothing tells the publisher about new events, so it looks for them every second. */
   private listenerDied = false;
@@ -318,10 +338,13 @@ class PartitionPublisher {
         // Nothing reads these any more: each round of polling queries afresh.
         this.delivered = null;
         this.published.clear();
+        // Polling every second now, the safety net has nothing to add.
+        this.disarmSafetyNet();
         this.scheduleRetry();
       },
     );
     this.kick();
+    this.armSafetyNet();
   }
 
   async stop(): Promise<void> {
@@ -333,17 +356,22 @@ class PartitionPublisher {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     // Cleared for a later start(), whose retries would otherwise wait for a timer that will never fire.
     this.retryTimer = null;
+    this.disarmSafetyNet();
     await this.running;
     this.delivered = null;
     this.published.clear();
   }
 
-  /** Publishes what the catch-up query finds until it finds nothing; returns how many events went out. */
-  async drain(): Promise<number> {
+  /**
+   * Publishes what the catch-up query finds until it finds nothing; returns how many events went out. `onFound`
+   * sees each page the query read, before it is published.
+   */
+  async drain(onFound?: (found: QuerySnapshot) => void): Promise<number> {
     let total = 0;
     for (;;) {
       const snapshot = await this.pendingQuery().get();
       this.notePending(snapshot.docs);
+      onFound?.(snapshot);
       const published = snapshot.empty ? 0 : await this.publish(snapshot.docs);
       total += published;
       if (published === 0) return total;
@@ -385,8 +413,12 @@ class PartitionPublisher {
     this.oldestPendingAt = recordedAt instanceof Timestamp ? recordedAt.toMillis() : docs.length > 0 ? Date.now() : null;
   }
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? 200;
+  }
+
   private pendingQuery() {
-    return pendingEventsQuery(this.options.db, this.partition, this.options.batchSize ?? 200);
+    return pendingEventsQuery(this.options.db, this.partition, this.batchSize);
   }
 
   private kick(): void {
@@ -400,7 +432,9 @@ class PartitionPublisher {
         try {
           if (this.catchUp || this.listenerDied) {
             this.catchUp = false;
-            await this.drain();
+            const safetyNet = this.safetyNetDue;
+            this.safetyNetDue = false;
+            await this.drain(safetyNet ? (found) => this.warnOfMissed(found) : undefined);
           } else {
             await this.publishDelivered();
           }
@@ -423,6 +457,53 @@ class PartitionPublisher {
       this.kick();
     }, RETRY_AFTER_MS);
     this.retryTimer.unref();
+  }
+
+  /**
+   * Runs the catch-up query every `catchUpIntervalMs` while the listener listens: in steady state it finds nothing
+   * (one read a partition), but an event the listener never reports goes out within the interval instead of waiting
+   * for the partition's next write or the relay's next start. A poll reads every partition each round already.
+   */
+  private armSafetyNet(): void {
+    // Absent: the default; null: no safety net.
+    const { catchUpIntervalMs = CATCH_UP_EVERY_MS } = this.options;
+    if (this.fedByPoll || catchUpIntervalMs === null || this.catchUpTimer) return;
+    this.catchUpTimer = setInterval(() => {
+      this.safetyNetDue = true;
+      this.catchUpNow();
+    }, catchUpIntervalMs);
+    this.catchUpTimer.unref();
+  }
+
+  private disarmSafetyNet(): void {
+    if (this.catchUpTimer) clearInterval(this.catchUpTimer);
+    this.catchUpTimer = null;
+    this.safetyNetDue = false;
+  }
+
+  /**
+   * Warns of the events the safety net found that the listener should have reported: it publishes them, but a
+   * listener that misses events is worth an operator's look. Not counted: those in the listener's latest result
+   * (their publish failed or waits for the lease), any when that result was a full page (it says nothing of the
+   * rest), and those committed after it was read, less than LISTENER_GRACE_MS before the query: under load the
+   * safety net often finds an event the listener is about to report.
+   */
+  private warnOfMissed(found: QuerySnapshot): void {
+    const latest = this.delivered;
+    if (latest && latest.docs.length >= this.batchSize) return;
+    const reported = new Set(latest?.docs.map((doc) => doc.ref.path));
+    const missed = found.docs.filter((doc) => {
+      if (reported.has(doc.ref.path)) return false;
+      const committedBeforeLatest = latest !== null && doc.createTime.valueOf() <= latest.readTime.valueOf();
+      const overdue = found.readTime.toMillis() - doc.createTime.toMillis() >= LISTENER_GRACE_MS;
+      return committedBeforeLatest || overdue;
+    }).length;
+    if (missed > 0) {
+      this.options.logger.warn(
+        { partition: this.partition, events: missed },
+        'outbox listener missed pending events; its periodic catch-up publishes them',
+      );
+    }
   }
 
   /** Publishes the events of the listener's latest result that this publisher has not published yet. */
