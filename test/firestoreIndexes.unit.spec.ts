@@ -11,7 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { checkpointOf } from '../src/firestore/firestoreProjector.ts';
 import { contributionDocument, shardDocument } from '../src/firestore/viewRollUp.ts';
 import { emptySalesFigures } from '../src/projections/salesDashboard.ts';
-import { envelope } from './support/envelopes.ts';
+import { projectors } from '../functions/index.ts';
+import type { DomainEvent } from '../src/core/eventStore.ts';
+import type { Projection } from '../src/core/projection.ts';
+import { VIEW_PARTITION_FIELD } from '../src/firestore/readModelLayout.ts';
+import { envelope, project } from './support/envelopes.ts';
+import { customerRegistered, line, orderPaymentConfirmed, orderPlaced, productAdded, stockReserved } from './support/shopFixtures.ts';
 
 interface IndexField {
   readonly fieldPath: string;
@@ -38,10 +43,11 @@ const GROWING = new Set([
 ]);
 /**
  * Equality fields that split a growing range into ranges each taking a small part of the writes: the stream
- * partition (16 ranges) and a customer's id (one customer's events). A field with a few hot values (an event
+ * partition (16 ranges), a view's partition (16 ranges, src/firestore/readModelLayout.ts) and a customer's id
+ * (one customer's events). A field with a few hot values (an event
  * `type`, a `status`) does not: each of its ranges takes every write of its value.
  */
-const SPREADING = new Set(['partition', 'data.customerId']);
+const SPREADING = new Set(['partition', VIEW_PARTITION_FIELD, 'data.customerId']);
 
 /**
  * Collections written at the rate of the system's events or commands, and the growing fields their documents
@@ -61,6 +67,9 @@ const HOT_COLLECTIONS: Readonly<Record<string, { fields: readonly string[]; coll
   // Written with every event a rolled-up view reads (its contribution): `part` is the view's own fields, whose
   // growing ones (the sales figures' `updatedAt`) an exemption of the map covers.
   viewParts: { fields: ['part', 'rolledAt'] },
+  // Every read model's views: written with every event a projection applies, a new document with every order
+  // (its details, its payment deadline); `orders` is a customer's order history, a map of growing fields.
+  views: { fields: ['updatedAt', 'placedAt', 'dueAt', 'orders'] },
 };
 
 /** Every place in the file where the writes of a whole collection (group) would meet in one growing range. */
@@ -114,6 +123,44 @@ describe('firestore.indexes.json', () => {
     expect(growing.map(([field]) => field).sort()).toEqual([...HOT_COLLECTIONS.viewParts!.fields].sort());
   });
 
+  it('knows every field of a view that holds a growing value (views are written with every event applied)', () => {
+    const orderId = 'o-1';
+    const events = [
+      envelope('product-sku-kettle', 1, productAdded('sku-kettle', 2500, 10, 'Kettle')),
+      envelope('customer-c-1', 1, customerRegistered('c-1')),
+      envelope(`order-${orderId}`, 1, orderPlaced(orderId, 'c-1', [line('sku-kettle', 1, 2500), line('sku-mug', 2, 900)])),
+      envelope(`order-${orderId}`, 2, orderPaymentConfirmed(orderId, 'c-1', 4300)),
+      envelope('product-sku-kettle', 2, stockReserved('sku-kettle', orderId, 1)),
+      envelope(`payment-${orderId}`, 1, {
+        type: 'PaymentDeadlineSet',
+        data: { orderId, customerId: 'c-1', totalCents: 4300, placedAt: '2026-11-29T15:00:00.000Z', dueAt: '2026-11-29T15:15:00.000Z' },
+      }),
+    ];
+    const holdsGrowing = (field: string, value: unknown): boolean =>
+      GROWING.has(field) || (typeof value === 'object' && value !== null && Object.entries(value).some(([k, v]) => holdsGrowing(k, v)));
+    const growing = new Set<string>();
+    // The rolled-up sales dashboard keeps no views here, only view parts (above).
+    for (const projection of Object.values(projectors).filter((p) => !p.sharded?.rolledUp)) {
+      const views = Object.values(project(projection as Projection<unknown, DomainEvent>, events));
+      expect(views.length, `${projection.name} projects none of the sample events`).toBeGreaterThan(0);
+      for (const view of views)
+        for (const [field, value] of Object.entries(view as object)) if (holdsGrowing(field, value)) growing.add(field);
+    }
+    expect([...growing].sort()).toEqual([...HOT_COLLECTIONS.views!.fields].sort());
+  });
+
+  it("orders the read models' live queries through indexes led by the view's partition", () => {
+    const viewIndexes = indexFile.indexes
+      .filter((index) => index.collectionGroup === 'views')
+      .map((index) => index.fields.map((field) => `${field.fieldPath} ${field.order}`));
+    expect(viewIndexes).toEqual([
+      // recentOrders: the newest orders (src/graphql/schema/liveFeed.ts).
+      [`${VIEW_PARTITION_FIELD} ASCENDING`, 'placedAt DESCENDING', '__name__ DESCENDING'],
+      // ordersAwaitingPayment: the soonest deadlines (src/graphql/schema/paymentDeadlines.ts).
+      [`${VIEW_PARTITION_FIELD} ASCENDING`, 'state ASCENDING', 'dueAt ASCENDING', '__name__ ASCENDING'],
+    ]);
+  });
+
   it('would catch the layouts it replaced: timestamp-led composites, collection-group single-field indexes, automatic ones', () => {
     const old: IndexFile = {
       indexes: [
@@ -150,6 +197,8 @@ describe('firestore.indexes.json', () => {
         // Not there then (no view parts): as now, so that only the layouts it replaced are reported.
         { collectionGroup: 'viewParts', fieldPath: 'part', indexes: [] },
         { collectionGroup: 'viewParts', fieldPath: 'rolledAt', indexes: [] },
+        // Nor views, whose collections were named after each target.
+        ...HOT_COLLECTIONS.views!.fields.map((fieldPath) => ({ collectionGroup: 'views', fieldPath, indexes: [] })),
       ],
     };
     expect(growingIndexRanges(old)).toEqual([

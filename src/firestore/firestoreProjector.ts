@@ -31,7 +31,7 @@ import {
 import type { LiveTrace } from '../live/liveTrace.ts';
 import { inSpan } from '../telemetry/tracing.ts';
 import { partitionOf } from './partitions.ts';
-import { checkpointsOf, viewsOf } from './readModelLayout.ts';
+import { checkpointsOf, storedView, viewsOf } from './readModelLayout.ts';
 import { viewOfSnapshot, withViewTrace } from './viewTrace.ts';
 import {
   contributionDocument,
@@ -336,7 +336,7 @@ export class FirestoreProjector {
             await skipped(e, error);
           }
         }
-        for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(views.get(id) as object, options.trace));
+        for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(storedView(id, views.get(id) as object), options.trace));
         for (const { event: e } of routed) {
           if (summaries && mayChangeSummary(projection, e)) for (const id of projection.viewIds(e as never)) written.viewIds.add(id);
         }
@@ -494,7 +494,10 @@ export class FirestoreProjector {
     const batch = this.db.batch();
     // A rolled-up view's shards are written whole: nobody contributes to a generation before it goes live.
     for (const id of written) {
-      batch.set(this.documentRef(projection, target, id), rolledUp ? shardDocument(id, views.get(id)) : (views.get(id) as object));
+      batch.set(
+        this.documentRef(projection, target, id),
+        rolledUp ? shardDocument(id, views.get(id)) : storedView(id, views.get(id) as object),
+      );
     }
     const now = new Date();
     for (const [streamId, e] of last) {

@@ -17,6 +17,10 @@
  * document or the same query share one Firestore listener, and each subscriber reads through its own
  * bounded queue, so a slow client costs at most one waiting snapshot, never a backlog.
  *
+ * An ordered live query (`orderBy`: the newest orders, the soonest payment deadlines) orders by a field that grows
+ * with time, so it is read as one listener per partition of the views' ids, each on an index range of its own,
+ * merged here (src/firestore/readModelLayout.ts says why).
+ *
  * Every view is read without the trace context the projector stores beside it (src/firestore/viewTrace.ts);
  * a live stream tags each changed view with it instead (src/live/liveTrace.ts), for the subscription frame's span.
  */
@@ -32,7 +36,8 @@ import { tagLiveValue } from '../live/liveTrace.ts';
 import { pollingSource } from '../live/pollingSource.ts';
 import { conflate, mergeChanges } from '../live/subscriberQueue.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
-import { viewsOf } from './readModelLayout.ts';
+import { allPartitions } from './partitions.ts';
+import { VIEW_PARTITION_FIELD, viewsOf } from './readModelLayout.ts';
 import { projectionHealth } from './firestoreProjectionHealth.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
 import { mergeParts, partWithTrace, readRolledUpViews, viewPartsQuery } from './viewRollUp.ts';
@@ -210,13 +215,23 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     options: WatchQueryOptions<View>,
   ): Promise<SharedSource<QuerySnapshotView<View>>> {
     await this.followRegistry();
-    let query = this.filtered(projection, options.where);
-    if (options.orderBy) query = query.orderBy(options.orderBy.field, options.orderBy.direction ?? 'asc');
-    if (options.limit !== undefined) query = query.limit(options.limit);
     const where = Object.entries(options.where ?? {})
       .filter(([, value]) => value !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = `query:${this.target(projection)}:${JSON.stringify({ where, orderBy: options.orderBy ?? null, limit: options.limit ?? null })}`;
+    const { orderBy, limit } = options;
+    if (orderBy) {
+      if (projection.sharded) throw new Error(`${projection.name} keeps sharded views: an ordered live query over them is not supported`);
+      const partitionQuery = (partition: number) => {
+        const query = this.filtered(projection, options.where)
+          .where(VIEW_PARTITION_FIELD, '==', partition)
+          .orderBy(orderBy.field, orderBy.direction ?? 'asc');
+        return limit === undefined ? query : query.limit(limit);
+      };
+      return { key, source: partitionedSource<View>(allPartitions().map(partitionQuery), orderBy, limit) };
+    }
+    let query = this.filtered(projection, options.where);
+    if (limit !== undefined) query = query.limit(limit);
     if (projection.sharded) return { key, source: this.summariesSource(projection, query) };
     const source: ListenerSource<QuerySnapshotView<View>> = (emit, fail) =>
       query.onSnapshot((snapshot) => {
@@ -340,6 +355,59 @@ function refuseSharded(projection: AnyProjection, operation: string): void {
   if (projection.sharded && !projection.sharded.queryFields) {
     throw new Error(`${projection.name} keeps sharded views without summaries, read by id only: ${operation} is not supported`);
   }
+}
+
+/**
+ * An ordered live query read as one listener per partition: each partition's first `limit` views, merged in the
+ * query's order (ties by id, as Firestore breaks them) and cut to `limit`, hold the whole query's first `limit`.
+ * Emits once every partition has answered, then whenever a partition's change changes the merged result, with the
+ * views that entered, changed within or left it.
+ */
+function partitionedSource<View>(
+  queries: readonly Query[],
+  orderBy: NonNullable<WatchQueryOptions<View>['orderBy']>,
+  limit: number | undefined,
+): ListenerSource<QuerySnapshotView<View>> {
+  const inOrder = viewOrder<View>(orderBy.field, orderBy.direction ?? 'asc');
+  return (emit, fail) => {
+    const partitions: Array<ReadonlyArray<ViewDocument<View>> | undefined> = queries.map(() => undefined);
+    let previous: Map<string, View> | null = null;
+    const unsubscribes = queries.map((query, partition) =>
+      query.onSnapshot((snapshot) => {
+        // The changed documents' views are the tagged ones, as in a single query's listener.
+        const changed = new Set(snapshot.docChanges().map((change) => change.doc.id));
+        partitions[partition] = snapshot.docs.map((doc) => ({
+          id: doc.id,
+          view: (changed.has(doc.id) ? liveViewOf<View>(doc) : viewOf<View>(doc))!,
+        }));
+        if (partitions.some((docs) => docs === undefined)) return;
+        const docs = (partitions as Array<ReadonlyArray<ViewDocument<View>>>).flat().sort(inOrder).slice(0, limit);
+        const current = new Map(docs.map(({ id, view }) => [id, view]));
+        const changes: Array<ViewChange<View>> = [];
+        for (const { id, view } of docs) {
+          const before = previous?.get(id);
+          if (before === undefined) changes.push({ type: 'added', id, view });
+          else if (!isDeepStrictEqual(before, view)) changes.push({ type: 'modified', id, view });
+        }
+        for (const [id, view] of previous ?? []) if (!current.has(id)) changes.push({ type: 'removed', id, view });
+        if (previous && changes.length === 0) return;
+        previous = current;
+        emit({ docs, changes });
+      }, fail),
+    );
+    return () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    };
+  };
+}
+
+/** Firestore's order for the values views are ordered by (absent and null first, then numbers, then strings), ties by id. */
+function viewOrder<View>(field: string, direction: 'asc' | 'desc'): (a: ViewDocument<View>, b: ViewDocument<View>) => number {
+  const rank = (value: unknown) => (value === undefined || value === null ? 0 : typeof value === 'number' ? 1 : 2);
+  const compare = (x: unknown, y: unknown) => rank(x) - rank(y) || (x === y ? 0 : (x as string | number) < (y as string | number) ? -1 : 1);
+  const sign = direction === 'desc' ? -1 : 1;
+  return (a, b) =>
+    sign * (compare((a.view as Record<string, unknown>)[field], (b.view as Record<string, unknown>)[field]) || compare(a.id, b.id));
 }
 
 function viewOf<View>(snapshot: DocumentSnapshot): View | null {
