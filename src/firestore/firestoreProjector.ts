@@ -14,7 +14,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import AsyncLock from 'async-lock';
-import type { DocumentReference, DocumentSnapshot, Firestore, WriteBatch } from '@google-cloud/firestore';
+import type { DocumentReference, DocumentSnapshot, Firestore, Transaction, WriteBatch } from '@google-cloud/firestore';
 import { UnknownEventTypeError, type EventRegistry } from '../core/eventRegistry.ts';
 import type { EventEnvelope, EventStore } from '../core/eventStore.ts';
 import type { PersonalDataProtection } from '../core/personalData.ts';
@@ -96,6 +96,12 @@ interface Written {
   readonly viewIds: Set<string>;
   /** Shards of rolled-up views that got contributions, and how many. */
   readonly contributedTo: Map<string, number>;
+}
+
+/** An event an apply brings in, as the projection reads it, with the documents it writes. */
+interface Routed {
+  readonly event: EventEnvelope;
+  readonly ids: string[];
 }
 
 /** The target a read model starts in, before any rebuild. */
@@ -236,22 +242,7 @@ export class FirestoreProjector {
     const outcome = await this.sameDocuments.acquire(documents, () =>
       this.db.runTransaction(async (tx) => {
         attempts++;
-        const registry = registryRef(this.db, projection);
-        const guess = options.target ?? this.lastActive.get(projection.name) ?? readModelCollectionName(projection);
-        const read = async (target: string, withRegistry: boolean) => {
-          const refs = [this.checkpointRef(target, event.streamId), ...expected.map((id) => this.viewRef(target, id))];
-          const snapshots = await tx.getAll(...(withRegistry ? [registry, ...refs] : refs));
-          return withRegistry ? { registry: snapshots[0], rest: snapshots.slice(1) } : { registry: undefined, rest: snapshots };
-        };
-        let snapshots = await read(guess, options.target === undefined);
-        const target = options.target ?? activeTargetOf(snapshots.registry, projection);
-        if (options.target === undefined) this.lastActive.set(projection.name, target);
-        if (target !== guess) snapshots = await read(target, false);
-        const [checkpointSnapshot, ...viewSnapshots] = snapshots.rest;
-        const views = new Map<string, View | null>(viewSnapshots.map((s, i) => [expected[i]!, viewOfSnapshot<View>(s!)]));
-
-        const checkpointRef = this.checkpointRef(target, event.streamId);
-        const checkpoint = (checkpointSnapshot!.get('version') as number | undefined) ?? 0;
+        const { target, checkpoint, views } = await this.readTarget<View>(tx, projection, event.streamId, expected, options.target);
         const summaries = Boolean(projection.sharded?.queryFields);
         written = {
           target,
@@ -260,88 +251,11 @@ export class FirestoreProjector {
         };
         if (event.version <= checkpoint) return { status: 'duplicate' as const, checkpoint };
 
-        const missing =
-          event.version > checkpoint + 1
-            ? await inSpan(
-                'gap fill',
-                { hop: 'projector', attributes: { 'eventloom.from_version': checkpoint + 1, 'eventloom.to_version': event.version - 1 } },
-                () => this.store.readStream(event.streamId, { fromVersion: checkpoint + 1, toVersion: event.version - 1 }),
-              )
-            : [];
-        if (missing.length !== event.version - checkpoint - 1) {
-          throw new Error(
-            `Stream ${event.streamId} has ${missing.length} events between ${checkpoint} and ${event.version}; expected ${event.version - checkpoint - 1}`,
-          );
-        }
-        // An event an operator chose to skip (a dead letter that can't be applied) is passed over.
-        // Skip markers are only looked up when an event fails, so healthy events cost no extra read.
-        const skipped = async (e: EventEnvelope, error: unknown): Promise<void> => {
-          const marker = await tx.get(this.skipMarkerRef(projection, e.eventId));
-          if (!marker.exists) throw error;
-        };
-        const relevant: EventEnvelope[] = [];
-        for (const e of [...missing, event]) {
-          try {
-            const lifted = await (e === event ? delivered : this.lift(projection, e));
-            if (lifted) relevant.push(lifted);
-          } catch (error) {
-            await skipped(e, error);
-          }
-        }
-
-        const routed: Array<{ event: EventEnvelope; ids: string[] }> = [];
-        for (const e of relevant) {
-          try {
-            routed.push({ event: e, ids: documentIdsOf(projection, e as never) });
-          } catch (error) {
-            await skipped(e, error);
-          }
-        }
-
-        if (projection.sharded?.rolledUp) {
-          // Each event's contribution in a document of its own: no view is read or written here.
-          for (const { event: e, ids } of routed) {
-            try {
-              const part = projection.evolve(null, e as never);
-              for (const shard of ids) {
-                tx.set(
-                  viewPartsOf(this.db, target).doc(contributionId(shard, e.eventId)),
-                  contributionDocument(shard, part, options.trace),
-                );
-                written.contributedTo.set(shard, (written.contributedTo.get(shard) ?? 0) + 1);
-              }
-            } catch (error) {
-              await skipped(e, error);
-            }
-          }
-          tx.set(checkpointRef, checkpointOf(event, new Date()));
-          return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
-        }
-
-        // Gap events may write documents the delivered event does not.
-        const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
-        if (unread.length > 0) {
-          const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
-          for (const [i, snapshot] of more.entries()) views.set(unread[i]!, viewOfSnapshot<View>(snapshot));
-        }
-        const changed = new Set<string>();
-        for (const { event: e, ids } of routed) {
-          try {
-            const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, e as never)] as const);
-            for (const [id, view] of next) {
-              views.set(id, view);
-              changed.add(id);
-            }
-          } catch (error) {
-            await skipped(e, error);
-          }
-        }
-        for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(storedView(id, views.get(id) as object), options.trace));
-        for (const { event: e } of routed) {
-          if (summaries && mayChangeSummary(projection, e)) for (const id of projection.viewIds(e as never)) written.viewIds.add(id);
-        }
-        tx.set(checkpointRef, checkpointOf(event, new Date()));
-        return { status: 'applied' as const, eventsApplied: relevant.length, gapFilled: missing.length };
+        const { relevant, routed, gapFilled } = await this.eventsToApply(tx, projection, event, delivered, checkpoint);
+        if (projection.sharded?.rolledUp) await this.writeContributions(tx, projection, routed, written, options.trace);
+        else await this.writeViews(tx, projection, routed, views, written, options.trace);
+        tx.set(this.checkpointRef(target, event.streamId), checkpointOf(event, new Date()));
+        return { status: 'applied' as const, eventsApplied: relevant, gapFilled };
       }),
     );
     // After the commit, and after a duplicate too: a delivery that committed and crashed before this line
@@ -356,6 +270,148 @@ export class FirestoreProjector {
       );
     }
     return { ...outcome, attempts };
+  }
+
+  /**
+   * Reads, in an apply's transaction, the stream's checkpoint and the views the delivered event is expected to
+   * write, with the registry unless the apply names its target: from the target this projector last saw active,
+   * and again from the active one if a rebuild switched it since.
+   */
+  private async readTarget<View>(
+    tx: Transaction,
+    projection: AnyProjection<View>,
+    streamId: string,
+    expected: readonly string[],
+    named: string | undefined,
+  ): Promise<{ target: string; checkpoint: number; views: Map<string, View | null> }> {
+    const registry = registryRef(this.db, projection);
+    const guess = named ?? this.lastActive.get(projection.name) ?? readModelCollectionName(projection);
+    const read = async (target: string, withRegistry: boolean) => {
+      const refs = [this.checkpointRef(target, streamId), ...expected.map((id) => this.viewRef(target, id))];
+      const snapshots = await tx.getAll(...(withRegistry ? [registry, ...refs] : refs));
+      return withRegistry ? { registry: snapshots[0], rest: snapshots.slice(1) } : { registry: undefined, rest: snapshots };
+    };
+    let snapshots = await read(guess, named === undefined);
+    const target = named ?? activeTargetOf(snapshots.registry, projection);
+    if (named === undefined) this.lastActive.set(projection.name, target);
+    if (target !== guess) snapshots = await read(target, false);
+    const [checkpointSnapshot, ...viewSnapshots] = snapshots.rest;
+    return {
+      target,
+      checkpoint: (checkpointSnapshot!.get('version') as number | undefined) ?? 0,
+      views: new Map(viewSnapshots.map((snapshot, i) => [expected[i]!, viewOfSnapshot<View>(snapshot!)])),
+    };
+  }
+
+  /**
+   * What an apply brings in after the checkpoint, in stream order: the events of a gap (read from the store) and the
+   * delivered one, as the projection reads them, with the documents each writes. `relevant` counts the events the
+   * projection reads; an event that fails to lift or route is passed over if an operator skipped it.
+   */
+  private async eventsToApply(
+    tx: Transaction,
+    projection: AnyProjection,
+    event: EventEnvelope,
+    delivered: Promise<EventEnvelope | null>,
+    checkpoint: number,
+  ): Promise<{ relevant: number; routed: Routed[]; gapFilled: number }> {
+    const missing =
+      event.version > checkpoint + 1
+        ? await inSpan(
+            'gap fill',
+            { hop: 'projector', attributes: { 'eventloom.from_version': checkpoint + 1, 'eventloom.to_version': event.version - 1 } },
+            () => this.store.readStream(event.streamId, { fromVersion: checkpoint + 1, toVersion: event.version - 1 }),
+          )
+        : [];
+    if (missing.length !== event.version - checkpoint - 1) {
+      throw new Error(
+        `Stream ${event.streamId} has ${missing.length} events between ${checkpoint} and ${event.version}; expected ${event.version - checkpoint - 1}`,
+      );
+    }
+    const relevant: EventEnvelope[] = [];
+    for (const e of [...missing, event]) {
+      try {
+        const lifted = await (e === event ? delivered : this.lift(projection, e));
+        if (lifted) relevant.push(lifted);
+      } catch (error) {
+        await this.passOverIfSkipped(tx, projection, e, error);
+      }
+    }
+    const routed: Routed[] = [];
+    for (const e of relevant) {
+      try {
+        routed.push({ event: e, ids: documentIdsOf(projection, e as never) });
+      } catch (error) {
+        await this.passOverIfSkipped(tx, projection, e, error);
+      }
+    }
+    return { relevant: relevant.length, routed, gapFilled: missing.length };
+  }
+
+  /** A rolled-up view's apply: each event's contribution in a document of its own, no view read or written. */
+  private async writeContributions(
+    tx: Transaction,
+    projection: AnyProjection,
+    routed: readonly Routed[],
+    written: Written,
+    trace: LiveTrace | undefined,
+  ): Promise<void> {
+    for (const { event, ids } of routed) {
+      try {
+        const part = projection.evolve(null, event as never);
+        for (const shard of ids) {
+          tx.set(viewPartsOf(this.db, written.target).doc(contributionId(shard, event.eventId)), contributionDocument(shard, part, trace));
+          written.contributedTo.set(shard, (written.contributedTo.get(shard) ?? 0) + 1);
+        }
+      } catch (error) {
+        await this.passOverIfSkipped(tx, projection, event, error);
+      }
+    }
+  }
+
+  /** Evolves the views the events write (reading those a gap's events add) and writes each changed one once. */
+  private async writeViews<View>(
+    tx: Transaction,
+    projection: AnyProjection<View>,
+    routed: readonly Routed[],
+    views: Map<string, View | null>,
+    written: Written,
+    trace: LiveTrace | undefined,
+  ): Promise<void> {
+    const { target } = written;
+    // Gap events may write documents the delivered event does not.
+    const unread = [...new Set(routed.flatMap((r) => r.ids))].filter((id) => !views.has(id));
+    if (unread.length > 0) {
+      const more = await tx.getAll(...unread.map((id) => this.viewRef(target, id)));
+      for (const [i, snapshot] of more.entries()) views.set(unread[i]!, viewOfSnapshot<View>(snapshot));
+    }
+    const changed = new Set<string>();
+    for (const { event, ids } of routed) {
+      try {
+        const next = ids.map((id) => [id, projection.evolve(views.get(id) ?? null, event as never)] as const);
+        for (const [id, view] of next) {
+          views.set(id, view);
+          changed.add(id);
+        }
+      } catch (error) {
+        await this.passOverIfSkipped(tx, projection, event, error);
+      }
+    }
+    for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(storedView(id, views.get(id) as object), trace));
+    if (projection.sharded?.queryFields) {
+      for (const { event } of routed) {
+        if (mayChangeSummary(projection, event)) for (const id of projection.viewIds(event as never)) written.viewIds.add(id);
+      }
+    }
+  }
+
+  /**
+   * An event an operator chose to skip (a dead letter that can't be applied) is passed over; any other failure
+   * stands. Skip markers are only looked up when an event fails, so healthy events cost no extra read.
+   */
+  private async passOverIfSkipped(tx: Transaction, projection: AnyProjection, event: EventEnvelope, error: unknown): Promise<void> {
+    const marker = await tx.get(this.skipMarkerRef(projection, event.eventId));
+    if (!marker.exists) throw error;
   }
 
   /**
