@@ -77,6 +77,25 @@ describe('ordered live queries over partitions', () => {
     }
   });
 
+  it('answers the same asked whole, as the API does on the emulator', async () => {
+    const whole = new FirestoreReadModels(db, { orderedQueries: 'whole' });
+    const options = { orderBy: { field: 'placedAt', direction: 'desc' }, limit: 7 } as const;
+    const [byPartition, asked] = [
+      readModels.watchResults(orderDetailsProjection, options),
+      whole.watchResults(orderDetailsProjection, options),
+    ];
+    try {
+      const [merged, single] = await Promise.all([
+        next<ReadonlyArray<ViewDocument<OrderDetails>>>(byPartition),
+        next<ReadonlyArray<ViewDocument<OrderDetails>>>(asked),
+      ]);
+      expect(single.map(({ id }) => id)).toEqual(await newestInOnePiece(7));
+      expect(merged).toEqual(single);
+    } finally {
+      await Promise.all([byPartition.return?.(), asked.return?.()]);
+    }
+  });
+
   it('reports the views that enter, change within and leave the merged result', async () => {
     const stream = readModels.watchQuery(orderDetailsProjection, { orderBy: { field: 'placedAt', direction: 'desc' }, limit: 3 });
     try {
