@@ -14,7 +14,7 @@
  * not folded into them yet (src/firestore/viewRollUp.ts): one consistent snapshot, so every order counts once.
  *
  * Live streams are multiplexed (`LiveStreams`, src/live): all subscribers of this instance to the same
- * document or the same query share one Firestore listener, and each subscriber reads through its own
+ * document or the same query share its Firestore listener (or listeners), and each subscriber reads through its own
  * bounded queue, so a slow client costs at most one waiting snapshot, never a backlog.
  *
  * An ordered live query (`orderBy`: the newest orders, the soonest payment deadlines) orders by a field that grows

@@ -40,7 +40,7 @@ builder.subscriptionField('recentOrders', (t) =>
     type: [OrderFeedItemRef],
     description:
       'The latest orders, newest first: now, then again whenever one is placed or changes status. ' +
-      'All subscribers of an API instance with the same `limit` share one Firestore listener.',
+      'All subscribers of an API instance with the same `limit` share its Firestore listeners (one per partition of the orders, merged in order).',
     args: { limit: t.arg.int({ required: false, defaultValue: 10, validate: z.number().int().min(1).max(50) }) },
     subscribe: (_root, { limit }, { deps }) =>
       deps.readModels.watchResults(orderDetailsProjection, { orderBy: { field: 'placedAt', direction: 'desc' }, limit: limit ?? 10 }),

@@ -31,7 +31,7 @@ builder.subscriptionField('ordersAwaitingPayment', (t) =>
     type: [AwaitingPaymentRef],
     description:
       'Orders awaiting payment, soonest deadline first: now, then again whenever one is placed, paid, shipped or cancelled. ' +
-      'All subscribers of an API instance with the same `limit` share one Firestore listener.',
+      'All subscribers of an API instance with the same `limit` share its Firestore listeners (one per partition of the orders, merged in order).',
     args: { limit: t.arg.int({ required: false, defaultValue: 10, validate: z.number().int().min(1).max(50) }) },
     subscribe: (_root, { limit }, { deps }) =>
       deps.readModels.watchResults(paymentDeadlinesProjection, {
