@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViewChange, ViewDocument } from '../src/core/readModels.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
-import { partitionOf } from '../src/firestore/partitions.ts';
+import { partitionOf, STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import { VIEW_PARTITION_FIELD, viewsOf } from '../src/firestore/readModelLayout.ts';
 import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
 import { testFirestore } from './support/firestore.ts';
@@ -91,6 +91,9 @@ describe('ordered live queries over partitions', () => {
       ]);
       expect(single.map(({ id }) => id)).toEqual(await newestInOnePiece(7));
       expect(merged).toEqual(single);
+      // The instance's metrics count every Firestore listener a live query holds open.
+      expect(readModels.liveStats().listeners).toBe(STREAM_PARTITIONS);
+      expect(whole.liveStats().listeners).toBe(1);
     } finally {
       await Promise.all([byPartition.return?.(), asked.return?.()]);
     }

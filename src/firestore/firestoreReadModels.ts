@@ -239,7 +239,8 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
           .orderBy(orderBy.field, orderBy.direction ?? 'asc');
         return limit === undefined ? query : query.limit(limit);
       };
-      return { key, source: partitionedSource<View>(allPartitions().map(partitionQuery), orderBy, limit) };
+      const partitions = allPartitions();
+      return { key, source: partitionedSource<View>(partitions.map(partitionQuery), orderBy, limit), listeners: partitions.length };
     }
     let query = this.filtered(projection, options.where);
     if (orderBy) query = query.orderBy(orderBy.field, orderBy.direction ?? 'asc');

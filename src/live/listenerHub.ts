@@ -17,6 +17,8 @@ export interface HubSubscriber<Snapshot> {
 
 interface Channel<Snapshot> {
   readonly subscribers: Set<HubSubscriber<Snapshot>>;
+  /** How many underlying listeners its source holds open. */
+  readonly listeners: number;
   latest: { snapshot: Snapshot } | undefined;
   stop: (() => void) | undefined;
   closed: boolean;
@@ -34,12 +36,12 @@ export class ListenerHub {
   private readonly channels = new Map<string, Channel<unknown>>();
 
   /**
-   * Adds a subscriber to the listener for `key`, opening it with `source` if none is open. Returns the
-   * function that removes the subscriber (and closes the listener if it was the last one); calling it
-   * again does nothing.
+   * Adds a subscriber to the listener for `key`, opening it with `source` if none is open (a source may hold
+   * several underlying listeners: `listeners`, for the stats). Returns the function that removes the subscriber
+   * (and closes the listener if it was the last one); calling it again does nothing.
    */
-  join<Snapshot>(key: string, source: ListenerSource<Snapshot>, subscriber: HubSubscriber<Snapshot>): () => void {
-    const channel = (this.channels.get(key) as Channel<Snapshot> | undefined) ?? this.open(key, source);
+  join<Snapshot>(key: string, source: ListenerSource<Snapshot>, subscriber: HubSubscriber<Snapshot>, listeners = 1): () => void {
+    const channel = (this.channels.get(key) as Channel<Snapshot> | undefined) ?? this.open(key, source, listeners);
     if (channel.failure) {
       // The source failed as it opened.
       subscriber.fail(channel.failure.error);
@@ -55,13 +57,16 @@ export class ListenerHub {
   }
 
   stats(): ListenerHubStats {
-    let subscribers = 0;
-    for (const channel of this.channels.values()) subscribers += channel.subscribers.size;
-    return { listeners: this.channels.size, subscribers };
+    let [listeners, subscribers] = [0, 0];
+    for (const channel of this.channels.values()) {
+      listeners += channel.listeners;
+      subscribers += channel.subscribers.size;
+    }
+    return { listeners, subscribers };
   }
 
-  private open<Snapshot>(key: string, source: ListenerSource<Snapshot>): Channel<Snapshot> {
-    const channel: Channel<Snapshot> = { subscribers: new Set(), latest: undefined, stop: undefined, closed: false };
+  private open<Snapshot>(key: string, source: ListenerSource<Snapshot>, listeners: number): Channel<Snapshot> {
+    const channel: Channel<Snapshot> = { subscribers: new Set(), listeners, latest: undefined, stop: undefined, closed: false };
     this.channels.set(key, channel as Channel<unknown>);
     const stop = source(
       (snapshot) => {

@@ -10,6 +10,8 @@ import { SubscriberQueue, type OverflowPolicy } from './subscriberQueue.ts';
 export interface SharedSource<Snapshot> {
   readonly key: string;
   readonly source: ListenerSource<Snapshot>;
+  /** How many underlying listeners the source holds open (one per partition, say), for the stats. Default 1. */
+  readonly listeners?: number;
 }
 
 /** Listeners and subscribers open now, and how many subscribers have a value waiting. */
@@ -43,9 +45,10 @@ export class LiveStreams {
     }
     this.subscribers.add(queue as SubscriberQueue<unknown>);
     resolve().then(
-      ({ key, source }) => {
+      ({ key, source, listeners }) => {
         if (ended) return;
-        leave = this.hub.join(key, source, { next: (snapshot) => queue.push(toValue(snapshot)), fail: (error) => queue.fail(error) });
+        const subscriber = { next: (snapshot: Snapshot) => queue.push(toValue(snapshot)), fail: (error: unknown) => queue.fail(error) };
+        leave = this.hub.join(key, source, subscriber, listeners);
       },
       (error: unknown) => queue.fail(error),
     );
