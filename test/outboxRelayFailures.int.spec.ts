@@ -16,6 +16,7 @@ import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import type { Logger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
+import { withOutboxListeners } from './support/outboxListeners.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
 
@@ -198,32 +199,9 @@ describe('outbox relay: a partly failed batch', () => {
  * the relay's service account lost its permission to listen): reads and writes all go to the emulator.
  */
 function withFailingOutboxListener(db: Firestore): Firestore {
-  const failingListens = <T extends object>(query: T): T =>
-    new Proxy(query, {
-      get(target, property) {
-        if (property === 'onSnapshot') {
-          return (_onNext: unknown, onError: (error: Error) => void) => {
-            setImmediate(() => onError(Object.assign(new Error('7 PERMISSION_DENIED: listen refused'), { code: 7 })));
-            return () => {};
-          };
-        }
-        const value = Reflect.get(target, property, target) as unknown;
-        if (typeof value !== 'function') return value;
-        // Queries built from this one fail their listeners too.
-        return (...args: unknown[]) => {
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return ['where', 'orderBy', 'limit'].includes(String(property)) ? failingListens(result as object) : result;
-        };
-      },
-    });
-  return new Proxy(db, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (property === 'collectionGroup')
-        return (id: string) => (id === EVENTS ? failingListens(target.collectionGroup(id)) : target.collectionGroup(id));
-      return (value as (...a: unknown[]) => unknown).bind(target);
-    },
+  return withOutboxListeners(db, (_query, _onNext, onError) => {
+    setImmediate(() => onError(Object.assign(new Error('7 PERMISSION_DENIED: listen refused'), { code: 7 })));
+    return () => {};
   });
 }
 

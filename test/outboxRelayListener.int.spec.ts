@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FieldPath, type Firestore, type Query, type QueryDocumentSnapshot, type QuerySnapshot } from '@google-cloud/firestore';
+import { FieldPath, type Firestore, type QueryDocumentSnapshot, type QuerySnapshot } from '@google-cloud/firestore';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -29,6 +29,7 @@ import { createLogger, type Logger } from '../src/logger.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
+import { withOutboxListeners } from './support/outboxListeners.ts';
 import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -145,31 +146,7 @@ function withListenerThatMisses(db: Firestore, misses: (doc: QueryDocumentSnapsh
       get: (target, property) => (property in filtered ? filtered[property] : Reflect.get(target, property, target)),
     });
   };
-  const missing = <T extends object>(query: T): T =>
-    new Proxy(query, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target) as unknown;
-        if (typeof value !== 'function') return value;
-        if (property === 'onSnapshot') {
-          return (onNext: (snapshot: QuerySnapshot) => void, onError: (error: Error) => void) =>
-            (value as Query['onSnapshot']).call(target, (snapshot) => onNext(without(snapshot)), onError);
-        }
-        // Queries built from this one miss the same events.
-        return (...args: unknown[]) => {
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return ['where', 'orderBy', 'limit'].includes(String(property)) ? missing(result as object) : result;
-        };
-      },
-    });
-  return new Proxy(db, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (property === 'collectionGroup')
-        return (id: string) => (id === EVENTS ? missing(target.collectionGroup(id)) : target.collectionGroup(id));
-      return (value as (...a: unknown[]) => unknown).bind(target);
-    },
-  });
+  return withOutboxListeners(db, (query, onNext, onError) => query.onSnapshot((snapshot) => onNext(without(snapshot)), onError));
 }
 
 /** A real pino logger whose lines the test reads. */
