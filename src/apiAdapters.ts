@@ -10,6 +10,7 @@ import type { TokenVerifier } from './auth/principal.ts';
 import type { Config } from './config.ts';
 import { createFirestore } from './firestore/createFirestore.ts';
 import { FirestoreReadModels } from './firestore/firestoreReadModels.ts';
+import { watchStreamPartitions } from './firestore/partitionLayout.ts';
 import type { ApiDeps } from './graphql/context.ts';
 import type { Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outboxRelay.ts';
@@ -49,6 +50,9 @@ export interface AdapterOptions {
 export function startAdapters(config: Config, options: AdapterOptions): ApiAdapters {
   const { logger } = options;
   const db = options.clients?.db ?? createFirestore(config.projectId);
+  // A growth of the stream partitions is announced ahead: this instance's appends, merged reads and relay follow it.
+  const layoutWatch = watchStreamPartitions(db, logger.child({ component: 'partition-layout' }));
+  layoutWatch.catch(() => {});
   // Loaded only now, after Firestore: nothing a query does needs it.
   const pubsub: Promise<PubSub> = options.clients
     ? Promise.resolve(options.clients.pubsub)
@@ -109,6 +113,7 @@ export function startAdapters(config: Config, options: AdapterOptions): ApiAdapt
       await (await relay.catch(() => null))?.stop();
     },
     async closeClients() {
+      (await layoutWatch.catch(() => null))?.stop();
       if (!options.clients) await Promise.allSettled([db.terminate(), pubsub.then((client) => client.close())]);
     },
   };

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkpointOf } from '../src/firestore/firestoreProjector.ts';
+import { StreamPartitions } from '../src/firestore/partitions.ts';
 import { contributionDocument, shardDocument } from '../src/firestore/viewRollUp.ts';
 import { emptySalesFigures } from '../src/projections/salesDashboard.ts';
 import { projectors } from '../functions/index.ts';
@@ -109,7 +110,7 @@ describe('firestore.indexes.json', () => {
   });
 
   it('knows every growing field a checkpoint holds (the projector writes one with every event it applies)', () => {
-    const checkpoint = checkpointOf(envelope('order-o1', 1, { type: 'OrderPaid', data: {} }), new Date());
+    const checkpoint = checkpointOf(envelope('order-o1', 1, { type: 'OrderPaid', data: {} }), new Date(), StreamPartitions.DEFAULT);
     const growing = Object.keys(checkpoint).filter((field) => GROWING.has(field));
     expect(growing.sort()).toEqual([...HOT_COLLECTIONS.checkpoints!.fields].sort());
   });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViewChange, ViewDocument } from '../src/core/readModels.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
-import { partitionOf, STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { DEFAULT_STREAM_PARTITIONS, StreamPartitions } from '../src/firestore/partitions.ts';
 import { VIEW_PARTITION_FIELD, viewsOf } from '../src/firestore/readModelLayout.ts';
 import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
 import { testFirestore } from './support/firestore.ts';
@@ -52,7 +52,7 @@ describe('ordered live queries over partitions', () => {
   it('stores each view with its partition, which no reader sees', async () => {
     const [orderId] = orderIds;
     const stored = await viewsOf(db, readModelCollectionName(orderDetailsProjection)).doc(orderId!).get();
-    expect(stored.get(VIEW_PARTITION_FIELD)).toBe(partitionOf(orderId!));
+    expect(stored.get(VIEW_PARTITION_FIELD)).toBe(StreamPartitions.DEFAULT.partitionOf(orderId!));
     const view = await readModels.get(orderDetailsProjection, orderId!);
     expect(view).toMatchObject({ orderId });
     expect(view).not.toHaveProperty(VIEW_PARTITION_FIELD);
@@ -60,7 +60,7 @@ describe('ordered live queries over partitions', () => {
 
   it('answers the newest orders across partitions, as the query in one piece does, and follows new ones', async () => {
     // The orders are spread over several partitions, so the merge has something to do.
-    expect(new Set(orderIds.map(partitionOf)).size).toBeGreaterThan(4);
+    expect(new Set(orderIds.map((id) => StreamPartitions.DEFAULT.partitionOf(id))).size).toBeGreaterThan(4);
     const stream = readModels.watchResults(orderDetailsProjection, { orderBy: { field: 'placedAt', direction: 'desc' }, limit: 5 });
     try {
       const first = await next<ReadonlyArray<ViewDocument<OrderDetails>>>(stream);
@@ -92,7 +92,7 @@ describe('ordered live queries over partitions', () => {
       expect(single.map(({ id }) => id)).toEqual(await newestInOnePiece(7));
       expect(merged).toEqual(single);
       // The instance's metrics count every Firestore listener a live query holds open.
-      expect(readModels.liveStats().listeners).toBe(STREAM_PARTITIONS);
+      expect(readModels.liveStats().listeners).toBe(DEFAULT_STREAM_PARTITIONS);
       expect(whole.liveStats().listeners).toBe(1);
     } finally {
       await Promise.all([byPartition.return?.(), asked.return?.()]);

@@ -12,7 +12,7 @@ import { PubSub, type Message, type Topic } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
-import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { DEFAULT_STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import type { Logger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
@@ -236,6 +236,6 @@ describe('outbox relay: a listener that fails', () => {
       interval: 50,
     });
     // Each partition's listener failed once, and the relay did not keep reopening them.
-    expect(messages().filter((m) => m === LISTENER_FAILED)).toHaveLength(STREAM_PARTITIONS);
+    expect(messages().filter((m) => m === LISTENER_FAILED)).toHaveLength(DEFAULT_STREAM_PARTITIONS);
   });
 });

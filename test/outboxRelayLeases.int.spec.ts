@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { PubSub, type Message, type Topic } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
-import { allPartitions, partitionOf, STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { DEFAULT_STREAM_PARTITIONS, StreamPartitions } from '../src/firestore/partitions.ts';
 import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
@@ -55,7 +55,7 @@ async function setUp() {
     async holders(): Promise<Array<string | null>> {
       const leases = await db.collection(RELAY_LEASES).get();
       const byPartition = new Map(leases.docs.map((d) => [Number(d.id), d]));
-      return allPartitions().map((p) => {
+      return StreamPartitions.DEFAULT.all().map((p) => {
         const lease = byPartition.get(p);
         return lease && (lease.get('expiresAt') as number) > Date.now() ? ((lease.get('owner') as string | null) ?? null) : null;
       });
@@ -85,8 +85,8 @@ describe('outbox relay leases', () => {
     // What the leases say, and what the relay knows it holds (it learns of a claim once the write returns).
     await vi.waitFor(
       async () => {
-        expect(await shop.holders()).toEqual(allPartitions().map(() => 'a'));
-        expect(relay.partitions()).toEqual(allPartitions());
+        expect(await shop.holders()).toEqual(StreamPartitions.DEFAULT.all().map(() => 'a'));
+        expect(relay.partitions()).toEqual(StreamPartitions.DEFAULT.all());
       },
       { timeout: 30_000, interval: 50 },
     );
@@ -98,13 +98,16 @@ describe('outbox relay leases', () => {
       timeout: 60_000,
       interval: 100,
     });
-    expect(await shop.holders()).toEqual(allPartitions().map(() => 'a'));
+    expect(await shop.holders()).toEqual(StreamPartitions.DEFAULT.all().map(() => 'a'));
   });
 
   it('relays that join share the partitions fairly, each partition held by exactly one', { timeout: 120_000 }, async () => {
     const shop = await setUp();
     const a = shop.relay('a');
-    await vi.waitFor(async () => expect(count(await shop.holders(), 'a')).toBe(STREAM_PARTITIONS), { timeout: 30_000, interval: 50 });
+    await vi.waitFor(async () => expect(count(await shop.holders(), 'a')).toBe(DEFAULT_STREAM_PARTITIONS), {
+      timeout: 30_000,
+      interval: 50,
+    });
     const b = shop.relay('b');
     const c = shop.relay('c');
 
@@ -119,7 +122,7 @@ describe('outbox relay leases', () => {
       { timeout: 40_000, interval: 100 },
     );
     // What the relays believe they hold matches: no partition is held twice, none is left out.
-    await vi.waitFor(() => expect([a, b, c].flatMap((r) => r.partitions()).sort((x, y) => x - y)).toEqual(allPartitions()), {
+    await vi.waitFor(() => expect([a, b, c].flatMap((r) => r.partitions()).sort((x, y) => x - y)).toEqual(StreamPartitions.DEFAULT.all()), {
       timeout: 30_000,
       interval: 50,
     });
@@ -162,11 +165,11 @@ describe('outbox relay leases', () => {
     await exited;
     // Committed after the death, in a partition the dead relay held: still published, by the survivor.
     const copies = await tap(shop.topic);
-    const orphan = allPartitions().find((p) => held[p] === 'doomed')!;
+    const orphan = StreamPartitions.DEFAULT.all().find((p) => held[p] === 'doomed')!;
     const stream = streamInPartition(orphan);
     await shop.commit(stream, [customerRegistered('c-1')]);
 
-    await vi.waitFor(async () => expect(count(await shop.holders(), 'survivor')).toBe(STREAM_PARTITIONS), {
+    await vi.waitFor(async () => expect(count(await shop.holders(), 'survivor')).toBe(DEFAULT_STREAM_PARTITIONS), {
       timeout: 60_000,
       interval: 100,
     });
@@ -177,12 +180,12 @@ describe('outbox relay leases', () => {
   it('a relay that stops cleanly hands its partitions back at once, and another takes them', { timeout: 120_000 }, async () => {
     const shop = await setUp();
     const leaving = shop.relay('leaving');
-    await vi.waitFor(async () => expect(count(await shop.holders(), 'leaving')).toBe(STREAM_PARTITIONS), {
+    await vi.waitFor(async () => expect(count(await shop.holders(), 'leaving')).toBe(DEFAULT_STREAM_PARTITIONS), {
       timeout: 30_000,
       interval: 50,
     });
     const staying = shop.relay('staying');
-    await vi.waitFor(async () => expect(count(await shop.holders(), 'staying')).toBe(STREAM_PARTITIONS / 2), {
+    await vi.waitFor(async () => expect(count(await shop.holders(), 'staying')).toBe(DEFAULT_STREAM_PARTITIONS / 2), {
       timeout: 40_000,
       interval: 50,
     });
@@ -192,7 +195,7 @@ describe('outbox relay leases', () => {
     // Released, not left to expire: the leases it held name no owner any more.
     const leases = await shop.db.collection(RELAY_LEASES).get();
     expect(leases.docs.filter((d) => d.get('owner') === 'leaving')).toEqual([]);
-    await vi.waitFor(() => expect(staying.partitions()).toEqual(allPartitions()), { timeout: 40_000, interval: 50 });
+    await vi.waitFor(() => expect(staying.partitions()).toEqual(StreamPartitions.DEFAULT.all()), { timeout: 40_000, interval: 50 });
   });
 
   it('relays publish only the partitions they hold: every event once', { timeout: 150_000 }, async () => {
@@ -224,6 +227,6 @@ describe('outbox relay leases', () => {
 function streamInPartition(partition: number): string {
   for (;;) {
     const stream = `customer-${randomUUID()}`;
-    if (partitionOf(stream) === partition) return stream;
+    if (StreamPartitions.DEFAULT.partitionOf(stream) === partition) return stream;
   }
 }

@@ -24,7 +24,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FirestoreOperationCounter } from '../bench/firestoreOperations.ts';
 import { interceptFirestoreCalls } from '../src/firestore/createFirestore.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
-import { partitionOf, STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { DEFAULT_STREAM_PARTITIONS, StreamPartitions } from '../src/firestore/partitions.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
@@ -168,7 +168,8 @@ describe('outbox relay in steady state', () => {
     shop.relay.start();
     // The catch-up at start: one query per partition, each finding the outbox empty (billed one read).
     await vi.waitFor(
-      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      () =>
+        expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: DEFAULT_STREAM_PARTITIONS, reads: DEFAULT_STREAM_PARTITIONS }),
       { timeout: 30_000, interval: 20 },
     );
     const queriesBefore = through(shop.counter, 'RunQuery');
@@ -200,12 +201,12 @@ describe('outbox relay in steady state', () => {
     // The listener's first results, read before the catch-up cleared those markers, did not send them again.
     expect([...shop.received].sort()).toEqual(left.map((stream) => `${stream}@1`).sort());
     // The catch-up: a query per partition, and in those with events a second one that finds them all published.
-    const withEvents = new Set(left.map(partitionOf)).size;
+    const withEvents = new Set(left.map((id) => StreamPartitions.DEFAULT.partitionOf(id))).size;
     await vi.waitFor(
       () =>
         expect(through(shop.counter, 'RunQuery')).toMatchObject({
-          requests: STREAM_PARTITIONS + withEvents,
-          reads: left.length + STREAM_PARTITIONS,
+          requests: DEFAULT_STREAM_PARTITIONS + withEvents,
+          reads: left.length + DEFAULT_STREAM_PARTITIONS,
         }),
       { timeout: 30_000, interval: 20 },
     );
@@ -222,7 +223,8 @@ describe('outbox relay in steady state', () => {
     const shop = await setUp({ integration: true });
     shop.relay.start();
     await vi.waitFor(
-      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      () =>
+        expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: DEFAULT_STREAM_PARTITIONS, reads: DEFAULT_STREAM_PARTITIONS }),
       { timeout: 30_000, interval: 20 },
     );
 
@@ -231,7 +233,7 @@ describe('outbox relay in steady state', () => {
     const order = `order-${orderId}`;
     await shop.commit(order, [orderPlaced(orderId, 'c-1', [line('p-1', 1, 500)])]);
     // The relay retries with the catch-up query, every second, and the event stays pending.
-    await vi.waitFor(() => expect(through(shop.counter, 'RunQuery').requests).toBeGreaterThanOrEqual(STREAM_PARTITIONS + 2), {
+    await vi.waitFor(() => expect(through(shop.counter, 'RunQuery').requests).toBeGreaterThanOrEqual(DEFAULT_STREAM_PARTITIONS + 2), {
       timeout: 20_000,
       interval: 50,
     });
@@ -275,7 +277,7 @@ describe('outbox relay: the safety net of a listening relay', () => {
     // The catch-up at start, then the safety net's first round, found the outbox empty (an empty result bills one
     // read). Committed now, the events reach the listener long before the next round, two seconds away: what that
     // round finds, the listener missed (the relay does not warn of an event its listener is about to report).
-    await vi.waitFor(() => expect(through(shop.counter, 'RunQuery').reads).toBeGreaterThanOrEqual(2 * STREAM_PARTITIONS), {
+    await vi.waitFor(() => expect(through(shop.counter, 'RunQuery').reads).toBeGreaterThanOrEqual(2 * DEFAULT_STREAM_PARTITIONS), {
       timeout: 30_000,
       interval: 5,
     });
@@ -295,7 +297,7 @@ describe('outbox relay: the safety net of a listening relay', () => {
     expect([...shop.received].sort()).toEqual([`${missed}@1`, `${reported}@1`].sort());
     // Operators are told which partition's listener missed how many; the event it reported is not counted.
     const warnings = lines().filter((line) => line.msg === MISSED);
-    expect(warnings).toEqual([expect.objectContaining({ level: 40, partition: partitionOf(missed), events: 1 })]);
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, partition: StreamPartitions.DEFAULT.partitionOf(missed), events: 1 })]);
 
     // Stopped, it looks no more.
     await shop.relay.stop();
@@ -310,14 +312,15 @@ describe('outbox relay: the safety net of a listening relay', () => {
     shop.relay.start();
     // The catch-up at start has found the outbox empty (an empty result bills one read): the event comes after it.
     await vi.waitFor(
-      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      () =>
+        expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: DEFAULT_STREAM_PARTITIONS, reads: DEFAULT_STREAM_PARTITIONS }),
       { timeout: 30_000, interval: 20 },
     );
 
     await shop.commit(missed, [customerRegistered('c-1')]);
     // Longer than the other test's interval: no query after the catch-up at start, and the event still waits.
     await sleep(2_500);
-    expect(through(shop.counter, 'RunQuery').requests).toBe(STREAM_PARTITIONS);
+    expect(through(shop.counter, 'RunQuery').requests).toBe(DEFAULT_STREAM_PARTITIONS);
     expect(shop.received).toEqual([]);
     expect(await shop.pending()).toBe(1);
 
@@ -363,11 +366,12 @@ describe('outbox relay polling, as on the emulators', () => {
     shop.relay.start();
     // The catch-up at start, one query per partition; the first round is a minute away.
     await vi.waitFor(
-      () => expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: STREAM_PARTITIONS, reads: STREAM_PARTITIONS }),
+      () =>
+        expect(through(shop.counter, 'RunQuery')).toMatchObject({ requests: DEFAULT_STREAM_PARTITIONS, reads: DEFAULT_STREAM_PARTITIONS }),
       { timeout: 30_000, interval: 20 },
     );
     await sleep(1_000);
-    expect(through(shop.counter, 'RunQuery').requests).toBe(STREAM_PARTITIONS);
+    expect(through(shop.counter, 'RunQuery').requests).toBe(DEFAULT_STREAM_PARTITIONS);
   });
 
   it('looks at once when nudged after a commit, rather than at its next round', { timeout: 60_000 }, async () => {
@@ -405,7 +409,7 @@ describe('outbox relay polling, as on the emulators', () => {
     // Both relays hold a share once they have seen each other.
     await vi.waitFor(
       () => {
-        expect(shop.relay.partitions().length + other.partitions().length).toBe(STREAM_PARTITIONS);
+        expect(shop.relay.partitions().length + other.partitions().length).toBe(DEFAULT_STREAM_PARTITIONS);
         expect(shop.relay.partitions().length).toBeGreaterThan(0);
         expect(other.partitions().length).toBeGreaterThan(0);
       },

@@ -14,7 +14,7 @@ import { latestEventAt, projectionStatus } from '../src/firestore/firestoreProje
 import { FirestoreProjector, readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
 import { checkpointsOf } from '../src/firestore/readModelLayout.ts';
 import { backfillPartitions, PARTITION_BACKFILL } from '../src/firestore/partitionBackfill.ts';
-import { partitionOf } from '../src/firestore/partitions.ts';
+import { StreamPartitions } from '../src/firestore/partitions.ts';
 import { customerOrderHistoryProjection } from '../src/projections/customerOrderHistory.ts';
 import { append } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
@@ -92,7 +92,7 @@ describe('backfilling partitions', () => {
 
     for (const path of paths) {
       const streamId = path.split('/')[1]!;
-      expect((await db.doc(path).get()).get('partition')).toBe(partitionOf(streamId));
+      expect((await db.doc(path).get()).get('partition')).toBe(StreamPartitions.DEFAULT.partitionOf(streamId));
     }
     expect(await inCommitOrder(db)).toEqual(paths);
     expect(await latestEventAt(db)).toBe(newest);

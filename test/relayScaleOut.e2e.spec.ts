@@ -11,7 +11,7 @@ import type { Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENTS, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
-import { allPartitions, partitionOf } from '../src/firestore/partitions.ts';
+import { StreamPartitions } from '../src/firestore/partitions.ts';
 import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { CSRF_HEADER } from '../src/graphql/crossOrigin.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
@@ -40,7 +40,7 @@ const copies = new Map<string, number>();
 /** The live lease holder of each partition (null: none). */
 async function holders(): Promise<Array<string | null>> {
   const leases = new Map((await pipeline.db.collection(RELAY_LEASES).get()).docs.map((d) => [Number(d.id), d]));
-  return allPartitions().map((p) => {
+  return StreamPartitions.DEFAULT.all().map((p) => {
     const lease = leases.get(p);
     return lease && (lease.get('expiresAt') as number) > Date.now() ? ((lease.get('owner') as string | null) ?? null) : null;
   });
@@ -118,7 +118,7 @@ describe('three API instances, one killed mid-burst', () => {
       if (i === 9) {
         // Mid-burst, without warning: no release, its leases must expire.
         const now = await holders();
-        killedPartitions = allPartitions().filter((p) => now[p]?.split(':')[1] === String(victim.pid));
+        killedPartitions = StreamPartitions.DEFAULT.all().filter((p) => now[p]?.split(':')[1] === String(victim.pid));
         victim.kill('SIGKILL');
       }
     }
@@ -135,7 +135,7 @@ describe('three API instances, one killed mid-burst', () => {
     // ...and the tap saw every stored event at least once.
     const stored = (await pipeline.db.collectionGroup(EVENTS).get()).docs.map((d) => ({
       eventId: d.get('eventId') as string,
-      partition: partitionOf(d.get('streamId') as string),
+      partition: StreamPartitions.DEFAULT.partitionOf(d.get('streamId') as string),
     }));
     await vi.waitFor(() => expect(stored.filter((e) => !copies.has(e.eventId))).toEqual([]), { timeout: 60_000, interval: 200 });
 

@@ -9,7 +9,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
-import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { DEFAULT_STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
 import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
@@ -75,8 +75,9 @@ describe('startApi', () => {
     // The relay runs: what is committed gets published and its outbox marker cleared.
     await addProduct(`p-${randomUUID()}`);
     await vi.waitFor(async () => expect(await pendingEvents()).toBe(0), { timeout: 20_000, interval: 50 });
-    // Alone, the relay claims every partition's lease, and listens to each partition.
-    await vi.waitFor(() => expect(listeners()).toBe(STREAM_PARTITIONS), { timeout: 20_000, interval: 50 });
+    // Alone, the relay claims every partition's lease, and listens to each partition; and the instance listens to
+    // the partition layout, for a growth announced while it runs.
+    await vi.waitFor(() => expect(listeners()).toBe(DEFAULT_STREAM_PARTITIONS + 1), { timeout: 20_000, interval: 50 });
 
     const productId = `p-${randomUUID()}`;
     await writeProductView(db, productView(productId, { available: 3 }));
@@ -85,8 +86,9 @@ describe('startApi', () => {
     ws.subscribe('live', PRODUCT, { id: productId });
     await sse.waitFor((e) => e.event === 'next');
     await ws.waitFor((m) => m.type === 'next' && m.id === 'live');
-    // The relay's listeners (one per partition), and one on the product's view shared by both subscriptions.
-    expect(listeners()).toBe(STREAM_PARTITIONS + 1);
+    // The relay's listeners (one per partition), the layout's, and one on the product's view shared by both
+    // subscriptions.
+    expect(listeners()).toBe(DEFAULT_STREAM_PARTITIONS + 2);
 
     await api!.close();
 
@@ -101,11 +103,11 @@ describe('startApi', () => {
       ['complete', 'live'],
     ]);
 
-    // The relay has stopped: no listener is left, neither its own nor the live streams'...
+    // The relay has stopped: no listener is left, neither its own nor the live streams' nor the layout's...
     expect(listeners()).toBe(0);
     // ...and it handed its partitions back, for the other instances' relays to take at once...
     const leases = await db.collection(RELAY_LEASES).get();
-    expect(leases.docs.map((lease) => lease.get('owner'))).toEqual(Array.from({ length: STREAM_PARTITIONS }, () => null));
+    expect(leases.docs.map((lease) => lease.get('owner'))).toEqual(Array.from({ length: DEFAULT_STREAM_PARTITIONS }, () => null));
     // ...so an event committed now waits, marked pending, for the next instance's relay, which publishes it.
     await addProduct(`p-${randomUUID()}`);
     const nextRelay = new OutboxRelay({

@@ -13,7 +13,7 @@
  */
 import { FieldPath, type Firestore, type Query, type QueryDocumentSnapshot, type Timestamp } from '@google-cloud/firestore';
 import { EVENTS } from './firestoreEventStore.ts';
-import { allPartitions } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
 
 /** Where a reader stands in the store: the last event it has seen. */
 export interface CommitPosition {
@@ -41,7 +41,7 @@ export async function* eventsInCommitOrder(
   options: CommitOrderOptions = {},
 ): AsyncGenerator<QueryDocumentSnapshot, void, undefined> {
   const pageSize = options.pageSize ?? 300;
-  const partitions = allPartitions().map((partition) => new PartitionReader(db, partition, options, pageSize));
+  const partitions = (await streamPartitions(db)).all().map((partition) => new PartitionReader(db, partition, options, pageSize));
   await Promise.all(partitions.map((reader) => reader.fill()));
   for (;;) {
     let next: PartitionReader | null = null;

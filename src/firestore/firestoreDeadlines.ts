@@ -6,7 +6,7 @@
  */
 import { Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { Deadline, DeadlineStore } from '../core/deadlines.ts';
-import { allPartitions, partitionOf } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
 
 export const DEADLINES = 'deadlines';
 
@@ -14,6 +14,7 @@ export class FirestoreDeadlines implements DeadlineStore {
   constructor(private readonly db: Firestore) {}
 
   async set(deadline: Deadline): Promise<void> {
+    const layout = await streamPartitions(this.db);
     await this.db
       .collection(DEADLINES)
       .doc(deadline.id)
@@ -21,7 +22,7 @@ export class FirestoreDeadlines implements DeadlineStore {
         workflow: deadline.workflow,
         key: deadline.key,
         dueAt: Timestamp.fromDate(new Date(deadline.dueAt)),
-        partition: partitionOf(deadline.id),
+        partition: layout.partitionOf(deadline.id),
       });
   }
 
@@ -39,8 +40,9 @@ export class FirestoreDeadlines implements DeadlineStore {
 
   /** The earliest `limit` deadlines matching `filter`: each partition's earliest, merged. */
   private async earliest(filter: (query: Query) => Query, limit: number): Promise<Deadline[]> {
+    const layout = await streamPartitions(this.db);
     const pages = await Promise.all(
-      allPartitions().map((partition) =>
+      layout.all().map((partition) =>
         filter(this.db.collection(DEADLINES).where('partition', '==', partition))
           .orderBy('dueAt')
           .limit(limit)

@@ -25,7 +25,7 @@ import type {
   StreamAppend,
 } from '../core/eventStore.ts';
 import { envelopeFromDocument } from './eventDocument.ts';
-import { partitionOf } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
 
 export const STREAMS = 'streams';
 export const EVENTS = 'events';
@@ -81,10 +81,12 @@ export class FirestoreEventStore implements EventStore {
       ),
     );
 
+    const layout = await streamPartitions(this.db);
+    const now = Date.now();
     const envelopes: EventEnvelope[] = [];
     const writes: Array<{ ref: DocumentReference; data: object }> = [];
     for (const { streamId, expectedVersion, events } of resolved) {
-      const partition = partitionOf(streamId);
+      const partition = layout.partitionOf(streamId, now);
       events.forEach((event, index) => {
         const envelope: EventEnvelope = {
           eventId: event.eventId,

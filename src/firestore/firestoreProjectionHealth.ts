@@ -13,14 +13,14 @@ import type { AnyProjection } from '../core/projection.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
 import { inFilterGroups } from './inFilter.ts';
-import { allPartitions } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
 
 export async function projectionHealth(
   db: Firestore,
   projections: readonly AnyProjection[],
   options: { readonly stallAfterSeconds: number; readonly now?: () => Date },
 ): Promise<ProjectionHealth[]> {
-  const statuses = await projectionStatuses(db, projections);
+  const [statuses, layout] = await Promise.all([projectionStatuses(db, projections), streamPartitions(db)]);
   return Promise.all(
     projections.map(async (projection, i) => {
       const status = statuses[i]!;
@@ -33,7 +33,7 @@ export async function projectionHealth(
         ? []
         : await Promise.all(
             groups.flatMap((types) =>
-              allPartitions().map(async (partition) => {
+              layout.all().map(async (partition) => {
                 const query = db
                   .collectionGroup(EVENTS)
                   .where('partition', '==', partition)

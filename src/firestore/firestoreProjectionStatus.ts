@@ -9,7 +9,7 @@ import { DEAD_LETTERS } from './firestoreDeadLetters.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { activeTargetOf, PROJECTIONS, registryRef } from './firestoreProjector.ts';
 import { checkpointsOf } from './readModelLayout.ts';
-import { allPartitions } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
 
 /**
  * The newest event's `occurredAt`: the newest of each partition, the newest of those. One store-wide
@@ -18,7 +18,7 @@ import { allPartitions } from './partitions.ts';
  * so this costs one single-document query per partition, run in parallel.
  */
 export async function latestEventAt(db: Firestore, eventTypes?: readonly string[]): Promise<string | null> {
-  return newestOfPartitions((partition) => {
+  return newestOfPartitions(db, (partition) => {
     const query = db.collectionGroup(EVENTS).where('partition', '==', partition);
     // Of the types a projection reads only: a projector acknowledges other types without writing a checkpoint,
     // so an event it never reads must not count as one it is behind on.
@@ -30,9 +30,9 @@ export async function latestEventAt(db: Firestore, eventTypes?: readonly string[
  * The greatest `occurredAt` over the partitions, each asked for its newest (in parallel): the events', and the
  * checkpoints', whose store-wide order would be one index range every write of the system grows.
  */
-async function newestOfPartitions(inPartition: (partition: number) => Query): Promise<string | null> {
+async function newestOfPartitions(db: Firestore, inPartition: (partition: number) => Query): Promise<string | null> {
   const newestPerPartition = await Promise.all(
-    allPartitions().map(async (partition) => {
+    (await streamPartitions(db)).all().map(async (partition) => {
       const newest = await inPartition(partition).orderBy('occurredAt', 'desc').limit(1).get();
       return newest.docs[0]?.get('occurredAt') as string | undefined;
     }),
@@ -56,7 +56,7 @@ export async function projectionStatus(db: Firestore, projection: AnyProjection,
   const checkpoints = checkpointsOf(db, activeTarget);
   const [streams, lastApplied, deadLetters, rebuilds] = await Promise.all([
     checkpoints.count().get(),
-    newestOfPartitions((partition) => checkpoints.where('partition', '==', partition)),
+    newestOfPartitions(db, (partition) => checkpoints.where('partition', '==', partition)),
     db.collection(DEAD_LETTERS).where('readModel', '==', projection.name).where('status', '==', 'PENDING').count().get(),
     db.collection(PROJECTIONS).doc(projection.name).collection('rebuilds').where('status', '==', 'running').get(),
   ]);

@@ -30,7 +30,8 @@ import {
 } from '../core/projection.ts';
 import type { LiveTrace } from '../live/liveTrace.ts';
 import { inSpan } from '../telemetry/tracing.ts';
-import { partitionOf } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
+import type { StreamPartitions } from './partitions.ts';
 import { checkpointsOf, storedView, viewsOf } from './readModelLayout.ts';
 import { viewOfSnapshot, withViewTrace } from './viewTrace.ts';
 import {
@@ -124,12 +125,12 @@ export function activeTargetOf(registry: { get(field: string): unknown } | undef
  * document every event would contend on; it grows with every event of the read model, so it is indexed only
  * behind the stream's partition (firestore.indexes.json), and the newest is the newest of each partition's.
  */
-export function checkpointOf(event: EventEnvelope, now: Date) {
+export function checkpointOf(event: EventEnvelope, now: Date, layout: StreamPartitions) {
   return {
     version: event.version,
     eventId: event.eventId,
     occurredAt: event.occurredAt,
-    partition: partitionOf(event.streamId),
+    partition: layout.partitionOf(event.streamId, now.getTime()),
     updatedAt: now,
   };
 }
@@ -236,6 +237,7 @@ export class FirestoreProjector {
     const delivered = this.lift(projection, event);
     delivered.catch(() => {});
     const expected = await this.documentIdsHint(projection, delivered);
+    const layout = await streamPartitions(this.db);
     const documents = [`checkpoint:${event.streamId}`, ...expected.map((id) => `view:${id}`)]
       .map((key) => `${projection.name}/${key}`)
       .sort();
@@ -253,8 +255,8 @@ export class FirestoreProjector {
 
         const { relevant, routed, gapFilled } = await this.eventsToApply(tx, projection, event, delivered, checkpoint);
         if (projection.sharded?.rolledUp) await this.writeContributions(tx, projection, routed, written, options.trace);
-        else await this.writeViews(tx, projection, routed, views, written, options.trace);
-        tx.set(this.checkpointRef(target, event.streamId), checkpointOf(event, new Date()));
+        else await this.writeViews(tx, projection, routed, views, written, options.trace, layout);
+        tx.set(this.checkpointRef(target, event.streamId), checkpointOf(event, new Date(), layout));
         return { status: 'applied' as const, eventsApplied: relevant, gapFilled };
       }),
     );
@@ -377,6 +379,7 @@ export class FirestoreProjector {
     views: Map<string, View | null>,
     written: Written,
     trace: LiveTrace | undefined,
+    layout: StreamPartitions,
   ): Promise<void> {
     const { target } = written;
     // Gap events may write documents the delivered event does not.
@@ -397,7 +400,7 @@ export class FirestoreProjector {
         await this.passOverIfSkipped(tx, projection, event, error);
       }
     }
-    for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(storedView(id, views.get(id) as object), trace));
+    for (const id of changed) tx.set(this.viewRef(target, id), withViewTrace(storedView(layout, id, views.get(id) as object), trace));
     if (projection.sharded?.queryFields) {
       for (const { event } of routed) {
         if (mayChangeSummary(projection, event)) for (const id of projection.viewIds(event as never)) written.viewIds.add(id);
@@ -547,17 +550,18 @@ export class FirestoreProjector {
         await this.skippedOutsideTransaction(projection, e, error);
       }
     }
+    const layout = await streamPartitions(this.db);
     const batch = this.db.batch();
     // A rolled-up view's shards are written whole: nobody contributes to a generation before it goes live.
     for (const id of written) {
       batch.set(
         this.documentRef(projection, target, id),
-        rolledUp ? shardDocument(id, views.get(id)) : storedView(id, views.get(id) as object),
+        rolledUp ? shardDocument(id, views.get(id)) : storedView(layout, id, views.get(id) as object),
       );
     }
     const now = new Date();
     for (const [streamId, e] of last) {
-      batch.set(this.checkpointRef(target, streamId), checkpointOf(e, now));
+      batch.set(this.checkpointRef(target, streamId), checkpointOf(e, now, layout));
     }
     alsoWrite(batch, committedBefore + events.length);
     await batch.commit();

@@ -37,7 +37,7 @@ import { tagLiveValue } from '../live/liveTrace.ts';
 import { pollingSource } from '../live/pollingSource.ts';
 import { conflate, mergeChanges } from '../live/subscriberQueue.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
-import { allPartitions } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
 import { VIEW_PARTITION_FIELD, viewsOf } from './readModelLayout.ts';
 import { projectionHealth } from './firestoreProjectionHealth.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
@@ -239,7 +239,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
           .orderBy(orderBy.field, orderBy.direction ?? 'asc');
         return limit === undefined ? query : query.limit(limit);
       };
-      const partitions = allPartitions();
+      const partitions = (await streamPartitions(this.db)).allViewPartitions();
       return { key, source: partitionedSource<View>(partitions.map(partitionQuery), orderBy, limit), listeners: partitions.length };
     }
     let query = this.filtered(projection, options.where);

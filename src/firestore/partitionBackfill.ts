@@ -4,16 +4,18 @@
  * the projections' checkpoints written before they recorded theirs (the newest applied event, per partition).
  *
  * It walks every event document in document-name order, a page at a time, and writes `partition` where it is
- * missing. After each page it saves where it stands in one document, so an interrupted run (Ctrl-C, a crash, a
- * deploy) resumes from there; the writes are idempotent (the partition is a function of the stream id), so a
- * page read twice does no harm. Writes go through a BulkWriter, which ramps up by Firestore's 500/50/5 rule and
+ * missing: the partition of the store's first count (such events predate any growth), or the current one for a
+ * checkpoint. Partitions already written stay as they are: after a growth many differ from the current count's,
+ * as they should. After each page it saves where it stands in one document, so an interrupted run (Ctrl-C, a
+ * crash, a deploy) resumes from there; the writes are idempotent (the partition is a function of the stream id),
+ * so a page read twice does no harm. Writes go through a BulkWriter, which ramps up by Firestore's 500/50/5 rule and
  * retries what the backend pushes back on.
  */
 import { FieldPath, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { EventloomError } from '../core/errors.ts';
 import { EVENTS } from './firestoreEventStore.ts';
 import { CHECKPOINTS } from './readModelLayout.ts';
-import { partitionOf } from './partitions.ts';
+import { streamPartitions } from './partitionLayout.ts';
 
 /** Where the backfill keeps its progress. */
 export const PARTITION_BACKFILL = { collection: 'maintenance', document: 'partitionBackfill' } as const;
@@ -67,6 +69,8 @@ export async function backfillPartitions(db: Firestore, options: PartitionBackfi
   let state: BackfillState = saved ?? { cursor: null, scanned: 0, updated: 0, completed: false };
   // Events appended since a finished run already carry their partition: nothing left to do.
   if (state.completed) return { completed: true, scanned: state.scanned, updated: state.updated };
+  const layout = await streamPartitions(db);
+  const at = options.of === 'checkpoints' ? Date.now() : 0;
 
   // An aggregation query: the total for the progress bar without reading the documents.
   const total = (await db.collectionGroup(walk.collectionGroup).count().get()).data().count;
@@ -81,8 +85,8 @@ export async function backfillPartitions(db: Firestore, options: PartitionBackfi
       const { docs } = await query.get();
       const writes: Array<Promise<unknown>> = [];
       for (const doc of docs) {
-        const partition = partitionOf(walk.streamIdOf(doc));
-        if (doc.get('partition') !== partition) writes.push(writer.update(doc.ref, { partition }));
+        if (doc.get('partition') !== undefined) continue;
+        writes.push(writer.update(doc.ref, { partition: layout.partitionOf(walk.streamIdOf(doc), at) }));
       }
       // Progress is saved only once every write of the page is durable, so a resumed run never skips one.
       // flush() sends what BulkWriter still holds, but does not say whether a write finally failed (after

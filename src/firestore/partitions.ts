@@ -1,23 +1,128 @@
 /**
- * Streams are spread over a fixed number of partitions by a hash of their id. Every event document
- * records its stream's partition, and every store-wide index that orders by a timestamp puts the
- * partition first: Firestore takes only about 500 writes/s into an index range where a field grows
- * monotonically ("sharded timestamps" in its documentation), so a store-wide order is read as
- * STREAM_PARTITIONS ordered ranges merged on read. The outbox relays claim partitions too, so each
- * stream's events are published by one relay, in order.
+ * Streams are spread over partitions by a hash of their id. Every event document records its stream's
+ * partition, and every store-wide index that orders by a timestamp puts the partition first: Firestore takes
+ * only about 500 writes/s into an index range where a field grows monotonically ("sharded timestamps" in its
+ * documentation), so a store-wide order is read as one ordered range per partition, merged on read. The outbox
+ * relays claim partitions too, so each stream's events are published by one relay, in order.
  *
- * The count is part of the stored layout: changing it means re-partitioning every event.
+ * How many partitions a deployment has is part of its stored layout (src/firestore/partitionLayout.ts), and
+ * it can grow while the system runs: a count takes effect at a time announced ahead (`since`), and each new
+ * count is a multiple of the one before. The events already stored keep their partition, and readers merge
+ * every partition any count has used. A multiple keeps each stream either in its partition or moves it to one
+ * the growth opened (hash mod 32 is hash mod 16, or that plus 16), so per-stream order needs one rule: a new
+ * partition's relay publishes nothing until the partition its streams came from has published every event
+ * recorded before the switch (`openedBy`).
+ *
+ * Views are partitioned too, for the ordered live queries (src/firestore/readModelLayout.ts): by their own
+ * count, fixed when the store is laid out, since a live query holds a listener per view partition.
  */
 import { createHash } from 'node:crypto';
+import { EventloomError } from '../core/errors.ts';
 
-export const STREAM_PARTITIONS = 16;
+/** The count of a store laid out before counts were stored, and of a new store unless chosen otherwise. */
+export const DEFAULT_STREAM_PARTITIONS = 16;
 
-/** The partition of a stream: stable across processes, releases and languages (first 4 bytes of SHA-256). */
-export function partitionOf(streamId: string): number {
-  return createHash('sha256').update(streamId).digest().readUInt32BE(0) % STREAM_PARTITIONS;
+/** Firestore's `in` and a relay's listeners bound how far a count can sensibly go. */
+export const MAX_PARTITIONS = 1024;
+
+/**
+ * Writers pick the count by their own clock, the relays compare it with Firestore's commit times: a new
+ * partition waits until this long after the switch, and for every event its origin partition recorded before
+ * then. Cloud Run keeps clocks within milliseconds of each other; this allows for far worse.
+ */
+export const SWITCH_MARGIN_MS = 2_000;
+
+/** From `since` (epoch ms) on, streams are hashed over `partitions`. */
+export interface PartitionCount {
+  readonly partitions: number;
+  readonly since: number;
 }
 
-/** Every partition number, for readers that merge all of them. */
-export function allPartitions(): number[] {
-  return Array.from({ length: STREAM_PARTITIONS }, (_, partition) => partition);
+/** A growth's new partition: its streams came from `from`, whose events recorded before `until` go out first. */
+export interface PartitionOrigin {
+  readonly from: number;
+  readonly until: number;
+}
+
+export class StreamPartitions {
+  static readonly DEFAULT = new StreamPartitions([{ partitions: DEFAULT_STREAM_PARTITIONS, since: 0 }], DEFAULT_STREAM_PARTITIONS);
+
+  constructor(
+    /** Every count the store has had or has announced, oldest first; the first since 0. */
+    readonly counts: readonly PartitionCount[],
+    /** How many partitions the views are spread over (fixed when the store is laid out). */
+    readonly viewPartitions: number,
+  ) {
+    if (counts.length === 0 || counts[0]!.since !== 0) throw new InvalidPartitionLayoutError('the first count must hold from the start');
+    counts.forEach((count, i) => {
+      checkCount(count.partitions);
+      const before = counts[i - 1];
+      if (!before) return;
+      if (count.since <= before.since) throw new InvalidPartitionLayoutError('each count must start after the one before');
+      if (count.partitions <= before.partitions || count.partitions % before.partitions !== 0) {
+        throw new InvalidPartitionLayoutError(
+          `${count.partitions} partitions do not grow ${before.partitions}: the new count must be a multiple`,
+        );
+      }
+    });
+    checkCount(viewPartitions);
+  }
+
+  /** How many partitions appends hash over at `at` (epoch ms). */
+  countAt(at: number): number {
+    return this.counts.findLast((count) => count.since <= at)!.partitions;
+  }
+
+  /** The partition of a stream for an append at `at`: stable across processes, releases and languages (first 4 bytes of SHA-256). */
+  partitionOf(streamId: string, at = Date.now()): number {
+    return hashOf(streamId) % this.countAt(at);
+  }
+
+  /** Every partition any count uses, announced ones included: what readers merge and relays publish. */
+  all(): number[] {
+    return Array.from({ length: this.counts.at(-1)!.partitions }, (_, partition) => partition);
+  }
+
+  /** The view partition of a view id. */
+  viewPartitionOf(viewId: string): number {
+    return hashOf(viewId) % this.viewPartitions;
+  }
+
+  allViewPartitions(): number[] {
+    return Array.from({ length: this.viewPartitions }, (_, partition) => partition);
+  }
+
+  /** For a partition a growth opened, where its streams came from; null for the store's first partitions. */
+  openedBy(partition: number): PartitionOrigin | null {
+    const opening = this.counts.findIndex((count) => partition < count.partitions);
+    if (opening <= 0) return null;
+    const before = this.counts[opening - 1]!;
+    return { from: partition % before.partitions, until: this.counts[opening]!.since + SWITCH_MARGIN_MS };
+  }
+
+  /** This layout with `partitions` announced from `since` on. */
+  grownTo(partitions: number, since: number): StreamPartitions {
+    return new StreamPartitions([...this.counts, { partitions, since }], this.viewPartitions);
+  }
+
+  equals(other: StreamPartitions): boolean {
+    return JSON.stringify(other) === JSON.stringify(this);
+  }
+}
+
+function hashOf(id: string): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0);
+}
+
+function checkCount(partitions: number): void {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new InvalidPartitionLayoutError(`a partition count must be a whole number from 1 to ${MAX_PARTITIONS}, not ${partitions}`);
+  }
+}
+
+export class InvalidPartitionLayoutError extends EventloomError {
+  readonly code = 'PARTITIONS.INVALID_LAYOUT';
+  constructor(reason: string) {
+    super(`Invalid partition layout: ${reason}.`);
+  }
 }

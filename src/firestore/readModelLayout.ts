@@ -11,7 +11,7 @@
  * (src/firestore/firestoreReadModels.ts).
  */
 import type { CollectionReference, DocumentReference, Firestore } from '@google-cloud/firestore';
-import { partitionOf } from './partitions.ts';
+import type { StreamPartitions } from './partitions.ts';
 
 /** Every target of every read model: `readModels/{target}`, the parent of its views and its checkpoints. */
 export const READ_MODELS = 'readModels';
@@ -28,8 +28,8 @@ export const CHECKPOINTS = 'checkpoints';
 export const VIEW_PARTITION_FIELD = '_partition';
 
 /** The document to store for a view: the view, with the partition of its id beside it. */
-export function storedView(id: string, view: object): object {
-  return { ...view, [VIEW_PARTITION_FIELD]: partitionOf(id) };
+export function storedView(layout: StreamPartitions, id: string, view: object): object {
+  return { ...view, [VIEW_PARTITION_FIELD]: layout.viewPartitionOf(id) };
 }
 
 /** Where a target keeps its views and its checkpoints. */

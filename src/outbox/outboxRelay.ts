@@ -7,16 +7,18 @@
  * projectors absorb (they guard on stream versions). Delivery is therefore at-least-once, in commit order per
  * stream (the ordering key is the stream id, and a stream's events all sit in one partition).
  *
- * Streams are spread over STREAM_PARTITIONS partitions. With `leases`, relays on several API instances share
- * the partitions (src/outbox/partitionLeases.ts) and each publishes only those it holds, so every event goes
- * out once however many instances run. Without, the relay publishes every partition: for a single process
- * (tests, tools).
+ * Streams are spread over the store's stream partitions (src/firestore/partitions.ts). With `leases`, relays on
+ * several API instances share the partitions (src/outbox/partitionLeases.ts) and each publishes only those it
+ * holds, so every event goes out once however many instances run. Without, the relay publishes every partition:
+ * for a single process (tests, tools). When the partitions grow, the relay takes on the new ones as it hears of
+ * the growth, and each new partition waits for the one its streams came from (PartitionPublisher.originDrained).
  *
  * Traced: each message goes out in a PRODUCER span `publish <topic>`, a child of the trace the event was
  * committed in (the `traceparent` in its metadata), and carries that span's context as W3C `traceparent` in its
  * attributes, where the projectors continue it. Metrics: `eventloom.outbox.events_published` by topic, and
  * `eventloom.outbox.pending_age`, the age of the oldest event this relay has yet to publish.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FieldPath, FieldValue, type Firestore, type QueryDocumentSnapshot, type QuerySnapshot, Timestamp } from '@google-cloud/firestore';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -24,7 +26,8 @@ import type { Topic } from '@google-cloud/pubsub';
 import type { EventEnvelope } from '../core/eventStore.ts';
 import { envelopeFromDocument } from '../firestore/eventDocument.ts';
 import { EVENTS, PENDING } from '../firestore/firestoreEventStore.ts';
-import { allPartitions } from '../firestore/partitions.ts';
+import { onStreamPartitionsChanged, streamPartitions } from '../firestore/partitionLayout.ts';
+import type { StreamPartitions } from '../firestore/partitions.ts';
 import { toIntegrationEvent } from '../integration/toIntegrationEvent.ts';
 import type { Logger } from '../logger.ts';
 import { type EventMessage, toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
@@ -86,7 +89,7 @@ export type OutboxDiscovery = { readonly mode: 'listen' } | { readonly mode: 'po
 /** The events of one partition still to publish, in commit order (each stream's versions in order). */
 export function pendingEventsQuery(db: Firestore, partition: number, limit: number) {
   // The partition comes first in the index (partition, pending, recordedAt): each partition's range grows at
-  // the end, so the store-wide write rate is spread over STREAM_PARTITIONS ranges instead of one.
+  // the end, so the store-wide write rate is spread over one range per partition instead of one.
   return db
     .collectionGroup(EVENTS)
     .where('partition', '==', partition)
@@ -116,6 +119,11 @@ export class OutboxRelay {
   /** Nudged while a round was in flight: the next round starts as soon as it ends. */
   private pollAgain = false;
   private stopped = true;
+  /** The store's partitions as last heard of; null until the relay first read them. */
+  private layout: StreamPartitions | null = null;
+  /** Loading the layout and starting the first publishers (without leases). */
+  private starting: Promise<void> | null = null;
+  private stopFollowingLayout: (() => void) | null = null;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.pollIntervalMs = options.discovery?.mode === 'poll' ? options.discovery.intervalMs : null;
@@ -133,13 +141,19 @@ export class OutboxRelay {
       : null;
   }
 
-  /** Listens for pending events (of the partitions it holds, with leases) and publishes them as they are committed. */
-  start(): void {
+  /**
+   * Listens for pending events (of the partitions it holds, with leases) and publishes them as they are committed.
+   * Resolves once it knows the store's partitions and listens to them (or, with leases, has begun claiming them).
+   */
+  start(): Promise<void> {
     this.stopped = false;
     this.stopObservingPendingAge ??= observeOutboxPendingAge(() => this.oldestPendingAgeSeconds());
-    untraced(() => {
+    this.stopFollowingLayout ??= onStreamPartitionsChanged(this.options.db, (layout) => this.follow(layout));
+    this.starting = untraced(async () => {
+      const layout = await this.readLayout();
+      if (!layout || this.stopped) return;
       if (this.leases) this.leases.start();
-      else for (const partition of allPartitions()) this.publisher(partition).start();
+      this.follow(layout);
     });
     if (this.pollIntervalMs !== null) {
       this.options.logger.info(
@@ -148,6 +162,20 @@ export class OutboxRelay {
       );
       this.pollIn(this.pollIntervalMs);
     }
+    return this.starting;
+  }
+
+  /** The store's partitions, read again every second until the read succeeds; null once the relay is stopped. */
+  private async readLayout(): Promise<StreamPartitions | null> {
+    while (!this.stopped) {
+      try {
+        return await streamPartitions(this.options.db);
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'outbox relay could not read the partition layout; trying again');
+        await sleep(RETRY_AFTER_MS, undefined, { ref: false });
+      }
+    }
+    return null;
   }
 
   /**
@@ -163,6 +191,15 @@ export class OutboxRelay {
     }
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollIn(0);
+  }
+
+  /** Takes on the store's partitions: without leases, starts a publisher for each it has none for (the leases share them out). */
+  private follow(layout: StreamPartitions): void {
+    this.layout = layout;
+    if (this.stopped || this.leases) return;
+    untraced(() => {
+      for (const partition of layout.all()) if (!this.publishers.has(partition)) this.publisher(partition).start();
+    });
   }
 
   private pollIn(delayMs: number): void {
@@ -215,6 +252,9 @@ export class OutboxRelay {
   /** Stops publishing; with leases, hands the partitions back so the other relays take them over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopFollowingLayout?.();
+    this.stopFollowingLayout = null;
+    await this.starting;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
     await this.pollRound;
@@ -225,9 +265,9 @@ export class OutboxRelay {
     this.publishers.clear();
   }
 
-  /** The partitions this relay publishes now. */
+  /** The partitions this relay publishes now (without leases: every partition, once it has read the layout). */
   partitions(): number[] {
-    return this.leases ? this.leases.partitions() : allPartitions();
+    return this.leases ? this.leases.partitions() : (this.layout?.all() ?? []);
   }
 
   /**
@@ -235,6 +275,7 @@ export class OutboxRelay {
    * events published. Every partition is tried even if one fails; then the first failure is thrown.
    */
   async drain(): Promise<number> {
+    if (!this.leases) this.layout = await streamPartitions(this.options.db);
     const outcomes = await untraced(() => Promise.allSettled(this.partitions().map((partition) => this.publisher(partition).drain())));
     const failure = outcomes.find((o) => o.status === 'rejected');
     if (failure) throw failure.reason;
@@ -312,6 +353,8 @@ class PartitionPublisher {
    * when the partition was empty then. Both read in commit order, so the first document is the oldest.
    */
   oldestPendingAt: number | null = null;
+  /** This partition may publish as far as per-stream order goes: it is no growth's, or its origin has drained. */
+  private originDrained = false;
 
   constructor(
     private readonly partition: number,
@@ -516,7 +559,7 @@ class PartitionPublisher {
   private async publish(docs: readonly QueryDocumentSnapshot[]): Promise<number> {
     // A lease about to run out (renewals are late) is not published on: look again once it is renewed (or
     // given up, which stops this publisher).
-    if (!this.mayPublish()) {
+    if (!this.mayPublish() || !(await this.originHasDrained())) {
       this.catchUp = true;
       this.scheduleRetry();
       return 0;
@@ -545,6 +588,34 @@ class PartitionPublisher {
       // Whatever is still pending (its publish or the clearing failed) goes out again: not skipped in later results.
       for (const doc of docs) if (this.published.get(doc.ref.path) === null) this.published.delete(doc.ref.path);
     }
+  }
+
+  /**
+   * Whether the partition a growth opened may publish: its streams' earlier events sit in the partition they came
+   * from, and go out first. So it waits until no writer can still append there by the old count (the switch plus
+   * SWITCH_MARGIN_MS), and until that partition holds no pending event recorded before then; from then on it never
+   * waits again. A partition of the store's first count never waits.
+   */
+  private async originHasDrained(): Promise<boolean> {
+    if (this.originDrained) return true;
+    const origin = (await streamPartitions(this.options.db)).openedBy(this.partition);
+    if (origin && Date.now() < origin.until) return false;
+    if (origin) {
+      const earlier = await this.options.db
+        .collectionGroup(EVENTS)
+        .where('partition', '==', origin.from)
+        .where(PENDING, '==', true)
+        .where('recordedAt', '<', Timestamp.fromMillis(origin.until))
+        .limit(1)
+        .get();
+      if (!earlier.empty) return false;
+      this.options.logger.info(
+        { partition: this.partition, origin: origin.from },
+        "outbox partition opened by a growth publishes: its streams' earlier events are out",
+      );
+    }
+    this.originDrained = true;
+    return true;
   }
 
   private async publishEvent(topic: Topic, event: EventEnvelope): Promise<void> {

@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DocumentSnapshot, Firestore, Timestamp } from '@google-cloud/firestore';
-import { allPartitions } from '../firestore/partitions.ts';
+import { streamPartitions } from '../firestore/partitionLayout.ts';
 import type { Logger } from '../logger.ts';
 
 export const RELAY_LEASES = 'relayLeases';
@@ -95,8 +95,9 @@ export class PartitionLeases {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.ticking;
-    const leases = await this.readLeases();
-    await Promise.all(this.partitions().map((partition) => this.release(partition, leases[partition]!)));
+    const held = this.partitions();
+    const leases = await this.readLeases(held);
+    await Promise.all(held.map((partition, i) => this.release(partition, leases[i]!)));
     await this.members()
       .doc(this.owner)
       .delete()
@@ -124,9 +125,11 @@ export class PartitionLeases {
     await this.members()
       .doc(this.owner)
       .set({ owner: this.owner, expiresAt: now + this.leaseMs });
-    const [members, leases] = await Promise.all([this.members().get(), this.readLeases()]);
+    // Read every heartbeat: a growth of the stream partitions (announced ahead) brings more leases to share.
+    const partitions = (await streamPartitions(this.options.db)).all();
+    const [members, leases] = await Promise.all([this.members().get(), this.readLeases(partitions)]);
     const live = members.docs.filter((m) => (m.get('expiresAt') as number) > now);
-    const share = Math.ceil(allPartitions().length / Math.max(1, live.length));
+    const share = Math.ceil(partitions.length / Math.max(1, live.length));
 
     // Renew what is still ours; whatever another relay took in the meantime is lost (we were too slow).
     await Promise.all(
@@ -144,7 +147,7 @@ export class PartitionLeases {
 
     // Below it: claim free or expired leases, in a random order so that relays starting together spread out.
     const free = shuffle(
-      allPartitions().filter((p) => {
+      partitions.filter((p) => {
         const lease = leaseOf(leases[p]!);
         return !this.held.has(p) && (lease.owner === null || lease.expiresAt <= now);
       }),
@@ -195,8 +198,8 @@ export class PartitionLeases {
     return this.options.db.collection(RELAY_LEASES).doc(String(partition)).get();
   }
 
-  private async readLeases(): Promise<DocumentSnapshot[]> {
-    const refs = allPartitions().map((p) => this.options.db.collection(RELAY_LEASES).doc(String(p)));
+  private async readLeases(partitions: readonly number[]): Promise<DocumentSnapshot[]> {
+    const refs = partitions.map((p) => this.options.db.collection(RELAY_LEASES).doc(String(p)));
     return this.options.db.getAll(...refs);
   }
 

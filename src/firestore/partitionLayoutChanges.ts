@@ -1,0 +1,62 @@
+/**
+ * Changing a deployment's partition layout (src/firestore/partitionLayout.ts), for `npm run partitions`: lay out
+ * a store that holds no event yet, or announce a growth of its stream partitions.
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import { EventloomError } from '../core/errors.ts';
+import { EVENTS } from './firestoreEventStore.ts';
+import { documentOf, forgetStreamPartitions, layoutOf, layoutRef } from './partitionLayout.ts';
+import { StreamPartitions } from './partitions.ts';
+
+/** How soon a growth may take effect: every instance must hear of it before then. */
+export const MIN_GROWTH_NOTICE_MS = 60_000;
+
+/**
+ * Announces that appends hash over `partitions` from `noticeMs` from now on (the new count's `since`).
+ * `partitions` must be a multiple of the latest count, and the notice at least `minNoticeMs` (for tests,
+ * shorter); one growth at a time.
+ */
+export async function growStreamPartitions(
+  db: Firestore,
+  partitions: number,
+  { noticeMs, minNoticeMs = MIN_GROWTH_NOTICE_MS }: { noticeMs: number; minNoticeMs?: number },
+): Promise<StreamPartitions> {
+  if (noticeMs < minNoticeMs) {
+    throw new PartitionLayoutChangeRefusedError(`a growth needs ${minNoticeMs / 1000} s of notice, so every instance hears of it first`);
+  }
+  return db.runTransaction(async (tx) => {
+    const current = layoutOf(await tx.get(layoutRef(db)));
+    const now = Date.now();
+    const latest = current.counts.at(-1)!;
+    if (latest.since > now) {
+      throw new PartitionLayoutChangeRefusedError(
+        `a growth to ${latest.partitions} is already announced for ${new Date(latest.since).toISOString()}`,
+      );
+    }
+    const grown = current.grownTo(partitions, now + noticeMs);
+    tx.set(layoutRef(db), documentOf(grown));
+    return grown;
+  });
+}
+
+/**
+ * Lays out a store that holds no event yet: `partitions` stream partitions and `viewPartitions` view partitions
+ * from the start. A store with events grows instead (growStreamPartitions).
+ */
+export async function layOutStreamPartitions(db: Firestore, partitions: number, viewPartitions = partitions): Promise<StreamPartitions> {
+  const layout = new StreamPartitions([{ partitions, since: 0 }], viewPartitions);
+  await db.runTransaction(async (tx) => {
+    const events = await tx.get(db.collectionGroup(EVENTS).limit(1));
+    if (!events.empty) throw new PartitionLayoutChangeRefusedError('the store holds events already; grow its stream partitions instead');
+    tx.set(layoutRef(db), documentOf(layout));
+  });
+  forgetStreamPartitions(db);
+  return layout;
+}
+
+export class PartitionLayoutChangeRefusedError extends EventloomError {
+  readonly code = 'PARTITIONS.CHANGE_REFUSED';
+  constructor(reason: string) {
+    super(`Partition layout not changed: ${reason}.`);
+  }
+}
