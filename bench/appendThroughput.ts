@@ -25,7 +25,7 @@ import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { EventEnvelope, NewEvent } from '../src/core/eventStore.ts';
 import { ConcurrencyError } from '../src/core/errors.ts';
 import { eventDocumentId, FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
-import { partitionOf } from '../src/firestore/partitions.ts';
+import { StreamPartitions } from '../src/firestore/partitions.ts';
 import { newOrderPlaced } from './orderPlacedEvent.ts';
 import { startPhase, type Phase } from './progress.ts';
 
@@ -68,7 +68,7 @@ export async function measureAppendThroughput(db: Firestore, plan: AppendThrough
   const eventRef = (streamId: string, version: number) => store.eventsOf(streamId).doc(eventDocumentId(version));
   const documentOf = (streamId: string, version: number, event: NewEvent) => ({
     ...envelopeOf(streamId, version, event),
-    partition: partitionOf(streamId),
+    partition: StreamPartitions.DEFAULT.partitionOf(streamId),
     recordedAt: FieldValue.serverTimestamp(),
   });
   const conflictIsFalse = async (write: Promise<unknown>) => {
@@ -91,7 +91,7 @@ export async function measureAppendThroughput(db: Firestore, plan: AppendThrough
       batch.create(eventRef(streamId, version), documentOf(streamId, version, event));
       batch.create(db.collection('outbox').doc(), {
         events: [envelopeOf(streamId, version, event)],
-        partition: partitionOf(streamId),
+        partition: StreamPartitions.DEFAULT.partitionOf(streamId),
         pending: true,
         createdAt: FieldValue.serverTimestamp(),
       });

@@ -23,7 +23,7 @@ import type { Message, Subscription } from '@google-cloud/pubsub';
 import { projectors, subscribers } from '../functions/projectors.ts';
 import { interceptFirestoreCalls } from '../src/firestore/createFirestore.ts';
 import { FirestoreProjector } from '../src/firestore/firestoreProjector.ts';
-import { STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
+import { DEFAULT_STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
 import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { salesDashboardProjection } from '../src/projections/salesDashboard.ts';
@@ -517,7 +517,7 @@ export function renderCapacitySection(result: CapacityResult): string {
     ),
     '',
     `Besides, per relay instance and second, whatever the load: its partition leases cost ${fixed(result.heartbeats.reads, 1)} reads and ` +
-      `${fixed(result.heartbeats.writes, 1)} writes (heartbeats of one relay holding all ${STREAM_PARTITIONS} partitions; measured over ` +
+      `${fixed(result.heartbeats.writes, 1)} writes (heartbeats of one relay holding all ${DEFAULT_STREAM_PARTITIONS} partitions; measured over ` +
       `${result.plan.idleSeconds} s idle). "data keys": reads of customers' data keys by the relay (opening sealed fields for ` +
       'integration events). Messages average ' +
       `${Math.round(median(result.commands.map((c) => c.published.bytesPerMessage).filter((b) => b > 0)))} bytes of data.`,

@@ -16,7 +16,7 @@ import { createFirestore } from '../src/firestore/createFirestore.ts';
 import type { NewEvent } from '../src/core/eventStore.ts';
 import { ConcurrencyError } from '../src/core/errors.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
-import { allPartitions } from '../src/firestore/partitions.ts';
+import { StreamPartitions } from '../src/firestore/partitions.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
 import { runPool } from './appendThroughput.ts';
 import { newOrderPlaced } from './orderPlacedEvent.ts';
@@ -75,7 +75,7 @@ export async function measureRelayScaleOut(plan: RelayScaleOutPlan): Promise<Rel
     }
     const holders = async () => {
       const leases = new Map((await db.collection(RELAY_LEASES).get()).docs.map((d) => [Number(d.id), d]));
-      return allPartitions().map((p) => {
+      return StreamPartitions.DEFAULT.all().map((p) => {
         const lease = leases.get(p);
         return lease && (lease.get('expiresAt') as number) > Date.now() ? ((lease.get('owner') as string | null) ?? null) : null;
       });
