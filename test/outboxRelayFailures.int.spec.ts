@@ -17,6 +17,7 @@ import type { Logger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
 import { withOutboxListeners } from './support/outboxListeners.ts';
+import { recordingLogger } from './support/recordingLogger.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
 
@@ -64,13 +65,6 @@ async function tap(topic: Topic): Promise<Array<{ orderingKey: string; attribute
   });
   cleanups.push(() => subscription.close());
   return received;
-}
-
-/** A real pino logger whose lines the test reads. */
-function recordingLogger(): { logger: Logger; messages: () => string[] } {
-  const lines: Array<{ msg: string }> = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
-  return { logger, messages: () => lines.map((l) => l.msg) };
 }
 
 function relay(options: ConstructorParameters<typeof OutboxRelay>[0]): OutboxRelay {

@@ -30,6 +30,8 @@ import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outboxRelay.
 import { committer } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import { withOutboxListeners } from './support/outboxListeners.ts';
+import { recordingLogger } from './support/recordingLogger.ts';
+import { tappedTopic } from './support/topicTap.ts';
 import { customerDetailsChanged, customerRegistered, line, orderPlaced } from './support/shopFixtures.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -67,16 +69,8 @@ async function setUp({
     () => pubsub.close(),
   );
   const relayFirestore = listenerMisses ? withListenerThatMisses(relayDb, (doc) => doc.get('streamId') === listenerMisses) : relayDb;
-  const topic = pubsub.topic(`topic-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
-  await topic.create();
-  const [subscription] = await topic.createSubscription(`tap-${randomUUID().slice(0, 8)}`, { enableMessageOrdering: true });
-  /** Every message published, as `stream@version`, in the order received. */
-  const received: string[] = [];
-  subscription.on('message', (message: Message) => {
-    received.push(`${message.attributes.streamId}@${message.attributes.version}`);
-    message.ack();
-  });
-  cleanups.push(() => subscription.close());
+  const { topic, received, close } = await tappedTopic(pubsub);
+  cleanups.push(close);
   const integrationTopic = pubsub.topic(`integration-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
   const newRelay = () =>
     new OutboxRelay({
@@ -147,13 +141,6 @@ function withListenerThatMisses(db: Firestore, misses: (doc: QueryDocumentSnapsh
     });
   };
   return withOutboxListeners(db, (query, onNext, onError) => query.onSnapshot((snapshot) => onNext(without(snapshot)), onError));
-}
-
-/** A real pino logger whose lines the test reads. */
-function recordingLogger(): { logger: Logger; lines: () => Array<{ level: number; msg: string } & Record<string, unknown>> } {
-  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-  return { logger, lines: () => [...lines] };
 }
 
 const MISSED = 'outbox listener missed pending events; its periodic catch-up publishes them';

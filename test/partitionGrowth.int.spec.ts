@@ -17,7 +17,7 @@ import { type Message, PubSub, type Topic } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { eventDocumentId, FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
-import { streamPartitions, watchStreamPartitions } from '../src/firestore/partitionLayout.ts';
+import { PARTITION_LAYOUT, streamPartitions, watchStreamPartitions } from '../src/firestore/partitionLayout.ts';
 import {
   growStreamPartitions,
   layOutStreamPartitions,
@@ -28,10 +28,13 @@ import { createLogger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { RELAY_LEASES } from '../src/outbox/partitionLeases.ts';
 import { committer } from './support/commits.ts';
+import { recordingLogger } from './support/recordingLogger.ts';
+import { tappedTopic } from './support/topicTap.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';
 import { customerDetailsChanged, customerRegistered } from './support/shopFixtures.ts';
 
 const logger = createLogger({ level: 'silent' });
+const SHRUNK = 'the stored partition layout has fewer partitions than this process knows; keeping the one known';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -46,16 +49,8 @@ async function setUp() {
     () => db.terminate(),
     () => pubsub.close(),
   );
-  const topic = pubsub.topic(`topic-${randomUUID().slice(0, 8)}`, { messageOrdering: true });
-  await topic.create();
-  const [subscription] = await topic.createSubscription(`tap-${randomUUID().slice(0, 8)}`, { enableMessageOrdering: true });
-  /** Every message published, as `stream@version`, in the order received. */
-  const received: string[] = [];
-  subscription.on('message', (message: Message) => {
-    received.push(`${message.attributes.streamId}@${message.attributes.version}`);
-    message.ack();
-  });
-  cleanups.push(() => subscription.close());
+  const { topic, received, close } = await tappedTopic(pubsub);
+  cleanups.push(close);
   return { db, topic, received, commit: committer(new FirestoreEventStore(db), { correlationId: 'growth' }) };
 }
 
@@ -180,6 +175,20 @@ describe('growing the stream partitions of a running store', () => {
       timeout: 30_000,
       interval: 50,
     });
+  });
+
+  it('keeps the partitions a running process knows when the stored layout loses some', async () => {
+    const { db } = await setUp();
+    const { logger: recording, messages } = recordingLogger();
+    const { stop } = await watchStreamPartitions(db, recording);
+    cleanups.push(async () => stop());
+    await growStreamPartitions(db, 32, { noticeMs: 1_000, minNoticeMs: 1_000 });
+    await vi.waitFor(async () => expect((await streamPartitions(db)).all()).toHaveLength(32), { timeout: 10_000, interval: 20 });
+
+    // Deleted by mistake: read as it is now, the store would have 16, and the events in the other 16 go unseen.
+    await db.doc(`${PARTITION_LAYOUT.collection}/${PARTITION_LAYOUT.document}`).delete();
+    await vi.waitFor(() => expect(messages()).toContain(SHRUNK), { timeout: 10_000, interval: 20 });
+    expect((await streamPartitions(db)).all()).toHaveLength(32);
   });
 
   it('refuses a growth that is not a multiple, that comes too soon, or while another is announced', async () => {

@@ -83,34 +83,44 @@ export function onStreamPartitionsChanged(db: Firestore, listener: (layout: Stre
 /**
  * Keeps this process's layout current: a listener on the layout document. Resolves with the layout once the
  * listener answered; the returned function stops listening. A failing listener is logged and the layout known
- * so far stays in use (the next growth waits for a restart).
+ * so far stays in use (the next growth waits for a restart), as it does when the document turns invalid or
+ * loses partitions (deleted, say): readers would stop seeing the events stored in those.
  */
 export function watchStreamPartitions(db: Firestore, logger: Logger): Promise<{ layout: StreamPartitions; stop: () => void }> {
   const entry = knownOf(db);
+  /** The layout to use once the document reads `snapshot`, given the one known before (null: none yet). */
+  const adopt = (known: StreamPartitions | null, snapshot: DocumentSnapshot): StreamPartitions => {
+    let layout: StreamPartitions;
+    try {
+      layout = layoutOf(snapshot);
+    } catch (error) {
+      if (!known) throw error;
+      logger.error({ err: error }, 'the stored partition layout is invalid; keeping the one known');
+      return known;
+    }
+    if (known && layout.all().length < known.all().length) {
+      logger.error(
+        { known: known.all().length, stored: layout.all().length },
+        'the stored partition layout has fewer partitions than this process knows; keeping the one known',
+      );
+      return known;
+    }
+    if (known && !known.equals(layout)) {
+      logger.info(
+        { counts: layout.counts.map((c) => ({ partitions: c.partitions, since: new Date(c.since).toISOString() })) },
+        'stream partition layout changed',
+      );
+      for (const listener of entry.listeners) listener(layout);
+    }
+    return layout;
+  };
   return new Promise((resolve, reject) => {
     let first = true;
     const stop = layoutRef(db).onSnapshot(
       (snapshot) => {
-        let layout: StreamPartitions;
-        try {
-          layout = layoutOf(snapshot);
-        } catch (error) {
-          logger.error({ err: error }, 'the stored partition layout is invalid; keeping the one known');
-          if (first) reject(error);
-          first = false;
-          return;
-        }
-        const changed = entry.current.then((before) => !before.equals(layout)).catch(() => true);
-        entry.current = Promise.resolve(layout);
-        void changed.then((isNew) => {
-          if (!isNew) return;
-          logger.info(
-            { counts: layout.counts.map((c) => ({ partitions: c.partitions, since: new Date(c.since).toISOString() })) },
-            'stream partition layout changed',
-          );
-          for (const listener of entry.listeners) listener(layout);
-        });
-        if (first) resolve({ layout, stop });
+        // In the order heard: each snapshot is judged against the layout the one before left.
+        entry.current = entry.current.catch(() => null).then((known) => adopt(known, snapshot));
+        if (first) entry.current.then((layout) => resolve({ layout, stop }), reject);
         first = false;
       },
       (error) => {
