@@ -13,10 +13,9 @@
  * and the project is a demo- one; to real Google Cloud otherwise.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { backfillPartitions } from '../src/firestore/partitionBackfill.ts';
-import { firebaseJsonPorts } from './emulatorLauncher.ts';
+import { operatorConfig } from './operatorConfig.ts';
 import { progressReporter } from './progressReporter.ts';
 
 const { values } = parseArgs({
@@ -32,12 +31,7 @@ if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
   process.exit(1);
 }
 
-process.env.METADATA_SERVER_DETECTION ??= 'none';
-const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT ?? 'demo-eventloom';
-if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
-  process.env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${firebaseJsonPorts().firestore}`;
-}
-const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
+const config = operatorConfig();
 const db = createFirestore(config.projectId);
 
 // The first Ctrl-C finishes the page in flight and saves where it stands; a second one exits at once.

@@ -12,13 +12,12 @@
  * project is a demo- one; to real Google Cloud otherwise.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.ts';
 import { EventloomError } from '../src/core/errors.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { streamPartitions } from '../src/firestore/partitionLayout.ts';
 import { growStreamPartitions, layOutStreamPartitions, MIN_GROWTH_NOTICE_MS } from '../src/firestore/partitionLayoutChanges.ts';
 import type { StreamPartitions } from '../src/firestore/partitions.ts';
-import { firebaseJsonPorts } from './emulatorLauncher.ts';
+import { operatorConfig } from './operatorConfig.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -28,12 +27,7 @@ const { positionals, values } = parseArgs({
   },
 });
 
-process.env.METADATA_SERVER_DETECTION ??= 'none';
-const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT ?? 'demo-eventloom';
-if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
-  process.env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${firebaseJsonPorts().firestore}`;
-}
-const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
+const config = operatorConfig();
 const db = createFirestore(config.projectId);
 
 function wholeNumber(text: string | undefined, what: string): number {

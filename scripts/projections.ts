@@ -15,7 +15,6 @@
 import { parseArgs } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
 import { projections } from '../functions/projectors.ts';
-import { loadConfig } from '../src/config.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { FirestoreDeadLetterQueue } from '../src/firestore/firestoreDeadLetters.ts';
 import { FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
@@ -24,7 +23,7 @@ import { rebuildProjection } from '../src/firestore/projectionRebuild.ts';
 import { projectionStatuses } from '../src/firestore/firestoreProjectionStatus.ts';
 import { personalDataFromConfig } from '../src/privacy/personalDataFromConfig.ts';
 import { shopEvents } from '../src/shopEvents.ts';
-import { firebaseJsonPorts } from './emulatorLauncher.ts';
+import { operatorConfig } from './operatorConfig.ts';
 import { progressReporter } from './progressReporter.ts';
 
 const { positionals, values } = parseArgs({
@@ -36,14 +35,7 @@ const { positionals, values } = parseArgs({
   },
 });
 
-process.env.METADATA_SERVER_DETECTION ??= 'none';
-const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT ?? 'demo-eventloom';
-if (projectId.startsWith('demo-') && !process.env.FIRESTORE_EMULATOR_HOST) {
-  const ports = firebaseJsonPorts();
-  process.env.FIRESTORE_EMULATOR_HOST = `127.0.0.1:${ports.firestore}`;
-  process.env.PUBSUB_EMULATOR_HOST ??= `127.0.0.1:${ports.pubsub}`;
-}
-const config = loadConfig({ ...process.env, GOOGLE_CLOUD_PROJECT: projectId });
+const config = operatorConfig();
 const db = createFirestore(config.projectId);
 // Rebuilds and replays see what every reader sees: clear text, or `[erased]` for forgotten customers.
 const projector = new FirestoreProjector(db, new FirestoreEventStore(db), shopEvents, personalDataFromConfig(config, db).protection);
