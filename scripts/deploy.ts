@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from './projectRoot.ts';
 
 const USAGE =
   'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] [--kms-key-name projects/P/locations/L/keyRings/R/cryptoKeys/K] ' +
-  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--retire-old-subscriptions] [--dry-run [--assume-fresh]] ' +
+  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--function-max-instances 20] [--retire-old-subscriptions] [--dry-run [--assume-fresh]] ' +
   '[--smoke [--smoke-email EMAIL, password in EVENTLOOM_SMOKE_PASSWORD]]';
 
 const { values } = parseArgs({
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'allowed-origins': { type: 'string' },
     'kms-key-name': { type: 'string' },
     'max-instances': { type: 'string' },
+    'function-max-instances': { type: 'string' },
     'retire-old-subscriptions': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     'assume-fresh': { type: 'boolean', default: false },
@@ -37,8 +38,11 @@ const { values } = parseArgs({
     'smoke-email': { type: 'string' },
   },
 });
-const maxInstances = values['max-instances'] === undefined ? undefined : Number(values['max-instances']);
-if (!values.project || (maxInstances !== undefined && !(Number.isInteger(maxInstances) && maxInstances > 0))) {
+const count = (flag: string | undefined) => (flag === undefined ? undefined : Number(flag));
+const maxInstances = count(values['max-instances']);
+const functionMaxInstances = count(values['function-max-instances']);
+const wholeOrAbsent = (value: number | undefined) => value === undefined || (Number.isInteger(value) && value > 0);
+if (!values.project || !wholeOrAbsent(maxInstances) || !wholeOrAbsent(functionMaxInstances)) {
   console.error(USAGE);
   process.exit(1);
 }
@@ -62,6 +66,7 @@ const options = {
   ...(values['allowed-origins'] ? { allowedOrigins: values['allowed-origins'] } : {}),
   ...(values['kms-key-name'] ? { kmsKeyName: values['kms-key-name'] } : {}),
   ...(maxInstances ? { maxInstances } : {}),
+  ...(functionMaxInstances ? { functionMaxInstances } : {}),
   retireOldSubscriptions: values['retire-old-subscriptions'] ?? false,
 };
 

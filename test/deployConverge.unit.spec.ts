@@ -398,6 +398,19 @@ describe('the desired state of Eventloom on a project where it is deployed', () 
     ]);
   });
 
+  it('raises every function to --function-max-instances, and changes nothing else', async () => {
+    const changes = await converge(desiredState(acmeShop({ functionMaxInstances: 60 })), recordedCloud(deployedProject(options)), {
+      dryRun: true,
+    });
+    const changed = changes.filter((c) => c.action !== 'unchanged');
+    const functions = [...Object.keys(subscribers), DEAD_LETTER_SINK, DEADLINE_SWEEP, ROLL_UP_SWEEP];
+    expect(changed.map((c) => c.resource.id)).toEqual(functions.map((fn) => `function:${fn}`));
+    for (const change of changed) {
+      expect(change.differences).toEqual(['max instances: 20 → 60']);
+      expect(change.commands.map(key)[0]).toMatch(/ --max-instances=60( |$)/);
+    }
+  });
+
   it('reports a composite index no longer declared, and leaves it alone', async () => {
     const answers = deployedProject(options);
     const list = 'firestore indexes composite list --database=(default)';

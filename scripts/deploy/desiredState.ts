@@ -59,6 +59,11 @@ export interface DeployOptions {
   /** The most API instances Cloud Run may start. Default 10. */
   readonly maxInstances?: number;
   /**
+   * The most instances each function may run (FUNCTION_SIZE): its ceiling is this many times 80 pushes at once.
+   * Default 20, about 100x the demo load (docs/capacity.md).
+   */
+  readonly functionMaxInstances?: number;
+  /**
    * An existing Cloud KMS key to wrap customers' data keys with (docs/privacy.md), instead of the one the deploy
    * creates (customerDataKeyName): then it is only checked and granted, never created or changed.
    */
@@ -335,6 +340,7 @@ export function desiredState(o: DeployOptions): Resource[] {
   for (const fn of subscriberFunctions) resources.push(topicResource(deadLetterTopicName(pushSubscriptionName(fn)), gcloud, read));
 
   const sweeps = [o.deadlineSweep, o.rollUpSweep];
+  const functionMaxInstances = o.functionMaxInstances ?? FUNCTION_SIZE.maxInstances;
   for (const fn of [...subscriberFunctions, o.deadLetterSink, ...sweeps]) {
     // Pub/Sub pushes to every function but the sweeps, which Cloud Scheduler calls: each accepts only its caller.
     const invoker: Account = sweeps.includes(fn) ? 'scheduler' : 'pusher';
@@ -367,7 +373,7 @@ export function desiredState(o: DeployOptions): Resource[] {
         `--concurrency=${FUNCTION_SIZE.concurrency}`,
         `--cpu=${FUNCTION_SIZE.cpu}`,
         `--memory=${FUNCTION_SIZE.memory}`,
-        `--max-instances=${FUNCTION_SIZE.maxInstances}`,
+        `--max-instances=${functionMaxInstances}`,
       ),
     ];
     resources.push({
@@ -392,7 +398,7 @@ export function desiredState(o: DeployOptions): Resource[] {
           ...differ('concurrency', f.serviceConfig?.maxInstanceRequestConcurrency, FUNCTION_SIZE.concurrency),
           ...differ('cpu', f.serviceConfig?.availableCpu, FUNCTION_SIZE.cpu),
           ...differ('memory', f.serviceConfig?.availableMemory, FUNCTION_SIZE.memory),
-          ...differ('max instances', f.serviceConfig?.maxInstanceCount, FUNCTION_SIZE.maxInstances),
+          ...differ('max instances', f.serviceConfig?.maxInstanceCount, functionMaxInstances),
         ];
       },
       outputs: (current) => {
@@ -1247,7 +1253,7 @@ interface FieldAnswer {
  * docs/capacity.md); more than one request per instance needs a whole CPU. Order does not suffer: the projector
  * subscriptions are unordered anyway (src/pubsub/topology.ts), and a projector applies each stream in version
  * order itself, filling gaps from the event store. Max instances bounds what a backlog can cost and the Firestore
- * load a burst of redeliveries can cause.
+ * load a burst of redeliveries can cause (`--function-max-instances` raises it for a larger shop).
  */
 const FUNCTION_SIZE = { concurrency: 80, cpu: '1', memory: '512Mi', maxInstances: 20 } as const;
 
