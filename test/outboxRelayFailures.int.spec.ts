@@ -9,11 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { FieldPath, type Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message, type Topic } from '@google-cloud/pubsub';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { DEFAULT_STREAM_PARTITIONS } from '../src/firestore/partitions.ts';
-import type { Logger } from '../src/logger.ts';
 import { OutboxRelay } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
 import { withOutboxListeners } from './support/outboxListeners.ts';

@@ -18,14 +18,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FieldPath, type Firestore, type QueryDocumentSnapshot, type QuerySnapshot } from '@google-cloud/firestore';
-import { PubSub, type Message } from '@google-cloud/pubsub';
-import { pino } from 'pino';
+import { PubSub } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FirestoreOperationCounter } from '../bench/firestoreOperations.ts';
 import { interceptFirestoreCalls } from '../src/firestore/createFirestore.ts';
 import { EVENTS, FirestoreEventStore, PENDING } from '../src/firestore/firestoreEventStore.ts';
 import { DEFAULT_STREAM_PARTITIONS, StreamPartitions } from '../src/firestore/partitions.ts';
-import { createLogger, type Logger } from '../src/logger.ts';
+import { createLogger } from '../src/logger.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox/outboxRelay.ts';
 import { committer } from './support/commits.ts';
 import { testFirestore, uniqueProjectId } from './support/firestore.ts';

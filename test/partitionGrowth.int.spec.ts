@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Firestore } from '@google-cloud/firestore';
-import { type Message, PubSub, type Topic } from '@google-cloud/pubsub';
+import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { eventDocumentId, FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
