@@ -14,8 +14,8 @@
 import { parseArgs } from 'node:util';
 import { EventloomError } from '../src/core/errors.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
-import { streamPartitions } from '../src/firestore/partitionLayout.ts';
-import { growStreamPartitions, layOutStreamPartitions, MIN_GROWTH_NOTICE_MS } from '../src/firestore/partitionLayoutChanges.ts';
+import { MIN_GROWTH_NOTICE_MS, streamPartitions } from '../src/firestore/partitionLayout.ts';
+import { growStreamPartitions, layOutStreamPartitions } from '../src/firestore/partitionLayoutChanges.ts';
 import type { StreamPartitions } from '../src/firestore/partitions.ts';
 import { operatorConfig } from './operatorConfig.ts';
 

@@ -17,7 +17,13 @@ import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { eventDocumentId, FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
-import { PARTITION_LAYOUT, streamPartitions, watchStreamPartitions } from '../src/firestore/partitionLayout.ts';
+import {
+  LAYOUT_MAX_AGE_MS,
+  MIN_GROWTH_NOTICE_MS,
+  PARTITION_LAYOUT,
+  streamPartitions,
+  watchStreamPartitions,
+} from '../src/firestore/partitionLayout.ts';
 import {
   growStreamPartitions,
   layOutStreamPartitions,
@@ -51,7 +57,7 @@ async function setUp() {
   );
   const { topic, received, close } = await tappedTopic(pubsub);
   cleanups.push(close);
-  return { db, topic, received, commit: committer(new FirestoreEventStore(db), { correlationId: 'growth' }) };
+  return { projectId, db, topic, received, commit: committer(new FirestoreEventStore(db), { correlationId: 'growth' }) };
 }
 
 /** Keeps this test's process listening to the layout, as the API does; resolves once the listener answered. */
@@ -175,6 +181,25 @@ describe('growing the stream partitions of a running store', () => {
       timeout: 30_000,
       interval: 50,
     });
+  });
+
+  it('reaches a process that does not listen (the payment workflow appends too) by its next reading, well within the notice', async () => {
+    const { projectId, db } = await setUp();
+    // Another process: its own client, no listener, the layout read at its first append.
+    const workflowDb = testFirestore(projectId);
+    cleanups.push(() => workflowDb.terminate());
+    expect((await streamPartitions(workflowDb)).all()).toHaveLength(16);
+
+    const grown = await growStreamPartitions(db, 32, { noticeMs: MIN_GROWTH_NOTICE_MS });
+    // Read a moment ago: it goes by what it read...
+    expect((await streamPartitions(workflowDb)).all()).toHaveLength(16);
+    // ...until that reading is LAYOUT_MAX_AGE_MS old, a third of the notice: then it reads the layout again first.
+    expect(LAYOUT_MAX_AGE_MS * 3).toBeLessThanOrEqual(MIN_GROWTH_NOTICE_MS);
+    const later = Date.now() + LAYOUT_MAX_AGE_MS;
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(later);
+    const reading = streamPartitions(workflowDb);
+    clock.mockRestore();
+    expect((await reading).counts).toEqual(grown.counts);
   });
 
   it('keeps the partitions a running process knows when the stored layout loses some', async () => {

@@ -3,52 +3,66 @@
  * the stream partition counts, each with the time it took or takes effect, and the view partitions. A store
  * without the document has the layout every store had before it: 16 and 16.
  *
- * Each process reads the layout once per Firestore client, at its first append or merged read. The API also
- * listens to the document (`watchStreamPartitions`), so an announced growth reaches its writers, readers and
- * relays while it runs; `npm run partitions` announces one far enough ahead for every instance to hear of it.
- * Projectors and tools read it once: what they write with a stale layout (a checkpoint's or a deadline's
- * partition) is still among the partitions every reader merges. Changes: src/firestore/partitionLayoutChanges.ts.
+ * A growth is announced at least MIN_GROWTH_NOTICE_MS ahead, and every process appends by a layout it read (or
+ * heard of) less than LAYOUT_MAX_AGE_MS ago, which is shorter: so whatever appends after a switch knows of it.
+ * The API listens to the document (`watchStreamPartitions`), which keeps its layout current for free while the
+ * listener is healthy; any other process (the payment workflow's function, which appends too, projectors, tools)
+ * reads it again when what it knows is older than that, one read per process and LAYOUT_MAX_AGE_MS at most. Each
+ * reading is judged against the one before (`adopt`): an older reading, an invalid document, or one with fewer
+ * partitions (deleted by mistake, say: readers would stop seeing the events in the others) never replaces it.
+ * Changes: src/firestore/partitionLayoutChanges.ts.
  */
 import { type DocumentSnapshot, type Firestore, Timestamp } from '@google-cloud/firestore';
-import type { Logger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import { StreamPartitions } from './partitions.ts';
 
 export const PARTITION_LAYOUT = { collection: 'maintenance', document: 'streamPartitions' } as const;
 
+/** How soon a growth may take effect after it is announced: every process learns of it before then. */
+export const MIN_GROWTH_NOTICE_MS = 60_000;
+
+/** The oldest reading of the layout a process appends or reads by, without a healthy listener: well within the notice. */
+export const LAYOUT_MAX_AGE_MS = 20_000;
+
 interface Known {
-  /** The layout as last read (or heard of); resolves once the first read is done. */
+  /** The layout adopted last, and the read time of the reading it came from; null until the first reading. */
+  adopted: { readonly layout: StreamPartitions; readonly readTime: Timestamp } | null;
+  /** What callers wait for: the reading in flight, or the layout adopted. */
   current: Promise<StreamPartitions>;
-  /** Told of every change the watch hears of. */
+  /** When `current`'s reading was asked for (epoch ms); 0: read again at the next call. */
+  askedAt: number;
+  /** A listener keeps the layout current (watchStreamPartitions), so no reading needs asking for. */
+  watched: boolean;
+  logger: Logger;
+  /** Told of every layout adopted that differs from the one before. */
   readonly listeners: Set<(layout: StreamPartitions) => void>;
 }
 
 const known = new WeakMap<Firestore, Known>();
 
-/** Forgets what this process knows of the layout for this client: its next read reads the document again. */
-export function forgetStreamPartitions(db: Firestore): void {
-  known.delete(db);
-}
-
 function knownOf(db: Firestore): Known {
   let entry = known.get(db);
   if (!entry) {
-    const current = readLayout(db);
-    entry = { current, listeners: new Set() };
+    entry = {
+      adopted: null,
+      current: Promise.resolve(StreamPartitions.DEFAULT),
+      askedAt: 0,
+      watched: false,
+      logger: createLogger({ name: 'partition-layout' }),
+      listeners: new Set(),
+    };
     known.set(db, entry);
-    // A failed first read is tried again by the next caller.
-    current.catch(() => {
-      if (known.get(db)?.current === current) known.delete(db);
-    });
   }
   return entry;
 }
 
-export function layoutRef(db: Firestore) {
-  return db.collection(PARTITION_LAYOUT.collection).doc(PARTITION_LAYOUT.document);
+/** Forgets what this process knows of the layout for this client: its next call reads the document again. */
+export function forgetStreamPartitions(db: Firestore): void {
+  known.delete(db);
 }
 
-async function readLayout(db: Firestore): Promise<StreamPartitions> {
-  return layoutOf(await layoutRef(db).get());
+export function layoutRef(db: Firestore) {
+  return db.collection(PARTITION_LAYOUT.collection).doc(PARTITION_LAYOUT.document);
 }
 
 export function layoutOf(snapshot: DocumentSnapshot): StreamPartitions {
@@ -68,12 +82,60 @@ export function documentOf(layout: StreamPartitions) {
   };
 }
 
-/** The store's partition layout, as this process knows it: read at the first call for this client. */
-export function streamPartitions(db: Firestore): Promise<StreamPartitions> {
-  return knownOf(db).current;
+/**
+ * The layout to go by after `snapshot`: its own, unless it is older than the one adopted, invalid, or has fewer
+ * partitions; then the one adopted stays (an invalid first reading throws: nothing better is known).
+ */
+function adopt(entry: Known, snapshot: DocumentSnapshot): StreamPartitions {
+  const before = entry.adopted;
+  if (before && snapshot.readTime.valueOf() < before.readTime.valueOf()) return before.layout;
+  let layout: StreamPartitions;
+  try {
+    layout = layoutOf(snapshot);
+  } catch (error) {
+    if (!before) throw error;
+    entry.logger.error({ err: error }, 'the stored partition layout is invalid; keeping the one known');
+    return before.layout;
+  }
+  if (before && layout.all().length < before.layout.all().length) {
+    entry.logger.error(
+      { known: before.layout.all().length, stored: layout.all().length },
+      'the stored partition layout has fewer partitions than this process knows; keeping the one known',
+    );
+    return before.layout;
+  }
+  entry.adopted = { layout, readTime: snapshot.readTime };
+  if (before && !before.layout.equals(layout)) {
+    entry.logger.info(
+      { counts: layout.counts.map((c) => ({ partitions: c.partitions, since: new Date(c.since).toISOString() })) },
+      'stream partition layout changed',
+    );
+    for (const listener of entry.listeners) listener(layout);
+  }
+  return layout;
 }
 
-/** Calls `listener` with each new layout the watch hears of; returns how to stop. */
+/**
+ * The store's partition layout, as this process knows it: read at the first call for this client, and again
+ * when that reading is older than LAYOUT_MAX_AGE_MS and no healthy listener keeps it current. A failed reading
+ * fails the call (and the next one reads again).
+ */
+export function streamPartitions(db: Firestore): Promise<StreamPartitions> {
+  const entry = knownOf(db);
+  if (!entry.watched && Date.now() - entry.askedAt >= LAYOUT_MAX_AGE_MS) {
+    entry.askedAt = Date.now();
+    const reading = layoutRef(db)
+      .get()
+      .then((snapshot) => adopt(entry, snapshot));
+    reading.catch(() => {
+      if (entry.current === reading) entry.askedAt = 0;
+    });
+    entry.current = reading;
+  }
+  return entry.current;
+}
+
+/** Calls `listener` with each new layout this process adopts; returns how to stop. */
 export function onStreamPartitionsChanged(db: Firestore, listener: (layout: StreamPartitions) => void): () => void {
   const { listeners } = knownOf(db);
   listeners.add(listener);
@@ -81,53 +143,40 @@ export function onStreamPartitionsChanged(db: Firestore, listener: (layout: Stre
 }
 
 /**
- * Keeps this process's layout current: a listener on the layout document. Resolves with the layout once the
- * listener answered; the returned function stops listening. A failing listener is logged and the layout known
- * so far stays in use (the next growth waits for a restart), as it does when the document turns invalid or
- * loses partitions (deleted, say): readers would stop seeing the events stored in those.
+ * Keeps this process's layout current: a listener on the layout document, whose readings this process adopts as
+ * they come. Resolves with the layout once the listener answered; the returned function stops listening. A
+ * failing listener is logged, and the process goes back to reading the document when what it knows grows old.
  */
 export function watchStreamPartitions(db: Firestore, logger: Logger): Promise<{ layout: StreamPartitions; stop: () => void }> {
   const entry = knownOf(db);
-  /** The layout to use once the document reads `snapshot`, given the one known before (null: none yet). */
-  const adopt = (known: StreamPartitions | null, snapshot: DocumentSnapshot): StreamPartitions => {
-    let layout: StreamPartitions;
-    try {
-      layout = layoutOf(snapshot);
-    } catch (error) {
-      if (!known) throw error;
-      logger.error({ err: error }, 'the stored partition layout is invalid; keeping the one known');
-      return known;
-    }
-    if (known && layout.all().length < known.all().length) {
-      logger.error(
-        { known: known.all().length, stored: layout.all().length },
-        'the stored partition layout has fewer partitions than this process knows; keeping the one known',
-      );
-      return known;
-    }
-    if (known && !known.equals(layout)) {
-      logger.info(
-        { counts: layout.counts.map((c) => ({ partitions: c.partitions, since: new Date(c.since).toISOString() })) },
-        'stream partition layout changed',
-      );
-      for (const listener of entry.listeners) listener(layout);
-    }
-    return layout;
-  };
+  entry.logger = logger;
   return new Promise((resolve, reject) => {
     let first = true;
     const stop = layoutRef(db).onSnapshot(
       (snapshot) => {
-        // In the order heard: each snapshot is judged against the layout the one before left.
-        entry.current = entry.current.catch(() => null).then((known) => adopt(known, snapshot));
-        if (first) entry.current.then((layout) => resolve({ layout, stop }), reject);
+        try {
+          entry.current = Promise.resolve(adopt(entry, snapshot));
+          entry.watched = true;
+        } catch (error) {
+          if (first) reject(error);
+          first = false;
+          return;
+        }
+        if (first) void entry.current.then((layout) => resolve({ layout, stop: stopWatching }));
         first = false;
       },
       (error) => {
-        logger.error({ err: error }, 'partition layout listener failed; keeping the layout known so far');
+        logger.error({ err: error }, 'partition layout listener failed; reading the layout when it grows old instead');
+        entry.watched = false;
+        entry.askedAt = 0;
         if (first) reject(error);
         first = false;
       },
     );
+    const stopWatching = () => {
+      stop();
+      entry.watched = false;
+      entry.askedAt = 0;
+    };
   });
 }

@@ -5,11 +5,8 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { EventloomError } from '../core/errors.ts';
 import { EVENTS } from './firestoreEventStore.ts';
-import { documentOf, forgetStreamPartitions, layoutOf, layoutRef } from './partitionLayout.ts';
+import { documentOf, forgetStreamPartitions, layoutOf, layoutRef, MIN_GROWTH_NOTICE_MS } from './partitionLayout.ts';
 import { StreamPartitions } from './partitions.ts';
-
-/** How soon a growth may take effect: every instance must hear of it before then. */
-export const MIN_GROWTH_NOTICE_MS = 60_000;
 
 /**
  * Announces that appends hash over `partitions` from `noticeMs` from now on (the new count's `since`).

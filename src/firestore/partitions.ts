@@ -22,7 +22,7 @@ import { EventloomError } from '../core/errors.ts';
 /** The count of a store laid out before counts were stored, and of a new store unless chosen otherwise. */
 export const DEFAULT_STREAM_PARTITIONS = 16;
 
-/** Firestore's `in` and a relay's listeners bound how far a count can sensibly go. */
+/** A relay listens per partition and a store-wide read queries per partition: past this, those costs outgrow the store. */
 export const MAX_PARTITIONS = 1024;
 
 /**
