@@ -6,8 +6,8 @@
  * stream moved to a new partition keeps its order on the topic: the new partition publishes nothing until the
  * old one has published every event recorded before the switch, even when that takes a while.
  *
- * Growths here are announced a couple of seconds ahead (`minNoticeMs`); `npm run partitions -- grow` asks at
- * least a minute. Each test has an emulator project of its own.
+ * Growths here are announced seconds ahead (`minNoticeMs`), enough for a loaded machine's appends before the
+ * switch; `npm run partitions -- grow` asks at least a minute. Each test has an emulator project of its own.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -116,7 +116,7 @@ describe('growing the stream partitions of a running store', () => {
     expect(relay.partitions()).toHaveLength(16);
 
     // Announced: the listener brings it to this process, and the relay takes the new partitions on at once.
-    const since = (await growStreamPartitions(shop.db, 32, { noticeMs: 3_000, minNoticeMs: 1_000 })).counts[1]!.since;
+    const since = (await growStreamPartitions(shop.db, 32, { noticeMs: 8_000, minNoticeMs: 1_000 })).counts[1]!.since;
     await vi.waitFor(async () => expect((await streamPartitions(shop.db)).all()).toHaveLength(32), { timeout: 10_000, interval: 20 });
     await vi.waitFor(() => expect(relay.partitions()).toHaveLength(32), { timeout: 10_000, interval: 20 });
 
