@@ -1,7 +1,8 @@
 /**
  * `npm run partitions -- [command]`: the deployment's partition layout (src/firestore/partitionLayout.ts).
  *
- *   (none)                          the stream partition counts, when each took or takes effect, the view partitions
+ *   (none)                          the stream partition counts, when each took or takes effect (for a growth in
+ *                                   effect, the partitions it opened that wait to publish), the view partitions
  *   lay-out <count> [--views N]     a store that holds no event yet: its stream (and view) partitions from the start
  *   grow <count> [--in MINUTES]     more stream partitions from a time announced ahead (default 10 minutes), for a
  *                                   store that runs: every API instance hears of it while it runs; <count> is a
@@ -17,6 +18,7 @@ import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { MIN_GROWTH_NOTICE_MS, streamPartitions } from '../src/firestore/partitionLayout.ts';
 import { growStreamPartitions, layOutStreamPartitions } from '../src/firestore/partitionLayoutChanges.ts';
 import type { StreamPartitions } from '../src/firestore/partitions.ts';
+import { waitsForOrigin } from '../src/outbox/outboxRelay.ts';
 import { operatorConfig } from './operatorConfig.ts';
 
 const { positionals, values } = parseArgs({
@@ -37,17 +39,30 @@ function wholeNumber(text: string | undefined, what: string): number {
   return value;
 }
 
-function describe(layout: StreamPartitions) {
+/**
+ * The layout, and for each growth in effect the partitions it opened that do not publish yet: their streams'
+ * earlier events still wait in the partitions they came from (a growth is done when none is left).
+ */
+async function describe(layout: StreamPartitions) {
   const now = Date.now();
-  return {
-    streamPartitions: layout.countAt(now),
-    counts: layout.counts.map((count) => ({
-      partitions: count.partitions,
-      since: count.since === 0 ? 'the start' : new Date(count.since).toISOString(),
-      inEffect: count.since <= now,
-    })),
-    viewPartitions: layout.viewPartitions,
-  };
+  const counts = await Promise.all(
+    layout.counts.map(async (count, i) => {
+      const opened = i === 0 ? [] : layout.all().slice(layout.counts[i - 1]!.partitions, count.partitions);
+      const waiting = count.since <= now ? await asyncFilter(opened, (p) => waitsForOrigin(db, layout.openedBy(p)!, now)) : null;
+      return {
+        partitions: count.partitions,
+        since: count.since === 0 ? 'the start' : new Date(count.since).toISOString(),
+        inEffect: count.since <= now,
+        ...(i > 0 && waiting ? { openedPartitionsWaiting: waiting } : {}),
+      };
+    }),
+  );
+  return { streamPartitions: layout.countAt(now), counts, viewPartitions: layout.viewPartitions };
+}
+
+async function asyncFilter<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept = await Promise.all(items.map(keep));
+  return items.filter((_, i) => kept[i]);
 }
 
 class UsageError extends Error {}
@@ -70,7 +85,7 @@ try {
       `Unknown command "${command}": lay-out <count> [--views N], grow <count> [--in MINUTES], or none to show the layout.`,
     );
   }
-  console.log(JSON.stringify(describe(layout), null, 2));
+  console.log(JSON.stringify(await describe(layout), null, 2));
 } catch (error) {
   if (error instanceof UsageError || error instanceof EventloomError) {
     console.error(error.message);

@@ -267,4 +267,22 @@ describe('npm run partitions', () => {
     const refused = await run(projectId, 'grow', '48').catch((error: { code: number; stderr: string }) => error);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/already announced/) });
   });
+
+  it('shows, once a growth is in effect, the partitions it opened that wait for earlier events', { timeout: 180_000 }, async () => {
+    const { projectId, db, topic, commit } = await setUp();
+    // Committed before the switch, and not published yet: no relay runs.
+    const streams = Array.from({ length: 6 }, () => `customer-${randomUUID()}`);
+    for (const stream of streams) await commit(stream, [customerRegistered(stream)]);
+    const since = (await growStreamPartitions(db, 32, { noticeMs: 1_000, minNoticeMs: 1_000 })).counts[1]!.since;
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(since + SWITCH_MARGIN_MS), { timeout: 10_000, interval: 50 });
+
+    const waiting = [...new Set(streams.map((stream) => StreamPartitions.DEFAULT.partitionOf(stream) + 16))].sort((a, b) => a - b);
+    const shown = JSON.parse((await run(projectId)).stdout);
+    expect(shown.streamPartitions).toBe(32);
+    expect(shown.counts[1]).toMatchObject({ partitions: 32, inEffect: true, openedPartitionsWaiting: waiting });
+
+    // Once a relay has published them, nothing waits: the growth is done.
+    await new OutboxRelay({ db, topic, logger }).drain();
+    expect(JSON.parse((await run(projectId)).stdout).counts[1].openedPartitionsWaiting).toEqual([]);
+  });
 });

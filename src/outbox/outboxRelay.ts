@@ -27,7 +27,7 @@ import type { EventEnvelope } from '../core/eventStore.ts';
 import { envelopeFromDocument } from '../firestore/eventDocument.ts';
 import { EVENTS, PENDING } from '../firestore/firestoreEventStore.ts';
 import { onStreamPartitionsChanged, streamPartitions } from '../firestore/partitionLayout.ts';
-import type { StreamPartitions } from '../firestore/partitions.ts';
+import type { PartitionOrigin, StreamPartitions } from '../firestore/partitions.ts';
 import { toIntegrationEvent } from '../integration/toIntegrationEvent.ts';
 import type { Logger } from '../logger.ts';
 import { type EventMessage, toEventMessage, toIntegrationMessage } from '../pubsub/eventMessage.ts';
@@ -97,6 +97,23 @@ export function pendingEventsQuery(db: Firestore, partition: number, limit: numb
     .orderBy('recordedAt')
     .orderBy(FieldPath.documentId())
     .limit(limit);
+}
+
+/**
+ * Whether a partition a growth opened must still wait before it publishes (PartitionPublisher.originHasDrained):
+ * until the switch plus its margin has passed, and while the partition its streams came from holds a pending event
+ * recorded before then. One single-document query on the relay's index.
+ */
+export async function waitsForOrigin(db: Firestore, origin: PartitionOrigin, now = Date.now()): Promise<boolean> {
+  if (now < origin.until) return true;
+  const earlier = await db
+    .collectionGroup(EVENTS)
+    .where('partition', '==', origin.from)
+    .where(PENDING, '==', true)
+    .where('recordedAt', '<', Timestamp.fromMillis(origin.until))
+    .limit(1)
+    .get();
+  return !earlier.empty;
 }
 
 /**
@@ -599,16 +616,8 @@ class PartitionPublisher {
   private async originHasDrained(): Promise<boolean> {
     if (this.originDrained) return true;
     const origin = (await streamPartitions(this.options.db)).openedBy(this.partition);
-    if (origin && Date.now() < origin.until) return false;
     if (origin) {
-      const earlier = await this.options.db
-        .collectionGroup(EVENTS)
-        .where('partition', '==', origin.from)
-        .where(PENDING, '==', true)
-        .where('recordedAt', '<', Timestamp.fromMillis(origin.until))
-        .limit(1)
-        .get();
-      if (!earlier.empty) return false;
+      if (await waitsForOrigin(this.options.db, origin)) return false;
       this.options.logger.info(
         { partition: this.partition, origin: origin.from },
         "outbox partition opened by a growth publishes: its streams' earlier events are out",
