@@ -449,9 +449,12 @@ class PartitionPublisher {
   onDelivered(snapshot: PendingEvents): void {
     if (this.stopped || this.listenerDied) return;
     this.delivered = snapshot;
-    // Markers cleared at or before this read are gone from it, and from every later one.
+    // Markers cleared at or before this read are gone from it, and from every later one: forgotten once a result
+    // that should no longer show them does not. One that still does is stale (a loaded emulator's listener has sent
+    // such results): its event went out, and a marker once cleared is never set again, so it stays skipped.
+    const shown = new Set(snapshot.docs.map((doc) => doc.ref.path));
     for (const [path, clearedAt] of this.published) {
-      if (clearedAt && clearedAt.valueOf() <= snapshot.readTime.valueOf()) this.published.delete(path);
+      if (clearedAt && clearedAt.valueOf() <= snapshot.readTime.valueOf() && !shown.has(path)) this.published.delete(path);
     }
     // Those whose markers are cleared but still show are not pending; those in flight still are.
     const pending = snapshot.docs.filter((doc) => !this.published.get(doc.ref.path));
