@@ -16,7 +16,7 @@
  * Views are partitioned too, for the ordered live queries (src/firestore/readModelLayout.ts): by their own
  * count, fixed when the store is laid out, since a live query holds a listener per view partition.
  */
-import { createHash } from 'node:crypto';
+import { shardOf } from '../core/projection.ts';
 import { EventloomError } from '../core/errors.ts';
 
 /** The count of a store laid out before counts were stored, and of a new store unless chosen otherwise. */
@@ -73,9 +73,9 @@ export class StreamPartitions {
     return this.counts.findLast((count) => count.since <= at)!.partitions;
   }
 
-  /** The partition of a stream for an append at `at`: stable across processes, releases and languages (first 4 bytes of SHA-256). */
+  /** The partition of a stream for an append at `at`: the hash a view shard uses (shardOf: first 4 bytes of SHA-256), over the count then. */
   partitionOf(streamId: string, at = Date.now()): number {
-    return hashOf(streamId) % this.countAt(at);
+    return shardOf(streamId, this.countAt(at));
   }
 
   /** Every partition any count uses, announced ones included: what readers merge and relays publish. */
@@ -85,7 +85,7 @@ export class StreamPartitions {
 
   /** The view partition of a view id. */
   viewPartitionOf(viewId: string): number {
-    return hashOf(viewId) % this.viewPartitions;
+    return shardOf(viewId, this.viewPartitions);
   }
 
   allViewPartitions(): number[] {
@@ -108,10 +108,6 @@ export class StreamPartitions {
   equals(other: StreamPartitions): boolean {
     return JSON.stringify(other) === JSON.stringify(this);
   }
-}
-
-function hashOf(id: string): number {
-  return createHash('sha256').update(id).digest().readUInt32BE(0);
 }
 
 function checkCount(partitions: number): void {
