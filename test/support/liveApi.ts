@@ -111,8 +111,19 @@ export async function writeProductView(db: Firestore, view: InventoryCount): Pro
   const batch = db.batch();
   batch.set(products.doc(shardDocumentId(view.productId, INVENTORY_PRODUCT_SHARD)), view);
   batch.set(products.doc(view.productId), summaryOf(inventoryCountProjection, mergeInventoryCounts([view]))!);
-  await batch.commit();
+  // Both writes are sets, so committing again is safe: the emulator, loaded by the whole suite, has now and then
+  // answered a write to documents that live queries watch with a bare `2 UNKNOWN` (twice on CI, never here).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await batch.commit();
+      return;
+    } catch (error) {
+      if ((error as { code?: number }).code !== GRPC_UNKNOWN || attempt === 3) throw error;
+    }
+  }
 }
+
+const GRPC_UNKNOWN = 2;
 
 /** One server-sent event as read off the wire. */
 export interface SseEvent {
