@@ -2,11 +2,13 @@
  * `npm run partitions -- [command]`: the deployment's partition layout (src/firestore/partitionLayout.ts).
  *
  *   (none)                          the stream partition counts, when each took or takes effect (for a growth in
- *                                   effect, the partitions it opened that wait to publish), the view partitions
+ *                                   effect, the partitions it opened that wait to publish), the view partition counts
  *   lay-out <count> [--views N]     a store that holds no event yet: its stream (and view) partitions from the start
  *   grow <count> [--in MINUTES]     more stream partitions from a time announced ahead (default 10 minutes), for a
  *                                   store that runs: every API instance hears of it while it runs; <count> is a
  *                                   multiple of the current one
+ *   grow-views <count> [--in M]     more view partitions, the same way: views written from then on spread over them,
+ *                                   and every API instance's ordered live queries listen to them before then
  *
  * Deploy firestore.indexes.json first: the indexes do not depend on the count. The result goes to stdout as JSON.
  * Talks to the emulators of `npm run dev` (firebase.json ports) when no FIRESTORE_EMULATOR_HOST is set and the
@@ -16,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { EventloomError } from '../src/core/errors.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { MIN_GROWTH_NOTICE_MS, streamPartitions } from '../src/firestore/partitionLayout.ts';
-import { growStreamPartitions, layOutStreamPartitions } from '../src/firestore/partitionLayoutChanges.ts';
+import { growStreamPartitions, growViewPartitions, layOutStreamPartitions } from '../src/firestore/partitionLayoutChanges.ts';
 import type { StreamPartitions } from '../src/firestore/partitions.ts';
 import { waitsForOrigin } from '../src/outbox/outboxRelay.ts';
 import { operatorConfig } from './operatorConfig.ts';
@@ -57,7 +59,12 @@ async function describe(layout: StreamPartitions) {
       };
     }),
   );
-  return { streamPartitions: layout.countAt(now), counts, viewPartitions: layout.viewPartitions };
+  const viewCounts = layout.viewCounts.map((count) => ({
+    partitions: count.partitions,
+    since: count.since === 0 ? 'the start' : new Date(count.since).toISOString(),
+    inEffect: count.since <= now,
+  }));
+  return { streamPartitions: layout.countAt(now), counts, viewPartitions: layout.viewCountAt(now), viewCounts };
 }
 
 async function asyncFilter<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
@@ -75,14 +82,16 @@ try {
   } else if (command === 'lay-out') {
     const partitions = wholeNumber(count, 'The partition count');
     layout = await layOutStreamPartitions(db, partitions, values.views === undefined ? partitions : wholeNumber(values.views, '--views'));
-  } else if (command === 'grow') {
+  } else if (command === 'grow' || command === 'grow-views') {
     const minutes = Number(values.in);
     if (!(minutes * 60_000 >= MIN_GROWTH_NOTICE_MS))
       throw new UsageError(`--in must be at least ${MIN_GROWTH_NOTICE_MS / 60_000} minute(s).`);
-    layout = await growStreamPartitions(db, wholeNumber(count, 'The partition count'), { noticeMs: minutes * 60_000 });
+    const grow = command === 'grow' ? growStreamPartitions : growViewPartitions;
+    layout = await grow(db, wholeNumber(count, 'The partition count'), { noticeMs: minutes * 60_000 });
   } else {
     throw new UsageError(
-      `Unknown command "${command}": lay-out <count> [--views N], grow <count> [--in MINUTES], or none to show the layout.`,
+      `Unknown command "${command}": lay-out <count> [--views N], grow <count> [--in MINUTES], grow-views <count> [--in MINUTES], ` +
+        'or none to show the layout.',
     );
   }
   console.log(JSON.stringify(await describe(layout), null, 2));

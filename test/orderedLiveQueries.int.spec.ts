@@ -5,11 +5,14 @@
  * one piece, on views the real projector wrote.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ViewChange, ViewDocument } from '../src/core/readModels.ts';
 import { FirestoreReadModels } from '../src/firestore/firestoreReadModels.ts';
 import { readModelCollectionName } from '../src/firestore/firestoreProjector.ts';
+import { streamPartitions, watchStreamPartitions } from '../src/firestore/partitionLayout.ts';
+import { growViewPartitions } from '../src/firestore/partitionLayoutChanges.ts';
 import { DEFAULT_STREAM_PARTITIONS, StreamPartitions } from '../src/firestore/partitions.ts';
+import { createLogger } from '../src/logger.ts';
 import { VIEW_PARTITION_FIELD, viewsOf } from '../src/firestore/readModelLayout.ts';
 import { orderDetailsProjection, type OrderDetails } from '../src/projections/orderDetails.ts';
 import { testFirestore } from './support/firestore.ts';
@@ -33,8 +36,8 @@ async function place(n: number): Promise<string> {
 }
 
 /** The same query in one piece: what the emulator answers without the partitions' indexes production needs. */
-async function newestInOnePiece(limit: number): Promise<string[]> {
-  const snapshot = await viewsOf(db, readModelCollectionName(orderDetailsProjection)).orderBy('placedAt', 'desc').limit(limit).get();
+async function newestInOnePiece(limit: number, from = db): Promise<string[]> {
+  const snapshot = await viewsOf(from, readModelCollectionName(orderDetailsProjection)).orderBy('placedAt', 'desc').limit(limit).get();
   return snapshot.docs.map((doc) => doc.id);
 }
 
@@ -125,6 +128,70 @@ describe('ordered live queries over partitions', () => {
       ]);
     } finally {
       await stream.return?.();
+    }
+  });
+});
+
+describe('a growth of the view partitions', () => {
+  it('has a running live query listen to the new partitions before the switch, and follow views written to them', async () => {
+    // A store of its own, followed as the API follows its layout.
+    const grownDb = testFirestore();
+    const { stop } = await watchStreamPartitions(grownDb, createLogger({ level: 'silent' }));
+    const grownReadModels = new FirestoreReadModels(grownDb);
+    const recorder = readSideRecorder(grownDb);
+    const placed: string[] = [];
+    const placeIn = async (n: number) => {
+      const orderId = `o-${randomUUID()}`;
+      await recorder.record(`order-${orderId}`, [orderPlaced(orderId, `c-${n}`, [line('sku-kettle', 1, 2500)], placedAt(n))], placedAt(n));
+      placed.push(orderId);
+      return orderId;
+    };
+    for (let n = 0; n < 12; n++) await placeIn(n);
+    const stored = (id: string) => viewsOf(grownDb, readModelCollectionName(orderDetailsProjection)).doc(id).get();
+    type Result = ReadonlyArray<ViewDocument<OrderDetails>>;
+    const stream = grownReadModels.watchResults(orderDetailsProjection, { orderBy: { field: 'placedAt', direction: 'desc' }, limit: 12 });
+    /** Reads the stream until its result is the query's in one piece and `settled` holds; no result may hold a view twice. */
+    const settle = async (settled: (result: Result) => boolean) => {
+      for (;;) {
+        const result = await next<Result>(stream);
+        const ids = result.map(({ id }) => id);
+        expect(new Set(ids).size).toBe(ids.length);
+        if (settled(result) && JSON.stringify(ids) === JSON.stringify(await newestInOnePiece(12, grownDb))) return result;
+      }
+    };
+    try {
+      await settle((result) => result.length === 12);
+      expect(grownReadModels.liveStats().listeners).toBe(16);
+
+      const grown = await growViewPartitions(grownDb, 64, { noticeMs: 3_000, minNoticeMs: 1_000 });
+      const since = grown.viewCounts[1]!.since;
+      // Heard of through the layout's listener, well before the switch.
+      await vi.waitFor(() => expect(grownReadModels.liveStats().listeners).toBe(64), { timeout: 2_000, interval: 20 });
+      expect(Date.now()).toBeLessThan(since);
+      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(since), { timeout: 5_000, interval: 50 });
+
+      // Views written from now on spread over the 64 partitions; the live query follows them.
+      let newest: string;
+      do newest = await placeIn(placed.length);
+      while (grown.viewPartitionOf(newest) < 16);
+      expect((await stored(newest)).get(VIEW_PARTITION_FIELD)).toBe(grown.viewPartitionOf(newest));
+      await settle((result) => result[0]!.id === newest);
+
+      // A view written before the switch and again after it moves to its partition under 64: it stays one view.
+      // (One of those the 12 newest hold: the oldest has left them.)
+      const moved = placed.slice(2, 12).find((id) => grown.viewPartitionOf(id) !== grown.viewPartitionOf(id, 0))!;
+      expect((await stored(moved)).get(VIEW_PARTITION_FIELD)).toBe(grown.viewPartitionOf(moved, 0));
+      const n = placed.indexOf(moved);
+      await recorder.record(`order-${moved}`, [
+        orderPaymentConfirmed(moved, `c-${n}`, 2500, { placedAt: placedAt(n), paidAt: placedAt(60) }),
+      ]);
+      expect((await stored(moved)).get(VIEW_PARTITION_FIELD)).toBe(grown.viewPartitionOf(moved));
+      await settle((result) => result.find(({ id }) => id === moved)?.view.status === 'PAID');
+      expect((await streamPartitions(grownDb)).allViewPartitions()).toHaveLength(64);
+    } finally {
+      await stream.return?.();
+      stop();
+      await grownDb.terminate();
     }
   });
 });

@@ -237,7 +237,7 @@ describe('laying out a new store', () => {
     const stored = await partitionsOfStored(db, 1, streams);
     expect(stored).toEqual(streams.map((stream) => laidOut.partitionOf(stream)));
     expect(stored.some((partition) => partition >= 16)).toBe(true);
-    expect((await streamPartitions(db)).viewPartitions).toBe(32);
+    expect((await streamPartitions(db)).viewCounts).toEqual([{ partitions: 32, since: 0 }]);
 
     await expect(layOutStreamPartitions(db, 128)).rejects.toThrow(/holds events already/);
   });
@@ -256,6 +256,7 @@ describe('npm run partitions', () => {
       streamPartitions: 16,
       counts: [{ partitions: 16, since: 'the start', inEffect: true }],
       viewPartitions: 16,
+      viewCounts: [{ partitions: 16, since: 'the start', inEffect: true }],
     });
 
     const before = Date.now();
@@ -266,6 +267,14 @@ describe('npm run partitions', () => {
 
     const refused = await run(projectId, 'grow', '48').catch((error: { code: number; stderr: string }) => error);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/already announced/) });
+
+    // The view partitions grow on their own.
+    const views = JSON.parse((await run(projectId, 'grow-views', '64', '--in', '5')).stdout);
+    expect(views.counts).toEqual(grown.counts);
+    expect(views.viewPartitions).toBe(16);
+    expect(views.viewCounts[1]).toMatchObject({ partitions: 64, inEffect: false });
+    const refusedViews = await run(projectId, 'grow-views', '128').catch((error: { code: number; stderr: string }) => error);
+    expect(refusedViews).toMatchObject({ code: 2, stderr: expect.stringMatching(/64 view partitions is already announced/) });
   });
 
   it('shows, once a growth is in effect, the partitions it opened that wait for earlier events', { timeout: 180_000 }, async () => {

@@ -1,4 +1,6 @@
+import { Timestamp } from '@google-cloud/firestore';
 import { describe, expect, it } from 'vitest';
+import { mergePartitionResults } from '../src/firestore/firestoreReadModels.ts';
 import { DEFAULT_STREAM_PARTITIONS, InvalidPartitionLayoutError, StreamPartitions, SWITCH_MARGIN_MS } from '../src/firestore/partitions.ts';
 
 const layout = StreamPartitions.DEFAULT;
@@ -64,13 +66,57 @@ describe('a growth of the stream partitions', () => {
     expect(() => layout.grownTo(24, switchAt)).toThrow(InvalidPartitionLayoutError);
     expect(() => layout.grownTo(8, switchAt)).toThrow(/multiple/);
     expect(() => grown.grownTo(128, switchAt - 1)).toThrow(/after the one before/);
-    expect(() => new StreamPartitions([{ partitions: 16, since: 5 }], 16)).toThrow(/from the start/);
-    expect(() => new StreamPartitions([{ partitions: 0, since: 0 }], 16)).toThrow(/whole number/);
+    const views = [{ partitions: 16, since: 0 }];
+    expect(() => new StreamPartitions([{ partitions: 16, since: 5 }], views)).toThrow(/first stream count must hold from the start/);
+    expect(() => new StreamPartitions([{ partitions: 0, since: 0 }], views)).toThrow(/whole number/);
+    expect(() => new StreamPartitions(layout.counts, [{ partitions: 16, since: 5 }])).toThrow(/first view count/);
   });
 
-  it('leaves the view partitions as the store was laid out', () => {
-    expect(grown.viewPartitions).toBe(16);
+  it('leaves the view partitions as they were', () => {
+    expect(grown.viewCounts).toEqual(layout.viewCounts);
     expect(grown.allViewPartitions()).toEqual(layout.all());
-    expect(grown.viewPartitionOf('order-1')).toBe(layout.partitionOf('order-1'));
+    expect(grown.viewPartitionOf('order-1', switchAt)).toBe(layout.partitionOf('order-1'));
+  });
+});
+
+describe('a growth of the view partitions', () => {
+  const switchAt = Date.parse('2026-12-02T10:00:00Z');
+  const grown = layout.viewsGrownTo(64, switchAt);
+  const views = streams.map((stream) => stream.replace('order-', ''));
+
+  it('writes views over the old count before the switch and over the new one from it, keeping the stream partitions', () => {
+    expect(grown.viewCountAt(switchAt - 1)).toBe(16);
+    expect(grown.viewCountAt(switchAt)).toBe(64);
+    expect(new Set(views.map((id) => grown.viewPartitionOf(id, switchAt))).size).toBe(64);
+    for (const id of views) {
+      const before = grown.viewPartitionOf(id, switchAt - 1);
+      expect(before).toBe(layout.viewPartitionOf(id));
+      expect(grown.viewPartitionOf(id, switchAt) % 16).toBe(before);
+    }
+    expect(grown.counts).toEqual(layout.counts);
+  });
+
+  it('has live queries listen to every view partition from the moment it is announced', () => {
+    expect(grown.allViewPartitions()).toHaveLength(64);
+    expect(grown.all()).toHaveLength(16);
+  });
+
+  it('keeps a view that two partitions hold while it moves once, as written last', () => {
+    const written = (id: string, placedAt: number, at: Timestamp) => ({ id, view: { placedAt }, writtenAt: at.valueOf() });
+    // Timestamp.valueOf() orders as text: 9 s before 10 s, and nanoseconds within a second.
+    const [early, late, later] = [new Timestamp(9, 0), new Timestamp(10, 5), new Timestamp(10, 500_000_000)];
+    const oldPartition = [written('a', 3, early), written('moved', 2, early)];
+    const newPartition = [written('moved', 5, later), written('b', 1, late)];
+    const newestFirst = { field: 'placedAt', direction: 'desc' } as const;
+    expect(mergePartitionResults([oldPartition, newPartition], newestFirst, 2)).toEqual([
+      { id: 'moved', view: { placedAt: 5 } },
+      { id: 'a', view: { placedAt: 3 } },
+    ]);
+    expect(mergePartitionResults([newPartition, oldPartition], newestFirst, undefined).map(({ id }) => id)).toEqual(['moved', 'a', 'b']);
+  });
+
+  it('refuses a view count that is not a multiple, or that starts before the last', () => {
+    expect(() => layout.viewsGrownTo(24, switchAt)).toThrow(/24 view partitions do not grow 16/);
+    expect(() => grown.viewsGrownTo(128, switchAt - 1)).toThrow(/each view count must start after/);
   });
 });

@@ -37,7 +37,8 @@ import { tagLiveValue } from '../live/liveTrace.ts';
 import { pollingSource } from '../live/pollingSource.ts';
 import { conflate, mergeChanges } from '../live/subscriberQueue.ts';
 import { PROJECTIONS, readModelCollectionName } from './firestoreProjector.ts';
-import { streamPartitions } from './partitionLayout.ts';
+import { onStreamPartitionsChanged, streamPartitions } from './partitionLayout.ts';
+import type { StreamPartitions } from './partitions.ts';
 import { VIEW_PARTITION_FIELD, viewsOf } from './readModelLayout.ts';
 import { projectionHealth } from './firestoreProjectionHealth.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
@@ -239,8 +240,8 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
           .orderBy(orderBy.field, orderBy.direction ?? 'asc');
         return limit === undefined ? query : query.limit(limit);
       };
-      const partitions = (await streamPartitions(this.db)).allViewPartitions();
-      return { key, source: partitionedSource<View>(partitions.map(partitionQuery), orderBy, limit), listeners: partitions.length };
+      const layout = await streamPartitions(this.db);
+      return { key, ...partitionedSource<View>(this.db, layout, partitionQuery, orderBy, limit) };
     }
     let query = this.filtered(projection, options.where);
     if (orderBy) query = query.orderBy(orderBy.field, orderBy.direction ?? 'asc');
@@ -371,47 +372,100 @@ function refuseSharded(projection: AnyProjection, operation: string): void {
 }
 
 /**
- * An ordered live query read as one listener per partition: each partition's first `limit` views, merged in the
- * query's order (ties by id, as Firestore breaks them) and cut to `limit`, hold the whole query's first `limit`.
- * Emits once every partition has answered, then whenever a partition's change changes the merged result, with the
- * views that entered, changed within or left it.
+ * An ordered live query read as one listener per view partition: each partition's first `limit` views, merged in
+ * the query's order (ties by id, as Firestore breaks them) and cut to `limit`, hold the whole query's first
+ * `limit`. Emits once every partition has answered, then whenever a partition's change changes the merged result,
+ * with the views that entered, changed within or left it.
+ *
+ * When this process hears of a growth of the view partitions (announced ahead, src/firestore/partitions.ts), it
+ * listens to the new partitions too. A view written again after the switch may move to one of them: until the
+ * partition it left reports it gone, both hold it, and the copy written last is the view.
  */
 function partitionedSource<View>(
-  queries: readonly Query[],
+  db: Firestore,
+  layout: StreamPartitions,
+  partitionQuery: (partition: number) => Query,
   orderBy: NonNullable<WatchQueryOptions<View>['orderBy']>,
   limit: number | undefined,
-): ListenerSource<QuerySnapshotView<View>> {
-  const inOrder = viewOrder<View>(orderBy.field, orderBy.direction ?? 'asc');
-  return (emit, fail) => {
-    const partitions: Array<ReadonlyArray<ViewDocument<View>> | undefined> = queries.map(() => undefined);
+): Pick<SharedSource<QuerySnapshotView<View>>, 'source' | 'listeners'> {
+  let listening = 0;
+  const source: ListenerSource<QuerySnapshotView<View>> = (emit, fail) => {
+    const partitions: Array<ReadonlyArray<WrittenView<View>> | undefined> = [];
+    const unsubscribes: Array<() => void> = [];
     let previous: Map<string, View> | null = null;
-    const unsubscribes = queries.map((query, partition) =>
-      query.onSnapshot((snapshot) => {
-        // The changed documents' views are the tagged ones, as in a single query's listener.
-        const changed = new Set(snapshot.docChanges().map((change) => change.doc.id));
-        partitions[partition] = snapshot.docs.map((doc) => ({
-          id: doc.id,
-          view: (changed.has(doc.id) ? liveViewOf<View>(doc) : viewOf<View>(doc))!,
-        }));
-        if (partitions.some((docs) => docs === undefined)) return;
-        const docs = (partitions as Array<ReadonlyArray<ViewDocument<View>>>).flat().sort(inOrder).slice(0, limit);
-        const current = new Map(docs.map(({ id, view }) => [id, view]));
-        const changes: Array<ViewChange<View>> = [];
-        for (const { id, view } of docs) {
-          const before = previous?.get(id);
-          if (before === undefined) changes.push({ type: 'added', id, view });
-          else if (!isDeepStrictEqual(before, view)) changes.push({ type: 'modified', id, view });
-        }
-        for (const [id, view] of previous ?? []) if (!current.has(id)) changes.push({ type: 'removed', id, view });
-        if (previous && changes.length === 0) return;
-        previous = current;
-        emit({ docs, changes });
-      }, fail),
-    );
+    let stopped = false;
+    const publish = () => {
+      if (partitions.some((docs) => docs === undefined)) return;
+      const docs = mergePartitionResults(partitions as Array<ReadonlyArray<WrittenView<View>>>, orderBy, limit);
+      const current = new Map(docs.map(({ id, view }) => [id, view]));
+      const changes: Array<ViewChange<View>> = [];
+      for (const { id, view } of docs) {
+        const before = previous?.get(id);
+        if (before === undefined) changes.push({ type: 'added', id, view });
+        else if (!isDeepStrictEqual(before, view)) changes.push({ type: 'modified', id, view });
+      }
+      for (const [id, view] of previous ?? []) if (!current.has(id)) changes.push({ type: 'removed', id, view });
+      if (previous && changes.length === 0) return;
+      previous = current;
+      emit({ docs, changes });
+    };
+    const listenUpTo = (grown: StreamPartitions) => {
+      if (stopped) return;
+      for (let partition = partitions.length; partition < grown.allViewPartitions().length; partition++) {
+        partitions.push(undefined);
+        listening++;
+        unsubscribes.push(
+          partitionQuery(partition).onSnapshot((snapshot) => {
+            // The changed documents' views are the tagged ones, as in a single query's listener.
+            const changed = new Set(snapshot.docChanges().map((change) => change.doc.id));
+            partitions[partition] = snapshot.docs.map((doc) => ({
+              id: doc.id,
+              view: (changed.has(doc.id) ? liveViewOf<View>(doc) : viewOf<View>(doc))!,
+              writtenAt: doc.updateTime.valueOf(),
+            }));
+            publish();
+          }, fail),
+        );
+      }
+    };
+    const stopFollowing = onStreamPartitionsChanged(db, listenUpTo);
+    listenUpTo(layout);
+    // A growth heard of between reading `layout` and the line above.
+    void streamPartitions(db).then(listenUpTo, () => {});
     return () => {
+      stopped = true;
+      stopFollowing();
       for (const unsubscribe of unsubscribes) unsubscribe();
+      listening -= unsubscribes.length;
     };
   };
+  return { source, listeners: () => listening };
+}
+
+/** A view in one partition's result, with when it was written (Timestamp.valueOf(): ordered as text). */
+export interface WrittenView<View> extends ViewDocument<View> {
+  readonly writtenAt: string;
+}
+
+/**
+ * The first `limit` views of every partition's result, in the query's order; a view that two partitions hold (it
+ * moved after a growth, and the partition it left has not reported it gone yet) once, as it was written last.
+ */
+export function mergePartitionResults<View>(
+  partitions: ReadonlyArray<ReadonlyArray<WrittenView<View>>>,
+  orderBy: NonNullable<WatchQueryOptions<View>['orderBy']>,
+  limit: number | undefined,
+): Array<ViewDocument<View>> {
+  const latest = new Map<string, WrittenView<View>>();
+  for (const written of partitions.flat()) {
+    const other = latest.get(written.id);
+    if (!other || other.writtenAt < written.writtenAt) latest.set(written.id, written);
+  }
+  const inOrder = viewOrder<View>(orderBy.field, orderBy.direction ?? 'asc');
+  return [...latest.values()]
+    .sort(inOrder)
+    .slice(0, limit)
+    .map(({ id, view }) => ({ id, view }));
 }
 
 /** Firestore's order for the values views are ordered by (absent and null first, then numbers, then strings), ties by id. */

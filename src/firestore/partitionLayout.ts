@@ -1,6 +1,6 @@
 /**
  * A deployment's partition layout (src/firestore/partitions.ts), stored in `maintenance/streamPartitions`:
- * the stream partition counts, each with the time it took or takes effect, and the view partitions. A store
+ * the stream partition counts and the view partition counts, each with the time it took or takes effect. A store
  * without the document has the layout every store had before it: 16 and 16.
  *
  * A growth is announced at least MIN_GROWTH_NOTICE_MS ahead, and every process appends by a layout it read (or
@@ -67,17 +67,28 @@ export function layoutRef(db: Firestore) {
 
 export function layoutOf(snapshot: DocumentSnapshot): StreamPartitions {
   if (!snapshot.exists) return StreamPartitions.DEFAULT;
-  const counts = snapshot.get('counts') as Array<{ partitions: number; since: Timestamp }>;
+  const countsOf = (stored: StoredCount[]) => stored.map((count) => ({ partitions: count.partitions, since: count.since.toMillis() }));
+  // A layout stored before view partitions could grow has the one view count as a number.
+  const viewCounts = snapshot.get('viewCounts') as StoredCount[] | undefined;
   return new StreamPartitions(
-    counts.map((count) => ({ partitions: count.partitions, since: count.since.toMillis() })),
-    snapshot.get('viewPartitions') as number,
+    countsOf(snapshot.get('counts') as StoredCount[]),
+    viewCounts ? countsOf(viewCounts) : [{ partitions: snapshot.get('viewPartitions') as number, since: 0 }],
   );
 }
 
+interface StoredCount {
+  partitions: number;
+  since: Timestamp;
+}
+
 export function documentOf(layout: StreamPartitions) {
+  const stored = (counts: StreamPartitions['counts']) =>
+    counts.map((count) => ({ partitions: count.partitions, since: Timestamp.fromMillis(count.since) }));
   return {
-    counts: layout.counts.map((count) => ({ partitions: count.partitions, since: Timestamp.fromMillis(count.since) })),
-    viewPartitions: layout.viewPartitions,
+    counts: stored(layout.counts),
+    viewCounts: stored(layout.viewCounts),
+    // For a process of a version that read only this: the count every view partition any count uses.
+    viewPartitions: layout.allViewPartitions().length,
     updatedAt: Timestamp.now(),
   };
 }
@@ -97,22 +108,30 @@ function adopt(entry: Known, snapshot: DocumentSnapshot): StreamPartitions {
     entry.logger.error({ err: error }, 'the stored partition layout is invalid; keeping the one known');
     return before.layout;
   }
-  if (before && layout.all().length < before.layout.all().length) {
+  if (before && hasFewerPartitions(layout, before.layout)) {
     entry.logger.error(
-      { known: before.layout.all().length, stored: layout.all().length },
+      {
+        known: { streams: before.layout.all().length, views: before.layout.allViewPartitions().length },
+        stored: { streams: layout.all().length, views: layout.allViewPartitions().length },
+      },
       'the stored partition layout has fewer partitions than this process knows; keeping the one known',
     );
     return before.layout;
   }
   entry.adopted = { layout, readTime: snapshot.readTime };
   if (before && !before.layout.equals(layout)) {
-    entry.logger.info(
-      { counts: layout.counts.map((c) => ({ partitions: c.partitions, since: new Date(c.since).toISOString() })) },
-      'stream partition layout changed',
-    );
+    entry.logger.info({ counts: readable(layout.counts), viewCounts: readable(layout.viewCounts) }, 'partition layout changed');
     for (const listener of entry.listeners) listener(layout);
   }
   return layout;
+}
+
+function hasFewerPartitions(layout: StreamPartitions, than: StreamPartitions): boolean {
+  return layout.all().length < than.all().length || layout.allViewPartitions().length < than.allViewPartitions().length;
+}
+
+function readable(counts: StreamPartitions['counts']) {
+  return counts.map((count) => ({ partitions: count.partitions, since: new Date(count.since).toISOString() }));
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Changing a deployment's partition layout (src/firestore/partitionLayout.ts), for `npm run partitions`: lay out
- * a store that holds no event yet, or announce a growth of its stream partitions.
+ * a store that holds no event yet, or announce a growth of its stream or view partitions.
  */
 import type { Firestore } from '@google-cloud/firestore';
 import { EventloomError } from '../core/errors.ts';
@@ -13,10 +13,41 @@ import { StreamPartitions } from './partitions.ts';
  * `partitions` must be a multiple of the latest count, and the notice at least `minNoticeMs` (for tests,
  * shorter); one growth at a time.
  */
-export async function growStreamPartitions(
+export function growStreamPartitions(db: Firestore, partitions: number, notice: GrowthNotice): Promise<StreamPartitions> {
+  return announceGrowth(
+    db,
+    notice,
+    'stream',
+    (layout) => layout.counts,
+    (layout, since) => layout.grownTo(partitions, since),
+  );
+}
+
+/**
+ * Announces that views are written to `partitions` view partitions from `noticeMs` from now on: the same rules.
+ * Every API instance adds the new partitions' listeners to its ordered live queries when it hears of it.
+ */
+export function growViewPartitions(db: Firestore, partitions: number, notice: GrowthNotice): Promise<StreamPartitions> {
+  return announceGrowth(
+    db,
+    notice,
+    'view',
+    (layout) => layout.viewCounts,
+    (layout, since) => layout.viewsGrownTo(partitions, since),
+  );
+}
+
+export interface GrowthNotice {
+  readonly noticeMs: number;
+  readonly minNoticeMs?: number;
+}
+
+async function announceGrowth(
   db: Firestore,
-  partitions: number,
-  { noticeMs, minNoticeMs = MIN_GROWTH_NOTICE_MS }: { noticeMs: number; minNoticeMs?: number },
+  { noticeMs, minNoticeMs = MIN_GROWTH_NOTICE_MS }: GrowthNotice,
+  what: 'stream' | 'view',
+  countsOf: (layout: StreamPartitions) => StreamPartitions['counts'],
+  grow: (layout: StreamPartitions, since: number) => StreamPartitions,
 ): Promise<StreamPartitions> {
   if (noticeMs < minNoticeMs) {
     throw new PartitionLayoutChangeRefusedError(`a growth needs ${minNoticeMs / 1000} s of notice, so every instance hears of it first`);
@@ -24,13 +55,13 @@ export async function growStreamPartitions(
   return db.runTransaction(async (tx) => {
     const current = layoutOf(await tx.get(layoutRef(db)));
     const now = Date.now();
-    const latest = current.counts.at(-1)!;
+    const latest = countsOf(current).at(-1)!;
     if (latest.since > now) {
       throw new PartitionLayoutChangeRefusedError(
-        `a growth to ${latest.partitions} is already announced for ${new Date(latest.since).toISOString()}`,
+        `a growth to ${latest.partitions} ${what} partitions is already announced for ${new Date(latest.since).toISOString()}`,
       );
     }
-    const grown = current.grownTo(partitions, now + noticeMs);
+    const grown = grow(current, now + noticeMs);
     tx.set(layoutRef(db), documentOf(grown));
     return grown;
   });
@@ -41,7 +72,7 @@ export async function growStreamPartitions(
  * from the start. A store with events grows instead (growStreamPartitions).
  */
 export async function layOutStreamPartitions(db: Firestore, partitions: number, viewPartitions = partitions): Promise<StreamPartitions> {
-  const layout = new StreamPartitions([{ partitions, since: 0 }], viewPartitions);
+  const layout = new StreamPartitions([{ partitions, since: 0 }], [{ partitions: viewPartitions, since: 0 }]);
   await db.runTransaction(async (tx) => {
     const events = await tx.get(db.collectionGroup(EVENTS).limit(1));
     if (!events.empty) throw new PartitionLayoutChangeRefusedError('the store holds events already; grow its stream partitions instead');

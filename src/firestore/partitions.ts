@@ -13,8 +13,11 @@
  * partition's relay publishes nothing until the partition its streams came from has published every event
  * recorded before the switch (`openedBy`).
  *
- * Views are partitioned too, for the ordered live queries (src/firestore/readModelLayout.ts): by their own
- * count, fixed when the store is laid out, since a live query holds a listener per view partition.
+ * Views are partitioned too, for the ordered live queries (src/firestore/readModelLayout.ts), by counts of their
+ * own that grow the same way. A view is stored with the partition of its id under the count in effect when it is
+ * written, so a view written again after a growth may move to a partition the growth opened; an ordered live query
+ * listens to every partition of the latest count (which holds every earlier count's partitions: a multiple) and
+ * keeps each view once, from the partition it was written to last.
  */
 import { shardOf } from '../core/projection.ts';
 import { EventloomError } from '../core/errors.ts';
@@ -45,32 +48,24 @@ export interface PartitionOrigin {
 }
 
 export class StreamPartitions {
-  static readonly DEFAULT = new StreamPartitions([{ partitions: DEFAULT_STREAM_PARTITIONS, since: 0 }], DEFAULT_STREAM_PARTITIONS);
+  static readonly DEFAULT = new StreamPartitions(
+    [{ partitions: DEFAULT_STREAM_PARTITIONS, since: 0 }],
+    [{ partitions: DEFAULT_STREAM_PARTITIONS, since: 0 }],
+  );
 
   constructor(
-    /** Every count the store has had or has announced, oldest first; the first since 0. */
+    /** Every count of stream partitions the store has had or has announced, oldest first; the first since 0. */
     readonly counts: readonly PartitionCount[],
-    /** How many partitions the views are spread over (fixed when the store is laid out). */
-    readonly viewPartitions: number,
+    /** The same for the view partitions. */
+    readonly viewCounts: readonly PartitionCount[],
   ) {
-    if (counts.length === 0 || counts[0]!.since !== 0) throw new InvalidPartitionLayoutError('the first count must hold from the start');
-    counts.forEach((count, i) => {
-      checkCount(count.partitions);
-      const before = counts[i - 1];
-      if (!before) return;
-      if (count.since <= before.since) throw new InvalidPartitionLayoutError('each count must start after the one before');
-      if (count.partitions <= before.partitions || count.partitions % before.partitions !== 0) {
-        throw new InvalidPartitionLayoutError(
-          `${count.partitions} partitions do not grow ${before.partitions}: the new count must be a multiple`,
-        );
-      }
-    });
-    checkCount(viewPartitions);
+    checkCounts(counts, 'stream');
+    checkCounts(viewCounts, 'view');
   }
 
   /** How many partitions appends hash over at `at` (epoch ms). */
   countAt(at: number): number {
-    return this.counts.findLast((count) => count.since <= at)!.partitions;
+    return countAt(this.counts, at);
   }
 
   /** The partition of a stream for an append at `at`: the hash a view shard uses (shardOf: first 4 bytes of SHA-256), over the count then. */
@@ -80,16 +75,22 @@ export class StreamPartitions {
 
   /** Every partition any count uses, announced ones included: what readers merge and relays publish. */
   all(): number[] {
-    return Array.from({ length: this.counts.at(-1)!.partitions }, (_, partition) => partition);
+    return upTo(this.counts.at(-1)!.partitions);
   }
 
-  /** The view partition of a view id. */
-  viewPartitionOf(viewId: string): number {
-    return shardOf(viewId, this.viewPartitions);
+  /** How many partitions views written at `at` (epoch ms) are spread over. */
+  viewCountAt(at: number): number {
+    return countAt(this.viewCounts, at);
   }
 
+  /** The view partition of a view id, for a view written at `at`. */
+  viewPartitionOf(viewId: string, at = Date.now()): number {
+    return shardOf(viewId, this.viewCountAt(at));
+  }
+
+  /** Every view partition any count uses, announced ones included: what an ordered live query listens to. */
   allViewPartitions(): number[] {
-    return Array.from({ length: this.viewPartitions }, (_, partition) => partition);
+    return upTo(this.viewCounts.at(-1)!.partitions);
   }
 
   /** For a partition a growth opened, where its streams came from; null for the store's first partitions. */
@@ -100,14 +101,44 @@ export class StreamPartitions {
     return { from: partition % before.partitions, until: this.counts[opening]!.since + SWITCH_MARGIN_MS };
   }
 
-  /** This layout with `partitions` announced from `since` on. */
+  /** This layout with `partitions` stream partitions announced from `since` on. */
   grownTo(partitions: number, since: number): StreamPartitions {
-    return new StreamPartitions([...this.counts, { partitions, since }], this.viewPartitions);
+    return new StreamPartitions([...this.counts, { partitions, since }], this.viewCounts);
+  }
+
+  /** This layout with `partitions` view partitions announced from `since` on. */
+  viewsGrownTo(partitions: number, since: number): StreamPartitions {
+    return new StreamPartitions(this.counts, [...this.viewCounts, { partitions, since }]);
   }
 
   equals(other: StreamPartitions): boolean {
     return JSON.stringify(other) === JSON.stringify(this);
   }
+}
+
+function countAt(counts: readonly PartitionCount[], at: number): number {
+  return counts.findLast((count) => count.since <= at)!.partitions;
+}
+
+function upTo(partitions: number): number[] {
+  return Array.from({ length: partitions }, (_, partition) => partition);
+}
+
+/** The first count holds from the start, and each later one starts later and is a multiple of the one before. */
+function checkCounts(counts: readonly PartitionCount[], what: 'stream' | 'view'): void {
+  if (counts.length === 0 || counts[0]!.since !== 0)
+    throw new InvalidPartitionLayoutError(`the first ${what} count must hold from the start`);
+  counts.forEach((count, i) => {
+    checkCount(count.partitions);
+    const before = counts[i - 1];
+    if (!before) return;
+    if (count.since <= before.since) throw new InvalidPartitionLayoutError(`each ${what} count must start after the one before`);
+    if (count.partitions <= before.partitions || count.partitions % before.partitions !== 0) {
+      throw new InvalidPartitionLayoutError(
+        `${count.partitions} ${what} partitions do not grow ${before.partitions}: the new count must be a multiple`,
+      );
+    }
+  });
 }
 
 function checkCount(partitions: number): void {

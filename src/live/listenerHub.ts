@@ -18,7 +18,7 @@ export interface HubSubscriber<Snapshot> {
 interface Channel<Snapshot> {
   readonly subscribers: Set<HubSubscriber<Snapshot>>;
   /** How many underlying listeners its source holds open. */
-  readonly listeners: number;
+  readonly listeners: number | (() => number);
   latest: { snapshot: Snapshot } | undefined;
   stop: (() => void) | undefined;
   closed: boolean;
@@ -40,7 +40,12 @@ export class ListenerHub {
    * several underlying listeners: `listeners`, for the stats). Returns the function that removes the subscriber
    * (and closes the listener if it was the last one); calling it again does nothing.
    */
-  join<Snapshot>(key: string, source: ListenerSource<Snapshot>, subscriber: HubSubscriber<Snapshot>, listeners = 1): () => void {
+  join<Snapshot>(
+    key: string,
+    source: ListenerSource<Snapshot>,
+    subscriber: HubSubscriber<Snapshot>,
+    listeners: number | (() => number) = 1,
+  ): () => void {
     const channel = (this.channels.get(key) as Channel<Snapshot> | undefined) ?? this.open(key, source, listeners);
     if (channel.failure) {
       // The source failed as it opened.
@@ -59,13 +64,13 @@ export class ListenerHub {
   stats(): ListenerHubStats {
     let [listeners, subscribers] = [0, 0];
     for (const channel of this.channels.values()) {
-      listeners += channel.listeners;
+      listeners += typeof channel.listeners === 'function' ? channel.listeners() : channel.listeners;
       subscribers += channel.subscribers.size;
     }
     return { listeners, subscribers };
   }
 
-  private open<Snapshot>(key: string, source: ListenerSource<Snapshot>, listeners: number): Channel<Snapshot> {
+  private open<Snapshot>(key: string, source: ListenerSource<Snapshot>, listeners: number | (() => number)): Channel<Snapshot> {
     const channel: Channel<Snapshot> = { subscribers: new Set(), listeners, latest: undefined, stop: undefined, closed: false };
     this.channels.set(key, channel as Channel<unknown>);
     const stop = source(

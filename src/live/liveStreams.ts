@@ -10,8 +10,11 @@ import { SubscriberQueue, type OverflowPolicy } from './subscriberQueue.ts';
 export interface SharedSource<Snapshot> {
   readonly key: string;
   readonly source: ListenerSource<Snapshot>;
-  /** How many underlying listeners the source holds open (one per partition, say), for the stats. Default 1. */
-  readonly listeners?: number;
+  /**
+   * How many underlying listeners the source holds open (one per partition, say), for the stats: a number, or a
+   * function when the source opens more as it runs. Default 1.
+   */
+  readonly listeners?: number | (() => number);
 }
 
 /** Listeners and subscribers open now, and how many subscribers have a value waiting. */
