@@ -12,13 +12,14 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Firestore } from '@google-cloud/firestore';
+import { type Firestore, Timestamp } from '@google-cloud/firestore';
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventsInCommitOrder } from '../src/firestore/eventsInCommitOrder.ts';
 import { eventDocumentId, FirestoreEventStore } from '../src/firestore/firestoreEventStore.ts';
 import {
   LAYOUT_MAX_AGE_MS,
+  layoutRef,
   MIN_GROWTH_NOTICE_MS,
   PARTITION_LAYOUT,
   streamPartitions,
@@ -26,6 +27,7 @@ import {
 } from '../src/firestore/partitionLayout.ts';
 import {
   growStreamPartitions,
+  growViewPartitions,
   layOutStreamPartitions,
   PartitionLayoutChangeRefusedError,
 } from '../src/firestore/partitionLayoutChanges.ts';
@@ -240,6 +242,21 @@ describe('laying out a new store', () => {
     expect((await streamPartitions(db)).viewCounts).toEqual([{ partitions: 32, since: 0 }]);
 
     await expect(layOutStreamPartitions(db, 128)).rejects.toThrow(/holds events already/);
+  });
+
+  it('reads a layout stored before view partitions could grow, and grows its views', async () => {
+    const { db } = await setUp();
+    await layoutRef(db).set({
+      counts: [{ partitions: 32, since: Timestamp.fromMillis(0) }],
+      viewPartitions: 32,
+      updatedAt: Timestamp.now(),
+    });
+    expect((await streamPartitions(db)).viewCounts).toEqual([{ partitions: 32, since: 0 }]);
+    const grown = await growViewPartitions(db, 64, { noticeMs: 1_000, minNoticeMs: 1_000 });
+    expect(grown.viewCounts.map((count) => count.partitions)).toEqual([32, 64]);
+    expect(grown.counts).toEqual([{ partitions: 32, since: 0 }]);
+    // A process of the earlier version reads the one number: every view partition any count uses.
+    expect((await layoutRef(db).get()).get('viewPartitions')).toBe(64);
   });
 });
 
