@@ -258,6 +258,30 @@ describe('the sales dashboard, rolled up', () => {
     expect(await shop.pending()).toBe(0);
   });
 
+  it('takes more shards in a deploy, with no rebuild: contributions folded into either count merge exactly', async () => {
+    const shop = setUp({ rollUpIntervalMs: null });
+    const streams = await shop.commitOrders(24);
+    const [before, after] = [streams.slice(0, 12), streams.slice(12)];
+    for (const events of before) for (const event of events) await shop.projector.apply(projection, event);
+    await shop.rollUpEverything();
+
+    // The same projection, name and version, deployed with four times the shards: later streams hash over 64.
+    const wider = { ...projection, sharded: { ...projection.sharded!, shards: 64 } };
+    for (const events of after) for (const event of events) await shop.projector.apply(wider, event);
+    const shards = new Set((await viewPartsOf(shop.db, live).get()).docs.map((doc) => Number(doc.get('shard').split('~')[1])));
+    expect([...shards].some((shard) => shard >= SALES_SHARDS)).toBe(true);
+    const expected = expectedFigures(streams);
+    expect(await shop.read(SALES_SUMMARY_ID)).toEqual(expected);
+    while ((await rollUpPending(shop.db, wider, live, { minIntervalMs: 0 })).folded > 0);
+    expect(await shop.pending()).toBe(0);
+    for (const view of [SALES_SUMMARY_ID, DAY]) {
+      expect(await shop.read(view)).toEqual(expected);
+      expect(await shop.readModels.get(wider, view)).toEqual(expected);
+    }
+    const replay = await rebuildProjection({ db: shop.db, projector: shop.projector, projection: wider, mode: 'replay', pageSize: 8 });
+    expect(replay.comparison).toEqual({ same: 2, different: [], onlyLive: [], onlyReplayed: [] });
+  });
+
   it('equals a clean rebuild: a replay compares the same, and a rebuild serves the same figures', async () => {
     const shop = setUp();
     const streams = await shop.commitOrders(10);
