@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from './projectRoot.ts';
 
 const USAGE =
   'Usage: npm run deploy -- --project <gcp-project> [--region europe-west1] [--firebase-api-key KEY] [--kms-key-name projects/P/locations/L/keyRings/R/cryptoKeys/K] ' +
-  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--function-max-instances 20] [--retire-old-subscriptions] [--dry-run [--assume-fresh]] ' +
+  '[--allowed-origins https://shop.example.com,https://admin.example.com] [--max-instances 10] [--function-max-instances 20] [--live-rolled-up-views parts|shards] [--retire-old-subscriptions] [--dry-run [--assume-fresh]] ' +
   '[--smoke [--smoke-email EMAIL, password in EVENTLOOM_SMOKE_PASSWORD]]';
 
 const { values } = parseArgs({
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     'kms-key-name': { type: 'string' },
     'max-instances': { type: 'string' },
     'function-max-instances': { type: 'string' },
+    'live-rolled-up-views': { type: 'string' },
     'retire-old-subscriptions': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     'assume-fresh': { type: 'boolean', default: false },
@@ -42,7 +43,9 @@ const count = (flag: string | undefined) => (flag === undefined ? undefined : Nu
 const maxInstances = count(values['max-instances']);
 const functionMaxInstances = count(values['function-max-instances']);
 const wholeOrAbsent = (value: number | undefined) => value === undefined || (Number.isInteger(value) && value > 0);
-if (!values.project || !wholeOrAbsent(maxInstances) || !wholeOrAbsent(functionMaxInstances)) {
+const liveRolledUpViews = values['live-rolled-up-views'];
+const liveViewsOrAbsent = liveRolledUpViews === undefined || liveRolledUpViews === 'parts' || liveRolledUpViews === 'shards';
+if (!values.project || !wholeOrAbsent(maxInstances) || !wholeOrAbsent(functionMaxInstances) || !liveViewsOrAbsent) {
   console.error(USAGE);
   process.exit(1);
 }
@@ -67,6 +70,7 @@ const options = {
   ...(values['kms-key-name'] ? { kmsKeyName: values['kms-key-name'] } : {}),
   ...(maxInstances ? { maxInstances } : {}),
   ...(functionMaxInstances ? { functionMaxInstances } : {}),
+  ...(liveRolledUpViews ? { liveRolledUpViews: liveRolledUpViews as 'parts' | 'shards' } : {}),
   retireOldSubscriptions: values['retire-old-subscriptions'] ?? false,
 };
 

@@ -80,7 +80,10 @@ export function startAdapters(config: Config, options: AdapterOptions): ApiAdapt
   relayStarted.then(() => personalData.warmUp()).catch(() => {});
 
   // On the emulator, ordered live queries are cheaper asked whole (FirestoreReadModels' orderedQueries says why).
-  const readModels = new FirestoreReadModels(db, { orderedQueries: config.emulators.firestore ? 'whole' : 'byPartition' });
+  const readModels = new FirestoreReadModels(db, {
+    orderedQueries: config.emulators.firestore ? 'whole' : 'byPartition',
+    rolledUpLive: config.rolledUpLive,
+  });
   const deps = firestoreApiDeps({
     db,
     readModels,

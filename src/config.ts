@@ -103,6 +103,11 @@ const ConfigSchema = z.object({
     .default(60_000),
   /** How long a placed order may stay unpaid before the payment workflow cancels it (src/fulfilment/). */
   PAYMENT_WINDOW_MINUTES: z.coerce.number().positive().default(30),
+  /**
+   * What the live sales dashboard listens to: `parts` (every event's contribution) or `shards` (the roll-ups alone,
+   * for past about 100× the demo load: FirestoreReadModels' rolledUpLive says why).
+   */
+  LIVE_ROLLED_UP_VIEWS: z.enum(['parts', 'shards']).default('parts'),
 });
 
 /**
@@ -135,6 +140,8 @@ export type Config = {
   outboxDiscovery: OutboxDiscovery;
   /** How often a listening relay runs its catch-up query as a safety net (OUTBOX_CATCH_UP_MS); null: never. */
   outboxCatchUpMs: number | null;
+  /** What live rolled-up views listen to (LIVE_ROLLED_UP_VIEWS). */
+  rolledUpLive: 'parts' | 'shards';
   /** Whose ID tokens are accepted (their `aud`). */
   authProjectId: string;
   emulators: { firestore?: string; pubsub?: string; auth?: string };
@@ -210,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxLeases: { leaseMs: e.OUTBOX_LEASE_MS, heartbeatMs: e.OUTBOX_HEARTBEAT_MS ?? Math.round(e.OUTBOX_LEASE_MS / 3) },
     outboxDiscovery: discovery === 'poll' ? { mode: 'poll', intervalMs: e.OUTBOX_POLL_MS } : { mode: 'listen' },
     outboxCatchUpMs: e.OUTBOX_CATCH_UP_MS === 0 ? null : e.OUTBOX_CATCH_UP_MS,
+    rolledUpLive: e.LIVE_ROLLED_UP_VIEWS,
     authProjectId,
     emulators: { firestore: e.FIRESTORE_EMULATOR_HOST, pubsub: e.PUBSUB_EMULATOR_HOST, auth: e.FIREBASE_AUTH_EMULATOR_HOST },
     dashboardAuth: apiKey

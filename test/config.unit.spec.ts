@@ -57,4 +57,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...firestore, OUTBOX_CATCH_UP_MS: '50' })).toThrow(/OUTBOX_CATCH_UP_MS/);
     expect(() => loadConfig({ ...firestore, OUTBOX_CATCH_UP_MS: 'hourly' })).toThrow(/OUTBOX_CATCH_UP_MS/);
   });
+
+  it('has the live sales dashboard follow every contribution, or its shards alone with LIVE_ROLLED_UP_VIEWS=shards', () => {
+    const firestore = { GOOGLE_CLOUD_PROJECT: 'acme-shop' };
+    expect(loadConfig(firestore).rolledUpLive).toBe('parts');
+    expect(loadConfig({ ...firestore, LIVE_ROLLED_UP_VIEWS: 'shards' }).rolledUpLive).toBe('shards');
+    expect(() => loadConfig({ ...firestore, LIVE_ROLLED_UP_VIEWS: 'folds' })).toThrow(/LIVE_ROLLED_UP_VIEWS/);
+  });
 });

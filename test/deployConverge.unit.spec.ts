@@ -461,6 +461,14 @@ describe('the desired state of Eventloom on a project where it is deployed', () 
 const commandsById = (changes: Change[]) =>
   Object.fromEntries(changes.filter((c) => c.action !== 'unchanged').map((c) => [c.resource.id, c.commands.map(key)]));
 
+describe('the live sales dashboard', () => {
+  it('listens to its shards alone with --live-rolled-up-views shards (LIVE_ROLLED_UP_VIEWS), and to every part by default', () => {
+    const envOf = (options: ReturnType<typeof acmeShop>) => apiService(options).spec.template.spec.containers[0]!.env ?? [];
+    expect(envOf(acmeShop({ liveRolledUpViews: 'shards' }))).toContainEqual({ name: 'LIVE_ROLLED_UP_VIEWS', value: 'shards' });
+    expect(envOf(acmeShop()).map((variable) => variable.name)).not.toContain('LIVE_ROLLED_UP_VIEWS');
+  });
+});
+
 describe('the key that protects customers’ data', () => {
   const envOf = (options: ReturnType<typeof acmeShop>) => apiService(options).spec.template.spec.containers[0]!.env ?? [];
   const functionDeploys = (changes: Change[]) =>

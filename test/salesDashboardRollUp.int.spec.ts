@@ -258,6 +258,39 @@ describe('the sales dashboard, rolled up', () => {
     expect(await shop.pending()).toBe(0);
   });
 
+  it('live from its shards alone, moves with each roll-up, never ahead of what is folded, across a raised count', async () => {
+    const shop = setUp({ rollUpIntervalMs: null });
+    const placed = (await shop.commitOrders(8)).map((events) => events[0]!);
+    // Watched as an instance deployed with 64 shards watches it: 3 listeners (30, 30 and 4 shards).
+    const wider = { ...projection, sharded: { ...projection.sharded!, shards: 64 } };
+    const readModels = new FirestoreReadModels(shop.db, { rolledUpLive: 'shards' });
+    const watch = readModels.watch<SalesFigures>(wider, SALES_SUMMARY_ID);
+    expect((await watch.next()).value).toBeNull();
+    expect(readModels.liveStats().listeners).toBe(3);
+
+    let next = watch.next();
+    /** Reads the live view until it shows `orders`; no value may show an order not yet folded into a shard. */
+    const folded = async (orders: number) => {
+      for (;;) {
+        const value = (await next).value as SalesFigures;
+        next = watch.next();
+        expect(value.orders).toBeLessThanOrEqual(orders);
+        if (value.orders === orders) return value;
+      }
+    };
+    // Half under 16 shards, half under 64: contributions pending move nothing, each roll-up moves the view.
+    for (const event of placed.slice(0, 4)) await shop.projector.apply(projection, event);
+    expect(await shop.read(SALES_SUMMARY_ID)).toMatchObject({ orders: 4 });
+    const quiet = new Promise((resolve) => setTimeout(resolve, 500, 'nothing'));
+    expect(await Promise.race([next, quiet])).toBe('nothing');
+    await shop.rollUpEverything();
+    expect(await folded(4)).toEqual(expectedFigures(placed.slice(0, 4).map((e) => [e])));
+    for (const event of placed.slice(4)) await shop.projector.apply(wider, event);
+    while ((await rollUpPending(shop.db, wider, live, { minIntervalMs: 0 })).folded > 0);
+    expect(await folded(8)).toEqual(expectedFigures(placed.map((e) => [e])));
+    await watch.return?.();
+  });
+
   it('takes more shards in a deploy, with no rebuild: contributions folded into either count merge exactly', async () => {
     const shop = setUp({ rollUpIntervalMs: null });
     const streams = await shop.commitOrders(24);

@@ -63,6 +63,8 @@ export interface DeployOptions {
    * Default 20, about 100x the demo load (docs/capacity.md).
    */
   readonly functionMaxInstances?: number;
+  /** What the API's live sales dashboard listens to (LIVE_ROLLED_UP_VIEWS, src/config.ts). Default: every contribution. */
+  readonly liveRolledUpViews?: 'parts' | 'shards';
   /**
    * An existing Cloud KMS key to wrap customers' data keys with (docs/privacy.md), instead of the one the deploy
    * creates (customerDataKeyName): then it is only checked and granted, never created or changed.
@@ -663,6 +665,7 @@ export function apiService(o: DeployOptions): KnativeService {
     AUTH_PROJECT_ID: o.project,
     ...(o.firebaseApiKey ? { FIREBASE_API_KEY: o.firebaseApiKey } : {}),
     ...(o.allowedOrigins ? { ALLOWED_ORIGINS: o.allowedOrigins } : {}),
+    ...(o.liveRolledUpViews ? { LIVE_ROLLED_UP_VIEWS: o.liveRolledUpViews } : {}),
     KMS_KEY_NAME: customerDataKeyName(o),
   };
   return {

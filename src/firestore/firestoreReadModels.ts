@@ -42,7 +42,8 @@ import type { StreamPartitions } from './partitions.ts';
 import { VIEW_PARTITION_FIELD, viewsOf } from './readModelLayout.ts';
 import { projectionHealth } from './firestoreProjectionHealth.ts';
 import { projectionStatuses } from './firestoreProjectionStatus.ts';
-import { mergeParts, partWithTrace, readRolledUpViews, viewPartsQuery } from './viewRollUp.ts';
+import { inFilterGroups } from './inFilter.ts';
+import { mergeParts, partWithTrace, readRolledUpViews, viewPartsOf, viewPartsQuery } from './viewRollUp.ts';
 import { splitViewTrace, viewOfSnapshot } from './viewTrace.ts';
 
 export interface ReadModelOptions {
@@ -61,6 +62,15 @@ export interface ReadModelOptions {
    * 2,000), and `npm run dev` asks for `whole` there.
    */
   readonly orderedQueries?: 'byPartition' | 'whole';
+  /**
+   * What a live rolled-up view (the sales dashboard's) listens to: `parts` (the default), its shards and its pending
+   * contributions, so it moves with every event, and its listener takes a change per event; or `shards`, its
+   * shards alone, so it moves with each roll-up (each shard at most once a second, each a consistent fold: never
+   * an order counted twice, at most a second or so behind under load), and its listeners take at most a change per
+   * shard a second, whatever the load. Past about 100× the demo load, take `shards` (LIVE_ROLLED_UP_VIEWS,
+   * docs/capacity.md). Reads merge shards and contributions either way.
+   */
+  readonly rolledUpLive?: 'parts' | 'shards';
 }
 
 /** What a shared query listener holds: the ordered result, and what changed in the last snapshot. */
@@ -77,6 +87,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
   private readonly registryMaxAgeMs: number;
   private readonly maxPendingChanges: number;
   private readonly orderedQueries: 'byPartition' | 'whole';
+  private readonly rolledUpLive: 'parts' | 'shards';
 
   constructor(
     private readonly db: Firestore,
@@ -85,6 +96,7 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     this.registryMaxAgeMs = options.registryMaxAgeMs ?? 2_000;
     this.maxPendingChanges = options.maxPendingChanges ?? 1_000;
     this.orderedQueries = options.orderedQueries ?? 'byPartition';
+    this.rolledUpLive = options.rolledUpLive ?? 'parts';
   }
 
   /** Refreshes the active targets when they are older than registryMaxAgeMs: one query, shared by concurrent reads. */
@@ -150,7 +162,9 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
     return this.live.open<View | null, View | null>(
       async () => {
         await this.followRegistry();
-        if (projection.sharded?.rolledUp) return this.rolledUpSource(projection, id);
+        if (projection.sharded?.rolledUp) {
+          return this.rolledUpLive === 'shards' ? this.rolledUpShardsSource(projection, id) : this.rolledUpSource(projection, id);
+        }
         if (projection.sharded) return this.shardsSource(projection, id);
         const ref = this.ref(projection, id);
         const source: ListenerSource<View | null> = (emit, fail) => ref.onSnapshot((snapshot) => emit(liveViewOf<View>(snapshot)), fail);
@@ -344,6 +358,36 @@ export class FirestoreReadModels implements ReadModels, ProjectionMonitor {
       }, fail);
     };
     return { key: `parts:${target}/${id}`, source };
+  }
+
+  /**
+   * A rolled-up view, live from its shards alone: one listener per 30 of them (an `in` query on their ids; a view
+   * has `sharded.shards` shards, every earlier count's among them), merged once all have answered. Contributions
+   * not folded yet are left out, so the view moves with each roll-up.
+   */
+  private rolledUpShardsSource<View>(projection: AnyProjection<View>, id: string): SharedSource<View | null> {
+    const target = this.target(projection);
+    const groups = inFilterGroups(viewDocumentIds(projection, id).map((shard) => viewPartsOf(this.db, target).doc(shard)));
+    const source: ListenerSource<View | null> = (emit, fail) => {
+      const answered: Array<readonly DocumentSnapshot[] | undefined> = groups.map(() => undefined);
+      let last: { view: View | null } | undefined;
+      const unsubscribes = groups.map((refs, group) =>
+        viewPartsOf(this.db, target)
+          .where(FieldPath.documentId(), 'in', refs)
+          .onSnapshot((snapshot) => {
+            answered[group] = snapshot.docs;
+            if (answered.some((docs) => docs === undefined)) return;
+            const [merged] = mergeParts(projection, [id], (answered as Array<readonly DocumentSnapshot[]>).flat());
+            if (last && isDeepStrictEqual(last.view, merged)) return;
+            last = { view: merged! };
+            emit(merged!);
+          }, fail),
+      );
+      return () => {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+      };
+    };
+    return { key: `rolledUpShards:${target}/${id}`, source, listeners: groups.length };
   }
 
   private filtered(projection: AnyProjection, where: Readonly<Record<string, unknown>> = {}): Query {
