@@ -14,13 +14,7 @@ import { StreamPartitions } from './partitions.ts';
  * shorter); one growth at a time.
  */
 export function growStreamPartitions(db: Firestore, partitions: number, notice: GrowthNotice): Promise<StreamPartitions> {
-  return announceGrowth(
-    db,
-    notice,
-    'stream',
-    (layout) => layout.counts,
-    (layout, since) => layout.grownTo(partitions, since),
-  );
+  return announceGrowth(db, 'stream', partitions, notice);
 }
 
 /**
@@ -28,13 +22,7 @@ export function growStreamPartitions(db: Firestore, partitions: number, notice: 
  * Every API instance adds the new partitions' listeners to its ordered live queries when it hears of it.
  */
 export function growViewPartitions(db: Firestore, partitions: number, notice: GrowthNotice): Promise<StreamPartitions> {
-  return announceGrowth(
-    db,
-    notice,
-    'view',
-    (layout) => layout.viewCounts,
-    (layout, since) => layout.viewsGrownTo(partitions, since),
-  );
+  return announceGrowth(db, 'view', partitions, notice);
 }
 
 export interface GrowthNotice {
@@ -44,10 +32,9 @@ export interface GrowthNotice {
 
 async function announceGrowth(
   db: Firestore,
-  { noticeMs, minNoticeMs = MIN_GROWTH_NOTICE_MS }: GrowthNotice,
   what: 'stream' | 'view',
-  countsOf: (layout: StreamPartitions) => StreamPartitions['counts'],
-  grow: (layout: StreamPartitions, since: number) => StreamPartitions,
+  partitions: number,
+  { noticeMs, minNoticeMs = MIN_GROWTH_NOTICE_MS }: GrowthNotice,
 ): Promise<StreamPartitions> {
   if (noticeMs < minNoticeMs) {
     throw new PartitionLayoutChangeRefusedError(`a growth needs ${minNoticeMs / 1000} s of notice, so every instance hears of it first`);
@@ -55,13 +42,14 @@ async function announceGrowth(
   return db.runTransaction(async (tx) => {
     const current = layoutOf(await tx.get(layoutRef(db)));
     const now = Date.now();
-    const latest = countsOf(current).at(-1)!;
+    const latest = (what === 'stream' ? current.counts : current.viewCounts).at(-1)!;
     if (latest.since > now) {
       throw new PartitionLayoutChangeRefusedError(
         `a growth to ${latest.partitions} ${what} partitions is already announced for ${new Date(latest.since).toISOString()}`,
       );
     }
-    const grown = grow(current, now + noticeMs);
+    const since = now + noticeMs;
+    const grown = what === 'stream' ? current.grownTo(partitions, since) : current.viewsGrownTo(partitions, since);
     tx.set(layoutRef(db), documentOf(grown));
     return grown;
   });
