@@ -24,6 +24,7 @@ import { measurePersonalDataCost, PERSONAL_DATA_COST_PLANS } from './personalDat
 import { measureQueryLimits, QUERY_LIMITS_PLANS } from './queryLimits.ts';
 import { measureProjectionLag, PROJECTION_LAG_PLANS } from './projectionLag.ts';
 import { CONCURRENT_PUSHES_PLANS, measureConcurrentPushes } from './concurrentPushes.ts';
+import { LIVE_DASHBOARD_PLANS, measureLiveDashboard } from './liveDashboard.ts';
 import { measureRebuildRate, REBUILD_RATE_PLANS } from './rebuildRate.ts';
 import { measureRelayScaleOut, type RelayScaleOutPlan } from './relayScaleOut.ts';
 import { measureSnapshotLoading, type SnapshotLoadPlan } from './snapshotLoading.ts';
@@ -109,6 +110,7 @@ const PARTS = {
   p: 'projection-lag',
   q: 'concurrent-pushes',
   r: 'rebuild',
+  t: 'live-dashboard',
   k: 'relays',
   s: 'cold-start',
   m: 'capacity',
@@ -256,6 +258,11 @@ async function runParts(
     const rebuildDb = firestore('bench-rebuild');
     await guarded(warmUpFirestore(rebuildDb, '(r)'));
     results.rebuildRate = await guarded(measureRebuildRate(rebuildDb, REBUILD_RATE_PLANS[mode]));
+  }
+  if (runs('t')) {
+    const liveDashboardDb = firestore('bench-live-dashboard');
+    await guarded(warmUpFirestore(liveDashboardDb, '(t)'));
+    results.liveDashboard = await guarded(measureLiveDashboard(liveDashboardDb, LIVE_DASHBOARD_PLANS[mode]));
   }
   // Its own project and three API processes: see bench/relayScaleOut.ts.
   if (runs('k')) results.relays = await guarded(measureRelayScaleOut(plan.relays));

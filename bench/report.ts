@@ -16,6 +16,7 @@ import { renderPersonalDataCostSection, type PersonalDataCostResult } from './pe
 import { renderQueryLimitsSection, type QueryLimitsResult } from './queryLimits.ts';
 import { renderProjectionLagSection, type ProjectionLagResult } from './projectionLag.ts';
 import { renderConcurrentPushesSection, type ConcurrentPushesResult } from './concurrentPushes.ts';
+import { renderLiveDashboardSection, type LiveDashboardResult } from './liveDashboard.ts';
 import { renderRebuildRateSection, type RebuildRateResult } from './rebuildRate.ts';
 import type { RelayScaleOutResult } from './relayScaleOut.ts';
 import { renderSubscriptionSection, type SubscriptionResult } from './subscriptions.ts';
@@ -38,6 +39,7 @@ export interface BenchReport {
   readonly projectionLag?: ProjectionLagResult;
   readonly concurrentPushes?: ConcurrentPushesResult;
   readonly rebuildRate?: RebuildRateResult;
+  readonly liveDashboard?: LiveDashboardResult;
   readonly relays?: RelayScaleOutResult;
   readonly coldStart?: ColdStartResult;
   readonly capacity?: CapacityResult;
@@ -65,6 +67,7 @@ export function renderReport(report: BenchReport): string {
     ...section(report.projectionLag, (result) => [renderProjectionLagSection(result)]),
     ...section(report.concurrentPushes, (result) => [renderConcurrentPushesSection(result)]),
     ...section(report.rebuildRate, (result) => [renderRebuildRateSection(result)]),
+    ...section(report.liveDashboard, (result) => [renderLiveDashboardSection(result)]),
     ...section(report.relays, relaysSection),
     ...section(report.coldStart, (result) => [renderColdStartSection(result)]),
     ...section(report.capacity, (result) => [renderCapacitySection(result)]),
