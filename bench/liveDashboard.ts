@@ -172,10 +172,7 @@ export function renderLiveDashboardSection(result: LiveDashboardResult): string 
     '',
     markdownTable(
       ['live view on', 'listener changes', 'per order', 'vs parts', 'values received', 'shows every order after the last apply'],
-      [
-        row('parts', result.parts, ''),
-        row('shards', result.shards, ` (${whole(result.shardsBeforeSweep)} of them before the sweep)`),
-      ],
+      [row('parts', result.parts, ''), row('shards', result.shards, ` (${whole(result.shardsBeforeSweep)} of them before the sweep)`)],
     ),
     '',
   ].join('\n');
