@@ -19,7 +19,7 @@ import { EventloomError } from '../src/core/errors.ts';
 import { createFirestore } from '../src/firestore/createFirestore.ts';
 import { MIN_GROWTH_NOTICE_MS, streamPartitions } from '../src/firestore/partitionLayout.ts';
 import { growStreamPartitions, growViewPartitions, layOutStreamPartitions } from '../src/firestore/partitionLayoutChanges.ts';
-import type { StreamPartitions } from '../src/firestore/partitions.ts';
+import type { PartitionCount, StreamPartitions } from '../src/firestore/partitions.ts';
 import { waitsForOrigin } from '../src/outbox/outboxRelay.ts';
 import { operatorConfig } from './operatorConfig.ts';
 
@@ -47,24 +47,24 @@ function wholeNumber(text: string | undefined, what: string): number {
  */
 async function describe(layout: StreamPartitions) {
   const now = Date.now();
+  const shown = (count: PartitionCount) => ({
+    partitions: count.partitions,
+    since: count.since === 0 ? 'the start' : new Date(count.since).toISOString(),
+    inEffect: count.since <= now,
+  });
   const counts = await Promise.all(
     layout.counts.map(async (count, i) => {
       const opened = i === 0 ? [] : layout.all().slice(layout.counts[i - 1]!.partitions, count.partitions);
       const waiting = count.since <= now ? await asyncFilter(opened, (p) => waitsForOrigin(db, layout.openedBy(p)!, now)) : null;
-      return {
-        partitions: count.partitions,
-        since: count.since === 0 ? 'the start' : new Date(count.since).toISOString(),
-        inEffect: count.since <= now,
-        ...(i > 0 && waiting ? { openedPartitionsWaiting: waiting } : {}),
-      };
+      return { ...shown(count), ...(i > 0 && waiting ? { openedPartitionsWaiting: waiting } : {}) };
     }),
   );
-  const viewCounts = layout.viewCounts.map((count) => ({
-    partitions: count.partitions,
-    since: count.since === 0 ? 'the start' : new Date(count.since).toISOString(),
-    inEffect: count.since <= now,
-  }));
-  return { streamPartitions: layout.countAt(now), counts, viewPartitions: layout.viewCountAt(now), viewCounts };
+  return {
+    streamPartitions: layout.countAt(now),
+    counts,
+    viewPartitions: layout.viewCountAt(now),
+    viewCounts: layout.viewCounts.map(shown),
+  };
 }
 
 async function asyncFilter<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
