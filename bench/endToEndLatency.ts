@@ -279,10 +279,11 @@ async function probeListenerLatency(writer: Firestore, listener: Firestore): Pro
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+/** `promise`, or a failure naming `what` once `timeoutMs` have passed without it. */
+export async function withTimeout<T>(promise: Promise<T>, what: string, timeoutMs = SAMPLE_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${SAMPLE_TIMEOUT_MS / 1000} s waiting for ${what}`)), SAMPLE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`)), timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);

@@ -22,6 +22,7 @@ import { shopEvents } from '../src/shopEvents.ts';
 import { stamped } from '../test/support/commits.ts';
 import { line, orderPlaced } from '../test/support/shopFixtures.ts';
 import { runPool } from './appendThroughput.ts';
+import { withTimeout } from './endToEndLatency.ts';
 import { fixed, markdownTable, ratio, whole } from './markdown.ts';
 import { startPhase } from './progress.ts';
 
@@ -116,14 +117,7 @@ export async function measureLiveDashboard(db: Firestore, plan: LiveDashboardPla
   const counts = { parts: rawParts.counted.changes, shards: rawShards.counted.changes };
   const values = { parts: parts.seen.values, shards: shards.seen.values };
 
-  const within = (work: Promise<void>, what: string) =>
-    Promise.race([
-      work,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`(t) ${what} did not show every order within 60 s`)), CATCH_UP_TIMEOUT_MS).unref(),
-      ),
-    ]);
-  await within(parts.done, 'the live view on every part');
+  await withTimeout(parts.done, 'the live view on every part to show every order', CATCH_UP_TIMEOUT_MS);
   // The projector's own roll-ups are done when the burst's last apply is: what is left waits for the sweep,
   // which folds a shard at most once a second, as the roll-ups do.
   const shardsBeforeSweep = shards.seen.orders;
@@ -137,7 +131,7 @@ export async function measureLiveDashboard(db: Firestore, plan: LiveDashboardPla
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
-  await within(shards.done, 'the live view on the shards alone');
+  await withTimeout(shards.done, 'the live view on the shards alone to show every order', CATCH_UP_TIMEOUT_MS);
   await sweeps;
 
   rawParts.stop();
