@@ -66,9 +66,12 @@ function setUp(options: ProjectorOptions = {}) {
     },
     read: (viewId: string) => readModels.get<SalesFigures>(projection, viewId),
     pending: async () => (await viewPartsOf(db, live).where('pending', '==', true).get()).size,
-    /** Rolls up every shard with pending contributions until none is left (no interval between roll-ups). */
-    async rollUpEverything(): Promise<void> {
-      while ((await rollUpPending(db, projection, live, { minIntervalMs: 0 })).folded > 0);
+    /**
+     * Rolls up every shard with pending contributions until none is left (no interval between roll-ups), as the
+     * projection is deployed (`as`: with another shard count, say).
+     */
+    async rollUpEverything(as: typeof projection = projection): Promise<void> {
+      while ((await rollUpPending(db, as, live, { minIntervalMs: 0 })).folded > 0);
     },
   };
 }
@@ -286,7 +289,7 @@ describe('the sales dashboard, rolled up', () => {
     await shop.rollUpEverything();
     expect(await folded(4)).toEqual(expectedFigures(placed.slice(0, 4).map((e) => [e])));
     for (const event of placed.slice(4)) await shop.projector.apply(wider, event);
-    while ((await rollUpPending(shop.db, wider, live, { minIntervalMs: 0 })).folded > 0);
+    await shop.rollUpEverything(wider);
     expect(await folded(8)).toEqual(expectedFigures(placed.map((e) => [e])));
     await watch.return?.();
   });
@@ -305,7 +308,7 @@ describe('the sales dashboard, rolled up', () => {
     expect([...shards].some((shard) => shard >= SALES_SHARDS)).toBe(true);
     const expected = expectedFigures(streams);
     expect(await shop.read(SALES_SUMMARY_ID)).toEqual(expected);
-    while ((await rollUpPending(shop.db, wider, live, { minIntervalMs: 0 })).folded > 0);
+    await shop.rollUpEverything(wider);
     expect(await shop.pending()).toBe(0);
     for (const view of [SALES_SUMMARY_ID, DAY]) {
       expect(await shop.read(view)).toEqual(expected);
