@@ -7,9 +7,9 @@
  * missing: the partition of the store's first count (such events predate any growth), or the current one for a
  * checkpoint. Partitions already written stay as they are: after a growth many differ from the current count's,
  * as they should. After each page it saves where it stands in one document, so an interrupted run (Ctrl-C, a
- * crash, a deploy) resumes from there; the writes are idempotent (the partition is a function of the stream id),
- * so a page read twice does no harm. Writes go through a BulkWriter, which ramps up by Firestore's 500/50/5 rule and
- * retries what the backend pushes back on.
+ * crash, a deploy) resumes from there; a page read twice finds its partitions written and writes nothing again.
+ * Writes go through a BulkWriter, which ramps up by Firestore's 500/50/5 rule and retries what the backend pushes
+ * back on.
  */
 import { FieldPath, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { EventloomError } from '../core/errors.ts';

@@ -11,7 +11,7 @@
  * several API instances share the partitions (src/outbox/partitionLeases.ts) and each publishes only those it
  * holds, so every event goes out once however many instances run. Without, the relay publishes every partition:
  * for a single process (tests, tools). When the partitions grow, the relay takes on the new ones as it hears of
- * the growth, and each new partition waits for the one its streams came from (PartitionPublisher.originDrained).
+ * the growth, and each new partition waits for the one its streams came from (PartitionPublisher.originHasDrained).
  *
  * Traced: each message goes out in a PRODUCER span `publish <topic>`, a child of the trace the event was
  * committed in (the `traceparent` in its metadata), and carries that span's context as W3C `traceparent` in its
